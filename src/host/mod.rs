@@ -1,0 +1,1 @@
+//! The desktop around the engine: preflight checks, portals, settings.

@@ -1,0 +1,1 @@
+//! The sandbox definition and the files it becomes: pure data and text, no podman.
