@@ -1,1 +1,5 @@
 //! The desktop around the engine: preflight checks, portals, settings.
+
+pub mod document_portal;
+pub mod preflight;
+pub mod systemd;
