@@ -7,7 +7,11 @@ use crate::config::{GETTEXT_PACKAGE, LOCALEDIR};
 /// Selects the user's locale and binds Paddock's message catalogue. A missing
 /// catalogue is not an error: the strings then stay in English.
 pub fn init() {
-    setlocale(LocaleCategory::LcAll, "");
+    // SAFETY: called once at start-up, before any other thread exists that
+    // could read the locale concurrently.
+    unsafe {
+        setlocale(LocaleCategory::LcAll, "");
+    }
     let dir = std::env::var("PADDOCK_LOCALEDIR").unwrap_or_else(|_| LOCALEDIR.to_owned());
     let _ = bindtextdomain(GETTEXT_PACKAGE, dir);
     let _ = bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
