@@ -54,10 +54,7 @@ pub fn definition(text: &str) {
         let plain_file = render::containerfile(&plain, &plain_agent, &plain_mount);
         assert_eq!(shape(&file), shape(&plain_file), "{file}");
         let base = definition.image.base.clone().unwrap_or_default();
-        assert!(
-            file.lines().any(|l| l == format!("FROM {base}")),
-            "{file}"
-        );
+        assert!(file.lines().any(|l| l == format!("FROM {base}")), "{file}");
         if let Some(line) = file.lines().find(|l| l.starts_with("CMD ")) {
             let args: Vec<String> = serde_json::from_str(&line[4..]).expect("CMD is a JSON array");
             assert_eq!(args, agent.command);
