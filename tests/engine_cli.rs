@@ -280,3 +280,33 @@ fn build_prints_the_log_and_skips_an_unchanged_definition() {
     assert!(!stdout.contains("STEP"), "{stdout}");
     assert!(stdout.contains("up to date"), "{stdout}");
 }
+
+#[test]
+fn the_headless_demo_builds_and_runs_the_example_project() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_paddock"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/build-aux/demo"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("PLAIN CONTAINER"), "{stdout}");
+    assert!(stdout.contains("STEP 1/"), "{stdout}");
+    assert!(
+        stdout.contains("*** Hello from inside the Paddock sandbox ***"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("README.md"),
+        "the sandbox lists the project: {stdout}"
+    );
+    assert!(stdout.contains("The sandbox's exit status: 0"), "{stdout}");
+    assert!(stdout.contains("The sandbox wrote this file."), "{stdout}");
+}
