@@ -1,0 +1,474 @@
+//! The root component: the window, the sidebar of projects, one page per
+//! project, and the application actions other programs use over D-Bus.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::{gdk, gio, glib};
+use relm4::prelude::*;
+
+use super::actions;
+use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
+use super::dialogs;
+use super::folder;
+use super::introspection;
+use super::notify;
+use crate::sandbox::project::Project;
+use super::pages::project::{ProjectPage, ProjectPageMsg, ProjectPageOutput};
+use super::state::UiState;
+use super::status::ProjectStatus;
+use super::text::fill;
+
+/// The narrowest width at which sidebar and content still fit side by side.
+const COLLAPSE_BELOW: &str = "max-width: 400sp";
+
+pub struct App {
+    state: UiState,
+    state_path: PathBuf,
+    window: adw::ApplicationWindow,
+    toasts: adw::ToastOverlay,
+    split: adw::NavigationSplitView,
+    content_page: adw::NavigationPage,
+    title: adw::WindowTitle,
+    header: adw::HeaderBar,
+    /// The current project's Build / Run buttons, swapped into the header.
+    header_actions: Option<gtk::Widget>,
+    stack: gtk::Stack,
+    sidebar: Controller<ProjectList>,
+    pages: HashMap<PathBuf, Controller<ProjectPage>>,
+    current: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub enum AppMsg {
+    /// Adds (or brings up) a project folder: from the chooser, a drop, the
+    /// `app.open-project` action or `paddock open`.
+    Open(PathBuf),
+    Select(PathBuf),
+    /// Opens a project and raises the window (a notification was activated).
+    Show(PathBuf),
+    /// Forgets a project; its folder is never touched.
+    Remove(PathBuf),
+    ChooseFolder,
+    Build(Option<PathBuf>),
+    Run(Option<PathBuf>),
+    Stop(Option<PathBuf>),
+    StatusChanged(PathBuf, ProjectStatus),
+    Toast(String),
+    /// A desktop notification, sent only when the window is not focused.
+    Notify {
+        path: PathBuf,
+        title: String,
+        body: String,
+    },
+    Error { heading: String, body: String },
+    About,
+    Shortcuts,
+    SaveState,
+    /// Leaves the window; sandboxes keep running and are reattached next time.
+    Quit,
+}
+
+#[derive(Debug)]
+pub enum AppCommand {
+    FolderChosen(Result<Option<PathBuf>, String>),
+}
+
+impl AsyncComponent for App {
+    type Init = ();
+    type Input = AppMsg;
+    type Output = ();
+    type CommandOutput = AppCommand;
+    type Root = adw::ApplicationWindow;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        adw::ApplicationWindow::builder()
+            .title(gettext("Paddock"))
+            .width_request(360)
+            .height_request(294)
+            .build()
+    }
+
+    async fn init(
+        _: (),
+        window: Self::Root,
+        sender: AsyncComponentSender<Self>,
+    ) -> AsyncComponentParts<Self> {
+        let state_path = UiState::default_path();
+        let state = UiState::load(&state_path);
+        window.set_default_size(state.width, state.height);
+        window.set_maximized(state.maximized);
+        if crate::config::APP_ID.ends_with(".Devel") {
+            window.add_css_class("devel");
+        }
+
+        let sidebar = ProjectList::builder()
+            .launch(state.projects.clone())
+            .forward(sender.input_sender(), |output| match output {
+                ProjectListOutput::Selected(path) => AppMsg::Select(path),
+                ProjectListOutput::RemoveRequested(path) => AppMsg::Remove(path),
+            });
+
+        // Sidebar: header with "Add Project", the list.
+        let add_button = gtk::Button::builder()
+            .icon_name("list-add-symbolic")
+            .tooltip_text(gettext("Add Project…"))
+            .action_name("app.add-project")
+            .build();
+        add_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Add a project folder",
+        ))]);
+        let menu_button = gtk::MenuButton::builder()
+            .icon_name("open-menu-symbolic")
+            .menu_model(&main_menu())
+            .primary(true)
+            .tooltip_text(gettext("Main Menu"))
+            .build();
+        menu_button.update_property(&[gtk::accessible::Property::Label(&gettext("Main menu"))]);
+        let sidebar_header = adw::HeaderBar::new();
+        sidebar_header.pack_start(&add_button);
+        sidebar_header.pack_end(&menu_button);
+        let sidebar_view = adw::ToolbarView::new();
+        sidebar_view.add_top_bar(&sidebar_header);
+        sidebar_view.set_content(Some(sidebar.widget()));
+        let sidebar_page = adw::NavigationPage::builder()
+            .title(gettext("Projects"))
+            .tag("sidebar")
+            .child(&sidebar_view)
+            .build();
+
+        // Content: header with the current project's actions, one page per project.
+        let title = adw::WindowTitle::new(&gettext("Paddock"), "");
+        let header = adw::HeaderBar::builder().title_widget(&title).build();
+        let stack = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .build();
+        stack.add_named(&empty_state(), Some("empty"));
+        let content_view = adw::ToolbarView::new();
+        content_view.add_top_bar(&header);
+        content_view.set_content(Some(&stack));
+        let content_page = adw::NavigationPage::builder()
+            .title(gettext("Paddock"))
+            .tag("content")
+            .child(&content_view)
+            .build();
+
+        let split = adw::NavigationSplitView::builder()
+            .sidebar(&sidebar_page)
+            .content(&content_page)
+            .min_sidebar_width(220.0)
+            .build();
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&split));
+        window.set_content(Some(&toasts));
+
+        let breakpoint = adw::Breakpoint::new(
+            adw::BreakpointCondition::parse(COLLAPSE_BELOW)
+                .unwrap_or_else(|_| adw::BreakpointCondition::new_length(
+                    adw::BreakpointConditionLengthType::MaxWidth,
+                    400.0,
+                    adw::LengthUnit::Sp,
+                )),
+        );
+        breakpoint.add_setter(&split, "collapsed", Some(&true.to_value()));
+        window.add_breakpoint(breakpoint);
+
+        window.add_controller(drop_target(&sender));
+        {
+            let sender = sender.clone();
+            window.connect_close_request(move |_| {
+                sender.input(AppMsg::SaveState);
+                glib::Propagation::Proceed
+            });
+        }
+
+        let app = relm4::main_adw_application();
+        actions::install(&app, &sender);
+        introspection::install(&app, &window);
+
+        let model = App {
+            state,
+            state_path,
+            window,
+            toasts,
+            split,
+            content_page,
+            title,
+            header,
+            header_actions: None,
+            stack,
+            sidebar,
+            pages: HashMap::new(),
+            current: None,
+        };
+        if let Some(first) = model.state.projects.first() {
+            sender.input(AppMsg::Select(first.clone()));
+        }
+        AsyncComponentParts {
+            model,
+            widgets: (),
+        }
+    }
+
+    async fn update(
+        &mut self,
+        msg: AppMsg,
+        sender: AsyncComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match msg {
+            AppMsg::Open(path) => {
+                self.open(path, &sender);
+            }
+            AppMsg::Select(path) => self.select(&path, &sender),
+            AppMsg::Remove(path) => self.remove(&path),
+            AppMsg::ChooseFolder => {
+                sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
+            }
+            AppMsg::Build(path) => self.forward(path, ProjectPageMsg::Build, &sender),
+            AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
+            AppMsg::Stop(path) => self.forward(path, ProjectPageMsg::Stop, &sender),
+            AppMsg::StatusChanged(path, status) => {
+                self.sidebar
+                    .emit(ProjectListMsg::SetStatus(path, status));
+            }
+            AppMsg::Toast(text) => self.toasts.add_toast(adw::Toast::new(&text)),
+            AppMsg::Notify { path, title, body } => {
+                if self.window.is_active() {
+                    self.toasts.add_toast(adw::Toast::new(&title));
+                } else {
+                    notify::send(&path, &title, &body);
+                }
+            }
+            AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
+            AppMsg::About => dialogs::about(&self.window),
+            AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
+            AppMsg::SaveState => self.save_state(),
+            AppMsg::Show(path) => {
+                self.open(path, &sender);
+                self.window.present();
+            }
+            AppMsg::Quit => {
+                self.save_state();
+                relm4::main_adw_application().quit();
+            }
+        }
+    }
+
+    async fn update_cmd(
+        &mut self,
+        command: AppCommand,
+        sender: AsyncComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            AppCommand::FolderChosen(Ok(Some(path))) => {
+                self.open(path, &sender);
+            }
+            AppCommand::FolderChosen(Ok(None)) => {}
+            AppCommand::FolderChosen(Err(message)) => {
+                dialogs::error(&self.window, &gettext("Could Not Choose a Folder"), &message);
+            }
+        }
+    }
+}
+
+impl App {
+    /// Returns the project's path as Paddock keeps it, or `None` after
+    /// telling the user why the folder cannot be a project.
+    fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
+        let project = match folder::accept(&path) {
+            Ok(project) => project,
+            Err(message) => {
+                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+                return None;
+            }
+        };
+        let path = project.root().to_path_buf();
+        self.state.remember(&path);
+        self.save_state();
+        self.sidebar.emit(ProjectListMsg::Show(path.clone()));
+        self.show_page(project, sender);
+        Some(path)
+    }
+
+    /// Selecting a project from the list: it is checked again, since the
+    /// folder may have moved or gone since it was added.
+    fn select(&mut self, path: &Path, sender: &AsyncComponentSender<Self>) {
+        if self.pages.contains_key(path) {
+            self.show(path);
+            return;
+        }
+        match folder::accept(path) {
+            Ok(project) => self.show_page(project, sender),
+            Err(message) => dialogs::error(
+                &self.window,
+                &gettext("This Project Cannot Be Opened"),
+                &fill(
+                    &gettext("{error}\n\nRemove it from the list, or put the folder back."),
+                    &[("error", &message)],
+                ),
+            ),
+        }
+    }
+
+    fn show_page(&mut self, project: Project, sender: &AsyncComponentSender<Self>) {
+        let path = project.root().to_path_buf();
+        if !self.pages.contains_key(&path) {
+            let page = ProjectPage::builder()
+                .launch(project)
+                .forward(sender.input_sender(), |output| match output {
+                    ProjectPageOutput::Status(path, status) => AppMsg::StatusChanged(path, status),
+                    ProjectPageOutput::Toast(text) => AppMsg::Toast(text),
+                    ProjectPageOutput::Error { heading, body } => AppMsg::Error { heading, body },
+                    ProjectPageOutput::Notify { path, title, body } => {
+                        AppMsg::Notify { path, title, body }
+                    }
+                });
+            self.stack
+                .add_named(page.widget(), Some(&path.display().to_string()));
+            self.pages.insert(path.clone(), page);
+        }
+        self.show(&path);
+    }
+
+    fn show(&mut self, path: &Path) {
+        let Some(page) = self.pages.get(path) else {
+            return;
+        };
+        self.stack.set_visible_child(page.widget());
+        if let Some(old) = self.header_actions.take() {
+            self.header.remove(&old);
+        }
+        let actions = page.model().header_actions();
+        self.header.pack_end(&actions);
+        self.header_actions = Some(actions);
+        let name = project_name(path);
+        self.title.set_title(&name);
+        self.title.set_subtitle(&path.display().to_string());
+        self.content_page.set_title(&name);
+        self.current = Some(path.to_path_buf());
+        self.sidebar.emit(ProjectListMsg::Show(path.to_path_buf()));
+        self.split.set_show_content(true);
+    }
+
+    fn remove(&mut self, path: &Path) {
+        self.state.forget(path);
+        self.save_state();
+        self.sidebar.emit(ProjectListMsg::Remove(path.to_path_buf()));
+        if let Some(page) = self.pages.remove(path) {
+            self.stack.remove(page.widget());
+        }
+        if self.current.as_deref() == Some(path) {
+            self.current = None;
+            if let Some(old) = self.header_actions.take() {
+                self.header.remove(&old);
+            }
+            self.stack.set_visible_child_name("empty");
+            self.title.set_title(&gettext("Paddock"));
+            self.title.set_subtitle("");
+            self.content_page.set_title(&gettext("Paddock"));
+            self.split.set_show_content(false);
+        }
+        self.toasts.add_toast(adw::Toast::new(&fill(
+            &gettext("Removed {name} from the list; the folder is untouched"),
+            &[("name", &project_name(path))],
+        )));
+    }
+
+    /// Sends a page message to the named project (opening it first), or to
+    /// the current one.
+    fn forward(
+        &mut self,
+        path: Option<PathBuf>,
+        msg: ProjectPageMsg,
+        sender: &AsyncComponentSender<Self>,
+    ) {
+        let path = match path {
+            Some(path) => match self.open(path, sender) {
+                Some(path) => path,
+                None => return,
+            },
+            None => match self.current.clone() {
+                Some(path) => path,
+                None => {
+                    self.toasts
+                        .add_toast(adw::Toast::new(&gettext("Add a project first")));
+                    return;
+                }
+            },
+        };
+        if let Some(page) = self.pages.get(&path) {
+            page.emit(msg);
+        }
+    }
+
+    fn save_state(&mut self) {
+        let (width, height) = self.window.default_size();
+        self.state.width = width;
+        self.state.height = height;
+        self.state.maximized = self.window.is_maximized();
+        if let Err(error) = self.state.save(&self.state_path) {
+            tracing::warn!("could not save {}: {error}", self.state_path.display());
+        }
+    }
+}
+
+pub fn project_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn empty_state() -> adw::StatusPage {
+    let add = gtk::Button::builder()
+        .label(gettext("_Add Project…"))
+        .use_underline(true)
+        .halign(gtk::Align::Center)
+        .action_name("app.add-project")
+        .css_classes(["pill", "suggested-action"])
+        .build();
+    add.update_property(&[gtk::accessible::Property::Label(&gettext(
+        "Add a project folder",
+    ))]);
+    adw::StatusPage::builder()
+        .icon_name("folder-open-symbolic")
+        .title(gettext("No Project Selected"))
+        .description(gettext(
+            "Drop a project folder here, or add one, to run a coding agent in its own microVM",
+        ))
+        .child(&add)
+        .build()
+}
+
+fn main_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    let section = gio::Menu::new();
+    section.append(Some(&gettext("_Keyboard Shortcuts")), Some("app.shortcuts"));
+    section.append(Some(&gettext("_About Paddock")), Some("app.about"));
+    menu.append_section(None, &section);
+    menu
+}
+
+/// Folders dropped from Files (or any file manager) become projects.
+fn drop_target(sender: &AsyncComponentSender<App>) -> gtk::DropTarget {
+    let target = gtk::DropTarget::new(gdk::FileList::static_type(), gdk::DragAction::COPY);
+    let sender = sender.clone();
+    target.connect_drop(move |_, value, _, _| {
+        let Ok(files) = value.get::<gdk::FileList>() else {
+            return false;
+        };
+        let mut any = false;
+        for file in files.files() {
+            if let Some(path) = file.path() {
+                sender.input(AppMsg::Open(path));
+                any = true;
+            }
+        }
+        any
+    });
+    target
+}
