@@ -1,12 +1,260 @@
+//! `paddock init`: writes a project's `.agent-sandbox/` (the definition and
+//! the files generated from it), or imports a seed-article `sbx` setup.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::sandbox::definition::{Definition, Network, Runtime};
+use crate::sandbox::host_facts::default_base_image;
+use crate::sandbox::messages::tr;
+use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
+use crate::sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
+use crate::sandbox::sbx;
 
 /// Write the sandbox definition into DIR/.agent-sandbox/
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Agents: aider, claude, codex, copilot, gemini, opencode, shell (and any in ~/.config/paddock/agents/).\n\
+In a folder set up by the seed article's `sbx init`, imports its Dockerfile, CPUs, memory and volumes."
+)]
 pub struct Args {
     /// The project folder (default: the current folder)
-    pub dir: Option<std::path::PathBuf>,
+    pub dir: Option<PathBuf>,
+    /// The agent preset
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Virtual CPUs of the microVM
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u32>,
+    /// Memory of the microVM in MiB
+    #[arg(long, value_name = "MIB")]
+    pub memory: Option<u32>,
+    /// The image to build from (default: the host's Fedora release)
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+    /// No network inside the sandbox
+    #[arg(long)]
+    pub offline: bool,
+    /// A plain container instead of a microVM: weaker, the agent shares the host's kernel
+    #[arg(long)]
+    pub container: bool,
+    /// Replace an existing, different definition
+    #[arg(long)]
+    pub force: bool,
 }
 
-pub fn run(_args: Args) -> ExitCode {
-    super::fail("'init' has not landed yet")
+pub fn run(args: Args) -> ExitCode {
+    match init(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => super::fail(message),
+    }
+}
+
+fn init(args: &Args) -> Result<(), String> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| gettextrs::gettext("HOME is not set, so Paddock cannot tell which folders hold your keys; set HOME and try again"))?;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|e| e.to_string())?,
+    };
+    let project = Project::open(&dir, &home).map_err(|e| e.to_string())?;
+    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+
+    let mut notes = Vec::new();
+    let existing = if project.has_definition() {
+        match project.load_definition(&presets) {
+            Ok(definition) => Some(definition),
+            Err(error) if args.force => {
+                notes.push(tr(
+                    "replacing the invalid definition ({error})",
+                    &[("error", &error)],
+                ));
+                None
+            }
+            Err(error) => {
+                return Err(format!(
+                    "{error}\n{}",
+                    gettextrs::gettext("Fix it, or run `paddock init --force` to replace it.")
+                ));
+            }
+        }
+    } else {
+        None
+    };
+
+    let start = match &existing {
+        Some(definition) => definition.clone(),
+        None if sbx::is_sbx_project(&project) => {
+            let imported = sbx::import(&project, &presets).map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                tr(
+                    "Importing the sbx setup in {dir}",
+                    &[("dir", &project.sandbox_dir().display())]
+                )
+            );
+            notes.extend(imported.notes);
+            imported.definition
+        }
+        None => {
+            let mut definition = Definition::new(
+                DEFAULT_PRESET,
+                &default_base_image(std::fs::read_to_string("/etc/os-release").ok().as_deref()),
+            );
+            definition.sandbox.mount = Some(definition.mount_point(&project.folder_name()));
+            definition
+        }
+    };
+    let definition = apply(start, args);
+    definition
+        .validate(&presets)
+        .map_err(|errors| errors.to_string())?;
+
+    if let Some(existing) = &existing {
+        let changes = changes(existing, &definition);
+        if !changes.is_empty() && !args.force {
+            return Err(tr(
+                "{file} already holds a different definition:\n{changes}\nRun again with --force to replace it.",
+                &[
+                    ("file", &project.definition_path().display()),
+                    ("changes", &changes.join("\n")),
+                ],
+            ));
+        }
+    }
+    if definition.image.containerfile.is_some() && existing.is_none() {
+        sbx::keep_sbx_entrypoint(&project).map_err(|e| e.to_string())?;
+    }
+
+    let agent = definition
+        .resolve_agent(&presets)
+        .map_err(|e| e.to_string())?;
+    project
+        .save_definition(&definition)
+        .map_err(|e| e.to_string())?;
+    let written = project
+        .write_generated(&definition, &agent)
+        .map_err(|e| e.to_string())?;
+
+    for note in &notes {
+        println!("{}", tr("Note: {note}", &[("note", note)]));
+    }
+    let files: Vec<&str> = std::iter::once(DEFINITION_FILE)
+        .chain(written.iter().copied())
+        .collect();
+    println!(
+        "{}",
+        tr(
+            "Wrote {files} in {dir}",
+            &[
+                ("files", &files.join(", ")),
+                ("dir", &project.root().join(SANDBOX_DIR).display())
+            ]
+        )
+    );
+    println!("{}", summary(&definition, &agent.name));
+    if definition.sandbox.runtime == Runtime::Container {
+        println!(
+            "{}",
+            gettextrs::gettext(
+                "Warning: container only. The agent shares the host's kernel; a microVM (the default) isolates it better."
+            )
+        );
+    }
+    println!(
+        "{}",
+        gettextrs::gettext("Next: `paddock run` starts the agent (it builds the image first).")
+    );
+    Ok(())
+}
+
+/// The definition with the command-line options applied.
+fn apply(mut definition: Definition, args: &Args) -> Definition {
+    if let Some(agent) = &args.agent
+        && definition.agent.preset.as_deref() != Some(agent.as_str())
+    {
+        definition.agent.preset = Some(agent.clone());
+        definition.agent.command = None;
+    }
+    if let Some(cpus) = args.cpus {
+        definition.resources.cpus = cpus;
+    }
+    if let Some(memory) = args.memory {
+        definition.resources.memory_mib = memory;
+    }
+    if let Some(base) = &args.base {
+        definition.image.base = Some(base.clone());
+    }
+    if args.offline {
+        definition.sandbox.network = Network::Offline;
+    }
+    if args.container {
+        definition.sandbox.runtime = Runtime::Container;
+    }
+    definition
+}
+
+fn summary(definition: &Definition, agent_name: &str) -> String {
+    let isolation = match definition.sandbox.runtime {
+        Runtime::Krun => gettextrs::gettext("microVM (krun)"),
+        Runtime::Container => gettextrs::gettext("container only"),
+    };
+    let network = match definition.sandbox.network {
+        Network::Full => gettextrs::gettext("network on"),
+        Network::Offline => gettextrs::gettext("offline"),
+    };
+    tr(
+        "{agent}: {cpus} CPUs, {memory} MiB, {isolation}, {network}",
+        &[
+            ("agent", &agent_name),
+            ("cpus", &definition.resources.cpus),
+            ("memory", &definition.resources.memory_mib),
+            ("isolation", &isolation),
+            ("network", &network),
+        ],
+    )
+}
+
+/// `key: old -> new` for every key that differs.
+fn changes(old: &Definition, new: &Definition) -> Vec<String> {
+    let (old, new) = (flatten(old), flatten(new));
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let none = gettextrs::gettext("(none)");
+    keys.into_iter()
+        .filter(|key| old.get(*key) != new.get(*key))
+        .map(|key| {
+            format!(
+                "  {key}: {} -> {}",
+                old.get(key).unwrap_or(&none),
+                new.get(key).unwrap_or(&none)
+            )
+        })
+        .collect()
+}
+
+fn flatten(definition: &Definition) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, value) in table {
+                    let key = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&key, value, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(value) = toml::Value::try_from(definition) {
+        walk("", &value, &mut out);
+    }
+    out
 }

@@ -1,3 +1,21 @@
 //! The sandbox definition and the files it becomes: pure data and text, no podman.
+//!
+//! - [`definition`]: `.agent-sandbox/paddock.toml`, parsed and validated.
+//! - [`presets`]: the agents (`data/agents/*.toml`).
+//! - [`render`]: Containerfile, entrypoint.sh, compose.yaml and the spec hash.
+//! - [`project`]: where a project may be, its files, and its [`plan::SandboxPlan`].
+//! - [`guest`]: the entrypoint's report and the isolation verdict.
+//! - [`names`]: podman names and labels.
+//! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
 
+pub mod definition;
+pub mod guest;
+pub mod host_facts;
+pub mod messages;
+pub mod names;
 pub mod plan;
+pub mod presets;
+pub mod project;
+pub mod render;
+pub mod sbx;
+mod values;

@@ -1,0 +1,804 @@
+//! `.agent-sandbox/paddock.toml`: what a project's sandbox is, as the user
+//! wrote it. Parsing never guesses: an unknown key, a value of the wrong type
+//! or out of range is an error that names the key, the bad value and what is
+//! allowed. Errors are [`FieldError`]s so that the window can show each one
+//! next to its field, with the same text the CLI prints.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::messages::tr;
+use super::presets::{Preset, Presets};
+use super::values;
+
+/// The only format version this Paddock reads and writes.
+pub const VERSION: u32 = 1;
+
+pub const CPUS: std::ops::RangeInclusive<u32> = 1..=64;
+pub const MEMORY_MIB: std::ops::RangeInclusive<u32> = 512..=262_144;
+pub const DEFAULT_CPUS: u32 = 2;
+pub const DEFAULT_MEMORY_MIB: u32 = 4096;
+
+/// The sandbox definition of one project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// Required; `1`.
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub agent: Agent,
+    #[serde(default)]
+    pub image: Image,
+    #[serde(default)]
+    pub resources: Resources,
+    #[serde(default)]
+    pub sandbox: Sandbox,
+    /// Named volumes kept across runs (a virtualenv, `node_modules`, `target/`).
+    #[serde(default, rename = "cache", skip_serializing_if = "Vec::is_empty")]
+    pub caches: Vec<Cache>,
+    /// Plain environment variables (never secrets: they are visible in
+    /// `podman inspect`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    /// A preset id (`claude`, `codex`, ...; see `data/agents/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// Replaces the preset's command; alone, it is a custom agent that the
+    /// image must provide. An empty list starts the user's shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub home: AgentHome,
+}
+
+/// Where the agent's login and settings live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentHome {
+    /// One volume per agent, shared by all projects (log in once).
+    #[default]
+    Shared,
+    /// One volume per agent and project.
+    Project,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    /// The image the sandbox is built from (not with `containerfile`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Extra OS packages, installed after the agent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// Derived from `base` unless set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_manager: Option<PackageManager>,
+    /// A hand-written Containerfile in `.agent-sandbox/` used instead of the
+    /// generated one (an imported `sbx` project keeps its Dockerfile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containerfile: Option<String>,
+    /// The agent user's home in a hand-written Containerfile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_home: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageManager {
+    Dnf,
+    Apt,
+    Apk,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default = "default_cpus", deserialize_with = "count")]
+    pub cpus: u32,
+    #[serde(default = "default_memory", deserialize_with = "count")]
+    pub memory_mib: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sandbox {
+    #[serde(default)]
+    pub runtime: Runtime,
+    #[serde(default)]
+    pub network: Network,
+    /// Where the project appears inside the sandbox; see [`Definition::mount_point`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// A krun microVM with its own kernel.
+    #[default]
+    Krun,
+    /// A plain container on the host's kernel: chosen explicitly, shown as weaker.
+    Container,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    #[default]
+    Full,
+    Offline,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    pub name: String,
+    pub path: String,
+}
+
+fn default_cpus() -> u32 {
+    DEFAULT_CPUS
+}
+
+fn default_memory() -> u32 {
+    DEFAULT_MEMORY_MIB
+}
+
+/// Reads a count as a wide integer so that `-1` or `1e9` get the range
+/// message rather than a type error.
+fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = i64::deserialize(deserializer)?;
+    u32::try_from(value)
+        .map_err(|_| serde::de::Error::custom(tr("{value} is out of range", &[("value", &value)])))
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Resources {
+            cpus: DEFAULT_CPUS,
+            memory_mib: DEFAULT_MEMORY_MIB,
+        }
+    }
+}
+
+/// One problem with one key of `paddock.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The dotted key, e.g. `resources.cpus` or `cache[1].path`.
+    pub key: String,
+    /// What is wrong and what is allowed, translated.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Every problem found in a definition, one per line when shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct DefinitionErrors(pub Vec<FieldError>);
+
+impl fmt::Display for DefinitionErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl DefinitionErrors {
+    /// The message for one key, for a form field.
+    pub fn for_key(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.message.as_str())
+    }
+}
+
+impl PackageManager {
+    /// The package manager a base image is known to have, from its name.
+    pub fn for_image(image: &str) -> PackageManager {
+        let without_digest = image.split('@').next().unwrap_or(image);
+        let path = match without_digest.rsplit_once(':') {
+            Some((path, tag)) if !tag.contains('/') => path,
+            _ => without_digest,
+        };
+        let has = |names: &[&str]| {
+            path.split('/').any(|part| {
+                names.iter().any(|name| {
+                    part == *name
+                        || (name.ends_with('*') && part.starts_with(name.trim_end_matches('*')))
+                })
+            })
+        };
+        if has(&[
+            "fedora",
+            "centos",
+            "rhel*",
+            "ubi*",
+            "almalinux",
+            "rockylinux",
+            "fedora-minimal",
+        ]) {
+            PackageManager::Dnf
+        } else if has(&["debian", "ubuntu"]) {
+            PackageManager::Apt
+        } else if has(&["alpine"]) {
+            PackageManager::Apk
+        } else {
+            PackageManager::None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PackageManager::Dnf => "dnf",
+            PackageManager::Apt => "apt",
+            PackageManager::Apk => "apk",
+            PackageManager::None => "none",
+        }
+    }
+}
+
+impl Definition {
+    /// A new definition for an agent preset on a base image, with defaults.
+    pub fn new(preset: &str, base: &str) -> Definition {
+        Definition {
+            version: Some(VERSION),
+            agent: Agent {
+                preset: Some(preset.to_owned()),
+                command: None,
+                home: AgentHome::Shared,
+            },
+            image: Image {
+                base: Some(base.to_owned()),
+                ..Image::default()
+            },
+            resources: Resources::default(),
+            sandbox: Sandbox::default(),
+            caches: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    /// Parses `paddock.toml` text and validates it against the known presets.
+    pub fn parse(text: &str, presets: &Presets) -> Result<Definition, DefinitionErrors> {
+        let definition: Definition =
+            toml::from_str(text).map_err(|e| DefinitionErrors(vec![toml_error(text, &e)]))?;
+        definition.validate(presets)?;
+        Ok(definition)
+    }
+
+    /// The definition as `paddock.toml` text.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).unwrap_or_default();
+        format!(
+            "{}\n{body}",
+            gettextrs::gettext(
+                "# Paddock sandbox definition. Commit it; see `paddock init --help`."
+            )
+        )
+    }
+
+    /// The package manager of the base image: the explicit one, else derived
+    /// from the image name.
+    pub fn package_manager(&self) -> PackageManager {
+        self.image.package_manager.unwrap_or_else(|| {
+            self.image
+                .base
+                .as_deref()
+                .map_or(PackageManager::None, PackageManager::for_image)
+        })
+    }
+
+    /// Where the project is mounted: `sandbox.mount`, else `/src/<folder name>`.
+    ///
+    /// Not a fixed `/app`: agents key their per-project memory, history and
+    /// trust by the working folder (Claude Code's `~/.claude/projects/<path>`,
+    /// Codex's and Gemini's trusted folders), and with a shared agent home
+    /// every project at `/app` would share one history and one trust decision.
+    pub fn mount_point(&self, project_folder_name: &str) -> String {
+        match &self.sandbox.mount {
+            Some(mount) => mount.trim_end_matches('/').to_owned(),
+            None => format!("/src/{}", mount_name(project_folder_name)),
+        }
+    }
+
+    /// The id used in volume names: the preset id, or `custom`.
+    pub fn agent_id(&self) -> &str {
+        self.agent.preset.as_deref().unwrap_or("custom")
+    }
+
+    pub fn isolation(&self) -> super::plan::Isolation {
+        match self.sandbox.runtime {
+            Runtime::Krun => super::plan::Isolation::MicroVm,
+            Runtime::Container => super::plan::Isolation::Container,
+        }
+    }
+
+    /// The agent this definition runs: its preset with the definition's
+    /// command, or a custom agent with nothing to install.
+    pub fn resolve_agent(&self, presets: &Presets) -> Result<Preset, DefinitionErrors> {
+        let mut agent = match &self.agent.preset {
+            Some(id) => presets
+                .get(id)
+                .cloned()
+                .ok_or_else(|| DefinitionErrors(vec![unknown_preset(id, presets)]))?,
+            None => Preset::custom(),
+        };
+        if let Some(command) = &self.agent.command {
+            agent.command = command.clone();
+        }
+        Ok(agent)
+    }
+
+    /// Every problem with this definition, or nothing.
+    pub fn validate(&self, presets: &Presets) -> Result<(), DefinitionErrors> {
+        let mut errors = Vec::new();
+
+        match self.version {
+            Some(VERSION) => {}
+            Some(other) => errors.push(FieldError::new(
+                "version",
+                tr(
+                    "{value} is not supported; this Paddock reads version = {supported}",
+                    &[("value", &other), ("supported", &VERSION)],
+                ),
+            )),
+            None => errors.push(FieldError::new(
+                "version",
+                tr(
+                    "is missing; add version = {supported} at the top",
+                    &[("supported", &VERSION)],
+                ),
+            )),
+        }
+
+        // agent
+        let preset = match &self.agent.preset {
+            Some(id) => match presets.get(id) {
+                Some(preset) => Some(preset),
+                None => {
+                    errors.push(unknown_preset(id, presets));
+                    None
+                }
+            },
+            None => {
+                if self.agent.command.is_none() {
+                    errors.push(FieldError::new(
+                        "agent",
+                        tr(
+                            "set agent.preset (one of {ids}) or agent.command",
+                            &[("ids", &presets.ids().join(", "))],
+                        ),
+                    ));
+                }
+                None
+            }
+        };
+        if let Some(command) = &self.agent.command {
+            if command.first().is_some_and(|first| first.trim().is_empty()) {
+                errors.push(FieldError::new(
+                    "agent.command",
+                    tr("the program name (first item) must not be empty", &[]),
+                ));
+            }
+            for (i, arg) in command.iter().enumerate() {
+                check(
+                    &mut errors,
+                    format!("agent.command[{i}]"),
+                    values::one_line(arg),
+                    arg,
+                );
+            }
+        }
+
+        // image
+        let manager = self.package_manager();
+        match &self.image.containerfile {
+            None => {
+                match &self.image.base {
+                    Some(base) => check(&mut errors, "image.base".into(), values::image_ref(base), base),
+                    None => errors.push(FieldError::new("image.base", tr("is missing; name the image to build from, e.g. registry.fedoraproject.org/fedora:44", &[]))),
+                }
+                for (i, package) in self.image.packages.iter().enumerate() {
+                    check(
+                        &mut errors,
+                        format!("image.packages[{i}]"),
+                        values::package(package),
+                        package,
+                    );
+                }
+                if manager == PackageManager::None {
+                    if !self.image.packages.is_empty() {
+                        errors.push(FieldError::new(
+                            "image.packages",
+                            tr("the base image has no known package manager; set image.package_manager to dnf, apt or apk", &[]),
+                        ));
+                    }
+                    if preset.is_some_and(|p| !p.install.packages.is_empty()) {
+                        errors.push(FieldError::new(
+                            "image.package_manager",
+                            tr("the agent needs OS packages but the base image has no known package manager; set image.package_manager to dnf, apt or apk, or choose a Fedora, Debian, Ubuntu or Alpine base", &[]),
+                        ));
+                    }
+                }
+                if self.image.user_home.is_some() {
+                    errors.push(FieldError::new(
+                        "image.user_home",
+                        tr(
+                            "only applies with image.containerfile; generated images use {home}",
+                            &[("home", &super::render::USER_HOME)],
+                        ),
+                    ));
+                }
+            }
+            Some(file) => {
+                check(
+                    &mut errors,
+                    "image.containerfile".into(),
+                    values::file_name(file),
+                    file,
+                );
+                if super::project::GENERATED_FILES.contains(&file.as_str())
+                    || file == super::project::DEFINITION_FILE
+                {
+                    errors.push(FieldError::new("image.containerfile", tr("\"{value}\" is a file Paddock writes; name your own Containerfile differently", &[("value", file)])));
+                }
+                for key in [
+                    ("image.base", self.image.base.is_some()),
+                    ("image.packages", !self.image.packages.is_empty()),
+                    (
+                        "image.package_manager",
+                        self.image.package_manager.is_some(),
+                    ),
+                ]
+                .iter()
+                .filter(|(_, set)| *set)
+                .map(|(key, _)| key)
+                {
+                    errors.push(FieldError::new(*key, tr("has no effect with image.containerfile; put it in {file} instead, or remove it", &[("file", file)])));
+                }
+                match &self.image.user_home {
+                    Some(home) => check(&mut errors, "image.user_home".into(), values::sandbox_path(home), home),
+                    None if preset.is_some_and(|p| p.config_dir.is_some()) => errors.push(FieldError::new(
+                        "image.user_home",
+                        tr("is missing; with image.containerfile, name the agent user's home folder (e.g. /home/appuser) so that the agent's login can be kept", &[]),
+                    )),
+                    None => {}
+                }
+            }
+        }
+
+        // resources
+        for (key, value, range, unit) in [
+            ("resources.cpus", self.resources.cpus, CPUS, ""),
+            (
+                "resources.memory_mib",
+                self.resources.memory_mib,
+                MEMORY_MIB,
+                " MiB",
+            ),
+        ] {
+            if !range.contains(&value) {
+                errors.push(FieldError::new(
+                    key,
+                    tr(
+                        "{value} is out of range; allowed: {min} to {max}{unit}",
+                        &[
+                            ("value", &value),
+                            ("min", range.start()),
+                            ("max", range.end()),
+                            ("unit", &unit),
+                        ],
+                    ),
+                ));
+            }
+        }
+
+        // sandbox
+        let mount = self
+            .sandbox
+            .mount
+            .as_deref()
+            .map(|m| m.trim_end_matches('/').to_owned());
+        if let Some(m) = &self.sandbox.mount {
+            check(
+                &mut errors,
+                "sandbox.mount".into(),
+                values::sandbox_path(m),
+                m,
+            );
+        }
+        let home = self
+            .image
+            .user_home
+            .as_deref()
+            .unwrap_or(super::render::USER_HOME)
+            .trim_end_matches('/');
+        if mount.as_deref() == Some(home) {
+            errors.push(FieldError::new(
+                "sandbox.mount",
+                tr(
+                    "must not be the agent's home folder {home}",
+                    &[("home", &home)],
+                ),
+            ));
+        }
+
+        // caches
+        let mut names = BTreeSet::new();
+        let mut paths = BTreeSet::new();
+        for (i, cache) in self.caches.iter().enumerate() {
+            check(
+                &mut errors,
+                format!("cache[{i}].name"),
+                values::identifier(&cache.name),
+                &cache.name,
+            );
+            check(
+                &mut errors,
+                format!("cache[{i}].path"),
+                values::sandbox_path(&cache.path),
+                &cache.path,
+            );
+            if !names.insert(cache.name.as_str()) {
+                errors.push(FieldError::new(
+                    format!("cache[{i}].name"),
+                    tr(
+                        "\"{value}\" is used twice; give each cache its own name",
+                        &[("value", &cache.name)],
+                    ),
+                ));
+            }
+            let path = cache.path.trim_end_matches('/');
+            if !paths.insert(path) {
+                errors.push(FieldError::new(
+                    format!("cache[{i}].path"),
+                    tr(
+                        "\"{value}\" is used twice; give each cache its own folder",
+                        &[("value", &cache.path)],
+                    ),
+                ));
+            }
+            if let Some(mount) = &mount {
+                let protected = format!("{mount}/{}", super::project::SANDBOX_DIR);
+                if path == mount || path == protected || path.starts_with(&format!("{protected}/"))
+                {
+                    errors.push(FieldError::new(
+                        format!("cache[{i}].path"),
+                        tr("\"{value}\" would hide the project or its .agent-sandbox folder; choose another folder", &[("value", &cache.path)]),
+                    ));
+                }
+            }
+            if path == home {
+                errors.push(FieldError::new(
+                    format!("cache[{i}].path"),
+                    tr(
+                        "\"{value}\" would hide the agent's home folder; choose another folder",
+                        &[("value", &cache.path)],
+                    ),
+                ));
+            }
+        }
+
+        // env
+        for (name, value) in &self.env {
+            check(
+                &mut errors,
+                format!("env.{name}"),
+                values::env_name(name),
+                name,
+            );
+            check(
+                &mut errors,
+                format!("env.{name}"),
+                values::one_line(value),
+                value,
+            );
+        }
+
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DefinitionErrors(errors))
+        }
+    }
+}
+
+/// Records `result` for `key`, quoting the bad value.
+fn check(errors: &mut Vec<FieldError>, key: String, result: values::Check, value: &str) {
+    if let Err(message) = result {
+        errors.push(FieldError::new(
+            key,
+            tr(
+                "\"{value}\" {problem}",
+                &[("value", &value.escape_debug()), ("problem", &message)],
+            ),
+        ));
+    }
+}
+
+fn unknown_preset(id: &str, presets: &Presets) -> FieldError {
+    FieldError::new(
+        "agent.preset",
+        tr(
+            "\"{value}\" is not a known agent; choose one of {ids}, or set agent.command",
+            &[
+                ("value", &id.escape_debug()),
+                ("ids", &presets.ids().join(", ")),
+            ],
+        ),
+    )
+}
+
+/// A folder name as one safe path segment (`My Project` -> `My-Project`).
+fn mount_name(folder: &str) -> String {
+    let mut name = String::new();
+    for c in folder.chars() {
+        if c.is_ascii_alphanumeric() || "._+-@".contains(c) {
+            name.push(c);
+        } else if !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_matches(|c| c == '-' || c == '.').to_owned();
+    if name.is_empty() {
+        "project".to_owned()
+    } else {
+        name
+    }
+}
+
+/// A TOML syntax or type error, tied to the key it is about.
+fn toml_error(text: &str, error: &toml::de::Error) -> FieldError {
+    let message = error.message().trim().to_owned();
+    let key = error
+        .span()
+        .map(|span| key_at(text, span.start))
+        .unwrap_or_default();
+    let key = if key.is_empty() {
+        gettextrs::gettext("paddock.toml")
+    } else {
+        key
+    };
+    FieldError::new(key, message)
+}
+
+/// The dotted key whose line holds byte `offset`, from the nearest table
+/// header above it and the key before `=` on that line.
+fn key_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let header = |line: &str| {
+        let line = line.trim();
+        line.starts_with('[').then(|| {
+            line.trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_owned()
+        })
+    };
+    if let Some(table) = header(line) {
+        return table;
+    }
+    let table = text[..line_start].lines().rev().find_map(header);
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_owned());
+    match (table, key) {
+        (Some(table), Some(key)) => format!("{table}.{key}"),
+        (None, Some(key)) => key,
+        (Some(table), None) => table,
+        (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presets() -> Presets {
+        Presets::builtin()
+    }
+
+    #[test]
+    fn package_manager_from_image_name() {
+        use PackageManager::*;
+        for (image, expected) in [
+            ("registry.fedoraproject.org/fedora:44", Dnf),
+            ("quay.io/centos/centos:stream10", Dnf),
+            ("registry.access.redhat.com/ubi9/ubi-minimal", Dnf),
+            ("docker.io/library/debian:trixie", Apt),
+            ("ubuntu:24.04", Apt),
+            ("alpine@sha256:abcd", Apk),
+            ("localhost:5000/alpine:3.20", Apk),
+            ("localhost/paddock-dev/busybox:latest", None),
+            ("node:22", None),
+        ] {
+            assert_eq!(PackageManager::for_image(image), expected, "{image}");
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let mut definition = Definition::new("claude", "registry.fedoraproject.org/fedora:44");
+        definition.image.packages = vec!["git".into(), "make".into()];
+        definition.caches.push(Cache {
+            name: "venv".into(),
+            path: "/venv".into(),
+        });
+        definition.env.insert("UV_LINK_MODE".into(), "copy".into());
+        definition.sandbox.mount = Some("/src/demo".into());
+        let text = definition.to_toml();
+        assert_eq!(Definition::parse(&text, &presets()), Ok(definition));
+    }
+
+    #[test]
+    fn minimal_file_gets_defaults() {
+        let definition = Definition::parse(
+            "version = 1\n[agent]\npreset = \"shell\"\n[image]\nbase = \"fedora:44\"\n",
+            &presets(),
+        )
+        .unwrap();
+        assert_eq!(
+            definition.resources,
+            Resources {
+                cpus: DEFAULT_CPUS,
+                memory_mib: DEFAULT_MEMORY_MIB
+            }
+        );
+        assert_eq!(definition.sandbox.runtime, Runtime::Krun);
+        assert_eq!(definition.mount_point("My Project!"), "/src/My-Project");
+    }
+
+    #[test]
+    fn unknown_key_names_the_table() {
+        let errors =
+            Definition::parse("version = 1\n[resources]\ncpu = 4\n", &presets()).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].key, "resources.cpu");
+        assert!(
+            errors.0[0].message.contains("cpus"),
+            "{}",
+            errors.0[0].message
+        );
+    }
+
+    #[test]
+    fn negative_count_is_out_of_range() {
+        let errors =
+            Definition::parse("version = 1\n[resources]\ncpus = -1\n", &presets()).unwrap_err();
+        assert_eq!(errors.0[0].key, "resources.cpus");
+        assert!(
+            errors.0[0].message.contains("-1 is out of range"),
+            "{}",
+            errors.0[0].message
+        );
+    }
+}

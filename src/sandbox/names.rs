@@ -1,0 +1,149 @@
+//! The names and labels of a project's podman objects.
+//!
+//! A slug is the folder name made safe for podman (lowercase letters, digits
+//! and `-`) plus a short hash of the absolute path, so two folders with the
+//! same name never share a container, image or volume.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::definition::AgentHome;
+
+/// Label holding the project's absolute path.
+pub const LABEL_PROJECT: &str = "io.github.paddockapp.project";
+/// Label holding the spec hash the object was made from.
+pub const LABEL_SPEC: &str = "io.github.paddockapp.spec";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    slug: String,
+}
+
+impl Names {
+    /// The names for a project at `root` (absolute, symlinks resolved).
+    pub fn for_project(root: &Path) -> Names {
+        let folder = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut readable = String::new();
+        for c in folder.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                readable.push(c);
+            } else if !readable.is_empty() && !readable.ends_with('-') {
+                readable.push('-');
+            }
+        }
+        let mut readable: String = readable.trim_end_matches('-').chars().take(40).collect();
+        readable = readable.trim_end_matches('-').to_owned();
+        if readable.is_empty() {
+            readable.push_str("project");
+        }
+        let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
+        let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        Names {
+            slug: format!("{readable}-{short}"),
+        }
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// `paddock-<slug>`
+    pub fn container(&self) -> String {
+        format!("paddock-{}", self.slug)
+    }
+
+    /// `localhost/paddock/<slug>`
+    pub fn repository(&self) -> String {
+        format!("localhost/paddock/{}", self.slug)
+    }
+
+    /// `localhost/paddock/<slug>:<spec hash>`
+    pub fn image(&self, spec_hash: &str) -> String {
+        format!("{}:{spec_hash}", self.repository())
+    }
+
+    /// `paddock-<agent>-home`, or `paddock-<slug>-<agent>-home` per project.
+    pub fn home_volume(&self, agent_id: &str, home: AgentHome) -> String {
+        match home {
+            AgentHome::Shared => format!("paddock-{agent_id}-home"),
+            AgentHome::Project => format!("paddock-{}-{agent_id}-home", self.slug),
+        }
+    }
+
+    /// `paddock-<slug>-cache-<name>`
+    pub fn cache_volume(&self, name: &str) -> String {
+        format!("paddock-{}-cache-{name}", self.slug)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_podman_name(name: &str) -> bool {
+        name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    }
+
+    #[test]
+    fn same_folder_name_different_paths() {
+        let a = Names::for_project(Path::new("/home/u/work/app"));
+        let b = Names::for_project(Path::new("/home/u/other/app"));
+        assert_ne!(a.slug(), b.slug());
+        assert!(a.slug().starts_with("app-"));
+    }
+
+    #[test]
+    fn odd_folder_names_become_valid_names() {
+        for path in [
+            "/home/u/My Project (v2)",
+            "/home/u/ünïcødé",
+            "/home/u/---",
+            "/home/u/.hidden",
+            "/",
+        ] {
+            let names = Names::for_project(Path::new(path));
+            assert!(
+                valid_podman_name(&names.container()),
+                "{path}: {}",
+                names.container()
+            );
+            assert!(valid_podman_name(&names.cache_volume("venv")));
+            assert!(
+                names
+                    .slug()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{path}"
+            );
+        }
+        assert!(
+            Names::for_project(Path::new("/home/u/My Project (v2)"))
+                .slug()
+                .starts_with("my-project-v2-")
+        );
+    }
+
+    #[test]
+    fn volume_names() {
+        let names = Names::for_project(Path::new("/p/demo"));
+        assert_eq!(
+            names.home_volume("claude", AgentHome::Shared),
+            "paddock-claude-home"
+        );
+        assert_eq!(
+            names.home_volume("claude", AgentHome::Project),
+            format!("paddock-{}-claude-home", names.slug())
+        );
+        assert_eq!(
+            names.image("abc"),
+            format!("localhost/paddock/{}:abc", names.slug())
+        );
+    }
+}

@@ -1,0 +1,568 @@
+//! A project folder: where it may be, its `.agent-sandbox/` files, and the
+//! [`SandboxPlan`] the engine runs for it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use super::definition::{Definition, DefinitionErrors};
+use super::host_facts::HostFacts;
+use super::messages::tr;
+use super::names::{LABEL_PROJECT, LABEL_SPEC, Names};
+use super::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
+use super::presets::{Preset, Presets};
+use super::render;
+
+/// The per-project folder (the seed article's name).
+pub const SANDBOX_DIR: &str = ".agent-sandbox";
+/// The definition inside [`SANDBOX_DIR`].
+pub const DEFINITION_FILE: &str = "paddock.toml";
+/// The files Paddock writes into [`SANDBOX_DIR`] (and overwrites).
+pub const GENERATED_FILES: [&str; 3] = [CONTAINERFILE, ENTRYPOINT, COMPOSE];
+pub const CONTAINERFILE: &str = "Containerfile";
+pub const ENTRYPOINT: &str = "entrypoint.sh";
+pub const COMPOSE: &str = "compose.yaml";
+
+/// Folders that are never a project, nor is anything inside them (unless it
+/// is inside the home folder, as `/var/home/<user>` on Fedora Atomic).
+const SYSTEM_TREES: &[&str] = &[
+    "/etc", "/usr", "/var", "/boot", "/proc", "/sys", "/dev", "/run", "/bin", "/sbin", "/root",
+];
+/// Folders that are never a project themselves; their subfolders may be.
+const SYSTEM_FOLDERS: &[&str] = &[
+    "/opt",
+    "/srv",
+    "/tmp",
+    "/var/tmp",
+    "/home",
+    "/var/home",
+    "/mnt",
+    "/media",
+];
+/// Inside `/var`, these may hold projects.
+const VAR_ALLOWED: &[&str] = &["/var/tmp"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{}", tr("{path} does not exist", &[("path", &path.display())]))]
+    NotFound { path: PathBuf },
+    #[error("{}", tr("{path} is not a folder; choose the project's folder", &[("path", &path.display())]))]
+    NotAFolder { path: PathBuf },
+    #[error(
+        "{}",
+        gettextrs::gettext(
+            "the root folder / cannot be a project: the agent could reach every file on the computer; choose the project's own folder"
+        )
+    )]
+    Root,
+    #[error("{}", tr("{path} is your home folder, which cannot be a project: the agent could reach all your files and credentials; choose the project's own folder", &[("path", &path.display())]))]
+    Home { path: PathBuf },
+    #[error("{}", tr("{path} contains your home folder, which cannot be part of a project; choose the project's own folder", &[("path", &path.display())]))]
+    ContainsHome { path: PathBuf },
+    #[error("{}", tr("{path} is or contains your SSH keys ({secret}); a project must not give the agent your SSH keys: choose a folder without them", &[("path", &path.display()), ("secret", &secret.display())]))]
+    SshKeys { path: PathBuf, secret: PathBuf },
+    #[error("{}", tr("{path} is or contains your GnuPG keys ({secret}); a project must not give the agent your signing and encryption keys: choose a folder without them", &[("path", &path.display()), ("secret", &secret.display())]))]
+    GnupgKeys { path: PathBuf, secret: PathBuf },
+    #[error("{}", tr("{path} is or contains your keyrings ({secret}), where your saved passwords live; choose a folder without them", &[("path", &path.display()), ("secret", &secret.display())]))]
+    Keyrings { path: PathBuf, secret: PathBuf },
+    #[error("{}", tr("{path} is a system folder ({folder}), which cannot be a project; choose a folder of your own, e.g. in your home folder", &[("path", &path.display()), ("folder", folder)]))]
+    SystemFolder { path: PathBuf, folder: String },
+    #[error("{}", tr("{path} has no sandbox definition yet; run `paddock init` there first", &[("path", &path.display())]))]
+    NoDefinition { path: PathBuf },
+    #[error("{}", tr("{file} is not valid:\n{errors}", &[("file", &file.display()), ("errors", errors)]))]
+    Definition {
+        file: PathBuf,
+        errors: DefinitionErrors,
+    },
+    #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", source)]))]
+    Io {
+        action: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(action: &str, path: &Path) -> impl FnOnce(std::io::Error) -> ProjectError {
+    let (action, path) = (gettextrs::gettext(action), path.to_owned());
+    move |source| ProjectError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// A folder that may be a project: absolute, symlinks resolved, and none of
+/// the places an agent must never be given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    root: PathBuf,
+}
+
+impl Project {
+    /// Opens `path` as a project of the user whose home is `home`.
+    pub fn open(path: &Path, home: &Path) -> Result<Project, ProjectError> {
+        let root = std::fs::canonicalize(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ProjectError::NotFound {
+                path: path.to_owned(),
+            },
+            _ => ProjectError::Io {
+                action: gettextrs::gettext("open"),
+                path: path.to_owned(),
+                source,
+            },
+        })?;
+        if !root.is_dir() {
+            return Err(ProjectError::NotAFolder { path: root });
+        }
+        check_location(&root, home)?;
+        Ok(Project { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder's own name (for the mount point and the window).
+    pub fn folder_name(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn names(&self) -> Names {
+        Names::for_project(&self.root)
+    }
+
+    pub fn sandbox_dir(&self) -> PathBuf {
+        self.root.join(SANDBOX_DIR)
+    }
+
+    pub fn definition_path(&self) -> PathBuf {
+        self.sandbox_dir().join(DEFINITION_FILE)
+    }
+
+    pub fn has_definition(&self) -> bool {
+        self.definition_path().is_file()
+    }
+
+    /// Reads and validates `.agent-sandbox/paddock.toml`.
+    pub fn load_definition(&self, presets: &Presets) -> Result<Definition, ProjectError> {
+        let file = self.definition_path();
+        let text = std::fs::read_to_string(&file).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ProjectError::NoDefinition {
+                path: self.root.clone(),
+            },
+            _ => ProjectError::Io {
+                action: gettextrs::gettext("read"),
+                path: file.clone(),
+                source,
+            },
+        })?;
+        Definition::parse(&text, presets)
+            .map_err(|errors| ProjectError::Definition { file, errors })
+    }
+
+    /// Writes `.agent-sandbox/paddock.toml` (whole or not at all).
+    pub fn save_definition(&self, definition: &Definition) -> Result<(), ProjectError> {
+        self.write_sandbox_file(DEFINITION_FILE, definition.to_toml().as_bytes(), 0o644)
+    }
+
+    /// A file of `.agent-sandbox/` as text.
+    pub fn read_sandbox_file(&self, name: &str) -> Result<String, ProjectError> {
+        let path = self.sandbox_dir().join(name);
+        std::fs::read_to_string(&path).map_err(io("read", &path))
+    }
+
+    /// Writes the generated files for `definition` into `.agent-sandbox/`
+    /// and returns their names. A hand-written Containerfile is left alone.
+    pub fn write_generated(
+        &self,
+        definition: &Definition,
+        agent: &Preset,
+    ) -> Result<Vec<&'static str>, ProjectError> {
+        let mut written = Vec::new();
+        for (name, contents) in generated_files(self, definition, agent) {
+            let mode = if name == ENTRYPOINT { 0o755 } else { 0o644 };
+            self.write_sandbox_file(name, contents.as_bytes(), mode)?;
+            written.push(name);
+        }
+        Ok(written)
+    }
+
+    /// Writes to a temporary file next to the target and renames it over, so
+    /// a crash or a full disk never leaves a half-written file.
+    fn write_sandbox_file(
+        &self,
+        name: &str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<(), ProjectError> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.sandbox_dir();
+        std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let target = dir.join(name);
+        let temp = dir.join(format!(".{name}.paddock-{}.tmp", std::process::id()));
+        let result = (|| {
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(contents)?;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &target)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        result.map_err(io("write", &target))
+    }
+}
+
+/// The agent user's home inside the image.
+pub fn user_home(definition: &Definition) -> String {
+    match (&definition.image.containerfile, &definition.image.user_home) {
+        (Some(_), Some(home)) => home.trim_end_matches('/').to_owned(),
+        _ => render::USER_HOME.to_owned(),
+    }
+}
+
+/// The generated files for a definition, by name: the Containerfile (unless
+/// the definition has its own), the entrypoint and the compose file.
+pub fn generated_files(
+    project: &Project,
+    definition: &Definition,
+    agent: &Preset,
+) -> Vec<(&'static str, String)> {
+    let mount = definition.mount_point(&project.folder_name());
+    let mut files = Vec::new();
+    if definition.image.containerfile.is_none() {
+        files.push((
+            CONTAINERFILE,
+            render::containerfile(definition, agent, &mount),
+        ));
+    }
+    files.push((ENTRYPOINT, render::entrypoint(agent)));
+    let containerfile = definition
+        .image
+        .containerfile
+        .as_deref()
+        .unwrap_or(CONTAINERFILE);
+    files.push((
+        COMPOSE,
+        render::compose(
+            definition,
+            agent,
+            &mount,
+            &user_home(definition),
+            containerfile,
+            &project.names(),
+        ),
+    ));
+    files
+}
+
+/// What the engine builds and runs for this project. `agent` is
+/// [`Definition::resolve_agent`]'s result.
+pub fn plan(
+    project: &Project,
+    definition: &Definition,
+    agent: &Preset,
+    host: &HostFacts,
+) -> Result<SandboxPlan, ProjectError> {
+    let names = project.names();
+    let mount = definition.mount_point(&project.folder_name());
+    let home = user_home(definition);
+
+    let mut context: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let containerfile = match &definition.image.containerfile {
+        Some(name) => {
+            context.insert(name.clone(), project.read_sandbox_file(name)?.into_bytes());
+            name.clone()
+        }
+        None => {
+            context.insert(
+                CONTAINERFILE.to_owned(),
+                render::containerfile(definition, agent, &mount).into_bytes(),
+            );
+            CONTAINERFILE.to_owned()
+        }
+    };
+    context.insert(
+        ENTRYPOINT.to_owned(),
+        render::entrypoint(agent).into_bytes(),
+    );
+    let build_args: BTreeMap<String, String> = [
+        ("HOST_UID".to_owned(), host.uid.to_string()),
+        ("HOST_GID".to_owned(), host.gid.to_string()),
+    ]
+    .into();
+    let spec = render::spec_hash(&context, &build_args);
+    let image = names.image(&spec);
+    let labels: BTreeMap<String, String> = [
+        (
+            LABEL_PROJECT.to_owned(),
+            project.root().to_string_lossy().into_owned(),
+        ),
+        (LABEL_SPEC.to_owned(), spec),
+    ]
+    .into();
+
+    let isolation = definition.isolation();
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("TERM".into(), "xterm-256color".into());
+    env.insert("COLORTERM".into(), "truecolor".into());
+    env.extend(agent.env_in(&home));
+    env.extend(definition.env.clone());
+    env.insert("PADDOCK_HOST_KERNEL".into(), host.kernel.trim().to_owned());
+    env.insert(
+        "PADDOCK_ISOLATION".into(),
+        match isolation {
+            Isolation::MicroVm => "microvm",
+            Isolation::Container => "container",
+        }
+        .into(),
+    );
+    env.insert("PADDOCK_UID".into(), host.uid.to_string());
+    env.insert("PADDOCK_GID".into(), host.gid.to_string());
+
+    let annotations: BTreeMap<String, String> = match isolation {
+        Isolation::MicroVm => [
+            ("run.oci.handler".to_owned(), "krun".to_owned()),
+            (
+                "krun.cpus".to_owned(),
+                definition.resources.cpus.to_string(),
+            ),
+            (
+                "krun.ram_mib".to_owned(),
+                definition.resources.memory_mib.to_string(),
+            ),
+        ]
+        .into(),
+        Isolation::Container => BTreeMap::new(),
+    };
+
+    let mut volumes = Vec::new();
+    if let Some(dir) = &agent.config_dir {
+        volumes.push(VolumeMount {
+            volume: names.home_volume(&agent.id, definition.agent.home),
+            target: format!("{home}/{dir}"),
+        });
+    }
+    for cache in &definition.caches {
+        volumes.push(VolumeMount {
+            volume: names.cache_volume(&cache.name),
+            target: cache.path.trim_end_matches('/').to_owned(),
+        });
+    }
+
+    let command = match &definition.image.containerfile {
+        // A hand-written Containerfile's CMD is not the agent's.
+        Some(_) if !agent.command.is_empty() => Some(agent.command.clone()),
+        _ => None,
+    };
+
+    Ok(SandboxPlan {
+        build: BuildPlan {
+            image: image.clone(),
+            context,
+            containerfile,
+            build_args,
+            labels: labels.clone(),
+        },
+        container: ContainerPlan {
+            name: names.container(),
+            image,
+            command,
+            workdir: mount.clone(),
+            env,
+            annotations,
+            labels,
+            binds: vec![
+                Bind {
+                    source: project.root().to_owned(),
+                    target: mount.clone(),
+                    read_only: false,
+                },
+                Bind {
+                    source: project.sandbox_dir(),
+                    target: format!("{mount}/{SANDBOX_DIR}"),
+                    read_only: true,
+                },
+            ],
+            volumes,
+            offline: definition.sandbox.network == super::definition::Network::Offline,
+            isolation,
+        },
+    })
+}
+
+/// Refuses the places that must never be a project. `root` is absolute with
+/// symlinks resolved; so is `home` as far as it exists.
+fn check_location(root: &Path, home: &Path) -> Result<(), ProjectError> {
+    let home_resolved = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_owned());
+    let path = || root.to_owned();
+    if root.parent().is_none() {
+        return Err(ProjectError::Root);
+    }
+    for h in [home, home_resolved.as_path()] {
+        if root == h {
+            return Err(ProjectError::Home { path: path() });
+        }
+    }
+    for h in [home, home_resolved.as_path()] {
+        if h.starts_with(root) {
+            return Err(ProjectError::ContainsHome { path: path() });
+        }
+    }
+    type Refusal = fn(PathBuf, PathBuf) -> ProjectError;
+    let secrets: [(&str, Refusal); 3] = [
+        (".ssh", |path, secret| ProjectError::SshKeys {
+            path,
+            secret,
+        }),
+        (".gnupg", |path, secret| ProjectError::GnupgKeys {
+            path,
+            secret,
+        }),
+        (".local/share/keyrings", |path, secret| {
+            ProjectError::Keyrings { path, secret }
+        }),
+    ];
+    for (relative, refusal) in secrets {
+        let secret = home.join(relative);
+        let mut candidates = vec![secret.clone(), home_resolved.join(relative)];
+        if let Ok(resolved) = std::fs::canonicalize(&secret) {
+            candidates.push(resolved);
+        }
+        if candidates
+            .iter()
+            .any(|s| s.starts_with(root) || root.starts_with(s))
+        {
+            return Err(refusal(path(), secret));
+        }
+    }
+    let inside_home = root.starts_with(home) || root.starts_with(&home_resolved);
+    if inside_home {
+        return Ok(());
+    }
+    let system = |folder: &str| ProjectError::SystemFolder {
+        path: path(),
+        folder: folder.to_owned(),
+    };
+    if let Some(folder) = SYSTEM_FOLDERS.iter().find(|f| root == Path::new(f)) {
+        return Err(system(folder));
+    }
+    if let Some(Component::Normal(top)) = root.components().nth(1) {
+        let top = format!("/{}", top.to_string_lossy());
+        if top.starts_with("/lib") {
+            return Err(system(&top));
+        }
+        if let Some(tree) = SYSTEM_TREES.iter().find(|t| **t == top) {
+            let allowed = *tree == "/var"
+                && VAR_ALLOWED
+                    .iter()
+                    .any(|a| root.starts_with(a) && root != Path::new(a));
+            if !allowed {
+                return Err(system(tree));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(root: &str, home: &str) -> Option<ProjectError> {
+        check_location(Path::new(root), Path::new(home)).err()
+    }
+
+    #[test]
+    fn each_refused_place_has_its_own_reason() {
+        let home = "/nonexistent-home/alice";
+        assert!(matches!(refused("/", home), Some(ProjectError::Root)));
+        assert!(matches!(
+            refused(home, home),
+            Some(ProjectError::Home { .. })
+        ));
+        assert!(matches!(
+            refused("/nonexistent-home", home),
+            Some(ProjectError::ContainsHome { .. })
+        ));
+        assert!(matches!(
+            refused("/nonexistent-home/alice/.ssh", home),
+            Some(ProjectError::SshKeys { .. })
+        ));
+        assert!(matches!(
+            refused("/nonexistent-home/alice/.gnupg/private", home),
+            Some(ProjectError::GnupgKeys { .. })
+        ));
+        assert!(matches!(
+            refused("/nonexistent-home/alice/.local", home),
+            Some(ProjectError::Keyrings { .. })
+        ));
+        for system in [
+            "/etc",
+            "/usr/src/linux",
+            "/var/lib/x",
+            "/boot",
+            "/proc/1",
+            "/sys",
+            "/dev",
+            "/run/user/1000",
+            "/bin",
+            "/sbin",
+            "/lib64",
+            "/opt",
+            "/root/x",
+            "/srv",
+            "/tmp",
+        ] {
+            assert!(
+                matches!(
+                    refused(system, home),
+                    Some(ProjectError::SystemFolder { .. })
+                ),
+                "{system}"
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_places_are_fine() {
+        let home = "/var/home/alice";
+        for ok in [
+            "/var/home/alice/src/app",
+            "/tmp/scratch",
+            "/var/tmp/x",
+            "/opt/work/app",
+            "/mnt/data/app",
+            "/srv/git/app",
+        ] {
+            assert!(refused(ok, home).is_none(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn each_message_is_distinct() {
+        let home = "/nonexistent-home/alice";
+        let messages: Vec<String> = [
+            "/",
+            home,
+            "/nonexistent-home",
+            "/nonexistent-home/alice/.ssh",
+            "/nonexistent-home/alice/.gnupg",
+            "/nonexistent-home/alice/.local/share",
+            "/etc",
+        ]
+        .iter()
+        .map(|p| {
+            refused(p, home)
+                .map(|e| e.to_string().replace(p, "PATH"))
+                .unwrap_or_default()
+        })
+        .collect();
+        let unique: std::collections::BTreeSet<&String> = messages.iter().collect();
+        assert_eq!(unique.len(), messages.len(), "{messages:#?}");
+    }
+}
