@@ -16,7 +16,9 @@ use super::folder;
 use super::introspection;
 use super::notify;
 use crate::sandbox::project::Project;
-use super::pages::project::{ProjectPage, ProjectPageMsg, ProjectPageOutput};
+use super::bridge;
+use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
+use crate::engine::SandboxEvent;
 use super::state::UiState;
 use super::status::ProjectStatus;
 use super::text::fill;
@@ -67,6 +69,7 @@ pub enum AppMsg {
     About,
     Shortcuts,
     SaveState,
+    ZoomChanged(f64),
     /// Leaves the window; sandboxes keep running and are reattached next time.
     Quit,
 }
@@ -74,6 +77,9 @@ pub enum AppMsg {
 #[derive(Debug)]
 pub enum AppCommand {
     FolderChosen(Result<Option<PathBuf>, String>),
+    /// Paddock's sandboxes that were running when the window opened.
+    StillRunning(Vec<PathBuf>),
+    Sandbox(SandboxEvent),
 }
 
 impl AsyncComponent for App {
@@ -84,11 +90,17 @@ impl AsyncComponent for App {
     type Root = adw::ApplicationWindow;
     type Widgets = ();
 
+    /// Sized here, before the window is first shown (the async `init` runs
+    /// after that).
     fn init_root() -> Self::Root {
+        let state = UiState::load(&UiState::default_path());
         adw::ApplicationWindow::builder()
             .title(gettext("Paddock"))
             .width_request(360)
             .height_request(294)
+            .default_width(state.width)
+            .default_height(state.height)
+            .maximized(state.maximized)
             .build()
     }
 
@@ -99,8 +111,6 @@ impl AsyncComponent for App {
     ) -> AsyncComponentParts<Self> {
         let state_path = UiState::default_path();
         let state = UiState::load(&state_path);
-        window.set_default_size(state.width, state.height);
-        window.set_maximized(state.maximized);
         if crate::config::APP_ID.ends_with(".Devel") {
             window.add_css_class("devel");
         }
@@ -207,6 +217,7 @@ impl AsyncComponent for App {
         if let Some(first) = model.state.projects.first() {
             sender.input(AppMsg::Select(first.clone()));
         }
+        watch_sandboxes(&sender);
         AsyncComponentParts {
             model,
             widgets: (),
@@ -247,6 +258,10 @@ impl AsyncComponent for App {
             AppMsg::About => dialogs::about(&self.window),
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
             AppMsg::SaveState => self.save_state(),
+            AppMsg::ZoomChanged(zoom) => {
+                self.state.terminal_zoom = zoom;
+                self.save_state();
+            }
             AppMsg::Show(path) => {
                 self.open(path, &sender);
                 self.window.present();
@@ -271,6 +286,35 @@ impl AsyncComponent for App {
             AppCommand::FolderChosen(Ok(None)) => {}
             AppCommand::FolderChosen(Err(message)) => {
                 dialogs::error(&self.window, &gettext("Could Not Choose a Folder"), &message);
+            }
+            AppCommand::StillRunning(projects) => {
+                if projects.is_empty() {
+                    return;
+                }
+                for project in &projects {
+                    if !self.state.projects.contains(project) {
+                        self.open(project.clone(), &sender);
+                    } else if let Ok(project) = folder::accept(project) {
+                        // A page checks for its running sandbox when created.
+                        let path = project.root().to_path_buf();
+                        if !self.pages.contains_key(&path) {
+                            let current = self.current.clone();
+                            self.show_page(project, &sender);
+                            if let Some(current) = current {
+                                self.show(&current);
+                            }
+                        }
+                    }
+                }
+                self.toasts.add_toast(adw::Toast::new(&fill(
+                    &gettext("{count} sandboxes are still running; reattach from their projects"),
+                    &[("count", &projects.len())],
+                )));
+            }
+            AppCommand::Sandbox(event) => {
+                if let Some(page) = self.pages.get(&event.project) {
+                    page.emit(ProjectPageMsg::Sandbox(event.change));
+                }
             }
         }
     }
@@ -319,7 +363,10 @@ impl App {
         let path = project.root().to_path_buf();
         if !self.pages.contains_key(&path) {
             let page = ProjectPage::builder()
-                .launch(project)
+                .launch(ProjectPageInit {
+                    project,
+                    zoom: self.state.terminal_zoom,
+                })
                 .forward(sender.input_sender(), |output| match output {
                     ProjectPageOutput::Status(path, status) => AppMsg::StatusChanged(path, status),
                     ProjectPageOutput::Toast(text) => AppMsg::Toast(text),
@@ -327,6 +374,7 @@ impl App {
                     ProjectPageOutput::Notify { path, title, body } => {
                         AppMsg::Notify { path, title, body }
                     }
+                    ProjectPageOutput::ZoomChanged(zoom) => AppMsg::ZoomChanged(zoom),
                 });
             self.stack
                 .add_named(page.widget(), Some(&path.display().to_string()));
@@ -421,6 +469,46 @@ pub fn project_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Finds the sandboxes left running by an earlier session, then follows
+/// podman's events so that every project's state stays current without
+/// polling.
+fn watch_sandboxes(sender: &AsyncComponentSender<App>) {
+    sender.command(|out, shutdown| {
+        shutdown
+            .register(async move {
+                let Ok(engine) = bridge::engine().await else {
+                    return;
+                };
+                let mut events = match engine.events().await {
+                    Ok(events) => events,
+                    Err(error) => {
+                        tracing::warn!("no sandbox events: {error}");
+                        return;
+                    }
+                };
+                if let Ok(sandboxes) = engine.list().await {
+                    out.emit(AppCommand::StillRunning(
+                        sandboxes
+                            .into_iter()
+                            .filter(|s| s.state.is_running())
+                            .map(|s| s.project)
+                            .collect(),
+                    ));
+                }
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(event) => out.emit(AppCommand::Sandbox(event)),
+                        Err(error) => {
+                            tracing::warn!("sandbox events ended: {error}");
+                            break;
+                        }
+                    }
+                }
+            })
+            .drop_on_shutdown()
+    });
 }
 
 fn empty_state() -> adw::StatusPage {

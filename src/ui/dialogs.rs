@@ -85,8 +85,14 @@ pub fn shortcuts(parent: &impl IsA<gtk::Widget>) {
 
 fn shortcut_row(title: &str, accel: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder().title(title).build();
-    let label = gtk::ShortcutLabel::new(accel);
-    label.set_valign(gtk::Align::Center);
+    let keys = gtk::accelerator_parse(accel)
+        .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string())
+        .unwrap_or_else(|| accel.to_owned());
+    let label = gtk::Label::builder()
+        .label(keys)
+        .valign(gtk::Align::Center)
+        .css_classes(["dim-label"])
+        .build();
     row.add_suffix(&label);
     row
 }

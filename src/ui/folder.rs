@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ashpd::desktop::file_chooser::SelectedFiles;
 use gettextrs::gettext;
+use gtk::prelude::*;
 
 use super::text::fill;
 use crate::sandbox::project::Project;

@@ -55,41 +55,43 @@ fn widget(widget: &gtk::Widget) -> Value {
     let mut node = serde_json::Map::new();
     node.insert("type".into(), json!(widget.type_().name()));
     if let Some(text) = widget.tooltip_text() {
-        node.insert("tooltip".into(), json!(text));
+        node.insert("tooltip".into(), json!(text.as_str()));
     }
     if !widget.is_sensitive() {
         node.insert("insensitive".into(), json!(true));
     }
     if let Some(label) = widget.downcast_ref::<gtk::Label>() {
-        node.insert("text".into(), json!(label.text()));
+        node.insert("text".into(), json!(label.text().as_str()));
     } else if let Some(button) = widget.downcast_ref::<gtk::Button>() {
         if let Some(label) = button.label() {
-            node.insert("text".into(), json!(label));
+            node.insert("text".into(), json!(label.as_str()));
         }
     } else if let Some(row) = widget.downcast_ref::<adw::PreferencesRow>() {
-        node.insert("title".into(), json!(row.title()));
+        node.insert("title".into(), json!(row.title().as_str()));
         if let Some(row) = widget.downcast_ref::<adw::ActionRow>() {
-            node.insert("subtitle".into(), json!(row.subtitle()));
+            node.insert("subtitle".into(), json!(row.subtitle().map(|s| s.to_string())));
         }
         if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
-            node.insert("text".into(), json!(row.text()));
+            node.insert("text".into(), json!(row.text().as_str()));
         }
+    } else if let Some(split) = widget.downcast_ref::<adw::NavigationSplitView>() {
+        node.insert("collapsed".into(), json!(split.is_collapsed()));
     } else if let Some(page) = widget.downcast_ref::<adw::StatusPage>() {
-        node.insert("title".into(), json!(page.title()));
+        node.insert("title".into(), json!(page.title().as_str()));
     } else if let Some(title) = widget.downcast_ref::<adw::WindowTitle>() {
-        node.insert("title".into(), json!(title.title()));
-        node.insert("subtitle".into(), json!(title.subtitle()));
+        node.insert("title".into(), json!(title.title().as_str()));
+        node.insert("subtitle".into(), json!(title.subtitle().as_str()));
     } else if let Some(banner) = widget.downcast_ref::<adw::Banner>() {
-        node.insert("title".into(), json!(banner.title()));
+        node.insert("title".into(), json!(banner.title().as_str()));
         node.insert("revealed".into(), json!(banner.is_revealed()));
     } else if let Some(view) = widget.downcast_ref::<gtk::TextView>() {
         let buffer = view.buffer();
         let (start, end) = buffer.bounds();
-        node.insert("text".into(), json!(buffer.text(&start, &end, false)));
+        node.insert("text".into(), json!(buffer.text(&start, &end, false).as_str()));
     } else if let Some(bar) = widget.downcast_ref::<gtk::ProgressBar>() {
         node.insert("fraction".into(), json!(bar.fraction()));
         if let Some(text) = bar.text() {
-            node.insert("text".into(), json!(text));
+            node.insert("text".into(), json!(text.as_str()));
         }
     } else if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
         use vte4::prelude::*;

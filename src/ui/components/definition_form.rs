@@ -10,9 +10,9 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
-use crate::sandbox::presets::Presets;
+use crate::sandbox::presets::{Preset, Presets};
 use crate::sandbox::project::Project;
-use crate::ui::text::fill;
+use crate::ui::text::{fill, join_words, split_words};
 
 /// Memory left to the host when sizing the memory slider.
 const MEMORY_RESERVE_MIB: u32 = 2048;
@@ -77,6 +77,7 @@ pub struct DefinitionForm {
     definition: Definition,
     agent: adw::ComboRow,
     agent_ids: Vec<String>,
+    command: adw::EntryRow,
     base: adw::EntryRow,
     packages: adw::EntryRow,
     cpus: gtk::Scale,
@@ -149,10 +150,16 @@ impl SimpleComponent for DefinitionForm {
             agent_ids.push(id.clone());
             agent_names.push(id.clone());
         }
+        // The last entry: no preset, the command below is the whole agent.
+        agent_names.push(Preset::custom().name);
         let names: Vec<&str> = agent_names.iter().map(String::as_str).collect();
         let agent = combo(&gettext("Agent"), &names);
         agent.set_subtitle(&gettext("The coding agent installed in the sandbox"));
         agent_group.add(&agent);
+        let command = adw::EntryRow::builder()
+            .title(gettext("Command (empty: the agent’s own)"))
+            .build();
+        agent_group.add(&command);
         let home = combo(
             &gettext("Agent Login"),
             &[&gettext("Shared by all projects"), &gettext("This project only")],
@@ -227,6 +234,7 @@ impl SimpleComponent for DefinitionForm {
             definition,
             agent,
             agent_ids,
+            command,
             base,
             packages,
             cpus,
@@ -245,7 +253,7 @@ impl SimpleComponent for DefinitionForm {
             let edited = edited.clone();
             row.connect_selected_notify(move |_| edited());
         }
-        for row in [&model.base, &model.packages, &model.env] {
+        for row in [&model.command, &model.base, &model.packages, &model.env] {
             let edited = edited.clone();
             row.connect_changed(move |_| edited());
         }
@@ -296,8 +304,10 @@ impl DefinitionForm {
             .preset
             .as_ref()
             .and_then(|id| self.agent_ids.iter().position(|x| x == id))
-            .unwrap_or(0);
+            .unwrap_or(self.agent_ids.len());
         self.agent.set_selected(agent as u32);
+        self.command
+            .set_text(&d.agent.command.as_deref().map(join_words).unwrap_or_default());
         self.home
             .set_selected(u32::from(d.agent.home == AgentHome::Project));
         self.base.set_text(d.image.base.as_deref().unwrap_or(""));
@@ -325,9 +335,9 @@ impl DefinitionForm {
     /// that validation then names (e.g. an env entry without `=`).
     fn read_form(&self) -> Definition {
         let mut d = self.definition.clone();
-        if let Some(id) = self.agent_ids.get(self.agent.selected() as usize) {
-            d.agent.preset = Some(id.clone());
-        }
+        d.agent.preset = self.agent_ids.get(self.agent.selected() as usize).cloned();
+        let command = split_words(&self.command.text());
+        d.agent.command = (!command.is_empty()).then_some(command);
         d.agent.home = if self.home.selected() == 1 {
             AgentHome::Project
         } else {
@@ -359,7 +369,8 @@ impl DefinitionForm {
 
     /// Marks the rows whose keys have errors and lists every message.
     fn mark(&self, errors: Option<&DefinitionErrors>) {
-        let rows: [(&str, &gtk::Widget); 7] = [
+        let rows: [(&str, &gtk::Widget); 8] = [
+            ("agent.command", self.command.upcast_ref()),
             ("agent", self.agent.upcast_ref()),
             ("image.base", self.base.upcast_ref()),
             ("image.packages", self.packages.upcast_ref()),
