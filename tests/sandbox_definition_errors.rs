@@ -76,6 +76,20 @@ fn unknown_keys() {
 }
 
 #[test]
+fn syntax_and_type_errors_give_the_line() {
+    assert_error(
+        "version = 1\n[agent\npreset = \"claude\"\n",
+        "agent",
+        &["line 2"],
+    );
+    assert_error(
+        &format!("{GOOD}packages = \"git\"\n"),
+        "image.packages",
+        &["expected a sequence", "line 7"],
+    );
+}
+
+#[test]
 fn out_of_range_resources() {
     assert_error(
         &format!("{GOOD}[resources]\ncpus = 0\n"),

@@ -677,7 +677,14 @@ fn mount_name(folder: &str) -> String {
 
 /// A TOML syntax or type error, tied to the key it is about.
 fn toml_error(text: &str, error: &toml::de::Error) -> FieldError {
-    let message = error.message().trim().to_owned();
+    let mut message = error.message().trim().to_owned();
+    if let Some(span) = error.span() {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        message = tr(
+            "{message} (line {line})",
+            &[("message", &message), ("line", &line)],
+        );
+    }
     let key = error
         .span()
         .map(|span| key_at(text, span.start))

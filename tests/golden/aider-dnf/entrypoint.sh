@@ -78,7 +78,7 @@ export SHELL PATH
 if command -v su-exec >/dev/null 2>&1; then
     exec su-exec "$target_uid:$target_gid" "$@"
 elif command -v runuser >/dev/null 2>&1; then
-    exec runuser -u "$name" -- "$@"
+    exec runuser -p -u "$name" -- "$@"
 elif command -v setpriv >/dev/null 2>&1 && setpriv --help 2>&1 | grep -q -e --reuid; then
     exec setpriv --reuid="$target_uid" --regid="$target_gid" --clear-groups -- "$@"
 elif command -v su >/dev/null 2>&1; then

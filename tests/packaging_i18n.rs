@@ -1,0 +1,186 @@
+//! The German translation: complete, and shown by the real window.
+//!
+//! The app runs under its own Xvfb and session bus with LANGUAGE=de; what the
+//! window shows is read back through the accessibility bus (AT-SPI), the way a
+//! screen reader sees it.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
+
+/// Kills the wrapped process when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts PROGRAM, which prints one line when ready, and returns it with that line.
+fn start_with_line(program: &mut Command) -> (Reaped, String) {
+    let mut child = program
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program:?}: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the ready line");
+    (Reaped(child), line.trim().to_owned())
+}
+
+/// msgid -> msgstr of a .po file, through msgcat so that continuation lines
+/// and escapes are gettext's own business.
+fn translations(po: &Path) -> HashMap<String, String> {
+    let out = Command::new("msgcat")
+        .args(["--no-wrap", "--no-location"])
+        .arg(po)
+        .output()
+        .expect("run msgcat");
+    assert!(out.status.success(), "msgcat failed on {}", po.display());
+    let text = String::from_utf8(out.stdout).expect("UTF-8 po");
+    let unquote = |s: &str| {
+        s.trim()
+            .trim_start_matches('"')
+            .trim_end_matches('"')
+            .replace("\\\"", "\"")
+            .replace("\\n", "\n")
+    };
+    let mut map = HashMap::new();
+    let mut id = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("msgid ") {
+            id = Some(unquote(rest));
+        } else if let Some(rest) = line.strip_prefix("msgstr ")
+            && let Some(id) = id.take()
+            && !id.is_empty()
+        {
+            map.insert(id, unquote(rest));
+        }
+    }
+    map
+}
+
+fn compile_catalogue(dir: &Path) -> PathBuf {
+    let messages = dir.join("de/LC_MESSAGES");
+    std::fs::create_dir_all(&messages).expect("create locale dir");
+    let status = Command::new("msgfmt")
+        .arg("--check")
+        .arg("-o")
+        .arg(messages.join("paddock.mo"))
+        .arg(Path::new(SOURCE).join("po/de.po"))
+        .status()
+        .expect("run msgfmt");
+    assert!(status.success(), "po/de.po does not compile");
+    dir.to_path_buf()
+}
+
+#[test]
+fn german_translation_is_complete() {
+    let out = Command::new("msgfmt")
+        .args(["--check", "--statistics", "-o", "/dev/null"])
+        .arg(Path::new(SOURCE).join("po/de.po"))
+        .output()
+        .expect("run msgfmt");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "po/de.po: {stats}");
+    assert!(
+        !stats.contains("fuzzy") && !stats.contains("untranslated"),
+        "po/de.po has open messages: {stats}; translate them (build-aux/update-po lists them)"
+    );
+    // Every message of the template is in the translation.
+    let template = translations(&Path::new(SOURCE).join("po/paddock.pot"));
+    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let missing: Vec<_> = template
+        .keys()
+        .filter(|id| !german.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in po/de.po: {missing:?}; run build-aux/update-po"
+    );
+}
+
+#[test]
+fn window_shows_german_with_german_locale() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let localedir = compile_catalogue(tmp.path());
+    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+
+    let (_xvfb, display) = start_with_line(Command::new("Xvfb").args([
+        "-displayfd",
+        "1",
+        "-screen",
+        "0",
+        "1024x768x24",
+        "-nolisten",
+        "tcp",
+    ]));
+    let (_bus, bus) = start_with_line(Command::new("dbus-daemon").args([
+        "--session",
+        "--nofork",
+        "--print-address=1",
+    ]));
+
+    let _app = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_paddock"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", tmp.path())
+            .env(
+                "XDG_RUNTIME_DIR",
+                std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| tmp.path().into()),
+            )
+            .env("DISPLAY", format!(":{display}"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("GSK_RENDERER", "cairo")
+            .env("GSETTINGS_BACKEND", "memory")
+            .env("LANGUAGE", "de")
+            .env("LANG", "de_DE.UTF-8")
+            .env("PADDOCK_LOCALEDIR", &localedir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start paddock"),
+    );
+
+    let out = Command::new("python3")
+        .arg(Path::new(SOURCE).join("tests/packaging_atspi.py"))
+        .args(["paddock", "30"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env_remove("NO_AT_BRIDGE")
+        .output()
+        .expect("run the AT-SPI reader");
+    assert!(
+        out.status.success(),
+        "reading the window over AT-SPI failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Vec<String> =
+        serde_json::from_slice(&out.stdout).expect("JSON from the AT-SPI reader");
+
+    // Strings of ours that the window shows: their German form, never the English one.
+    let translated: Vec<&String> = shown
+        .iter()
+        .filter(|text| german.values().any(|de| de == *text) && !german.contains_key(*text))
+        .collect();
+    let english: Vec<&String> = shown
+        .iter()
+        .filter(|text| german.get(*text).is_some_and(|de| de != *text))
+        .collect();
+    assert!(
+        english.is_empty(),
+        "shown in English despite a German translation: {english:?}"
+    );
+    assert!(
+        translated.len() >= 2,
+        "expected the window to show Paddock's German strings; it shows {shown:?}"
+    );
+}

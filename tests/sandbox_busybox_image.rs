@@ -1,0 +1,221 @@
+//! The generated Containerfile and entrypoint built into a real image with
+//! rootless podman, on the busybox test base (busybox applets only, no
+//! package manager), and run the ways Paddock runs them. The microVM is a
+//! stand-in: krun cannot run here, so a root start with a host kernel string
+//! other than `uname -r` plays a VM that boots as root with its own kernel.
+
+use std::process::{Command, Output};
+
+use paddock::sandbox::definition::{Cache, Definition};
+use paddock::sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
+use paddock::sandbox::presets::Presets;
+use paddock::sandbox::render;
+
+struct Image(String);
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rmi", "--force", &self.0])
+            .output();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn id_u() -> String {
+    text(&Command::new("id").arg("-u").output().expect("id").stdout)
+        .trim()
+        .to_owned()
+}
+
+fn build() -> Image {
+    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE")
+        .expect("PADDOCK_TEST_BASE_IMAGE names the local busybox image; run the tests through build-aux/dev-env");
+    let presets = Presets::builtin();
+    let mut definition = Definition::new("shell", &base);
+    definition.sandbox.mount = Some("/src/demo".into());
+    definition.caches.push(Cache {
+        name: "build".into(),
+        path: "/cache/build".into(),
+    });
+    definition.validate(&presets).expect("valid");
+    let agent = definition.resolve_agent(&presets).expect("agent");
+    let context = tempfile::tempdir().expect("context");
+    std::fs::write(
+        context.path().join("Containerfile"),
+        render::containerfile(&definition, &agent, "/src/demo"),
+    )
+    .expect("write");
+    std::fs::write(
+        context.path().join("entrypoint.sh"),
+        render::entrypoint(&agent),
+    )
+    .expect("write");
+
+    let image = Image(format!(
+        "localhost/paddock-test/sandbox-busybox-{}:latest",
+        std::process::id()
+    ));
+    let uid = id_u();
+    let out = Command::new("podman")
+        .args([
+            "build",
+            "--quiet",
+            "--build-arg",
+            &format!("HOST_UID={uid}"),
+            "--build-arg",
+            &format!("HOST_GID={uid}"),
+        ])
+        .args(["-t", &image.0, "-f"])
+        .arg(context.path().join("Containerfile"))
+        .arg(context.path())
+        .output()
+        .expect("podman");
+    assert!(
+        out.status.success(),
+        "podman build failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    image
+}
+
+fn run(image: &Image, options: &[&str], command: &[&str]) -> Output {
+    Command::new("podman")
+        .args(["run", "--rm", "--network=none"])
+        .args(options)
+        .arg(&image.0)
+        .args(command)
+        .output()
+        .expect("podman run")
+}
+
+#[test]
+fn the_generated_image_checks_isolation_and_becomes_the_user() {
+    let image = build();
+    let kernel = text(
+        &Command::new("uname")
+            .arg("-r")
+            .output()
+            .expect("uname")
+            .stdout,
+    )
+    .trim()
+    .to_owned();
+    let uid = id_u();
+    let host_kernel = format!("PADDOCK_HOST_KERNEL={kernel}");
+    let paddock_uid = format!("PADDOCK_UID={uid}");
+    let paddock_gid = format!("PADDOCK_GID={uid}");
+
+    // Asked for a microVM, got the host's kernel: refused, the agent never runs.
+    let out = run(
+        &image,
+        &[
+            "--user=0",
+            "-e",
+            "PADDOCK_ISOLATION=microvm",
+            "-e",
+            &host_kernel,
+            "-e",
+            &paddock_uid,
+        ],
+        &["echo", "agent-ran"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_NOT_ISOLATED),
+        "{}",
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("agent-ran"), "{stdout}");
+    let report = GuestReport::parse(stdout.lines().next().unwrap_or_default()).expect("report");
+    assert_eq!(
+        report.verdict(&kernel),
+        Verdict::NotIsolated {
+            kernel: kernel.clone()
+        }
+    );
+
+    // Stand-in microVM: starts as root, switches to the user with busybox su.
+    let out = run(
+        &image,
+        &[
+            "--user=0",
+            "-e",
+            "PADDOCK_ISOLATION=microvm",
+            "-e",
+            "PADDOCK_HOST_KERNEL=stand-in-host",
+            "-e",
+            &paddock_uid,
+            "-e",
+            &paddock_gid,
+        ],
+        &[
+            "sh",
+            "-c",
+            "id -u; echo $HOME; stat -c %u /src/demo /cache/build /home/agent; pwd",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    let report = GuestReport::parse(&lines[0]).expect("report");
+    assert_eq!(report.uid.to_string(), uid);
+    assert_eq!(report.verdict("stand-in-host"), Verdict::MicroVm);
+    assert_eq!(
+        lines[1..],
+        [
+            uid.clone(),
+            "/home/agent".into(),
+            uid.clone(),
+            uid.clone(),
+            uid.clone(),
+            "/src/demo".into()
+        ]
+    );
+
+    // Container mode with keep-id: already the user, nothing to switch.
+    let out = run(
+        &image,
+        &[
+            "--userns=keep-id",
+            "-e",
+            "PADDOCK_ISOLATION=container",
+            "-e",
+            &host_kernel,
+        ],
+        &["id", "-u"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(
+        GuestReport::parse(&lines[0])
+            .expect("report")
+            .verdict(&kernel),
+        Verdict::Container
+    );
+    assert_eq!(lines[1], uid);
+
+    // Root without being told whom to become: refuses to run the agent as root.
+    let out = run(
+        &image,
+        &[
+            "--user=0",
+            "-e",
+            "PADDOCK_ISOLATION=container",
+            "-e",
+            &host_kernel,
+        ],
+        &["echo", "agent-ran"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(EXIT_SETUP_FAILED),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stdout).contains("agent-ran"));
+}

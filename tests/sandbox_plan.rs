@@ -1,0 +1,217 @@
+//! The plan a project's definition becomes: what the engine builds and runs.
+
+use std::path::Path;
+
+use paddock::sandbox::definition::{AgentHome, Cache, Definition, Runtime};
+use paddock::sandbox::host_facts::HostFacts;
+use paddock::sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
+use paddock::sandbox::plan::{Isolation, SandboxPlan};
+use paddock::sandbox::presets::Presets;
+use paddock::sandbox::project::{self, Project};
+
+fn host(home: &Path) -> HostFacts {
+    HostFacts {
+        uid: 1000,
+        gid: 1000,
+        kernel: "6.1.0-40-amd64".into(),
+        home: home.to_owned(),
+    }
+}
+
+fn plan_for(root: &Path, definition: &Definition) -> SandboxPlan {
+    let home = root.parent().expect("parent").join("home");
+    let project = Project::open(root, &home).expect("a valid project");
+    let presets = Presets::builtin();
+    definition.validate(&presets).expect("valid");
+    let agent = definition.resolve_agent(&presets).expect("agent");
+    project::plan(&project, definition, &agent, &host(&home)).expect("plan")
+}
+
+fn base() -> Definition {
+    let mut definition = Definition::new("claude", "registry.fedoraproject.org/fedora:44");
+    definition.caches.push(Cache {
+        name: "venv".into(),
+        path: "/venv".into(),
+    });
+    definition
+}
+
+#[test]
+fn a_microvm_plan() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(&root).expect("project");
+    let root = root.canonicalize().expect("canonical");
+    let plan = plan_for(&root, &base());
+
+    let c = &plan.container;
+    assert!(c.name.starts_with("paddock-demo-"), "{}", c.name);
+    assert_eq!(c.image, plan.build.image);
+    assert!(c.image.starts_with("localhost/paddock/demo-"));
+    assert_eq!(c.workdir, "/src/demo");
+    assert_eq!(c.isolation, Isolation::MicroVm);
+    assert_eq!(
+        c.annotations.get("run.oci.handler").map(String::as_str),
+        Some("krun")
+    );
+    assert_eq!(
+        c.annotations.get("krun.cpus").map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(
+        c.annotations.get("krun.ram_mib").map(String::as_str),
+        Some("4096")
+    );
+    assert_eq!(
+        c.env.get("PADDOCK_HOST_KERNEL").map(String::as_str),
+        Some("6.1.0-40-amd64")
+    );
+    assert_eq!(
+        c.env.get("PADDOCK_ISOLATION").map(String::as_str),
+        Some("microvm")
+    );
+    assert_eq!(c.env.get("PADDOCK_UID").map(String::as_str), Some("1000"));
+    assert_eq!(
+        c.env.get("CLAUDE_CONFIG_DIR").map(String::as_str),
+        Some("/home/agent/.claude")
+    );
+    assert_eq!(c.command, None, "the image's CMD is the agent");
+    assert!(!c.offline);
+
+    assert_eq!(c.binds.len(), 2);
+    assert_eq!(
+        (
+            c.binds[0].source.as_path(),
+            c.binds[0].target.as_str(),
+            c.binds[0].read_only
+        ),
+        (root.as_path(), "/src/demo", false)
+    );
+    assert_eq!(
+        (
+            c.binds[1].source.as_path(),
+            c.binds[1].target.as_str(),
+            c.binds[1].read_only
+        ),
+        (
+            root.join(".agent-sandbox").as_path(),
+            "/src/demo/.agent-sandbox",
+            true
+        )
+    );
+    let volumes: Vec<(&str, &str)> = c
+        .volumes
+        .iter()
+        .map(|v| (v.volume.as_str(), v.target.as_str()))
+        .collect();
+    assert_eq!(volumes[0], ("paddock-claude-home", "/home/agent/.claude"));
+    assert!(
+        volumes[1].0.starts_with("paddock-demo-")
+            && volumes[1].0.ends_with("-cache-venv")
+            && volumes[1].1 == "/venv",
+        "{volumes:?}"
+    );
+
+    assert_eq!(
+        c.labels.get(LABEL_PROJECT).map(String::as_str),
+        root.to_str()
+    );
+    let spec = c.labels.get(LABEL_SPEC).expect("spec label");
+    assert!(plan.build.image.ends_with(&format!(":{spec}")));
+    assert_eq!(plan.build.labels, c.labels);
+    assert_eq!(plan.build.containerfile, "Containerfile");
+    assert_eq!(
+        plan.build.context.keys().collect::<Vec<_>>(),
+        ["Containerfile", "entrypoint.sh"]
+    );
+    assert_eq!(
+        plan.build.build_args.get("HOST_UID").map(String::as_str),
+        Some("1000")
+    );
+}
+
+#[test]
+fn a_container_plan_has_no_krun_annotations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(&root).expect("project");
+    let mut definition = base();
+    definition.sandbox.runtime = Runtime::Container;
+    definition.agent.home = AgentHome::Project;
+    let plan = plan_for(&root, &definition);
+    assert!(plan.container.annotations.is_empty());
+    assert_eq!(plan.container.isolation, Isolation::Container);
+    assert_eq!(
+        plan.container
+            .env
+            .get("PADDOCK_ISOLATION")
+            .map(String::as_str),
+        Some("container")
+    );
+    let home = &plan.container.volumes[0].volume;
+    assert!(
+        home.starts_with("paddock-demo-") && home.ends_with("-claude-home"),
+        "{home}"
+    );
+}
+
+#[test]
+fn the_image_tag_follows_what_goes_into_the_image() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(&root).expect("project");
+    let first = plan_for(&root, &base()).build.image;
+    assert_eq!(
+        plan_for(&root, &base()).build.image,
+        first,
+        "unchanged definition, same tag: no rebuild"
+    );
+
+    let mut env_only = base();
+    env_only.env.insert("FOO".into(), "bar".into());
+    env_only.resources.cpus = 8;
+    assert_eq!(
+        plan_for(&root, &env_only).build.image,
+        first,
+        "run-time settings do not touch the image"
+    );
+
+    let mut packages = base();
+    packages.image.packages.push("vim".into());
+    assert_ne!(plan_for(&root, &packages).build.image, first);
+}
+
+#[test]
+fn a_handwritten_containerfile_is_built_as_it_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(root.join(".agent-sandbox")).expect("project");
+    std::fs::write(root.join(".agent-sandbox/Dockerfile"), "FROM fedora:44\n").expect("Dockerfile");
+    let mut definition = Definition::new("claude", "unused");
+    definition.image.base = None;
+    definition.image.containerfile = Some("Dockerfile".into());
+    definition.image.user_home = Some("/home/appuser".into());
+    definition.sandbox.mount = Some("/app".into());
+    let plan = plan_for(&root, &definition);
+    assert_eq!(plan.build.containerfile, "Dockerfile");
+    assert_eq!(
+        plan.build.context.get("Dockerfile").map(Vec::as_slice),
+        Some(&b"FROM fedora:44\n"[..])
+    );
+    assert!(plan.build.context.contains_key("entrypoint.sh"));
+    assert_eq!(
+        plan.container.command,
+        Some(vec![
+            "claude".to_owned(),
+            "--dangerously-skip-permissions".to_owned()
+        ])
+    );
+    assert_eq!(plan.container.volumes[0].target, "/home/appuser/.claude");
+    let first = plan.build.image.clone();
+    std::fs::write(root.join(".agent-sandbox/Dockerfile"), "FROM fedora:43\n").expect("Dockerfile");
+    assert_ne!(
+        plan_for(&root, &definition).build.image,
+        first,
+        "the hash covers the hand-written file"
+    );
+}
