@@ -11,7 +11,7 @@ fn projects_open_persist_and_refuse_bad_folders() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    desktop.wait_for("the empty state", |tree| shows(tree, "No Project Selected"));
+    desktop.wait_for("the empty state", |tree| shows(tree, "No Projects"));
     desktop.screenshot("empty-state");
 
     let (_keep, project) = gui_harness::project("gui-open", &["sh"]);

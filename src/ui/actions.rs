@@ -53,6 +53,7 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     plain("run-current", || AppMsg::Run(None));
     plain("stop-current", || AppMsg::Stop(None));
     plain("about", || AppMsg::About);
+    plain("system-check", || AppMsg::ShowSystemCheck);
     plain("shortcuts", || AppMsg::Shortcuts);
 
     plain("quit", || AppMsg::Quit);

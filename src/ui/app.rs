@@ -18,6 +18,8 @@ use super::notify;
 use crate::sandbox::project::Project;
 use super::bridge;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
+use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
+use crate::host::document_portal;
 use crate::engine::SandboxEvent;
 use super::state::UiState;
 use super::status::ProjectStatus;
@@ -39,15 +41,25 @@ pub struct App {
     header_actions: Option<gtk::Widget>,
     stack: gtk::Stack,
     sidebar: Controller<ProjectList>,
+    system_check: Controller<SystemCheck>,
+    /// Shown while a host check blocks microVMs, with its fix.
+    banner: adw::Banner,
+    blocking: Option<Blocking>,
     pages: HashMap<PathBuf, Controller<ProjectPage>>,
     current: Option<PathBuf>,
 }
 
 #[derive(Debug)]
 pub enum AppMsg {
-    /// Adds (or brings up) a project folder: from the chooser, a drop, the
-    /// `app.open-project` action or `paddock open`.
+    /// Adds (or brings up) a project folder: from the `app.open-project`
+    /// action or `paddock open`.
     Open(PathBuf),
+    /// A folder from the chooser or a drop, which may be a document-portal
+    /// path to resolve first.
+    OpenChosen(PathBuf),
+    ShowSystemCheck,
+    BannerClicked,
+    Blocking(Option<Blocking>),
     Select(PathBuf),
     /// Opens a project and raises the window (a notification was activated).
     Show(PathBuf),
@@ -77,6 +89,7 @@ pub enum AppMsg {
 #[derive(Debug)]
 pub enum AppCommand {
     FolderChosen(Result<Option<PathBuf>, String>),
+    Resolved(Result<PathBuf, String>),
     /// Paddock's sandboxes that were running when the window opened.
     StillRunning(Vec<PathBuf>),
     Sandbox(SandboxEvent),
@@ -157,8 +170,22 @@ impl AsyncComponent for App {
             .transition_type(gtk::StackTransitionType::Crossfade)
             .build();
         stack.add_named(&empty_state(), Some("empty"));
+        let system_check = SystemCheck::builder()
+            .launch(())
+            .forward(sender.input_sender(), |output| match output {
+                SystemCheckOutput::Blocking(blocking) => AppMsg::Blocking(blocking),
+                SystemCheckOutput::Toast(text) => AppMsg::Toast(text),
+                SystemCheckOutput::Error { heading, body } => AppMsg::Error { heading, body },
+            });
+        stack.add_named(system_check.widget(), Some("system-check"));
+        let banner = adw::Banner::builder().revealed(false).build();
+        {
+            let sender = sender.clone();
+            banner.connect_button_clicked(move |_| sender.input(AppMsg::BannerClicked));
+        }
         let content_view = adw::ToolbarView::new();
         content_view.add_top_bar(&header);
+        content_view.add_top_bar(&banner);
         content_view.set_content(Some(&stack));
         let content_page = adw::NavigationPage::builder()
             .title(gettext("Paddock"))
@@ -211,6 +238,9 @@ impl AsyncComponent for App {
             header_actions: None,
             stack,
             sidebar,
+            system_check,
+            banner,
+            blocking: None,
             pages: HashMap::new(),
             current: None,
         };
@@ -235,6 +265,37 @@ impl AsyncComponent for App {
                 self.open(path, &sender);
             }
             AppMsg::Select(path) => self.select(&path, &sender),
+            AppMsg::OpenChosen(path) => {
+                sender.oneshot_command(async move {
+                    AppCommand::Resolved(
+                        document_portal::resolve_folder(&path)
+                            .await
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            AppMsg::ShowSystemCheck => self.show_system_check(),
+            AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
+                Some(action) => self.system_check.emit(SystemCheckMsg::Perform(action)),
+                None => self.show_system_check(),
+            },
+            AppMsg::Blocking(blocking) => {
+                match &blocking {
+                    Some(blocking) => {
+                        self.banner.set_title(&fill(
+                            &gettext("MicroVMs cannot run: {problem}"),
+                            &[("problem", &blocking.title)],
+                        ));
+                        self.banner.set_button_label(Some(&match blocking.action {
+                            Some(action) => action.label(),
+                            None => gettext("Show Fix"),
+                        }));
+                        self.banner.set_revealed(true);
+                    }
+                    None => self.banner.set_revealed(false),
+                }
+                self.blocking = blocking;
+            }
             AppMsg::Remove(path) => self.remove(&path),
             AppMsg::ChooseFolder => {
                 sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
@@ -280,8 +341,12 @@ impl AsyncComponent for App {
         _root: &Self::Root,
     ) {
         match command {
-            AppCommand::FolderChosen(Ok(Some(path))) => {
+            AppCommand::FolderChosen(Ok(Some(path))) => sender.input(AppMsg::OpenChosen(path)),
+            AppCommand::Resolved(Ok(path)) => {
                 self.open(path, &sender);
+            }
+            AppCommand::Resolved(Err(message)) => {
+                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
             }
             AppCommand::FolderChosen(Ok(None)) => {}
             AppCommand::FolderChosen(Err(message)) => {
@@ -400,6 +465,19 @@ impl App {
         self.content_page.set_title(&name);
         self.current = Some(path.to_path_buf());
         self.sidebar.emit(ProjectListMsg::Show(path.to_path_buf()));
+        self.split.set_show_content(true);
+    }
+
+    fn show_system_check(&mut self) {
+        self.system_check.emit(SystemCheckMsg::Refresh);
+        self.stack.set_visible_child_name("system-check");
+        if let Some(old) = self.header_actions.take() {
+            self.header.remove(&old);
+        }
+        self.title.set_title(&gettext("System Check"));
+        self.title.set_subtitle("");
+        self.content_page.set_title(&gettext("System Check"));
+        self.current = None;
         self.split.set_show_content(true);
     }
 
@@ -524,9 +602,9 @@ fn empty_state() -> adw::StatusPage {
     ))]);
     adw::StatusPage::builder()
         .icon_name("folder-open-symbolic")
-        .title(gettext("No Project Selected"))
+        .title(gettext("No Projects"))
         .description(gettext(
-            "Drop a project folder here, or add one, to run a coding agent in its own microVM",
+            "Drop a project folder here, or add one to run an agent in its own microVM",
         ))
         .child(&add)
         .build()
@@ -535,6 +613,7 @@ fn empty_state() -> adw::StatusPage {
 fn main_menu() -> gio::Menu {
     let menu = gio::Menu::new();
     let section = gio::Menu::new();
+    section.append(Some(&gettext("_System Check")), Some("app.system-check"));
     section.append(Some(&gettext("_Keyboard Shortcuts")), Some("app.shortcuts"));
     section.append(Some(&gettext("_About Paddock")), Some("app.about"));
     menu.append_section(None, &section);
@@ -552,7 +631,7 @@ fn drop_target(sender: &AsyncComponentSender<App>) -> gtk::DropTarget {
         let mut any = false;
         for file in files.files() {
             if let Some(path) = file.path() {
-                sender.input(AppMsg::Open(path));
+                sender.input(AppMsg::OpenChosen(path));
                 any = true;
             }
         }

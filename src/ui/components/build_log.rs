@@ -19,7 +19,8 @@ pub struct BuildLog {
     progress: gtk::ProgressBar,
     step: gtk::Label,
     cancel: gtk::Button,
-    failure: adw::Banner,
+    failure: gtk::Box,
+    failure_text: gtk::Label,
     view: gtk::TextView,
     scroller: gtk::ScrolledWindow,
     style: Style,
@@ -62,8 +63,47 @@ impl BuildLog {
         top.append(&labels);
         top.append(&cancel);
 
-        let failure = adw::Banner::builder().revealed(false).build();
-        failure.add_css_class("error");
+        // The failure, with the step it happened at (the engine's message
+        // names it), selectable so that it can be searched for.
+        let failure_text = gtk::Label::builder()
+            .wrap(true)
+            .wrap_mode(gtk::pango::WrapMode::WordChar)
+            .xalign(0.0)
+            .selectable(true)
+            .build();
+        let failure_heading = gtk::Label::builder()
+            .label(gettext("Build Failed"))
+            .xalign(0.0)
+            .css_classes(["heading", "error"])
+            .build();
+        let failure_labels = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(6)
+            .hexpand(true)
+            .build();
+        failure_labels.append(&failure_heading);
+        failure_labels.append(&failure_text);
+        let failure_icon = gtk::Image::builder()
+            .icon_name("dialog-error-symbolic")
+            .pixel_size(32)
+            .valign(gtk::Align::Start)
+            .css_classes(["error"])
+            .build();
+        let failure = gtk::Box::builder()
+            .spacing(12)
+            .margin_start(12)
+            .margin_end(12)
+            .margin_top(12)
+            .visible(false)
+            .css_classes(["card"])
+            .build();
+        failure_icon.set_margin_start(12);
+        failure_icon.set_margin_top(12);
+        failure_labels.set_margin_top(12);
+        failure_labels.set_margin_bottom(12);
+        failure_labels.set_margin_end(12);
+        failure.append(&failure_icon);
+        failure.append(&failure_labels);
 
         let view = gtk::TextView::builder()
             .editable(false)
@@ -91,8 +131,8 @@ impl BuildLog {
         scroller.set_margin_bottom(12);
 
         let root = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        root.append(&failure);
         root.append(&top);
+        root.append(&failure);
         root.append(&scroller);
         BuildLog {
             root,
@@ -100,6 +140,7 @@ impl BuildLog {
             step,
             cancel,
             failure,
+            failure_text,
             view,
             scroller,
             style: Style::default(),
@@ -109,7 +150,7 @@ impl BuildLog {
     pub fn start(&mut self) {
         self.view.buffer().set_text("");
         self.style = Style::default();
-        self.failure.set_revealed(false);
+        self.failure.set_visible(false);
         self.progress.set_fraction(0.0);
         self.progress.remove_css_class("error");
         self.step.set_label(&gettext("Starting the build…"));
@@ -180,17 +221,12 @@ impl BuildLog {
         self.cancel.set_sensitive(false);
         self.progress.add_css_class("error");
         self.step.set_label(&gettext("Build failed"));
-        self.failure.set_title(&glib_escape(message));
-        self.failure.set_revealed(true);
+        self.failure_text.set_label(message);
+        self.failure.set_visible(true);
     }
 
     pub fn cancelled(&mut self) {
         self.cancel.set_sensitive(false);
         self.step.set_label(&gettext("Build cancelled"));
     }
-}
-
-/// Banner titles are markup.
-fn glib_escape(text: &str) -> String {
-    gtk::glib::markup_escape_text(text).to_string()
 }
