@@ -46,6 +46,16 @@ fn projects_open_persist_and_refuse_bad_folders() {
     assert!(status.success(), "paddock open exits 0");
     desktop.wait_for("the second project", |tree| shows(tree, "gui-second"));
 
+    // About and the shortcuts dialog, through their actions.
+    desktop.activate("about", None).expect("about");
+    desktop.wait_for("the About dialog", |tree| {
+        shows(tree, "microVM per project")
+    });
+    desktop.activate("shortcuts", None).expect("shortcuts");
+    desktop.wait_for("the shortcuts dialog", |tree| {
+        shows(tree, "Keyboard Shortcuts") && shows(tree, "Build the sandbox")
+    });
+
     // The list survives a restart; the folders were never touched.
     desktop.quit();
     desktop.launch();
@@ -81,7 +91,9 @@ fn narrow_window_collapses_the_sidebar_and_dark_style_works() {
     desktop.set_window_size(360, 700);
     desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")]);
     let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
-    desktop.activate("open-project", Some(&project)).expect("action");
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("action");
     let tree = desktop.wait_for("the collapsed split view", |tree| {
         nodes(tree, "AdwNavigationSplitView")
             .iter()
@@ -90,5 +102,40 @@ fn narrow_window_collapses_the_sidebar_and_dark_style_works() {
     });
     assert!(shows(&tree, "gui-narrow"));
     desktop.screenshot("narrow-dark");
+    desktop.quit();
+}
+
+/// With podman's crun lacking libkrun (as on these machines), microVMs
+/// cannot run: the window says so in a banner, and the system check lists
+/// every check with the install command to copy.
+#[test]
+fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
+    let (_, runtime) = gui_harness::podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
+    let krun = runtime.contains("+LIBKRUN");
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    if krun {
+        desktop.wait_for_within("no banner", std::time::Duration::from_secs(20), |tree| {
+            !shows(tree, "MicroVMs cannot run")
+        });
+    } else {
+        desktop.wait_for("the blocking banner", |tree| {
+            shows(tree, "MicroVMs cannot run")
+        });
+    }
+    desktop
+        .activate("system-check", None)
+        .expect("system check");
+    let tree = desktop.wait_for("every check", |tree| {
+        shows(tree, "System Check")
+            && shows(tree, "KVM")
+            && shows(tree, "cgroups")
+            && shows(tree, "Rootless podman")
+    });
+    if !krun {
+        assert!(shows(&tree, "crun-krun"), "the install command is shown");
+        desktop.screenshot("system-check");
+    }
     desktop.quit();
 }

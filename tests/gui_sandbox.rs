@@ -51,10 +51,14 @@ fn build_run_type_exit_and_notify() {
     // Slow enough steps to see a build in progress.
     std::fs::write(project.join("notes.txt"), "the project").unwrap();
     let _cleanup = PodmanCleanup(project.clone());
-    desktop.activate("open-project", Some(&project)).expect("open");
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("open");
     desktop.wait_for("the project page", |tree| shows(tree, "gui-run"));
 
-    desktop.activate("build-project", Some(&project)).expect("build");
+    desktop
+        .activate("build-project", Some(&project))
+        .expect("build");
     let tree = desktop.wait_for("build steps in the log", |tree| {
         shows(tree, "STEP 1/") && shows(tree, "Step ")
     });
@@ -66,13 +70,20 @@ fn build_run_type_exit_and_notify() {
     assert!(!shows(&tree, "Build failed"), "the build failed");
     assert_eq!(progress(&tree), Some(1.0));
 
-    desktop.activate("run-project", Some(&project)).expect("run");
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run");
     desktop.wait_for("the sandbox's output in the terminal", |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains("paddock-hello-from-the-sandbox"))
+        nodes(tree, "VteTerminal").iter().any(|t| {
+            t["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("paddock-hello-from-the-sandbox")
+        })
     });
-    desktop.wait_for("the isolation verdict", |tree| shows(tree, "container only"));
+    desktop.wait_for("the isolation verdict", |tree| {
+        shows(tree, "container only")
+    });
     desktop.screenshot("running-terminal");
 
     // Keystrokes reach the sandbox's stdin; then the window loses the focus
@@ -81,9 +92,12 @@ fn build_run_type_exit_and_notify() {
     type_text(&desktop, "typed-by-the-test");
     key(&desktop, "Return");
     desktop.wait_for("the echoed line", |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains("got:typed-by-the-test"))
+        nodes(tree, "VteTerminal").iter().any(|t| {
+            t["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("got:typed-by-the-test")
+        })
     });
     desktop.unfocus();
     desktop.wait_for("the exit code", |tree| {
@@ -121,7 +135,9 @@ fn a_failing_build_shows_the_failing_step() {
     )
     .unwrap();
     let _cleanup = PodmanCleanup(project.clone());
-    desktop.activate("build-project", Some(&project)).expect("build");
+    desktop
+        .activate("build-project", Some(&project))
+        .expect("build");
     let tree = desktop.wait_for_within("the failure", Duration::from_secs(120), |tree| {
         shows(tree, "Build Failed")
     });
@@ -140,10 +156,16 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
     desktop.launch();
     let (_keep, project) = gui_harness::project(
         "gui-reattach",
-        &["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done"],
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done",
+        ],
     );
     let _cleanup = PodmanCleanup(project.clone());
-    desktop.activate("run-project", Some(&project)).expect("run builds, then runs");
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run builds, then runs");
     desktop.wait_for_within("ticks", Duration::from_secs(300), |tree| {
         nodes(tree, "VteTerminal")
             .iter()
@@ -160,7 +182,9 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
     desktop.wait_for("the offer to reattach", |tree| {
         shows(tree, "running without a terminal here")
     });
-    desktop.activate("run-project", Some(&project)).expect("reattach");
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("reattach");
     let tree = desktop.wait_for("new ticks in a reattached terminal", |tree| {
         nodes(tree, "VteTerminal")
             .iter()

@@ -70,7 +70,15 @@ async fn open(dir: &Path) -> Result<(), String> {
         .map_err(bus_error)?;
     let name = zbus::names::BusName::try_from(APP_ID).map_err(|e| e.to_string())?;
     if !dbus.name_has_owner(name.clone()).await.unwrap_or(false) {
-        start_window()?;
+        // The installed D-Bus service file starts the window; without one
+        // (a development build), start it ourselves.
+        let activated = match zbus::names::WellKnownName::try_from(APP_ID) {
+            Ok(well_known) => dbus.start_service_by_name(well_known, 0).await.is_ok(),
+            Err(_) => false,
+        };
+        if !activated {
+            start_window()?;
+        }
     }
     let path = object_path(APP_ID);
     let started = Instant::now();

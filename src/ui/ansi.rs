@@ -54,7 +54,13 @@ pub fn parse(text: &str, style: &mut Style) -> Vec<(String, Style)> {
 fn apply(params: &str, style: &mut Style) {
     let codes: Vec<u32> = params
         .split(';')
-        .map(|p| if p.is_empty() { 0 } else { p.parse().unwrap_or(u32::MAX) })
+        .map(|p| {
+            if p.is_empty() {
+                0
+            } else {
+                p.parse().unwrap_or(u32::MAX)
+            }
+        })
         .collect();
     let mut i = 0;
     while i < codes.len() {

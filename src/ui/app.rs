@@ -10,20 +10,20 @@ use gtk::{gdk, gio, glib};
 use relm4::prelude::*;
 
 use super::actions;
+use super::bridge;
 use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
 use super::dialogs;
 use super::folder;
 use super::introspection;
 use super::notify;
-use crate::sandbox::project::Project;
-use super::bridge;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
 use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
-use crate::host::document_portal;
-use crate::engine::SandboxEvent;
 use super::state::UiState;
 use super::status::ProjectStatus;
 use super::text::fill;
+use crate::engine::SandboxEvent;
+use crate::host::document_portal;
+use crate::sandbox::project::Project;
 
 /// The narrowest width at which sidebar and content still fit side by side.
 const COLLAPSE_BELOW: &str = "max-width: 400sp";
@@ -77,7 +77,10 @@ pub enum AppMsg {
         title: String,
         body: String,
     },
-    Error { heading: String, body: String },
+    Error {
+        heading: String,
+        body: String,
+    },
     About,
     Shortcuts,
     SaveState,
@@ -170,13 +173,14 @@ impl AsyncComponent for App {
             .transition_type(gtk::StackTransitionType::Crossfade)
             .build();
         stack.add_named(&empty_state(), Some("empty"));
-        let system_check = SystemCheck::builder()
-            .launch(())
-            .forward(sender.input_sender(), |output| match output {
+        let system_check = SystemCheck::builder().launch(()).forward(
+            sender.input_sender(),
+            |output| match output {
                 SystemCheckOutput::Blocking(blocking) => AppMsg::Blocking(blocking),
                 SystemCheckOutput::Toast(text) => AppMsg::Toast(text),
                 SystemCheckOutput::Error { heading, body } => AppMsg::Error { heading, body },
-            });
+            },
+        );
         stack.add_named(system_check.widget(), Some("system-check"));
         let banner = adw::Banner::builder().revealed(false).build();
         {
@@ -203,12 +207,13 @@ impl AsyncComponent for App {
         window.set_content(Some(&toasts));
 
         let breakpoint = adw::Breakpoint::new(
-            adw::BreakpointCondition::parse(COLLAPSE_BELOW)
-                .unwrap_or_else(|_| adw::BreakpointCondition::new_length(
+            adw::BreakpointCondition::parse(COLLAPSE_BELOW).unwrap_or_else(|_| {
+                adw::BreakpointCondition::new_length(
                     adw::BreakpointConditionLengthType::MaxWidth,
                     400.0,
                     adw::LengthUnit::Sp,
-                )),
+                )
+            }),
         );
         breakpoint.add_setter(&split, "collapsed", Some(&true.to_value()));
         window.add_breakpoint(breakpoint);
@@ -248,10 +253,7 @@ impl AsyncComponent for App {
             sender.input(AppMsg::Select(first.clone()));
         }
         watch_sandboxes(&sender);
-        AsyncComponentParts {
-            model,
-            widgets: (),
-        }
+        AsyncComponentParts { model, widgets: () }
     }
 
     async fn update(
@@ -304,8 +306,7 @@ impl AsyncComponent for App {
             AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
             AppMsg::Stop(path) => self.forward(path, ProjectPageMsg::Stop, &sender),
             AppMsg::StatusChanged(path, status) => {
-                self.sidebar
-                    .emit(ProjectListMsg::SetStatus(path, status));
+                self.sidebar.emit(ProjectListMsg::SetStatus(path, status));
             }
             AppMsg::Toast(text) => self.toasts.add_toast(adw::Toast::new(&text)),
             AppMsg::Notify { path, title, body } => {
@@ -350,7 +351,11 @@ impl AsyncComponent for App {
             }
             AppCommand::FolderChosen(Ok(None)) => {}
             AppCommand::FolderChosen(Err(message)) => {
-                dialogs::error(&self.window, &gettext("Could Not Choose a Folder"), &message);
+                dialogs::error(
+                    &self.window,
+                    &gettext("Could Not Choose a Folder"),
+                    &message,
+                );
             }
             AppCommand::StillRunning(projects) => {
                 if projects.is_empty() {
@@ -484,7 +489,8 @@ impl App {
     fn remove(&mut self, path: &Path) {
         self.state.forget(path);
         self.save_state();
-        self.sidebar.emit(ProjectListMsg::Remove(path.to_path_buf()));
+        self.sidebar
+            .emit(ProjectListMsg::Remove(path.to_path_buf()));
         if let Some(page) = self.pages.remove(path) {
             self.stack.remove(page.widget());
         }

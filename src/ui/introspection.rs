@@ -69,7 +69,10 @@ fn widget(widget: &gtk::Widget) -> Value {
     } else if let Some(row) = widget.downcast_ref::<adw::PreferencesRow>() {
         node.insert("title".into(), json!(row.title().as_str()));
         if let Some(row) = widget.downcast_ref::<adw::ActionRow>() {
-            node.insert("subtitle".into(), json!(row.subtitle().map(|s| s.to_string())));
+            node.insert(
+                "subtitle".into(),
+                json!(row.subtitle().map(|s| s.to_string())),
+            );
         }
         if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
             node.insert("text".into(), json!(row.text().as_str()));
@@ -87,7 +90,10 @@ fn widget(widget: &gtk::Widget) -> Value {
     } else if let Some(view) = widget.downcast_ref::<gtk::TextView>() {
         let buffer = view.buffer();
         let (start, end) = buffer.bounds();
-        node.insert("text".into(), json!(buffer.text(&start, &end, false).as_str()));
+        node.insert(
+            "text".into(),
+            json!(buffer.text(&start, &end, false).as_str()),
+        );
     } else if let Some(bar) = widget.downcast_ref::<gtk::ProgressBar>() {
         node.insert("fraction".into(), json!(bar.fraction()));
         if let Some(text) = bar.text() {

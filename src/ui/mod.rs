@@ -21,7 +21,6 @@ use relm4::prelude::*;
 
 use crate::config::APP_ID;
 
-
 /// Runs the window, or hands over to the instance already running (GApplication
 /// is single-instance: a second launch activates the first and exits).
 pub fn run() -> ExitCode {

@@ -8,8 +8,13 @@ use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
 use crate::sandbox::project::{self, Project};
 
-/// The plan for the project's saved definition.
-pub async fn plan(project: &Project, engine: &Engine) -> Result<SandboxPlan, String> {
+/// The plan for the project's saved definition. `write_files` also writes
+/// the generated files (when building or running, not when only looking).
+pub async fn plan(
+    project: &Project,
+    engine: &Engine,
+    write_files: bool,
+) -> Result<SandboxPlan, String> {
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
     let definition = project
         .load_definition(&presets)
@@ -25,9 +30,11 @@ pub async fn plan(project: &Project, engine: &Engine) -> Result<SandboxPlan, Str
         kernel: info.kernel,
         home: gtk::glib::home_dir(),
     };
-    project
-        .write_generated(&definition, &agent)
-        .map_err(|e| e.to_string())?;
+    if write_files {
+        project
+            .write_generated(&definition, &agent)
+            .map_err(|e| e.to_string())?;
+    }
     project::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
 }
 

@@ -93,9 +93,6 @@ mod word_tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(split_words(&join_words(&words)), words);
-        assert_eq!(
-            split_words(r#"a "b c" d\ e"#),
-            vec!["a", "b c", "d e"]
-        );
+        assert_eq!(split_words(r#"a "b c" d\ e"#), vec!["a", "b c", "d e"]);
     }
 }

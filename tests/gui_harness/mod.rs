@@ -207,7 +207,10 @@ impl Desktop {
             if owned == Some(true) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{name} never appeared on the bus");
+            assert!(
+                Instant::now() < deadline,
+                "{name} never appeared on the bus"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -311,7 +314,11 @@ impl Desktop {
     /// follows the pointer, so the window loses the focus.
     pub fn unfocus(&self) {
         let status = Command::new("xdotool")
-            .args(["mousemove", &(SCREEN.0 - 1).to_string(), &(SCREEN.1 - 1).to_string()])
+            .args([
+                "mousemove",
+                &(SCREEN.0 - 1).to_string(),
+                &(SCREEN.1 - 1).to_string(),
+            ])
             .env("DISPLAY", &self.display)
             .status()
             .expect("xdotool");
@@ -321,7 +328,10 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
-        for child in [self.app.take(), self.notifications.take()].into_iter().flatten() {
+        for child in [self.app.take(), self.notifications.take()]
+            .into_iter()
+            .flatten()
+        {
             let mut child = child;
             let _ = child.kill();
             let _ = child.wait();

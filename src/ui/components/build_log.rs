@@ -43,7 +43,9 @@ impl BuildLog {
             .use_underline(true)
             .sensitive(false)
             .build();
-        cancel.update_property(&[gtk::accessible::Property::Label(&gettext("Cancel the build"))]);
+        cancel.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Cancel the build",
+        ))]);
         cancel.connect_clicked(move |_| on_cancel());
         let top = gtk::Box::builder()
             .orientation(gtk::Orientation::Horizontal)

@@ -162,7 +162,10 @@ impl SimpleComponent for DefinitionForm {
         agent_group.add(&command);
         let home = combo(
             &gettext("Agent Login"),
-            &[&gettext("Shared by all projects"), &gettext("This project only")],
+            &[
+                &gettext("Shared by all projects"),
+                &gettext("This project only"),
+            ],
         );
         home.set_subtitle(&gettext("Where the agent keeps its login and settings"));
         agent_group.add(&home);
@@ -211,11 +214,16 @@ impl SimpleComponent for DefinitionForm {
         sandbox_group.add(&network);
         let runtime = combo(
             &gettext("Isolation"),
-            &[&gettext("microVM (own kernel)"), &gettext("Container only (weaker)")],
+            &[
+                &gettext("microVM (own kernel)"),
+                &gettext("Container only (weaker)"),
+            ],
         );
         sandbox_group.add(&runtime);
         let env = adw::EntryRow::builder()
-            .title(gettext("Environment (NAME=value, separated by spaces; no secrets)"))
+            .title(gettext(
+                "Environment (NAME=value, separated by spaces; no secrets)",
+            ))
             .build();
         sandbox_group.add(&env);
         let problems = gtk::Label::builder()
@@ -284,7 +292,8 @@ impl SimpleComponent for DefinitionForm {
                                 let _ = sender.output(DefinitionFormOutput::Saved);
                             }
                             Err(error) => {
-                                let _ = sender.output(DefinitionFormOutput::Error(error.to_string()));
+                                let _ =
+                                    sender.output(DefinitionFormOutput::Error(error.to_string()));
                             }
                         }
                     }
@@ -306,8 +315,13 @@ impl DefinitionForm {
             .and_then(|id| self.agent_ids.iter().position(|x| x == id))
             .unwrap_or(self.agent_ids.len());
         self.agent.set_selected(agent as u32);
-        self.command
-            .set_text(&d.agent.command.as_deref().map(join_words).unwrap_or_default());
+        self.command.set_text(
+            &d.agent
+                .command
+                .as_deref()
+                .map(join_words)
+                .unwrap_or_default(),
+        );
         self.home
             .set_selected(u32::from(d.agent.home == AgentHome::Project));
         self.base.set_text(d.image.base.as_deref().unwrap_or(""));
@@ -384,7 +398,11 @@ impl DefinitionForm {
                 errors
                     .0
                     .iter()
-                    .find(|e| e.key == key || e.key.starts_with(&format!("{key}.")) || e.key.starts_with(&format!("{key}[")))
+                    .find(|e| {
+                        e.key == key
+                            || e.key.starts_with(&format!("{key}."))
+                            || e.key.starts_with(&format!("{key}["))
+                    })
                     .map(|e| e.message.clone())
             });
             match message {
@@ -430,7 +448,8 @@ fn combo(title: &str, items: &[&str]) -> adw::ComboRow {
 
 /// A row with a slider and the value it stands for.
 fn slider(title: &str, min: f64, max: f64, step: f64) -> (adw::ActionRow, gtk::Scale, gtk::Label) {
-    let scale = gtk::Scale::with_range(gtk::Orientation::Horizontal, min, max.max(min + step), step);
+    let scale =
+        gtk::Scale::with_range(gtk::Orientation::Horizontal, min, max.max(min + step), step);
     scale.set_hexpand(true);
     scale.set_valign(gtk::Align::Center);
     scale.set_width_request(140);

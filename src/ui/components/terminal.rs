@@ -68,8 +68,16 @@ impl Component for SandboxTerminal {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(init: TerminalInit, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let TerminalInit { name, session, zoom } = init;
+    fn init(
+        init: TerminalInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let TerminalInit {
+            name,
+            session,
+            zoom,
+        } = init;
         let banner = adw::Banner::builder()
             .button_label(gettext("_Run Again"))
             .revealed(false)
@@ -95,7 +103,10 @@ impl Component for SandboxTerminal {
         root.append(&banner);
         root.append(&frame);
 
-        let Session { mut output, mut input } = session;
+        let Session {
+            mut output,
+            mut input,
+        } = session;
 
         // Keystrokes and pastes (VTE's "commit") go to the sandbox's stdin.
         let (keys, mut key_receiver) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -130,7 +141,8 @@ impl Component for SandboxTerminal {
                             let out = out.clone();
                             async move {
                                 while let Some(first) = received.recv().await {
-                                    let batch: Vec<Vec<u8>> = bridge::batch(first, &mut received, BATCH);
+                                    let batch: Vec<Vec<u8>> =
+                                        bridge::batch(first, &mut received, BATCH);
                                     out.emit(TerminalCommand::Output(batch.concat()));
                                 }
                             }
@@ -181,7 +193,9 @@ impl Component for SandboxTerminal {
         match msg {
             TerminalMsg::Zoom(factor) => {
                 let scale = match factor {
-                    Some(factor) => (self.terminal.font_scale() * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1),
+                    Some(factor) => {
+                        (self.terminal.font_scale() * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1)
+                    }
                     None => 1.0,
                 };
                 self.terminal.set_font_scale(scale);
@@ -193,7 +207,12 @@ impl Component for SandboxTerminal {
         }
     }
 
-    fn update_cmd(&mut self, command: TerminalCommand, sender: ComponentSender<Self>, _root: &Self::Root) {
+    fn update_cmd(
+        &mut self,
+        command: TerminalCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
         match command {
             TerminalCommand::Output(bytes) => self.terminal.feed(&bytes),
             TerminalCommand::Verdict(verdict) => {
@@ -281,7 +300,10 @@ fn add_shortcuts(terminal: &vte4::Terminal, sender: &ComponentSender<SandboxTerm
         }),
     );
     for (accels, factor) in [
-        ("<Control>plus|<Control>equal|<Control>KP_Add", Some(ZOOM_STEP)),
+        (
+            "<Control>plus|<Control>equal|<Control>KP_Add",
+            Some(ZOOM_STEP),
+        ),
         ("<Control>minus|<Control>KP_Subtract", Some(1.0 / ZOOM_STEP)),
         ("<Control>0|<Control>KP_0", None),
     ] {

@@ -4,22 +4,22 @@
 use std::path::PathBuf;
 
 use adw::prelude::*;
-use gtk::glib;
 use gettextrs::gettext;
+use gtk::glib;
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{BuildEvent, BuildOutcome, Change, Session};
-use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::sandbox::definition::Definition;
+use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::Project;
 use crate::ui::bridge;
 use crate::ui::components::build_log::BuildLog;
-use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
+use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
 use crate::ui::status::ProjectStatus;
 use crate::ui::text::fill;
@@ -55,7 +55,9 @@ pub struct Attached {
 
 impl std::fmt::Debug for Attached {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attached").field("name", &self.name).finish()
+        f.debug_struct("Attached")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
@@ -93,7 +95,12 @@ pub enum CloseAnswer {
 pub enum ProjectPageCommand {
     /// Whether the image for the current definition exists, and whether the
     /// sandbox runs.
-    Checked { built: bool, running: bool },
+    Checked {
+        built: bool,
+        running: bool,
+        /// The verdict of the sandbox's last start, read back from podman.
+        verdict: Option<Verdict>,
+    },
     /// The image must be built before the sandbox can run.
     NeedsBuild,
     Attached(Result<Attached, String>),
@@ -106,9 +113,16 @@ pub enum ProjectPageCommand {
 pub enum ProjectPageOutput {
     Status(PathBuf, ProjectStatus),
     Toast(String),
-    Error { heading: String, body: String },
+    Error {
+        heading: String,
+        body: String,
+    },
     /// Worth a desktop notification when the window is in the background.
-    Notify { path: PathBuf, title: String, body: String },
+    Notify {
+        path: PathBuf,
+        title: String,
+        body: String,
+    },
     ZoomChanged(f64),
 }
 
@@ -124,7 +138,11 @@ impl Component for ProjectPage {
         gtk::Box::new(gtk::Orientation::Vertical, 0)
     }
 
-    fn init(init: ProjectPageInit, root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        init: ProjectPageInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let ProjectPageInit { project, zoom } = init;
         let path = project.root().to_path_buf();
         let detached = adw::Banner::builder()
@@ -144,7 +162,9 @@ impl Component for ProjectPage {
             .margin_top(6)
             .margin_bottom(6)
             .build();
-        switcher.upcast_ref::<gtk::Widget>().update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
+        switcher
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
         root.append(&switcher);
         root.append(&stack);
 
@@ -164,7 +184,9 @@ impl Component for ProjectPage {
                         })
                         .forward(sender.input_sender(), |output| match output {
                             DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
-                            DefinitionFormOutput::Error(message) => ProjectPageMsg::SaveFailed(message),
+                            DefinitionFormOutput::Error(message) => {
+                                ProjectPageMsg::SaveFailed(message)
+                            }
                         });
                     let widget = form.widget().clone().upcast();
                     (Some(form), widget)
@@ -179,13 +201,23 @@ impl Component for ProjectPage {
                         .upcast(),
                 ),
             };
-        stack.add_titled_with_icon(&settings, Some("settings"), &gettext("Sandbox"), "emblem-system-symbolic");
+        stack.add_titled_with_icon(
+            &settings,
+            Some("settings"),
+            &gettext("Sandbox"),
+            "emblem-system-symbolic",
+        );
 
         let build_log = {
             let sender = sender.clone();
             BuildLog::new(move || sender.input(ProjectPageMsg::CancelBuild))
         };
-        stack.add_titled_with_icon(&build_log.root, Some("build"), &gettext("Build"), "system-run-symbolic");
+        stack.add_titled_with_icon(
+            &build_log.root,
+            Some("build"),
+            &gettext("Build"),
+            "system-run-symbolic",
+        );
 
         let tabs = adw::TabView::new();
         tabs.set_vexpand(true);
@@ -219,7 +251,12 @@ impl Component for ProjectPage {
             .transform_to(|_, n: i32| Some(n > 0))
             .sync_create()
             .build();
-        stack.add_titled_with_icon(&terminal_box, Some("terminal"), &gettext("Terminal"), "utilities-terminal-symbolic");
+        stack.add_titled_with_icon(
+            &terminal_box,
+            Some("terminal"),
+            &gettext("Terminal"),
+            "utilities-terminal-symbolic",
+        );
 
         let verdict = gtk::Label::builder()
             .visible(false)
@@ -231,7 +268,9 @@ impl Component for ProjectPage {
             .use_underline(true)
             .tooltip_text(gettext("Build the sandbox image (Ctrl+B)"))
             .build();
-        build_button.update_property(&[gtk::accessible::Property::Label(&gettext("Build the sandbox image"))]);
+        build_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Build the sandbox image",
+        ))]);
         {
             let sender = sender.clone();
             build_button.connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
@@ -242,7 +281,9 @@ impl Component for ProjectPage {
             .css_classes(["suggested-action"])
             .tooltip_text(gettext("Run the agent in its sandbox (Ctrl+R)"))
             .build();
-        run_button.update_property(&[gtk::accessible::Property::Label(&gettext("Run the agent in its sandbox"))]);
+        run_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Run the agent in its sandbox",
+        ))]);
         {
             let sender = sender.clone();
             run_button.connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
@@ -310,7 +351,8 @@ impl Component for ProjectPage {
                 if close {
                     // Dropping the terminal detaches; the sandbox keeps running.
                     self.terminals.retain(|(tab, _)| tab != &page);
-                    self.detached.set_revealed(self.running && !stop && self.live_terminal().is_none());
+                    self.detached
+                        .set_revealed(self.running && !stop && self.live_terminal().is_none());
                 }
                 self.tabs.close_page_finish(&page, close);
                 if stop {
@@ -328,12 +370,28 @@ impl Component for ProjectPage {
         _root: &Self::Root,
     ) {
         match command {
-            ProjectPageCommand::Checked { built, running } => {
+            ProjectPageCommand::Checked {
+                built,
+                running,
+                verdict,
+            } => {
+                if let Some(verdict) = verdict
+                    && !self.verdict.is_visible()
+                {
+                    self.show_verdict(&Ok(verdict), &sender, false);
+                }
                 if running {
                     self.set_running(true, &sender);
                     self.detached.set_revealed(self.live_terminal().is_none());
                 } else if self.building.is_none() && !self.running {
-                    self.status(&sender, if built { ProjectStatus::Built } else { ProjectStatus::NotBuilt });
+                    self.status(
+                        &sender,
+                        if built {
+                            ProjectStatus::Built
+                        } else {
+                            ProjectStatus::NotBuilt
+                        },
+                    );
                 }
             }
             ProjectPageCommand::NeedsBuild => {
@@ -382,7 +440,8 @@ impl Component for ProjectPage {
                 let name = self.name();
                 match result {
                     Ok(outcome) => {
-                        self.build_log.finished(outcome == BuildOutcome::AlreadyBuilt);
+                        self.build_log
+                            .finished(outcome == BuildOutcome::AlreadyBuilt);
                         self.status(&sender, ProjectStatus::Built);
                         if std::mem::take(&mut self.run_after_build) {
                             self.run(&sender);
@@ -434,13 +493,15 @@ impl ProjectPage {
             self.run_button.set_label(&gettext("_Stop"));
             self.run_button.remove_css_class("suggested-action");
             self.run_button.add_css_class("destructive-action");
-            self.run_button.set_tooltip_text(Some(&gettext("Stop the sandbox (Ctrl+Shift+R)")));
+            self.run_button
+                .set_tooltip_text(Some(&gettext("Stop the sandbox (Ctrl+Shift+R)")));
             self.status(sender, ProjectStatus::Running);
         } else {
             self.run_button.set_label(&gettext("_Run"));
             self.run_button.remove_css_class("destructive-action");
             self.run_button.add_css_class("suggested-action");
-            self.run_button.set_tooltip_text(Some(&gettext("Run the agent in its sandbox (Ctrl+R)")));
+            self.run_button
+                .set_tooltip_text(Some(&gettext("Run the agent in its sandbox (Ctrl+R)")));
             self.detached.set_revealed(false);
         }
     }
@@ -470,24 +531,46 @@ impl ProjectPage {
         sender.oneshot_command(async move {
             let result = async {
                 let engine = bridge::engine().await.map_err(|e| e.to_string())?;
-                let plan = project_plan::plan(&project, &engine).await?;
+                let plan = project_plan::plan(&project, &engine, true).await?;
                 let name = plan.container.name.clone();
-                let existing = engine.sandbox_of(project.root()).await.map_err(|e| e.to_string())?;
+                let existing = engine
+                    .sandbox_of(project.root())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if let Some(sandbox) = &existing
                     && sandbox.state.is_running()
                 {
-                    let session = engine.attach(&sandbox.name, false).await.map_err(|e| e.to_string())?;
-                    return Ok(Some(Attached { name: sandbox.name.clone(), session }));
+                    let session = engine
+                        .attach(&sandbox.name, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Ok(Some(Attached {
+                        name: sandbox.name.clone(),
+                        session,
+                    }));
                 }
-                if !engine.image_exists(&plan.build.image).await.map_err(|e| e.to_string())? {
+                if !engine
+                    .image_exists(&plan.build.image)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
                     return Ok(None);
                 }
                 if let Some(sandbox) = existing {
-                    engine.remove(&sandbox.name, false).await.map_err(|e| e.to_string())?;
+                    engine
+                        .remove(&sandbox.name, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
                 }
-                engine.create(&plan.container, true).await.map_err(|e| e.to_string())?;
+                engine
+                    .create(&plan.container, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 // Attached before it starts: the first line is the isolation report.
-                let session = engine.attach(&name, true).await.map_err(|e| e.to_string())?;
+                let session = engine
+                    .attach(&name, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 engine.start(&name).await.map_err(|e| e.to_string())?;
                 Ok(Some(Attached { name, session }))
             };
@@ -537,16 +620,23 @@ impl ProjectPage {
     fn terminal_output(&mut self, output: TerminalOutput, sender: &ComponentSender<Self>) {
         let name = self.name();
         match output {
-            TerminalOutput::Verdict(verdict) => self.show_verdict(&verdict, sender),
+            TerminalOutput::Verdict(verdict) => self.show_verdict(&verdict, sender, true),
             TerminalOutput::Exited(code) => {
                 self.set_running(false, sender);
                 self.status(sender, ProjectStatus::Exited(code));
-                if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited()) {
-                    tab.set_title(&fill(&gettext("{name} (exited: {code})"), &[("name", &name), ("code", &code)]));
+                if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited())
+                {
+                    tab.set_title(&fill(
+                        &gettext("{name} (exited: {code})"),
+                        &[("name", &name), ("code", &code)],
+                    ));
                 }
                 let _ = sender.output(ProjectPageOutput::Notify {
                     path: self.path.clone(),
-                    title: fill(&gettext("{name} exited with code {code}"), &[("name", &name), ("code", &code)]),
+                    title: fill(
+                        &gettext("{name} exited with code {code}"),
+                        &[("name", &name), ("code", &code)],
+                    ),
                     body: gettext("The agent’s sandbox has stopped."),
                 });
             }
@@ -566,7 +656,13 @@ impl ProjectPage {
     }
 
     /// The isolation the sandbox reported about itself, in the header.
-    fn show_verdict(&self, verdict: &Result<Verdict, NotAReport>, sender: &ComponentSender<Self>) {
+    /// `fresh`: from a run that just started (a failure is worth a dialog).
+    fn show_verdict(
+        &self,
+        verdict: &Result<Verdict, NotAReport>,
+        sender: &ComponentSender<Self>,
+        fresh: bool,
+    ) {
         for class in ["success", "warning", "error"] {
             self.verdict.remove_css_class(class);
         }
@@ -583,7 +679,7 @@ impl ProjectPage {
             Err(error) => error.to_string(),
         }));
         self.verdict.set_visible(true);
-        if let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
+        if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
             let _ = sender.output(ProjectPageOutput::Error {
                 heading: gettext("The Sandbox Is Not a microVM"),
                 body: verdict.to_string(),
@@ -592,28 +688,23 @@ impl ProjectPage {
     }
 
     fn sandbox_changed(&mut self, change: Change, sender: &ComponentSender<Self>) {
+        // An attached terminal reports its own sandbox's exit, with the code.
+        let attached = self.live_terminal().is_some();
         match change {
-            Change::Started => {
-                if !self.running {
-                    self.set_running(true, sender);
-                    self.detached.set_revealed(self.live_terminal().is_none());
+            Change::Started if !self.running => {
+                self.set_running(true, sender);
+                self.detached.set_revealed(!attached);
+            }
+            Change::Died { exit_code } if !attached && self.running => {
+                self.set_running(false, sender);
+                match exit_code {
+                    Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
+                    None => self.check_image(sender),
                 }
             }
-            Change::Died { exit_code } => {
-                // An attached terminal reports the exit itself, with the code.
-                if self.live_terminal().is_none() && self.running {
-                    self.set_running(false, sender);
-                    match exit_code {
-                        Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
-                        None => self.check_image(sender),
-                    }
-                }
-            }
-            Change::Removed => {
-                if self.live_terminal().is_none() {
-                    self.set_running(false, sender);
-                    self.check_image(sender);
-                }
+            Change::Removed if !attached => {
+                self.set_running(false, sender);
+                self.check_image(sender);
             }
             _ => {}
         }
@@ -630,7 +721,9 @@ impl ProjectPage {
         }
         let dialog = adw::AlertDialog::new(
             Some(&gettext("Stop the Sandbox?")),
-            Some(&gettext("Closing the terminal leaves the agent running; you can reattach later. Or stop the sandbox now.")),
+            Some(&gettext(
+                "Closing the terminal leaves the agent running; you can reattach later. Or stop the sandbox now.",
+            )),
         );
         dialog.add_responses(&[
             ("cancel", &gettext("_Cancel")),
@@ -679,22 +772,33 @@ impl ProjectPage {
         let project = self.project.clone();
         sender.oneshot_command(async move {
             let Ok(engine) = bridge::engine().await else {
-                return ProjectPageCommand::Checked { built: false, running: false };
+                return ProjectPageCommand::Checked {
+                    built: false,
+                    running: false,
+                    verdict: None,
+                };
             };
-            let running = engine
-                .sandbox_of(project.root())
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|sandbox| sandbox.state.is_running());
+            let sandbox = engine.sandbox_of(project.root()).await.ok().flatten();
+            let running = sandbox.as_ref().is_some_and(|s| s.state.is_running());
+            let verdict = match &sandbox {
+                Some(sandbox) => engine.last_verdict(&sandbox.name).await.ok().flatten(),
+                None => None,
+            };
             let built = match project.has_definition() {
-                true => match project_plan::plan(&project, &engine).await {
-                    Ok(plan) => engine.image_exists(&plan.build.image).await.unwrap_or(false),
+                true => match project_plan::plan(&project, &engine, false).await {
+                    Ok(plan) => engine
+                        .image_exists(&plan.build.image)
+                        .await
+                        .unwrap_or(false),
                     Err(_) => false,
                 },
                 false => false,
             };
-            ProjectPageCommand::Checked { built, running }
+            ProjectPageCommand::Checked {
+                built,
+                running,
+                verdict,
+            }
         });
     }
 
@@ -719,7 +823,7 @@ impl ProjectPage {
         sender.command(move |out, _shutdown| async move {
             let result = async {
                 let engine = bridge::engine().await.map_err(|e| e.to_string())?;
-                let plan = project_plan::plan(&project, &engine).await?;
+                let plan = project_plan::plan(&project, &engine, true).await?;
                 let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
                 let forward = {
                     let out = out.clone();
@@ -751,7 +855,9 @@ impl ProjectPage {
 fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
     if project.has_definition() {
-        let definition = project.load_definition(&presets).map_err(|e| e.to_string())?;
+        let definition = project
+            .load_definition(&presets)
+            .map_err(|e| e.to_string())?;
         Ok((definition, presets))
     } else {
         let os_release = std::fs::read_to_string("/etc/os-release").ok();

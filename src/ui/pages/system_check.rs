@@ -118,10 +118,13 @@ impl Component for SystemCheck {
             SystemCheckCommand::Checked(report) => {
                 self.busy = false;
                 self.show(&report, &sender);
-                let blocking = report.in_state(State::Blocking).next().map(|check| Blocking {
-                    title: check.title.clone(),
-                    action: check.fix.as_ref().and_then(|fix| fix.action),
-                });
+                let blocking = report
+                    .in_state(State::Blocking)
+                    .next()
+                    .map(|check| Blocking {
+                        title: check.title.clone(),
+                        action: check.fix.as_ref().and_then(|fix| fix.action),
+                    });
                 let _ = sender.output(SystemCheckOutput::Blocking(blocking));
             }
             SystemCheckCommand::Performed(action, result) => {
@@ -160,7 +163,11 @@ impl SystemCheck {
 fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::PreferencesRow {
     let (icon, class, state) = match check.state {
         State::Ok => ("emblem-ok-symbolic", "success", gettext("OK")),
-        State::NotChecked => ("dialog-question-symbolic", "dim-label", gettext("Not checked")),
+        State::NotChecked => (
+            "dialog-question-symbolic",
+            "dim-label",
+            gettext("Not checked"),
+        ),
         State::Warning => ("dialog-warning-symbolic", "warning", gettext("Warning")),
         State::Blocking => ("dialog-error-symbolic", "error", gettext("Blocking")),
     };
@@ -218,7 +225,9 @@ fn command_row(command: &str) -> adw::ActionRow {
         .tooltip_text(gettext("Copy"))
         .css_classes(["flat"])
         .build();
-    copy.update_property(&[gtk::accessible::Property::Label(&gettext("Copy the command"))]);
+    copy.update_property(&[gtk::accessible::Property::Label(&gettext(
+        "Copy the command",
+    ))]);
     let command = command.to_owned();
     copy.connect_clicked(move |button| button.clipboard().set_text(&command));
     row.add_suffix(&copy);
