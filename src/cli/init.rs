@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::host::approval::Approvals;
 use crate::sandbox::definition::{Definition, Network, Runtime};
 use crate::sandbox::host_facts::default_base_image;
 use crate::sandbox::messages::tr;
@@ -84,6 +85,14 @@ fn init(args: &Args) -> Result<(), String> {
         None
     };
 
+    let approvals = Approvals::for_user().map_err(|e| e.to_string())?;
+    // What init writes from its own defaults and the user's options is the
+    // user's; an existing definition stays as approved as it was, and an
+    // imported sbx Dockerfile is shown for review before its first build.
+    let mut approve = match &existing {
+        Some(_) => approvals.is_approved(&project).map_err(|e| e.to_string())?,
+        None => true,
+    };
     let start = match &existing {
         Some(definition) => definition.clone(),
         None if sbx::is_sbx_project(&project) => {
@@ -96,6 +105,7 @@ fn init(args: &Args) -> Result<(), String> {
                 )
             );
             notes.extend(imported.notes);
+            approve = imported.definition.image.containerfile.is_none();
             imported.definition
         }
         None => {
@@ -137,6 +147,15 @@ fn init(args: &Args) -> Result<(), String> {
     let written = project
         .write_generated(&definition, &agent)
         .map_err(|e| e.to_string())?;
+    if approve {
+        approvals
+            .approve_written(&project)
+            .map_err(|e| e.to_string())?;
+    } else {
+        notes.push(gettextrs::gettext(
+            "you have not approved this definition yet; `paddock build` shows it for review first",
+        ));
+    }
 
     for note in &notes {
         println!("{}", tr("Note: {note}", &[("note", note)]));

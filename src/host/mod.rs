@@ -1,1 +1,3 @@
 //! The desktop around the engine: preflight checks, portals, settings.
+
+pub mod approval;

@@ -42,6 +42,12 @@ pub struct Definition {
     /// `podman inspect`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Host files or folders mounted besides the project. Those outside the
+    /// project reach the sandbox only through the user's approval of the
+    /// definition (`crate::host::approval`), which also refuses host sockets
+    /// and the places that are never a project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<Mount>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +149,23 @@ pub enum Network {
 pub struct Cache {
     pub name: String,
     pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mount {
+    /// A host path: relative to the project folder, absolute, or `~/...`
+    /// in the user's home folder.
+    pub source: String,
+    /// Where it appears inside the sandbox (an absolute path).
+    pub target: String,
+    /// Read-only unless set to `false`.
+    #[serde(default = "read_only_default")]
+    pub read_only: bool,
+}
+
+fn read_only_default() -> bool {
+    true
 }
 
 fn default_cpus() -> u32 {
@@ -283,6 +306,7 @@ impl Definition {
             sandbox: Sandbox::default(),
             caches: Vec::new(),
             env: BTreeMap::new(),
+            mounts: Vec::new(),
         }
     }
 
@@ -607,6 +631,53 @@ impl Definition {
             }
         }
 
+        // mounts
+        let mut targets = BTreeSet::new();
+        for (i, extra) in self.mounts.iter().enumerate() {
+            check(
+                &mut errors,
+                format!("mounts[{i}].source"),
+                mount_source(&extra.source),
+                &extra.source,
+            );
+            let key = format!("mounts[{i}].target");
+            check(
+                &mut errors,
+                key.clone(),
+                values::sandbox_path(&extra.target),
+                &extra.target,
+            );
+            let target = extra.target.trim_end_matches('/');
+            let covers =
+                |folder: &str| target == folder || folder.starts_with(&format!("{target}/"));
+            let hides_project = match &mount {
+                Some(mount) => {
+                    let protected = format!("{mount}/{}", super::project::SANDBOX_DIR);
+                    covers(mount) || target.starts_with(&format!("{protected}/"))
+                }
+                // The default mount point is a folder of /src.
+                None => target == "/src" || target.starts_with("/src/"),
+            };
+            if hides_project
+                || target.ends_with(&format!("/{}", super::project::SANDBOX_DIR))
+                || covers(home)
+            {
+                errors.push(FieldError::new(
+                    key.clone(),
+                    tr("\"{value}\" would hide the project, its .agent-sandbox folder or the agent's home folder; choose another folder", &[("value", &extra.target)]),
+                ));
+            }
+            if paths.contains(target) || !targets.insert(target) {
+                errors.push(FieldError::new(
+                    key,
+                    tr(
+                        "\"{value}\" is already used by another mount or cache; give each its own folder",
+                        &[("value", &extra.target)],
+                    ),
+                ));
+            }
+        }
+
         // env
         for (name, value) in &self.env {
             check(
@@ -655,6 +726,30 @@ fn unknown_preset(id: &str, presets: &Presets) -> FieldError {
             ],
         ),
     )
+}
+
+/// A host path for a mount. It ends up in `compose.yaml` as
+/// `source:target:options` and in podman's mount list, so it holds no `:`,
+/// `,` or `$`, no control character and no `.`/`..` part.
+fn mount_source(value: &str) -> values::Check {
+    values::one_line(value)?;
+    if value.trim().is_empty() {
+        return Err(tr("must not be empty", &[]));
+    }
+    if let Some(c) = value.chars().find(|c| ":,$".contains(*c)) {
+        return Err(tr("must not contain {char}", &[("char", &c)]));
+    }
+    let relative = value.strip_prefix("~/").unwrap_or(value);
+    if relative.split('/').any(|part| part == "." || part == "..") {
+        return Err(tr("must not contain . or .. parts", &[]));
+    }
+    if value.starts_with('~') && !value.starts_with("~/") {
+        return Err(tr(
+            "may start with ~/ (your home folder) but not with another ~",
+            &[],
+        ));
+    }
+    Ok(())
 }
 
 /// A folder name as one safe path segment (`My Project` -> `My-Project`).

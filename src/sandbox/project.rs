@@ -395,9 +395,10 @@ pub fn plan(
     })
 }
 
-/// Refuses the places that must never be a project. `root` is absolute with
-/// symlinks resolved; so is `home` as far as it exists.
-fn check_location(root: &Path, home: &Path) -> Result<(), ProjectError> {
+/// Refuses the places that must never be a project (nor be mounted into
+/// a sandbox). `root` is absolute with symlinks resolved; so is `home` as
+/// far as it exists.
+pub fn check_location(root: &Path, home: &Path) -> Result<(), ProjectError> {
     let home_resolved = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_owned());
     let path = || root.to_owned();
     if root.parent().is_none() {

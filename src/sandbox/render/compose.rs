@@ -96,6 +96,21 @@ pub fn render(
             quote(&format!("{volume}:{target}:U,z"))
         ));
     }
+    for extra in &definition.mounts {
+        // Relative sources are the project's; compose resolves them from
+        // this file's folder. Paddock itself mounts these only once the
+        // user has approved them; compose users see them here.
+        let source = if extra.source.starts_with('/') || extra.source.starts_with("~/") {
+            extra.source.clone()
+        } else {
+            format!("../{}", extra.source)
+        };
+        let options = if extra.read_only { "ro,z" } else { "z" };
+        line(format!(
+            "      - {}",
+            quote(&format!("{source}:{}:{options}", extra.target))
+        ));
+    }
     line(format!("    working_dir: {}", quote(mount)));
     line("    stdin_open: true".into());
     line("    tty: true".into());
