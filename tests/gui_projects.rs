@@ -34,6 +34,11 @@ fn projects_open_persist_and_refuse_bad_folders() {
     desktop.wait_for("the refusal dialog", |tree| {
         shows(tree, "Cannot Add This Folder") && shows(tree, "home folder")
     });
+    desktop.focus();
+    desktop.key("Escape");
+    desktop.wait_for("the dialog to close", |tree| {
+        !shows(tree, "Cannot Add This Folder")
+    });
 
     // `paddock open DIR` hands a second folder to the running instance.
     let (_keep2, second) = gui_harness::project("gui-second", &["sh"]);
@@ -45,16 +50,6 @@ fn projects_open_persist_and_refuse_bad_folders() {
         .expect("paddock open");
     assert!(status.success(), "paddock open exits 0");
     desktop.wait_for("the second project", |tree| shows(tree, "gui-second"));
-
-    // About and the shortcuts dialog, through their actions.
-    desktop.activate("about", None).expect("about");
-    desktop.wait_for("the About dialog", |tree| {
-        shows(tree, "microVM per project")
-    });
-    desktop.activate("shortcuts", None).expect("shortcuts");
-    desktop.wait_for("the shortcuts dialog", |tree| {
-        shows(tree, "Keyboard Shortcuts") && shows(tree, "Build the sandbox")
-    });
 
     // The list survives a restart; the folders were never touched.
     desktop.quit();

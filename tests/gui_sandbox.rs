@@ -19,15 +19,6 @@ fn type_text(desktop: &Desktop, text: &str) {
     assert!(status.success());
 }
 
-fn key(desktop: &Desktop, key: &str) {
-    let status = Command::new("xdotool")
-        .args(["key", key])
-        .env("DISPLAY", &desktop.display)
-        .status()
-        .expect("xdotool");
-    assert!(status.success());
-}
-
 fn progress(tree: &serde_json::Value) -> Option<f64> {
     nodes(tree, "GtkProgressBar")
         .first()
@@ -90,7 +81,7 @@ fn build_run_type_exit_and_notify() {
     // so that the exit is worth a notification.
     desktop.focus();
     type_text(&desktop, "typed-by-the-test");
-    key(&desktop, "Return");
+    desktop.key("Return");
     desktop.wait_for("the echoed line", |tree| {
         nodes(tree, "VteTerminal").iter().any(|t| {
             t["text"]

@@ -40,7 +40,7 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
         .method_call(move |_, _, _, _, _, _, invocation| {
             let dump = window
                 .upgrade()
-                .map(|window| widget(window.upcast_ref()))
+                .map(|window| with_other_toplevels(widget(window.upcast_ref()), &window))
                 .unwrap_or(Value::Null);
             invocation.return_value(Some(&(dump.to_string(),).to_variant()));
         })
@@ -48,6 +48,19 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
     if let Err(error) = registration {
         tracing::warn!("introspection not available: {error}");
     }
+}
+
+/// Dialogs may be windows of their own: they are added to the window's node.
+fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Value {
+    let others: Vec<Value> = gtk::Window::list_toplevels()
+        .iter()
+        .filter(|other| other.is_mapped() && *other != window.upcast_ref::<gtk::Widget>())
+        .map(widget)
+        .collect();
+    if let Some(Value::Array(children)) = tree.get_mut("children") {
+        children.extend(others);
+    }
+    tree
 }
 
 /// A mapped widget and its mapped children, with what each shows.

@@ -275,8 +275,10 @@ impl Desktop {
                 return tree;
             }
             if Instant::now() > deadline {
+                let shot = self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
                 panic!(
-                    "timed out waiting for {what}; the window shows:\n{}",
+                    "timed out waiting for {what} (screenshot: {}); the window shows:\n{}",
+                    shot.display(),
                     texts(&tree).join("\n")
                 );
             }
@@ -304,6 +306,16 @@ impl Desktop {
     pub fn focus(&self) {
         let status = Command::new("xdotool")
             .args(["mousemove", "600", "400"])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+
+    /// Presses a key in the focused window (e.g. Escape to close a dialog).
+    pub fn key(&self, key: &str) {
+        let status = Command::new("xdotool")
+            .args(["key", key])
             .env("DISPLAY", &self.display)
             .status()
             .expect("xdotool");
