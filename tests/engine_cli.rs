@@ -14,7 +14,7 @@ use paddock::engine::{ENABLE_SOCKET, INSTALL_KRUN};
 const LONG: Duration = Duration::from_secs(120);
 
 fn run_in_pty(project: &TestProject, command: &[&str]) -> PtyChild {
-    let mut paddock = paddock();
+    let mut paddock = project.paddock();
     paddock.args(["run", project.path(), "--"]).args(command);
     PtyChild::spawn(paddock, 80, 24)
 }
@@ -44,6 +44,7 @@ fn assert_terminal_restored(screen: &str) {
 fn the_terminal_is_restored_after_the_sandbox_exits_and_after_a_signal() {
     let project = TestProject::init("cli-restore", &["--container"]);
     let mut shell = std::process::Command::new("sh");
+    shell.env("XDG_DATA_HOME", project.data_home());
     shell.args([
         "-c",
         "\"$0\" run \"$1\" -- sh -c 'exit 3'; echo rc=$?; printf 'stty-after:'; stty -a",
@@ -58,6 +59,7 @@ fn the_terminal_is_restored_after_the_sandbox_exits_and_after_a_signal() {
     // A background job of a script gets /dev/null as stdin unless told
     // otherwise: fd 3 keeps the terminal.
     let mut shell = std::process::Command::new("sh");
+    shell.env("XDG_DATA_HOME", project.data_home());
     shell.args([
         "-c",
         "exec 3<&0; \"$0\" run \"$1\" -- sh -c 'echo sandbox-up; sleep 600' <&3 & \
@@ -127,7 +129,8 @@ fn keys_including_ctrl_p_ctrl_q_reach_the_sandbox() {
 #[test]
 fn piped_stdin_goes_through_without_a_terminal() {
     let project = TestProject::init("cli-pipe", &["--container"]);
-    let mut child = paddock()
+    let mut child = project
+        .paddock()
         .args([
             "run",
             project.path(),
@@ -156,7 +159,8 @@ fn piped_stdin_goes_through_without_a_terminal() {
 #[test]
 fn detach_ls_attach_stop_and_rm() {
     let project = TestProject::init("cli-life", &["--container"]);
-    let status = paddock()
+    let status = project
+        .paddock()
         .args(["run", "--detach", project.path(), "--"])
         .args(["sh", "-c", "trap 'exit 0' TERM; echo up; sleep 600 & wait"])
         .stdin(Stdio::null())
@@ -169,7 +173,7 @@ fn detach_ls_attach_stop_and_rm() {
     );
 
     let ls = |expect: &str| {
-        let output = paddock().arg("ls").output().unwrap();
+        let output = project.paddock().arg("ls").output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let row = stdout
             .lines()
@@ -183,7 +187,11 @@ fn detach_ls_attach_stop_and_rm() {
     ls("running");
     ls("container only");
 
-    let stop = paddock().args(["stop", project.path()]).output().unwrap();
+    let stop = project
+        .paddock()
+        .args(["stop", project.path()])
+        .output()
+        .unwrap();
     assert!(
         stop.status.success(),
         "{}",
@@ -191,18 +199,27 @@ fn detach_ls_attach_stop_and_rm() {
     );
     ls("exited (0)");
 
-    let attach = paddock().args(["attach", project.path()]).output().unwrap();
+    let attach = project
+        .paddock()
+        .args(["attach", project.path()])
+        .output()
+        .unwrap();
     assert_eq!(attach.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&attach.stderr).contains("paddock run"));
 
-    let rm = paddock().args(["rm", project.path()]).output().unwrap();
+    let rm = project
+        .paddock()
+        .args(["rm", project.path()])
+        .output()
+        .unwrap();
     assert!(
         rm.status.success(),
         "{}",
         String::from_utf8_lossy(&rm.stderr)
     );
     ls("");
-    let again = paddock()
+    let again = project
+        .paddock()
         .args(["rm", "no-such-sandbox-here"])
         .output()
         .unwrap();
@@ -213,7 +230,8 @@ fn detach_ls_attach_stop_and_rm() {
 #[test]
 fn attach_joins_a_running_sandbox() {
     let project = TestProject::init("cli-attach", &["--container"]);
-    let status = paddock()
+    let status = project
+        .paddock()
         .args(["run", "--detach", project.path(), "--"])
         .args(["sh", "-c", "IFS= read -r line; echo attached:$line; exit 4"])
         .stdin(Stdio::null())
@@ -224,7 +242,7 @@ fn attach_joins_a_running_sandbox() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let mut attach = paddock();
+    let mut attach = project.paddock();
     attach.args(["attach", project.path()]);
     let mut child = PtyChild::spawn(attach, 80, 24);
     std::thread::sleep(Duration::from_secs(1));
@@ -237,7 +255,8 @@ fn attach_joins_a_running_sandbox() {
 #[test]
 fn a_microvm_definition_without_libkrun_fails_with_the_install_hint() {
     let project = TestProject::init("cli-microvm", &[]);
-    let output = paddock()
+    let output = project
+        .paddock()
         .args(["run", project.path(), "--", "true"])
         .stdin(Stdio::null())
         .output()
@@ -265,7 +284,11 @@ fn without_podman_the_error_says_how_to_enable_its_socket() {
 #[test]
 fn build_prints_the_log_and_skips_an_unchanged_definition() {
     let project = TestProject::init("cli-build", &["--container"]);
-    let first = paddock().args(["build", project.path()]).output().unwrap();
+    let first = project
+        .paddock()
+        .args(["build", project.path()])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(
         first.status.success(),
@@ -274,9 +297,80 @@ fn build_prints_the_log_and_skips_an_unchanged_definition() {
     );
     assert!(stdout.contains("STEP 1/"), "{stdout}");
     assert!(stdout.contains("Built localhost/paddock/"), "{stdout}");
-    let second = paddock().args(["build", project.path()]).output().unwrap();
+    let second = project
+        .paddock()
+        .args(["build", project.path()])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success());
     assert!(!stdout.contains("STEP"), "{stdout}");
     assert!(stdout.contains("up to date"), "{stdout}");
+}
+
+#[test]
+fn the_headless_demo_builds_and_runs_the_example_project() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_paddock"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/build-aux/demo"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("PLAIN CONTAINER"), "{stdout}");
+    assert!(stdout.contains("STEP 1/"), "{stdout}");
+    assert!(
+        stdout.contains("*** Hello from inside the Paddock sandbox ***"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("README.md"),
+        "the sandbox lists the project: {stdout}"
+    );
+    assert!(stdout.contains("The sandbox's exit status: 0"), "{stdout}");
+    assert!(stdout.contains("The sandbox wrote this file."), "{stdout}");
+}
+
+#[test]
+fn a_changed_definition_is_shown_and_used_only_once_approved() {
+    let project = TestProject::init("cli-approval", &["--container"]);
+    let definition = project.root.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    std::fs::write(&definition, text.replace("cpus = 2", "cpus = 3")).unwrap();
+
+    let refused = project
+        .paddock()
+        .args(["build", project.path()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("+cpus = 3"), "the diff is shown: {stderr}");
+    assert!(stderr.contains("not approved"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains("STEP"));
+
+    let mut approving = project
+        .paddock()
+        .args(["build", project.path()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    approving.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let approved = approving.wait_with_output().unwrap();
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert!(String::from_utf8_lossy(&approved.stdout).contains("Built"));
 }

@@ -28,9 +28,9 @@ exec /usr/bin/crun "$@"
 struct StandInService {
     dir: tempfile::TempDir,
     service: Child,
-    /// Containers made through this service, removed through it (the
+    /// The sandbox made through this service, removed through it (the
     /// regular service does not know the stand-in runtime).
-    cleanup: Vec<PathBuf>,
+    cleanup: Option<(PathBuf, PathBuf)>,
 }
 
 impl StandInService {
@@ -68,7 +68,7 @@ impl StandInService {
         StandInService {
             dir,
             service,
-            cleanup: Vec::new(),
+            cleanup: None,
         }
     }
 
@@ -76,8 +76,8 @@ impl StandInService {
         format!("unix://{}", self.dir.path().join("podman.sock").display())
     }
 
-    fn paddock(&self) -> Command {
-        let mut command = paddock();
+    fn paddock(&self, project: &TestProject) -> Command {
+        let mut command = project.paddock();
         command.env("CONTAINER_HOST", self.host());
         command
     }
@@ -95,8 +95,13 @@ impl StandInService {
 
 impl Drop for StandInService {
     fn drop(&mut self) {
-        for project in &self.cleanup {
-            let _ = self.paddock().arg("rm").arg(project).output();
+        if let Some((project, data_home)) = &self.cleanup {
+            let _ = paddock()
+                .env("CONTAINER_HOST", self.host())
+                .env("XDG_DATA_HOME", data_home)
+                .arg("rm")
+                .arg(project)
+                .output();
         }
         let _ = self.service.kill();
         let _ = self.service.wait();
@@ -125,10 +130,10 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
             .contains("+LIBKRUN"),
         "the stand-in runtime is in use"
     );
-    service.cleanup.push(project.root.clone());
+    service.cleanup = Some((project.root.clone(), project.data_home()));
 
     let output = service
-        .paddock()
+        .paddock(&project)
         .args([
             "run",
             project.path(),
@@ -170,7 +175,7 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
     assert_eq!(annotation(&service, &name, "krun.cpus"), "1");
     assert_eq!(annotation(&service, &name, "krun.ram_mib"), "512");
 
-    let ls = service.paddock().arg("ls").output().unwrap();
+    let ls = service.paddock(&project).arg("ls").output().unwrap();
     let listing = String::from_utf8_lossy(&ls.stdout);
     let row = listing
         .lines()

@@ -40,7 +40,8 @@ pub(crate) async fn interact(
     if raw.is_some()
         && let Some((columns, rows)) = terminal::size()
     {
-        engine.resize(name, columns, rows).await?;
+        // A sandbox that already exited cannot be resized, and need not be.
+        let _ = engine.resize(name, columns, rows).await;
     }
 
     let piped = raw.is_none();

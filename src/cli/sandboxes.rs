@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 
 use crate::engine::{Engine, Error, SandboxSummary};
+use crate::host::approval::{Approvals, Approved, Gate, HostSockets, Review};
 use crate::sandbox::host_facts::HostFacts;
 use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
@@ -51,10 +52,9 @@ pub(crate) async fn project_plan(
     };
     let project = Project::open(&dir, &home).map_err(|err| err.to_string())?;
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|err| err.to_string())?;
-    let definition = project
-        .load_definition(&presets)
-        .map_err(|err| err.to_string())?;
-    let agent = definition
+    let approved = approved_definition(&project, &presets, &home)?;
+    let agent = approved
+        .definition
         .resolve_agent(&presets)
         .map_err(|err| err.to_string())?;
     let host = HostFacts {
@@ -63,9 +63,56 @@ pub(crate) async fn project_plan(
         kernel: engine.info().await.map_err(|err| err.to_string())?.kernel,
         home,
     };
-    let plan =
-        project::plan(&project, &definition, &agent, &host).map_err(|err| err.to_string())?;
+    let mut plan = project::plan(&project, &approved.definition, &agent, &host)
+        .map_err(|err| err.to_string())?;
+    plan.container.binds.extend(approved.binds());
     Ok((project, plan))
+}
+
+/// The definition as the user approved it. A definition Paddock did not
+/// write, or one changed since, is shown first and used only once the user
+/// answers yes (on stdin, so `echo y |` works for scripts that showed it).
+fn approved_definition(
+    project: &Project,
+    presets: &Presets,
+    home: &Path,
+) -> Result<Approved, String> {
+    let approvals = Approvals::for_user().map_err(|err| err.to_string())?;
+    let sockets = HostSockets::from_env();
+    let review = match approvals
+        .gate(project, presets, home, &sockets)
+        .map_err(|err| err.to_string())?
+    {
+        Gate::Approved(approved) => return Ok(*approved),
+        Gate::NeedsApproval(review) => review,
+    };
+    if !ask_approval(&review, project) {
+        return Err(gettext(
+            "The sandbox definition was not approved, so nothing was built or run. Review it and answer y to approve it.",
+        ));
+    }
+    approvals
+        .approve(project, &review.snapshot)
+        .map_err(|err| err.to_string())?;
+    match approvals
+        .gate(project, presets, home, &sockets)
+        .map_err(|err| err.to_string())?
+    {
+        Gate::Approved(approved) => Ok(*approved),
+        Gate::NeedsApproval(_) => Err(gettext(
+            "The sandbox definition changed while you reviewed it; run the command again to review the new one.",
+        )),
+    }
+}
+
+fn ask_approval(review: &Review, project: &Project) -> bool {
+    eprintln!("{}", review.to_text(project));
+    eprint!("{}", gettext("Approve this sandbox definition? [y/N] "));
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
 /// A sandbox named on the command line: a project folder, or a name from

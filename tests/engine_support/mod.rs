@@ -184,7 +184,7 @@ pub fn paddock() -> Command {
 /// A project folder set up with `paddock init --agent shell` on the local
 /// base image; removes its sandbox, image and folder when dropped.
 pub struct TestProject {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pub root: PathBuf,
 }
 
@@ -194,10 +194,12 @@ impl TestProject {
         let root = dir.path().join(unique(test));
         std::fs::create_dir(&root).expect("the project folder");
         let root = std::fs::canonicalize(&root).expect("canonical");
-        let output = paddock()
+        let project = TestProject { dir, root };
+        let output = project
+            .paddock()
             .args(["init", "--agent", "shell", "--base", &base_image()])
             .args(extra)
-            .arg(&root)
+            .arg(&project.root)
             .output()
             .expect("paddock init runs");
         assert!(
@@ -205,7 +207,19 @@ impl TestProject {
             "paddock init failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        TestProject { _dir: dir, root }
+        project
+    }
+
+    /// `paddock` keeping its approvals in this test's folder.
+    pub fn paddock(&self) -> Command {
+        let mut command = paddock();
+        command.env("XDG_DATA_HOME", self.data_home());
+        command
+    }
+
+    /// Where Paddock keeps this test's approvals (not the user's).
+    pub fn data_home(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     pub fn path(&self) -> &str {
