@@ -118,19 +118,22 @@ fn ask_approval(review: &Review, project: &Project) -> bool {
 /// A sandbox named on the command line: a project folder, or a name from
 /// `paddock ls`. Only Paddock's own containers are found.
 pub(crate) async fn find(engine: &Engine, name_or_dir: &str) -> Result<SandboxSummary, String> {
-    let sandboxes = engine.list().await.map_err(|err| err.to_string())?;
     let as_dir = Path::new(name_or_dir);
     if as_dir.is_dir() {
         let root = std::fs::canonicalize(as_dir).map_err(|err| err.to_string())?;
-        return sandboxes
-            .into_iter()
-            .find(|sandbox| sandbox.project == root)
+        return engine
+            .sandbox_of(&root)
+            .await
+            .map_err(|err| err.to_string())?
             .ok_or_else(|| {
                 gettext("{dir} has no sandbox; `paddock run {dir}` makes one.")
                     .replace("{dir}", &root.display().to_string())
             });
     }
-    sandboxes
+    engine
+        .list()
+        .await
+        .map_err(|err| err.to_string())?
         .into_iter()
         .find(|sandbox| sandbox.name == name_or_dir)
         .ok_or_else(|| Error::NoSuchSandbox(name_or_dir.to_owned()).to_string())
