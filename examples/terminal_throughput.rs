@@ -6,7 +6,10 @@
 //! ticking every 10 ms measures how late the main loop gets while the output
 //! pours in.
 //!
-//!     terminal_throughput attach|pty SHELL-COMMAND
+//!     terminal_throughput attach|stream|pty SHELL-COMMAND
+//!
+//! `stream` reads the attach stream like `attach` but feeds nothing to VTE,
+//! which tells the attach stream's own speed from the terminal's.
 //!
 //! Prints one JSON line: seconds from the first byte to the last one shown,
 //! bytes received through the attach stream (0 for a PTY, which VTE reads
@@ -38,7 +41,7 @@ struct Measure {
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [mode, command] = args.as_slice() else {
-        eprintln!("usage: terminal_throughput attach|pty SHELL-COMMAND");
+        eprintln!("usage: terminal_throughput attach|stream|pty SHELL-COMMAND");
         return std::process::ExitCode::from(2);
     };
     if let Err(error) = gtk::init() {
@@ -131,7 +134,8 @@ fn main() -> std::process::ExitCode {
                 );
             })
         }
-        "attach" => {
+        "attach" | "stream" => {
+            let feed = mode == "attach";
             let terminal = terminal.clone();
             let measure = measure.clone();
             let failure = failure.clone();
@@ -147,7 +151,9 @@ fn main() -> std::process::ExitCode {
                                     measure.first.set(Some(Instant::now()));
                                 }
                                 measure.bytes.set(measure.bytes.get() + bytes.len() as u64);
-                                terminal.feed(&bytes);
+                                if feed {
+                                    terminal.feed(&bytes);
+                                }
                             }
                             Err(error) => {
                                 failure.replace(Some(error));
@@ -160,7 +166,7 @@ fn main() -> std::process::ExitCode {
             })
         }
         other => {
-            eprintln!("mode must be attach or pty, not {other:?}");
+            eprintln!("mode must be attach, stream or pty, not {other:?}");
             return std::process::ExitCode::from(2);
         }
     };
