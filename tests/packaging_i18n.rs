@@ -184,3 +184,54 @@ fn window_shows_german_with_german_locale() {
         "expected the window to show Paddock's German strings; it shows {shown:?}"
     );
 }
+
+/// The CLI's own messages (not yet clap's --help, whose texts are not
+/// translatable) come out in German.
+#[test]
+fn cli_speaks_german_with_german_locale() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let localedir = compile_catalogue(&tmp.path().join("locale"));
+    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let project = tmp.path().join("project");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&project).expect("project dir");
+    std::fs::create_dir_all(&home).expect("home dir");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_paddock"))
+        .arg("init")
+        .arg(&project)
+        .env("HOME", &home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANGUAGE", "de")
+        .env("LANG", "de_DE.UTF-8")
+        .env("PADDOCK_LOCALEDIR", &localedir)
+        .output()
+        .expect("run paddock init");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "paddock init failed: {text}");
+
+    // Whole messages only (no placeholders), long enough not to match by chance.
+    let whole = |s: &str| !s.contains('{') && s.chars().count() > 12;
+    let in_german: Vec<&String> = german
+        .iter()
+        .filter(|(id, de)| id != de && whole(de) && text.contains(de.as_str()))
+        .map(|(_, de)| de)
+        .collect();
+    let in_english: Vec<&String> = german
+        .iter()
+        .filter(|(id, de)| id != de && whole(id) && text.contains(id.as_str()))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        in_english.is_empty(),
+        "in English despite a translation: {in_english:?}\n{text}"
+    );
+    assert!(!in_german.is_empty(), "no German message in:\n{text}");
+}

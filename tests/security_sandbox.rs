@@ -1,0 +1,168 @@
+//! The agent cannot widen its own sandbox, with the real podman service: a
+//! container-mode sandbox built by the engine from the busybox test image,
+//! run with exactly the plan's mounts (the definition's folder read-only on
+//! top of the read-write project, an approved extra mount read-only by
+//! default). From inside, rewriting paddock.toml fails; the same change
+//! made from outside is caught by the approval gate.
+
+mod engine_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
+use paddock::engine::Engine;
+use paddock::host::approval::{Approvals, Gate, HostSockets, Status};
+use paddock::sandbox::definition::{Definition, Mount, Network, Runtime};
+use paddock::sandbox::host_facts::HostFacts;
+use paddock::sandbox::plan::SandboxPlan;
+use paddock::sandbox::presets::Presets;
+use paddock::sandbox::project::{self, Project};
+use tokio_util::sync::CancellationToken;
+
+fn output(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().expect(program);
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `podman run` with the plan's environment, mounts and options, the way
+/// the engine creates the sandbox (same bind options).
+fn run_in_sandbox(plan: &SandboxPlan, name: &str, script: &str) -> (i32, String) {
+    let c = &plan.container;
+    let mut command = Command::new("podman");
+    command.args(["run", "--name", name, "--userns=keep-id", "-w", &c.workdir]);
+    if c.offline {
+        command.arg("--network=none");
+    }
+    for (key, value) in &c.env {
+        command.args(["-e", &format!("{key}={value}")]);
+    }
+    for bind in &c.binds {
+        let options = if bind.read_only { "ro,z" } else { "rw,U,z" };
+        command.args([
+            "-v",
+            &format!("{}:{}:{options}", bind.source.display(), bind.target),
+        ]);
+    }
+    command.args([&c.image, "sh", "-c", script]);
+    let out = command.output().expect("podman run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+#[test]
+fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let home = base.join("home");
+    let root = base.join("home/src/demo");
+    std::fs::create_dir_all(&root).expect("project");
+    let datasets = home.join("datasets");
+    std::fs::create_dir_all(&datasets).expect("datasets");
+    std::fs::write(datasets.join("train.csv"), "a,b\n").expect("data");
+    let project = Project::open(&root, &home).expect("project");
+    let presets = Presets::builtin();
+    let approvals = Approvals::at(home.join(".local/share/paddock/approvals"));
+    let sockets = HostSockets::from_env();
+
+    let mut definition = Definition::new("shell", &base_image());
+    definition.sandbox.runtime = Runtime::Container;
+    definition.sandbox.network = Network::Offline;
+    definition.sandbox.mount = Some("/src/demo".into());
+    definition.mounts.push(Mount {
+        source: "~/datasets".into(),
+        target: "/data".into(),
+        read_only: true,
+    });
+    project.save_definition(&definition).expect("save");
+    // As `paddock init` or the window would: what the user wrote is approved.
+    approvals.approve_written(&project).expect("approve");
+    let Gate::Approved(approved) = approvals
+        .gate(&project, &presets, &home, &sockets)
+        .expect("gate")
+    else {
+        panic!("just approved");
+    };
+
+    let agent = approved.definition.resolve_agent(&presets).expect("agent");
+    let uid: u32 = output("id", &["-u"]).parse().expect("uid");
+    let gid: u32 = output("id", &["-g"]).parse().expect("gid");
+    let host = HostFacts {
+        uid,
+        gid,
+        kernel: output("uname", &["-r"]),
+        home: home.clone(),
+    };
+    let mut plan = project::plan(&project, &approved.definition, &agent, &host).expect("plan");
+    plan.container.binds.extend(approved.binds());
+    plan.build.image = format!("localhost/{}:test", unique("security-sandbox"));
+    plan.container.image = plan.build.image.clone();
+    let _image = ImageGuard(plan.build.image.clone());
+    engine_support::runtime().block_on(async {
+        let engine = Engine::connect().await.expect("podman service");
+        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+        engine
+            .build(&plan.build, &sender, &CancellationToken::new())
+            .await
+            .expect("build");
+    });
+
+    let before = std::fs::read_to_string(project.definition_path()).expect("read");
+    let name = unique("security-sandbox");
+    let _container = ContainerGuard {
+        name: name.clone(),
+        volumes: Vec::new(),
+    };
+    let (code, out) = run_in_sandbox(
+        &plan,
+        &name,
+        "echo 'cpus = 64' >> .agent-sandbox/paddock.toml && echo DEFINITION-WRITTEN; \
+         rm -f .agent-sandbox/paddock.toml && echo DEFINITION-REMOVED; \
+         echo x > .agent-sandbox/Dockerfile && echo CONTAINERFILE-WRITTEN; \
+         echo 'cpus = 64' >> /data/train.csv && echo DATA-WRITTEN; \
+         cat /data/train.csv; \
+         echo work > notes.txt && echo PROJECT-WRITTEN",
+    );
+    assert_eq!(code, 0, "{out}");
+    for refused in [
+        "DEFINITION-WRITTEN",
+        "DEFINITION-REMOVED",
+        "CONTAINERFILE-WRITTEN",
+        "DATA-WRITTEN",
+    ] {
+        assert!(!out.contains(refused), "{refused}: {out}");
+    }
+    assert!(out.contains("Read-only file system"), "{out}");
+    assert!(out.contains("a,b"), "the extra mount is readable: {out}");
+    assert!(
+        out.contains("PROJECT-WRITTEN"),
+        "the project is writable: {out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.definition_path()).expect("read"),
+        before
+    );
+    assert_eq!(
+        std::fs::read_to_string(datasets.join("train.csv")).expect("read"),
+        "a,b\n"
+    );
+    assert!(root.join("notes.txt").is_file());
+    assert!(!project.sandbox_dir().join("Dockerfile").exists());
+    assert!(matches!(
+        approvals.gate(&project, &presets, &home, &sockets),
+        Ok(Gate::Approved(_))
+    ));
+
+    // The same change from outside the sandbox: held for review.
+    std::fs::write(project.definition_path(), format!("{before}\n# widened\n")).expect("write");
+    match approvals.gate(&project, &presets, &home, &sockets) {
+        Ok(Gate::NeedsApproval(review)) => {
+            assert_eq!(review.status, Status::Changed);
+            assert!(review.diff.contains("+# widened"), "{}", review.diff);
+        }
+        other => panic!("an outside change must be reviewed: {other:?}"),
+    }
+    assert!(Path::new(&project.definition_path()).is_file());
+}
