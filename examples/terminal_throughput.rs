@@ -70,7 +70,9 @@ fn main() -> std::process::ExitCode {
         let measure = measure.clone();
         glib::timeout_add_local(TICK, move || {
             let now = Instant::now();
-            let late = now.duration_since(last_tick.replace(now)).saturating_sub(TICK);
+            let late = now
+                .duration_since(last_tick.replace(now))
+                .saturating_sub(TICK);
             if measure.first.get().is_some() && late > measure.stall.get() {
                 measure.stall.set(late);
             }
@@ -190,7 +192,10 @@ fn main() -> std::process::ExitCode {
 /// The sandbox side on its own tokio runtime: create a sandbox with a
 /// terminal, attach before start (as the app does), forward output in batches.
 fn attach_thread(command: String, sender: mpsc::UnboundedSender<Result<Vec<u8>, String>>) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             let _ = sender.send(Err(error.to_string()));
@@ -230,8 +235,14 @@ async fn stream(
         offline: true,
         isolation: Isolation::Container,
     };
-    engine.create(&plan, true).await.map_err(|e| e.to_string())?;
-    let session = engine.attach(name, false).await.map_err(|e| e.to_string())?;
+    engine
+        .create(&plan, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    let session = engine
+        .attach(name, false)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut output = session.output;
     engine.start(name).await.map_err(|e| e.to_string())?;
     let (chunks, mut received) = mpsc::unbounded_channel::<Vec<u8>>();
