@@ -645,7 +645,7 @@ class Bench:
         cases = [
             (f"{self.opts.megabytes} MB of 88-byte lines", size,
              f"yes '{line}' | head -c {size}"),
-            (f"{size // 10 // 2:,} short lines ({size // 10 // 1_000_000} MB of `y`)", size // 10,
+            (f"{size // 10 // 2:,} short lines ({size / 10e6:g} MB of `y`)", size // 10,
              f"yes | head -c {size // 10}"),
         ]
         tool = str(self.bin / "examples" / "terminal_throughput")
@@ -667,13 +667,11 @@ class Bench:
                         speed[kind].add(size / result["seconds"])
                         stall[kind].add(result["max_stall_ms"])
                 r = ratio(speed["attach"], speed["pty"])
-                if speed["stream"].median < 1.5 * speed["attach"].median:
-                    why = (f"the attach stream alone, read and not shown, delivers "
-                           f"{speed['stream'].median / 1e6:.1f} MB/s: the limit is podman's attach "
-                           f"path (conmon -> API service -> HTTP -> podman-api), not the feeding "
-                           f"of VTE; the main loop stays responsive meanwhile")
-                else:
-                    why = "feeding VTE on the main loop is slower than the attach stream delivers"
+                stream, pty = speed["stream"].median / 1e6, speed["pty"].median / 1e6
+                why = (f"the attach stream alone, read and not shown, delivers {stream:.1f} MB/s, "
+                       f"{stream / pty:.0%} of what VTE takes from a local PTY: podman's attach "
+                       f"path (conmon -> API service -> HTTP -> podman-api) is the cap; feeding "
+                       f"VTE on the main loop takes it to {speed['attach'].median / 1e6:.1f} MB/s")
                 self.row(f"Terminal throughput, {title}: sandbox -> attach stream -> VTE",
                          speed["attach"].text(), f"local PTY -> VTE: {speed['pty'].text()}",
                          f"ratio {r:.2f}", "ratio >= 0.5", r >= 0.5, "" if r >= 0.5 else why)
