@@ -181,7 +181,8 @@ fn window_shows_german_with_german_locale() {
     );
     assert!(
         translated.len() >= 2,
-        "expected the window to show Paddock's German strings; it shows {shown:?}"
+        "expected the window to show Paddock's German strings; it shows {shown:?}. \
+         If the window's strings changed, run build-aux/update-po and translate what it reports."
     );
 }
 

@@ -1,47 +1,33 @@
 //! The GNOME front end (relm4 + libadwaita).
 
+mod actions;
+mod ansi;
+mod app;
+mod bridge;
+mod components;
+mod dialogs;
+mod folder;
+mod introspection;
+mod notify;
+mod pages;
+mod project_plan;
+mod state;
+mod status;
+mod text;
+
 use std::process::ExitCode;
 
-use adw::prelude::*;
-use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::config::APP_ID;
 
-struct App;
-
-#[relm4::component]
-impl SimpleComponent for App {
-    type Init = ();
-    type Input = ();
-    type Output = ();
-
-    view! {
-        adw::ApplicationWindow {
-            set_title: Some(&gettext("Paddock")),
-            set_default_size: (960, 640),
-
-            adw::ToolbarView {
-                add_top_bar = &adw::HeaderBar {},
-                #[wrap(Some)]
-                set_content = &adw::StatusPage {
-                    set_icon_name: Some("folder-symbolic"),
-                    set_title: &gettext("No Projects"),
-                    set_description: Some(&gettext("Drop a project folder here, or add one to run an agent in its own microVM")),
-                },
-            },
-        }
-    }
-
-    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
-        let model = App;
-        let widgets = view_output!();
-        ComponentParts { model, widgets }
-    }
-}
-
+/// Runs the window, or hands over to the instance already running (GApplication
+/// is single-instance: a second launch activates the first and exits).
 pub fn run() -> ExitCode {
-    let app = RelmApp::new(APP_ID);
-    app.run::<App>(());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
+    let app = adw::Application::builder().application_id(APP_ID).build();
+    RelmApp::from_app(app).run_async::<app::App>(());
     ExitCode::SUCCESS
 }

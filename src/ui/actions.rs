@@ -1,0 +1,64 @@
+//! Application actions. GApplication exports them on the session bus at the
+//! app's object path, so the desktop file, GNOME Shell, `paddock open` and the
+//! GUI tests all use the same entry points (`org.gtk.Actions.Activate`).
+
+use std::path::PathBuf;
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+use relm4::prelude::*;
+
+use super::app::{App, AppMsg};
+
+pub const OPEN_PROJECT: &str = "open-project";
+pub const BUILD_PROJECT: &str = "build-project";
+pub const RUN_PROJECT: &str = "run-project";
+pub const SHOW_PROJECT: &str = "show-project";
+
+/// The accelerators, also listed in the shortcuts dialog.
+pub const ACCELS: &[(&str, &[&str])] = &[
+    ("app.add-project", &["<Control>o"]),
+    ("app.build-current", &["<Control>b"]),
+    ("app.run-current", &["<Control>r"]),
+    ("app.stop-current", &["<Control><Shift>r"]),
+    ("app.shortcuts", &["<Control>question"]),
+    ("app.quit", &["<Control>q"]),
+];
+
+pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
+    let with_path = |name: &str, msg: fn(PathBuf) -> AppMsg| {
+        let action = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+        let sender = sender.clone();
+        action.connect_activate(move |_, parameter| {
+            if let Some(path) = parameter.and_then(|p| p.get::<String>()) {
+                sender.input(msg(PathBuf::from(path)));
+            }
+        });
+        app.add_action(&action);
+    };
+    with_path(OPEN_PROJECT, AppMsg::Open);
+    // A notification's default action: bring up the window on that project.
+    with_path(SHOW_PROJECT, AppMsg::Show);
+    with_path(BUILD_PROJECT, |path| AppMsg::Build(Some(path)));
+    with_path(RUN_PROJECT, |path| AppMsg::Run(Some(path)));
+
+    let plain = |name: &str, msg: fn() -> AppMsg| {
+        let action = gio::SimpleAction::new(name, None);
+        let sender = sender.clone();
+        action.connect_activate(move |_, _| sender.input(msg()));
+        app.add_action(&action);
+    };
+    plain("add-project", || AppMsg::ChooseFolder);
+    plain("build-current", || AppMsg::Build(None));
+    plain("run-current", || AppMsg::Run(None));
+    plain("stop-current", || AppMsg::Stop(None));
+    plain("about", || AppMsg::About);
+    plain("system-check", || AppMsg::ShowSystemCheck);
+    plain("shortcuts", || AppMsg::Shortcuts);
+
+    plain("quit", || AppMsg::Quit);
+
+    for (action, accels) in ACCELS {
+        app.set_accels_for_action(action, accels);
+    }
+}

@@ -1,0 +1,647 @@
+//! The root component: the window, the sidebar of projects, one page per
+//! project, and the application actions other programs use over D-Bus.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::{gdk, gio, glib};
+use relm4::prelude::*;
+
+use super::actions;
+use super::bridge;
+use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
+use super::dialogs;
+use super::folder;
+use super::introspection;
+use super::notify;
+use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
+use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
+use super::state::UiState;
+use super::status::ProjectStatus;
+use super::text::fill;
+use crate::engine::SandboxEvent;
+use crate::host::document_portal;
+use crate::sandbox::project::Project;
+
+/// The narrowest width at which sidebar and content still fit side by side.
+const COLLAPSE_BELOW: &str = "max-width: 400sp";
+
+pub struct App {
+    state: UiState,
+    state_path: PathBuf,
+    window: adw::ApplicationWindow,
+    toasts: adw::ToastOverlay,
+    split: adw::NavigationSplitView,
+    content_page: adw::NavigationPage,
+    title: adw::WindowTitle,
+    header: adw::HeaderBar,
+    /// The current project's Build / Run buttons, swapped into the header.
+    header_actions: Option<gtk::Widget>,
+    stack: gtk::Stack,
+    sidebar: Controller<ProjectList>,
+    system_check: Controller<SystemCheck>,
+    /// Shown while a host check blocks microVMs, with its fix.
+    banner: adw::Banner,
+    blocking: Option<Blocking>,
+    pages: HashMap<PathBuf, Controller<ProjectPage>>,
+    current: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub enum AppMsg {
+    /// Adds (or brings up) a project folder: from the `app.open-project`
+    /// action or `paddock open`.
+    Open(PathBuf),
+    /// A folder from the chooser or a drop, which may be a document-portal
+    /// path to resolve first.
+    OpenChosen(PathBuf),
+    ShowSystemCheck,
+    BannerClicked,
+    Blocking(Option<Blocking>),
+    Select(PathBuf),
+    /// Opens a project and raises the window (a notification was activated).
+    Show(PathBuf),
+    /// Forgets a project; its folder is never touched.
+    Remove(PathBuf),
+    ChooseFolder,
+    Build(Option<PathBuf>),
+    Run(Option<PathBuf>),
+    Stop(Option<PathBuf>),
+    StatusChanged(PathBuf, ProjectStatus),
+    Toast(String),
+    /// A desktop notification, sent only when the window is not focused.
+    Notify {
+        path: PathBuf,
+        title: String,
+        body: String,
+    },
+    Error {
+        heading: String,
+        body: String,
+    },
+    About,
+    Shortcuts,
+    SaveState,
+    ZoomChanged(f64),
+    /// Leaves the window; sandboxes keep running and are reattached next time.
+    Quit,
+}
+
+#[derive(Debug)]
+pub enum AppCommand {
+    FolderChosen(Result<Option<PathBuf>, String>),
+    Resolved(Result<PathBuf, String>),
+    /// Paddock's sandboxes that were running when the window opened.
+    StillRunning(Vec<PathBuf>),
+    Sandbox(SandboxEvent),
+}
+
+impl AsyncComponent for App {
+    type Init = ();
+    type Input = AppMsg;
+    type Output = ();
+    type CommandOutput = AppCommand;
+    type Root = adw::ApplicationWindow;
+    type Widgets = ();
+
+    /// Sized here, before the window is first shown (the async `init` runs
+    /// after that).
+    fn init_root() -> Self::Root {
+        let state = UiState::load(&UiState::default_path());
+        adw::ApplicationWindow::builder()
+            .title(gettext("Paddock"))
+            .width_request(360)
+            .height_request(294)
+            .default_width(state.width)
+            .default_height(state.height)
+            .maximized(state.maximized)
+            .build()
+    }
+
+    async fn init(
+        _: (),
+        window: Self::Root,
+        sender: AsyncComponentSender<Self>,
+    ) -> AsyncComponentParts<Self> {
+        let state_path = UiState::default_path();
+        let state = UiState::load(&state_path);
+        if crate::config::APP_ID.ends_with(".Devel") {
+            window.add_css_class("devel");
+        }
+
+        let sidebar = ProjectList::builder()
+            .launch(state.projects.clone())
+            .forward(sender.input_sender(), |output| match output {
+                ProjectListOutput::Selected(path) => AppMsg::Select(path),
+                ProjectListOutput::RemoveRequested(path) => AppMsg::Remove(path),
+            });
+
+        // Sidebar: header with "Add Project", the list.
+        let add_button = gtk::Button::builder()
+            .icon_name("list-add-symbolic")
+            .tooltip_text(gettext("Add Project…"))
+            .action_name("app.add-project")
+            .build();
+        add_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Add a project folder",
+        ))]);
+        let menu_button = gtk::MenuButton::builder()
+            .icon_name("open-menu-symbolic")
+            .menu_model(&main_menu())
+            .primary(true)
+            .tooltip_text(gettext("Main Menu"))
+            .build();
+        menu_button.update_property(&[gtk::accessible::Property::Label(&gettext("Main menu"))]);
+        let sidebar_header = adw::HeaderBar::new();
+        sidebar_header.pack_start(&add_button);
+        sidebar_header.pack_end(&menu_button);
+        let sidebar_view = adw::ToolbarView::new();
+        sidebar_view.add_top_bar(&sidebar_header);
+        sidebar_view.set_content(Some(sidebar.widget()));
+        let sidebar_page = adw::NavigationPage::builder()
+            .title(gettext("Projects"))
+            .tag("sidebar")
+            .child(&sidebar_view)
+            .build();
+
+        // Content: header with the current project's actions, one page per project.
+        let title = adw::WindowTitle::new(&gettext("Paddock"), "");
+        let header = adw::HeaderBar::builder().title_widget(&title).build();
+        let stack = gtk::Stack::builder()
+            .transition_type(gtk::StackTransitionType::Crossfade)
+            .build();
+        stack.add_named(&empty_state(), Some("empty"));
+        let system_check = SystemCheck::builder().launch(()).forward(
+            sender.input_sender(),
+            |output| match output {
+                SystemCheckOutput::Blocking(blocking) => AppMsg::Blocking(blocking),
+                SystemCheckOutput::Toast(text) => AppMsg::Toast(text),
+                SystemCheckOutput::Error { heading, body } => AppMsg::Error { heading, body },
+            },
+        );
+        stack.add_named(system_check.widget(), Some("system-check"));
+        let banner = adw::Banner::builder().revealed(false).build();
+        {
+            let sender = sender.clone();
+            banner.connect_button_clicked(move |_| sender.input(AppMsg::BannerClicked));
+        }
+        let content_view = adw::ToolbarView::new();
+        content_view.add_top_bar(&header);
+        content_view.add_top_bar(&banner);
+        content_view.set_content(Some(&stack));
+        let content_page = adw::NavigationPage::builder()
+            .title(gettext("Paddock"))
+            .tag("content")
+            .child(&content_view)
+            .build();
+
+        let split = adw::NavigationSplitView::builder()
+            .sidebar(&sidebar_page)
+            .content(&content_page)
+            .min_sidebar_width(220.0)
+            .build();
+        let toasts = adw::ToastOverlay::new();
+        toasts.set_child(Some(&split));
+        window.set_content(Some(&toasts));
+
+        let breakpoint = adw::Breakpoint::new(
+            adw::BreakpointCondition::parse(COLLAPSE_BELOW).unwrap_or_else(|_| {
+                adw::BreakpointCondition::new_length(
+                    adw::BreakpointConditionLengthType::MaxWidth,
+                    400.0,
+                    adw::LengthUnit::Sp,
+                )
+            }),
+        );
+        breakpoint.add_setter(&split, "collapsed", Some(&true.to_value()));
+        window.add_breakpoint(breakpoint);
+
+        window.add_controller(drop_target(&sender));
+        {
+            let sender = sender.clone();
+            window.connect_close_request(move |_| {
+                sender.input(AppMsg::SaveState);
+                glib::Propagation::Proceed
+            });
+        }
+
+        let app = relm4::main_adw_application();
+        actions::install(&app, &sender);
+        introspection::install(&app, &window);
+
+        let model = App {
+            state,
+            state_path,
+            window,
+            toasts,
+            split,
+            content_page,
+            title,
+            header,
+            header_actions: None,
+            stack,
+            sidebar,
+            system_check,
+            banner,
+            blocking: None,
+            pages: HashMap::new(),
+            current: None,
+        };
+        if let Some(first) = model.state.projects.first() {
+            sender.input(AppMsg::Select(first.clone()));
+        }
+        watch_sandboxes(&sender);
+        AsyncComponentParts { model, widgets: () }
+    }
+
+    async fn update(
+        &mut self,
+        msg: AppMsg,
+        sender: AsyncComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match msg {
+            AppMsg::Open(path) => {
+                self.open(path, &sender);
+            }
+            AppMsg::Select(path) => self.select(&path, &sender),
+            AppMsg::OpenChosen(path) => {
+                sender.oneshot_command(async move {
+                    AppCommand::Resolved(
+                        document_portal::resolve_folder(&path)
+                            .await
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            AppMsg::ShowSystemCheck => self.show_system_check(),
+            AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
+                Some(action) => self.system_check.emit(SystemCheckMsg::Perform(action)),
+                None => self.show_system_check(),
+            },
+            AppMsg::Blocking(blocking) => {
+                match &blocking {
+                    Some(blocking) => {
+                        self.banner.set_title(&fill(
+                            &gettext("MicroVMs cannot run: {problem}"),
+                            &[("problem", &blocking.title)],
+                        ));
+                        self.banner.set_button_label(Some(&match blocking.action {
+                            Some(action) => action.label(),
+                            None => gettext("Show Fix"),
+                        }));
+                        self.banner.set_revealed(true);
+                    }
+                    None => self.banner.set_revealed(false),
+                }
+                self.blocking = blocking;
+            }
+            AppMsg::Remove(path) => self.remove(&path),
+            AppMsg::ChooseFolder => {
+                sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
+            }
+            AppMsg::Build(path) => self.forward(path, ProjectPageMsg::Build, &sender),
+            AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
+            AppMsg::Stop(path) => self.forward(path, ProjectPageMsg::Stop, &sender),
+            AppMsg::StatusChanged(path, status) => {
+                self.sidebar.emit(ProjectListMsg::SetStatus(path, status));
+            }
+            AppMsg::Toast(text) => self.toasts.add_toast(adw::Toast::new(&text)),
+            AppMsg::Notify { path, title, body } => {
+                if self.window.is_active() {
+                    self.toasts.add_toast(adw::Toast::new(&title));
+                } else {
+                    notify::send(&path, &title, &body);
+                }
+            }
+            AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
+            AppMsg::About => dialogs::about(&self.window),
+            AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
+            AppMsg::SaveState => self.save_state(),
+            AppMsg::ZoomChanged(zoom) => {
+                self.state.terminal_zoom = zoom;
+                self.save_state();
+            }
+            AppMsg::Show(path) => {
+                self.open(path, &sender);
+                self.window.present();
+            }
+            AppMsg::Quit => {
+                self.save_state();
+                relm4::main_adw_application().quit();
+            }
+        }
+    }
+
+    async fn update_cmd(
+        &mut self,
+        command: AppCommand,
+        sender: AsyncComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            AppCommand::FolderChosen(Ok(Some(path))) => sender.input(AppMsg::OpenChosen(path)),
+            AppCommand::Resolved(Ok(path)) => {
+                self.open(path, &sender);
+            }
+            AppCommand::Resolved(Err(message)) => {
+                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+            }
+            AppCommand::FolderChosen(Ok(None)) => {}
+            AppCommand::FolderChosen(Err(message)) => {
+                dialogs::error(
+                    &self.window,
+                    &gettext("Could Not Choose a Folder"),
+                    &message,
+                );
+            }
+            AppCommand::StillRunning(projects) => {
+                if projects.is_empty() {
+                    return;
+                }
+                for project in &projects {
+                    if !self.state.projects.contains(project) {
+                        self.open(project.clone(), &sender);
+                    } else if let Ok(project) = folder::accept(project) {
+                        // A page checks for its running sandbox when created.
+                        let path = project.root().to_path_buf();
+                        if !self.pages.contains_key(&path) {
+                            let current = self.current.clone();
+                            self.show_page(project, &sender);
+                            if let Some(current) = current {
+                                self.show(&current);
+                            }
+                        }
+                    }
+                }
+                self.toasts.add_toast(adw::Toast::new(&fill(
+                    &gettext("{count} sandboxes are still running; reattach from their projects"),
+                    &[("count", &projects.len())],
+                )));
+            }
+            AppCommand::Sandbox(event) => {
+                if let Some(page) = self.pages.get(&event.project) {
+                    page.emit(ProjectPageMsg::Sandbox(event.change));
+                }
+            }
+        }
+    }
+}
+
+impl App {
+    /// Returns the project's path as Paddock keeps it, or `None` after
+    /// telling the user why the folder cannot be a project.
+    fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
+        let project = match folder::accept(&path) {
+            Ok(project) => project,
+            Err(message) => {
+                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+                return None;
+            }
+        };
+        let path = project.root().to_path_buf();
+        self.state.remember(&path);
+        self.save_state();
+        self.sidebar.emit(ProjectListMsg::Show(path.clone()));
+        self.show_page(project, sender);
+        Some(path)
+    }
+
+    /// Selecting a project from the list: it is checked again, since the
+    /// folder may have moved or gone since it was added.
+    fn select(&mut self, path: &Path, sender: &AsyncComponentSender<Self>) {
+        if self.pages.contains_key(path) {
+            self.show(path);
+            return;
+        }
+        match folder::accept(path) {
+            Ok(project) => self.show_page(project, sender),
+            Err(message) => dialogs::error(
+                &self.window,
+                &gettext("This Project Cannot Be Opened"),
+                &fill(
+                    &gettext("{error}\n\nRemove it from the list, or put the folder back."),
+                    &[("error", &message)],
+                ),
+            ),
+        }
+    }
+
+    fn show_page(&mut self, project: Project, sender: &AsyncComponentSender<Self>) {
+        let path = project.root().to_path_buf();
+        if !self.pages.contains_key(&path) {
+            let page = ProjectPage::builder()
+                .launch(ProjectPageInit {
+                    project,
+                    zoom: self.state.terminal_zoom,
+                })
+                .forward(sender.input_sender(), |output| match output {
+                    ProjectPageOutput::Status(path, status) => AppMsg::StatusChanged(path, status),
+                    ProjectPageOutput::Toast(text) => AppMsg::Toast(text),
+                    ProjectPageOutput::Error { heading, body } => AppMsg::Error { heading, body },
+                    ProjectPageOutput::Notify { path, title, body } => {
+                        AppMsg::Notify { path, title, body }
+                    }
+                    ProjectPageOutput::ZoomChanged(zoom) => AppMsg::ZoomChanged(zoom),
+                });
+            self.stack
+                .add_named(page.widget(), Some(&path.display().to_string()));
+            self.pages.insert(path.clone(), page);
+        }
+        self.show(&path);
+    }
+
+    fn show(&mut self, path: &Path) {
+        let Some(page) = self.pages.get(path) else {
+            return;
+        };
+        self.stack.set_visible_child(page.widget());
+        if let Some(old) = self.header_actions.take() {
+            self.header.remove(&old);
+        }
+        let actions = page.model().header_actions();
+        self.header.pack_end(&actions);
+        self.header_actions = Some(actions);
+        let name = project_name(path);
+        self.title.set_title(&name);
+        self.title.set_subtitle(&path.display().to_string());
+        self.content_page.set_title(&name);
+        self.current = Some(path.to_path_buf());
+        self.sidebar.emit(ProjectListMsg::Show(path.to_path_buf()));
+        self.split.set_show_content(true);
+    }
+
+    fn show_system_check(&mut self) {
+        self.system_check.emit(SystemCheckMsg::Refresh);
+        self.stack.set_visible_child_name("system-check");
+        if let Some(old) = self.header_actions.take() {
+            self.header.remove(&old);
+        }
+        self.title.set_title(&gettext("System Check"));
+        self.title.set_subtitle("");
+        self.content_page.set_title(&gettext("System Check"));
+        self.current = None;
+        self.split.set_show_content(true);
+    }
+
+    fn remove(&mut self, path: &Path) {
+        self.state.forget(path);
+        self.save_state();
+        self.sidebar
+            .emit(ProjectListMsg::Remove(path.to_path_buf()));
+        if let Some(page) = self.pages.remove(path) {
+            self.stack.remove(page.widget());
+        }
+        if self.current.as_deref() == Some(path) {
+            self.current = None;
+            if let Some(old) = self.header_actions.take() {
+                self.header.remove(&old);
+            }
+            self.stack.set_visible_child_name("empty");
+            self.title.set_title(&gettext("Paddock"));
+            self.title.set_subtitle("");
+            self.content_page.set_title(&gettext("Paddock"));
+            self.split.set_show_content(false);
+        }
+        self.toasts.add_toast(adw::Toast::new(&fill(
+            &gettext("Removed {name} from the list; the folder is untouched"),
+            &[("name", &project_name(path))],
+        )));
+    }
+
+    /// Sends a page message to the named project (opening it first), or to
+    /// the current one.
+    fn forward(
+        &mut self,
+        path: Option<PathBuf>,
+        msg: ProjectPageMsg,
+        sender: &AsyncComponentSender<Self>,
+    ) {
+        let path = match path {
+            Some(path) => match self.open(path, sender) {
+                Some(path) => path,
+                None => return,
+            },
+            None => match self.current.clone() {
+                Some(path) => path,
+                None => {
+                    self.toasts
+                        .add_toast(adw::Toast::new(&gettext("Add a project first")));
+                    return;
+                }
+            },
+        };
+        if let Some(page) = self.pages.get(&path) {
+            page.emit(msg);
+        }
+    }
+
+    fn save_state(&mut self) {
+        let (width, height) = self.window.default_size();
+        self.state.width = width;
+        self.state.height = height;
+        self.state.maximized = self.window.is_maximized();
+        if let Err(error) = self.state.save(&self.state_path) {
+            tracing::warn!("could not save {}: {error}", self.state_path.display());
+        }
+    }
+}
+
+pub fn project_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Finds the sandboxes left running by an earlier session, then follows
+/// podman's events so that every project's state stays current without
+/// polling.
+fn watch_sandboxes(sender: &AsyncComponentSender<App>) {
+    sender.command(|out, shutdown| {
+        shutdown
+            .register(async move {
+                let Ok(engine) = bridge::engine().await else {
+                    return;
+                };
+                let mut events = match engine.events().await {
+                    Ok(events) => events,
+                    Err(error) => {
+                        tracing::warn!("no sandbox events: {error}");
+                        return;
+                    }
+                };
+                if let Ok(sandboxes) = engine.list().await {
+                    out.emit(AppCommand::StillRunning(
+                        sandboxes
+                            .into_iter()
+                            .filter(|s| s.state.is_running())
+                            .map(|s| s.project)
+                            .collect(),
+                    ));
+                }
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(event) => out.emit(AppCommand::Sandbox(event)),
+                        Err(error) => {
+                            tracing::warn!("sandbox events ended: {error}");
+                            break;
+                        }
+                    }
+                }
+            })
+            .drop_on_shutdown()
+    });
+}
+
+fn empty_state() -> adw::StatusPage {
+    let add = gtk::Button::builder()
+        .label(gettext("_Add Project…"))
+        .use_underline(true)
+        .halign(gtk::Align::Center)
+        .action_name("app.add-project")
+        .css_classes(["pill", "suggested-action"])
+        .build();
+    add.update_property(&[gtk::accessible::Property::Label(&gettext(
+        "Add a project folder",
+    ))]);
+    adw::StatusPage::builder()
+        .icon_name("folder-open-symbolic")
+        .title(gettext("No Projects"))
+        .description(gettext(
+            "Drop a project folder here, or add one to run an agent in its own microVM",
+        ))
+        .child(&add)
+        .build()
+}
+
+fn main_menu() -> gio::Menu {
+    let menu = gio::Menu::new();
+    let section = gio::Menu::new();
+    section.append(Some(&gettext("_System Check")), Some("app.system-check"));
+    section.append(Some(&gettext("_Keyboard Shortcuts")), Some("app.shortcuts"));
+    section.append(Some(&gettext("_About Paddock")), Some("app.about"));
+    menu.append_section(None, &section);
+    menu
+}
+
+/// Folders dropped from Files (or any file manager) become projects.
+fn drop_target(sender: &AsyncComponentSender<App>) -> gtk::DropTarget {
+    let target = gtk::DropTarget::new(gdk::FileList::static_type(), gdk::DragAction::COPY);
+    let sender = sender.clone();
+    target.connect_drop(move |_, value, _, _| {
+        let Ok(files) = value.get::<gdk::FileList>() else {
+            return false;
+        };
+        let mut any = false;
+        for file in files.files() {
+            if let Some(path) = file.path() {
+                sender.input(AppMsg::OpenChosen(path));
+                any = true;
+            }
+        }
+        any
+    });
+    target
+}

@@ -1,0 +1,5 @@
+pub mod build_log;
+pub mod definition_form;
+pub mod project_list;
+pub mod terminal;
+pub mod terminal_widget;

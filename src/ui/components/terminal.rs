@@ -1,0 +1,358 @@
+//! One sandbox in a terminal tab: the engine's attach stream fed into VTE,
+//! keystrokes and pastes written to the sandbox's stdin, size changes sent
+//! with resize. Dropping the component detaches; the sandbox keeps running.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::{gdk, glib};
+use relm4::prelude::*;
+use tokio::sync::mpsc;
+use vte4::prelude::*;
+
+use super::terminal_widget::TerminalFrame;
+use crate::engine::{Output, Session};
+use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::ui::bridge;
+use crate::ui::text::fill;
+
+const ZOOM_STEP: f64 = 1.1;
+const ZOOM_RANGE: (f64, f64) = (0.5, 3.0);
+/// How many output chunks are fed to VTE per main-loop wake-up at most.
+const BATCH: usize = 256;
+
+pub struct SandboxTerminal {
+    terminal: vte4::Terminal,
+    banner: adw::Banner,
+    exited: Option<i64>,
+}
+
+pub struct TerminalInit {
+    /// The sandbox container's name.
+    pub name: String,
+    pub session: Session,
+    pub zoom: f64,
+}
+
+#[derive(Debug)]
+pub enum TerminalMsg {
+    Zoom(Option<f64>),
+    RunAgain,
+}
+
+#[derive(Debug)]
+pub enum TerminalCommand {
+    Output(Vec<u8>),
+    Verdict(Result<Verdict, NotAReport>),
+    /// The attach stream ended; the exit code (or why it is unknown).
+    Ended(Result<i64, String>),
+}
+
+#[derive(Debug)]
+pub enum TerminalOutput {
+    Verdict(Result<Verdict, NotAReport>),
+    Exited(i64),
+    Lost(String),
+    RunAgain,
+    ZoomChanged(f64),
+}
+
+impl Component for SandboxTerminal {
+    type Init = TerminalInit;
+    type Input = TerminalMsg;
+    type Output = TerminalOutput;
+    type CommandOutput = TerminalCommand;
+    type Root = gtk::Box;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(
+        init: TerminalInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let TerminalInit {
+            name,
+            session,
+            zoom,
+        } = init;
+        let banner = adw::Banner::builder()
+            .button_label(gettext("_Run Again"))
+            .revealed(false)
+            .build();
+        {
+            let sender = sender.clone();
+            banner.connect_button_clicked(move |_| sender.input(TerminalMsg::RunAgain));
+        }
+        let terminal = vte4::Terminal::new();
+        let frame = TerminalFrame::new(&terminal);
+        frame.set_vexpand(true);
+        frame.set_hexpand(true);
+        terminal.set_font_scale(zoom);
+        terminal.set_scrollback_lines(10_000);
+        terminal.set_scroll_on_output(false);
+        terminal.set_scroll_on_keystroke(true);
+        terminal.update_property(&[gtk::accessible::Property::Label(&fill(
+            &gettext("Terminal of {name}"),
+            &[("name", &name)],
+        ))]);
+        follow_style(&terminal);
+        add_shortcuts(&terminal, &sender);
+        root.append(&banner);
+        root.append(&frame);
+
+        let Session {
+            mut output,
+            mut input,
+        } = session;
+
+        // Keystrokes and pastes (VTE's "commit") go to the sandbox's stdin.
+        let (keys, mut key_receiver) = mpsc::unbounded_channel::<Vec<u8>>();
+        terminal.connect_commit(move |_, text, _| {
+            let _ = keys.send(text.as_bytes().to_vec());
+        });
+        sender.command(move |_out, shutdown| {
+            shutdown
+                .register(async move {
+                    while let Some(bytes) = key_receiver.recv().await {
+                        if input.write(&bytes).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .drop_on_shutdown()
+        });
+
+        // The first allocation reports a size too, which makes a reattached
+        // agent redraw.
+        {
+            let name = name.clone();
+            frame.on_resize(move |columns, rows| resize(&name, columns, rows));
+        }
+
+        {
+            sender.command(move |out, shutdown| {
+                shutdown
+                    .register(async move {
+                        let (chunks, mut received) = mpsc::unbounded_channel();
+                        let forward = {
+                            let out = out.clone();
+                            async move {
+                                while let Some(first) = received.recv().await {
+                                    let batch: Vec<Vec<u8>> =
+                                        bridge::batch(first, &mut received, BATCH);
+                                    out.emit(TerminalCommand::Output(batch.concat()));
+                                }
+                            }
+                        };
+                        let read = async move {
+                            let mut failure = None;
+                            while let Some(item) = output.next().await {
+                                match item {
+                                    Ok(Output::Stdout(bytes) | Output::Stderr(bytes)) => {
+                                        let _ = chunks.send(bytes);
+                                    }
+                                    Ok(Output::Verdict(verdict)) => {
+                                        out.emit(TerminalCommand::Verdict(verdict));
+                                    }
+                                    Err(error) => {
+                                        failure = Some(error.to_string());
+                                        break;
+                                    }
+                                }
+                            }
+                            drop(chunks);
+                            (out, failure)
+                        };
+                        let ((out, failure), ()) = tokio::join!(read, forward);
+                        let ended = match bridge::engine().await {
+                            Ok(engine) => engine.wait(&name).await.map_err(|e| e.to_string()),
+                            Err(error) => Err(error.to_string()),
+                        };
+                        out.emit(TerminalCommand::Ended(match (ended, failure) {
+                            (Ok(code), _) => Ok(code),
+                            (Err(error), Some(failure)) => Err(format!("{failure}; {error}")),
+                            (Err(error), None) => Err(error),
+                        }));
+                    })
+                    .drop_on_shutdown()
+            });
+        }
+
+        let model = SandboxTerminal {
+            terminal,
+            banner,
+            exited: None,
+        };
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: TerminalMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            TerminalMsg::Zoom(factor) => {
+                let scale = match factor {
+                    Some(factor) => {
+                        (self.terminal.font_scale() * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1)
+                    }
+                    None => 1.0,
+                };
+                self.terminal.set_font_scale(scale);
+                let _ = sender.output(TerminalOutput::ZoomChanged(scale));
+            }
+            TerminalMsg::RunAgain => {
+                let _ = sender.output(TerminalOutput::RunAgain);
+            }
+        }
+    }
+
+    fn update_cmd(
+        &mut self,
+        command: TerminalCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            TerminalCommand::Output(bytes) => self.terminal.feed(&bytes),
+            TerminalCommand::Verdict(verdict) => {
+                let _ = sender.output(TerminalOutput::Verdict(verdict));
+            }
+            TerminalCommand::Ended(Ok(code)) => {
+                self.exited = Some(code);
+                self.terminal.set_input_enabled(false);
+                self.banner.set_title(&fill(
+                    &gettext("The sandbox exited with code {code}"),
+                    &[("code", &code)],
+                ));
+                self.banner.set_revealed(true);
+                let _ = sender.output(TerminalOutput::Exited(code));
+            }
+            TerminalCommand::Ended(Err(error)) => {
+                self.terminal.set_input_enabled(false);
+                self.banner.set_title(&glib::markup_escape_text(&fill(
+                    &gettext("The connection to the sandbox was lost: {error}"),
+                    &[("error", &error)],
+                )));
+                self.banner.set_revealed(true);
+                let _ = sender.output(TerminalOutput::Lost(error));
+            }
+        }
+    }
+}
+
+impl SandboxTerminal {
+    /// Keyboard focus to the terminal, once it is on screen.
+    pub fn focus(&self) {
+        let terminal = self.terminal.downgrade();
+        glib::idle_add_local_once(move || {
+            if let Some(terminal) = terminal.upgrade() {
+                terminal.grab_focus();
+            }
+        });
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exited.is_some()
+    }
+}
+
+/// Tells podman the new size, on the tokio side; a failure (the sandbox just
+/// ended) only means there is nothing left to resize.
+fn resize(name: &str, columns: u16, rows: u16) {
+    let name = name.to_owned();
+    relm4::spawn(async move {
+        if let Ok(engine) = bridge::engine().await
+            && let Err(error) = engine.resize(&name, columns, rows).await
+        {
+            tracing::debug!("resize of {name} failed: {error}");
+        }
+    });
+}
+
+/// Ctrl+Shift+C/V copy and paste (a paste arrives as a commit, so it goes to
+/// the sandbox like typing); Ctrl +/-/0 zoom.
+fn add_shortcuts(terminal: &vte4::Terminal, sender: &ComponentSender<SandboxTerminal>) {
+    let controller = gtk::ShortcutController::new();
+    controller.set_scope(gtk::ShortcutScope::Local);
+    let add = |accels: &str, action: gtk::CallbackAction| {
+        controller.add_shortcut(gtk::Shortcut::new(
+            gtk::ShortcutTrigger::parse_string(accels),
+            Some(action),
+        ));
+    };
+    add(
+        "<Control><Shift>c",
+        gtk::CallbackAction::new(|widget, _| {
+            if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
+                terminal.copy_clipboard_format(vte4::Format::Text);
+            }
+            glib::Propagation::Stop
+        }),
+    );
+    add(
+        "<Control><Shift>v",
+        gtk::CallbackAction::new(|widget, _| {
+            if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
+                terminal.paste_clipboard();
+            }
+            glib::Propagation::Stop
+        }),
+    );
+    for (accels, factor) in [
+        (
+            "<Control>plus|<Control>equal|<Control>KP_Add",
+            Some(ZOOM_STEP),
+        ),
+        ("<Control>minus|<Control>KP_Subtract", Some(1.0 / ZOOM_STEP)),
+        ("<Control>0|<Control>KP_0", None),
+    ] {
+        let sender = sender.clone();
+        add(
+            accels,
+            gtk::CallbackAction::new(move |_, _| {
+                sender.input(TerminalMsg::Zoom(factor));
+                glib::Propagation::Stop
+            }),
+        );
+    }
+    terminal.add_controller(controller);
+}
+
+/// Libadwaita's own light and dark colours, following the style as it changes.
+fn follow_style(terminal: &vte4::Terminal) {
+    let manager = adw::StyleManager::default();
+    apply_colours(terminal, manager.is_dark());
+    let terminal = terminal.downgrade();
+    manager.connect_dark_notify(move |manager| {
+        if let Some(terminal) = terminal.upgrade() {
+            apply_colours(&terminal, manager.is_dark());
+        }
+    });
+}
+
+fn apply_colours(terminal: &vte4::Terminal, dark: bool) {
+    let (foreground, background) = if dark {
+        ("#ffffff", "#1e1e1e")
+    } else {
+        ("#000000", "#ffffff")
+    };
+    let palette: Vec<gdk::RGBA> = if dark {
+        [
+            "#241f31", "#c01c28", "#2ec27e", "#f5c211", "#1e78e4", "#9841bb", "#0ab9dc", "#c0bfbc",
+            "#5e5c64", "#ed333b", "#57e389", "#f8e45c", "#51a1ff", "#c061cb", "#4fd2fd", "#f6f5f4",
+        ]
+    } else {
+        [
+            "#241f31", "#c01c28", "#26a269", "#a2734c", "#1c71d8", "#813d9c", "#0b8aa0", "#c0bfbc",
+            "#5e5c64", "#e01b24", "#2ec27e", "#e5a50a", "#3584e4", "#9141ac", "#1b9fb6", "#f6f5f4",
+        ]
+    }
+    .iter()
+    .filter_map(|c| gdk::RGBA::parse(*c).ok())
+    .collect();
+    let palette: Vec<&gdk::RGBA> = palette.iter().collect();
+    let fg = gdk::RGBA::parse(foreground).ok();
+    let bg = gdk::RGBA::parse(background).ok();
+    terminal.set_colors(fg.as_ref(), bg.as_ref(), &palette);
+}

@@ -1,0 +1,86 @@
+//! A VTE terminal in a frame that reports changes of its grid size. With no
+//! PTY behind the terminal (the sandbox's terminal is podman's), nothing
+//! else would learn that the window was resized, so the size goes to
+//! podman's resize call from here.
+//!
+//! The frame is a plain widget around the terminal rather than a subclass of
+//! VTE's terminal: vte4 0.10's subclass glue takes ownership of the text in
+//! its `commit` vfunc and frees it twice.
+
+use std::cell::{Cell, OnceCell, RefCell};
+
+use gtk::glib;
+use gtk::prelude::*;
+use gtk::subclass::prelude::*;
+use vte4::prelude::*;
+
+type OnResize = Box<dyn Fn(u16, u16)>;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct TerminalFrame {
+        pub terminal: OnceCell<vte4::Terminal>,
+        pub size: Cell<(i64, i64)>,
+        pub on_resize: RefCell<Option<OnResize>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for TerminalFrame {
+        const NAME: &'static str = "PaddockTerminalFrame";
+        type Type = super::TerminalFrame;
+        type ParentType = gtk::Widget;
+
+        fn class_init(class: &mut Self::Class) {
+            class.set_layout_manager_type::<gtk::BinLayout>();
+        }
+    }
+
+    impl ObjectImpl for TerminalFrame {
+        fn dispose(&self) {
+            if let Some(terminal) = self.terminal.get() {
+                terminal.unparent();
+            }
+        }
+    }
+
+    impl WidgetImpl for TerminalFrame {
+        fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
+            self.parent_size_allocate(width, height, baseline);
+            let Some(terminal) = self.terminal.get() else {
+                return;
+            };
+            let size = (terminal.column_count(), terminal.row_count());
+            if size != self.size.get() && size.0 > 0 && size.1 > 0 {
+                self.size.set(size);
+                if let Some(callback) = self.on_resize.borrow().as_ref() {
+                    callback(
+                        u16::try_from(size.0).unwrap_or(u16::MAX),
+                        u16::try_from(size.1).unwrap_or(u16::MAX),
+                    );
+                }
+            }
+        }
+    }
+}
+
+glib::wrapper! {
+    pub struct TerminalFrame(ObjectSubclass<imp::TerminalFrame>)
+        @extends gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl TerminalFrame {
+    pub fn new(terminal: &vte4::Terminal) -> TerminalFrame {
+        let frame: TerminalFrame = glib::Object::new();
+        terminal.set_parent(&frame);
+        let _ = frame.imp().terminal.set(terminal.clone());
+        frame
+    }
+
+    /// Called with (columns, rows) whenever the grid changes size.
+    pub fn on_resize(&self, callback: impl Fn(u16, u16) + 'static) {
+        self.imp().on_resize.replace(Some(Box::new(callback)));
+    }
+}

@@ -1,0 +1,142 @@
+//! A read-only view of what the window shows, for the GUI tests.
+//!
+//! Only when `PADDOCK_TEST_INTROSPECTION=1`: the app then answers
+//! `io.github.paddockapp.Paddock.Introspection.Dump()` on its own bus
+//! connection with the tree of visible widgets (titles, labels, log and
+//! terminal text, progress), read from the widgets themselves, so a test sees
+//! what a user would and fails when the window does not show it.
+
+use adw::prelude::*;
+use gtk::gio;
+use serde_json::{Value, json};
+
+pub const ENABLE_ENV: &str = "PADDOCK_TEST_INTROSPECTION";
+const INTERFACE: &str = r#"
+<node>
+  <interface name="io.github.paddockapp.Paddock.Introspection">
+    <method name="Dump">
+      <arg type="s" name="json" direction="out"/>
+    </method>
+  </interface>
+</node>"#;
+
+pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
+    if std::env::var(ENABLE_ENV).as_deref() != Ok("1") {
+        return;
+    }
+    let (Some(connection), Some(path)) = (app.dbus_connection(), app.dbus_object_path()) else {
+        return;
+    };
+    let Ok(node) = gio::DBusNodeInfo::for_xml(INTERFACE) else {
+        return;
+    };
+    let Some(interface) = node.lookup_interface("io.github.paddockapp.Paddock.Introspection")
+    else {
+        return;
+    };
+    let window = window.downgrade();
+    let registration = connection
+        .register_object(&format!("{path}/Introspection"), &interface)
+        .method_call(move |_, _, _, _, _, _, invocation| {
+            let dump = window
+                .upgrade()
+                .map(|window| with_other_toplevels(widget(window.upcast_ref()), &window))
+                .unwrap_or(Value::Null);
+            invocation.return_value(Some(&(dump.to_string(),).to_variant()));
+        })
+        .build();
+    if let Err(error) = registration {
+        tracing::warn!("introspection not available: {error}");
+    }
+}
+
+/// Dialogs may be windows of their own: they are added to the window's node.
+fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Value {
+    let others: Vec<Value> = gtk::Window::list_toplevels()
+        .iter()
+        .filter(|other| other.is_mapped() && *other != window.upcast_ref::<gtk::Widget>())
+        .map(widget)
+        .collect();
+    if let Some(Value::Array(children)) = tree.get_mut("children") {
+        children.extend(others);
+    }
+    tree
+}
+
+/// A mapped widget and its mapped children, with what each shows.
+fn widget(widget: &gtk::Widget) -> Value {
+    let mut node = serde_json::Map::new();
+    node.insert("type".into(), json!(widget.type_().name()));
+    if let Some(text) = widget.tooltip_text() {
+        node.insert("tooltip".into(), json!(text.as_str()));
+    }
+    if !widget.is_sensitive() {
+        node.insert("insensitive".into(), json!(true));
+    }
+    if let Some(label) = widget.downcast_ref::<gtk::Label>() {
+        node.insert("text".into(), json!(label.text().as_str()));
+    } else if let Some(button) = widget.downcast_ref::<gtk::Button>() {
+        if let Some(label) = button.label() {
+            node.insert("text".into(), json!(label.as_str()));
+        }
+    } else if let Some(row) = widget.downcast_ref::<adw::PreferencesRow>() {
+        node.insert("title".into(), json!(row.title().as_str()));
+        if let Some(row) = widget.downcast_ref::<adw::ActionRow>() {
+            node.insert(
+                "subtitle".into(),
+                json!(row.subtitle().map(|s| s.to_string())),
+            );
+        }
+        if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
+            node.insert("text".into(), json!(row.text().as_str()));
+        }
+    } else if let Some(split) = widget.downcast_ref::<adw::NavigationSplitView>() {
+        node.insert("collapsed".into(), json!(split.is_collapsed()));
+    } else if let Some(page) = widget.downcast_ref::<adw::StatusPage>() {
+        node.insert("title".into(), json!(page.title().as_str()));
+    } else if let Some(title) = widget.downcast_ref::<adw::WindowTitle>() {
+        node.insert("title".into(), json!(title.title().as_str()));
+        node.insert("subtitle".into(), json!(title.subtitle().as_str()));
+    } else if let Some(banner) = widget.downcast_ref::<adw::Banner>() {
+        node.insert("title".into(), json!(banner.title().as_str()));
+        node.insert("revealed".into(), json!(banner.is_revealed()));
+    } else if let Some(view) = widget.downcast_ref::<gtk::TextView>() {
+        let buffer = view.buffer();
+        let (start, end) = buffer.bounds();
+        node.insert(
+            "text".into(),
+            json!(buffer.text(&start, &end, false).as_str()),
+        );
+    } else if let Some(bar) = widget.downcast_ref::<gtk::ProgressBar>() {
+        node.insert("fraction".into(), json!(bar.fraction()));
+        if let Some(text) = bar.text() {
+            node.insert("text".into(), json!(text.as_str()));
+        }
+    } else if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
+        use vte4::prelude::*;
+        let text = terminal.text_format(vte4::Format::Text);
+        node.insert("text".into(), json!(text.map(|t| t.to_string())));
+    } else if let Some(tabs) = widget.downcast_ref::<adw::TabBar>() {
+        let titles: Vec<String> = tabs
+            .view()
+            .map(|view| {
+                (0..view.n_pages())
+                    .map(|i| view.nth_page(i).title().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        node.insert("tabs".into(), json!(titles));
+    }
+    let mut children = Vec::new();
+    let mut child = widget.first_child();
+    while let Some(current) = child {
+        if current.is_mapped() {
+            children.push(self::widget(&current));
+        }
+        child = current.next_sibling();
+    }
+    if !children.is_empty() {
+        node.insert("children".into(), Value::Array(children));
+    }
+    Value::Object(node)
+}

@@ -1,0 +1,871 @@
+//! One project: its sandbox definition as preference rows, the build, and the
+//! terminals of its running sandbox.
+
+use std::path::PathBuf;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::glib;
+use relm4::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{BuildEvent, BuildOutcome, Change, Session};
+use crate::sandbox::definition::Definition;
+use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
+use crate::sandbox::project::Project;
+use crate::ui::bridge;
+use crate::ui::components::build_log::BuildLog;
+use crate::ui::components::definition_form::{
+    DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
+};
+use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
+use crate::ui::project_plan;
+use crate::ui::status::ProjectStatus;
+use crate::ui::text::fill;
+
+pub struct ProjectPage {
+    path: PathBuf,
+    project: Project,
+    stack: adw::ViewStack,
+    /// Offers to reattach to a sandbox that runs without a terminal here.
+    detached: adw::Banner,
+    tabs: adw::TabView,
+    terminals: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
+    /// The definition shown when the folder has none yet; written on Build.
+    fresh: Option<Definition>,
+    /// The sandbox container runs (attached here or not).
+    running: bool,
+    run_after_build: bool,
+    zoom: f64,
+    header: gtk::Box,
+    build_button: gtk::Button,
+    run_button: gtk::Button,
+    verdict: gtk::Label,
+    build_log: BuildLog,
+    building: Option<CancellationToken>,
+    _form: Option<Controller<DefinitionForm>>,
+}
+
+/// An attached sandbox on its way from tokio to the terminal tab.
+pub struct Attached {
+    name: String,
+    session: Session,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+pub struct ProjectPageInit {
+    pub project: Project,
+    pub zoom: f64,
+}
+
+#[derive(Debug)]
+pub enum ProjectPageMsg {
+    Build,
+    CancelBuild,
+    Run,
+    Stop,
+    /// The header button: Run, or Stop while the sandbox runs.
+    RunOrStop,
+    DefinitionSaved,
+    SaveFailed(String),
+    /// podman reported a change of this project's sandbox.
+    Sandbox(Change),
+    CloseTab(adw::TabPage),
+    /// The user's answer to "stop the sandbox?" when closing its tab.
+    CloseTabAnswered(adw::TabPage, CloseAnswer),
+    Terminal(TerminalOutput),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum CloseAnswer {
+    Cancel,
+    Detach,
+    Stop,
+}
+
+#[derive(Debug)]
+pub enum ProjectPageCommand {
+    /// Whether the image for the current definition exists, and whether the
+    /// sandbox runs.
+    Checked {
+        built: bool,
+        running: bool,
+        /// The verdict of the sandbox's last start, read back from podman.
+        verdict: Option<Verdict>,
+    },
+    /// The image must be built before the sandbox can run.
+    NeedsBuild,
+    Attached(Result<Attached, String>),
+    Stopped(Result<(), String>),
+    BuildEvents(Vec<BuildEvent>),
+    BuildDone(Result<BuildOutcome, String>),
+}
+
+#[derive(Debug)]
+pub enum ProjectPageOutput {
+    Status(PathBuf, ProjectStatus),
+    Toast(String),
+    Error {
+        heading: String,
+        body: String,
+    },
+    /// Worth a desktop notification when the window is in the background.
+    Notify {
+        path: PathBuf,
+        title: String,
+        body: String,
+    },
+    ZoomChanged(f64),
+}
+
+impl Component for ProjectPage {
+    type Init = ProjectPageInit;
+    type Input = ProjectPageMsg;
+    type Output = ProjectPageOutput;
+    type CommandOutput = ProjectPageCommand;
+    type Root = gtk::Box;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(
+        init: ProjectPageInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let ProjectPageInit { project, zoom } = init;
+        let path = project.root().to_path_buf();
+        let detached = adw::Banner::builder()
+            .title(gettext("The sandbox is running without a terminal here"))
+            .button_label(gettext("_Reattach"))
+            .revealed(false)
+            .build();
+        {
+            let sender = sender.clone();
+            detached.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Run));
+        }
+        root.append(&detached);
+        let stack = adw::ViewStack::builder().vexpand(true).build();
+        let switcher = adw::InlineViewSwitcher::builder()
+            .stack(&stack)
+            .halign(gtk::Align::Center)
+            .margin_top(6)
+            .margin_bottom(6)
+            .build();
+        switcher
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
+        root.append(&switcher);
+        root.append(&stack);
+
+        let mut fresh = None;
+        let (form, settings): (Option<Controller<DefinitionForm>>, gtk::Widget) =
+            match definition_of(&project) {
+                Ok((definition, presets)) => {
+                    if !project.has_definition() {
+                        fresh = Some(definition.clone());
+                    }
+                    let form = DefinitionForm::builder()
+                        .launch(DefinitionFormInit {
+                            project: project.clone(),
+                            presets,
+                            definition,
+                            limits: Limits::of_host(),
+                        })
+                        .forward(sender.input_sender(), |output| match output {
+                            DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
+                            DefinitionFormOutput::Error(message) => {
+                                ProjectPageMsg::SaveFailed(message)
+                            }
+                        });
+                    let widget = form.widget().clone().upcast();
+                    (Some(form), widget)
+                }
+                Err(message) => (
+                    None,
+                    adw::StatusPage::builder()
+                        .icon_name("dialog-warning-symbolic")
+                        .title(gettext("The Sandbox Definition Cannot Be Read"))
+                        .description(glib_escape(&message))
+                        .build()
+                        .upcast(),
+                ),
+            };
+        stack.add_titled_with_icon(
+            &settings,
+            Some("settings"),
+            &gettext("Sandbox"),
+            "emblem-system-symbolic",
+        );
+
+        let build_log = {
+            let sender = sender.clone();
+            BuildLog::new(move || sender.input(ProjectPageMsg::CancelBuild))
+        };
+        stack.add_titled_with_icon(
+            &build_log.root,
+            Some("build"),
+            &gettext("Build"),
+            "system-run-symbolic",
+        );
+
+        let tabs = adw::TabView::new();
+        tabs.set_vexpand(true);
+        let tab_bar = adw::TabBar::builder().view(&tabs).autohide(false).build();
+        {
+            let sender = sender.clone();
+            tabs.connect_close_page(move |_, page| {
+                sender.input(ProjectPageMsg::CloseTab(page.clone()));
+                glib::Propagation::Stop
+            });
+        }
+        let no_terminal = adw::StatusPage::builder()
+            .icon_name("utilities-terminal-symbolic")
+            .title(gettext("Not Running"))
+            .description(gettext("Run the sandbox to get the agent’s terminal here"))
+            .vexpand(true)
+            .build();
+        let terminal_box = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        terminal_box.append(&tab_bar);
+        terminal_box.append(&tabs);
+        terminal_box.append(&no_terminal);
+        tabs.bind_property("n-pages", &no_terminal, "visible")
+            .transform_to(|_, n: i32| Some(n == 0))
+            .sync_create()
+            .build();
+        tabs.bind_property("n-pages", &tab_bar, "visible")
+            .transform_to(|_, n: i32| Some(n > 0))
+            .sync_create()
+            .build();
+        tabs.bind_property("n-pages", &tabs, "visible")
+            .transform_to(|_, n: i32| Some(n > 0))
+            .sync_create()
+            .build();
+        stack.add_titled_with_icon(
+            &terminal_box,
+            Some("terminal"),
+            &gettext("Terminal"),
+            "utilities-terminal-symbolic",
+        );
+
+        let verdict = gtk::Label::builder()
+            .visible(false)
+            .valign(gtk::Align::Center)
+            .css_classes(["caption-heading"])
+            .build();
+        let build_button = gtk::Button::builder()
+            .label(gettext("_Build"))
+            .use_underline(true)
+            .tooltip_text(gettext("Build the sandbox image (Ctrl+B)"))
+            .build();
+        build_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Build the sandbox image",
+        ))]);
+        {
+            let sender = sender.clone();
+            build_button.connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
+        }
+        let run_button = gtk::Button::builder()
+            .label(gettext("_Run"))
+            .use_underline(true)
+            .css_classes(["suggested-action"])
+            .tooltip_text(gettext("Run the agent in its sandbox (Ctrl+R)"))
+            .build();
+        run_button.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Run the agent in its sandbox",
+        ))]);
+        {
+            let sender = sender.clone();
+            run_button.connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
+        }
+        let header = gtk::Box::builder().spacing(6).build();
+        header.append(&verdict);
+        header.append(&build_button);
+        header.append(&run_button);
+
+        let model = ProjectPage {
+            path,
+            project,
+            stack,
+            detached,
+            tabs,
+            terminals: Vec::new(),
+            fresh,
+            running: false,
+            run_after_build: false,
+            zoom,
+            header,
+            build_button,
+            run_button,
+            verdict,
+            build_log,
+            building: None,
+            _form: form,
+        };
+        model.check_image(&sender);
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: ProjectPageMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            ProjectPageMsg::Build => self.build(&sender),
+            ProjectPageMsg::CancelBuild => {
+                if let Some(cancel) = &self.building {
+                    cancel.cancel();
+                }
+            }
+            ProjectPageMsg::Run => self.run(&sender),
+            ProjectPageMsg::Stop => self.stop(&sender),
+            ProjectPageMsg::RunOrStop => {
+                if self.running {
+                    self.stop(&sender);
+                } else {
+                    self.run(&sender);
+                }
+            }
+            ProjectPageMsg::SaveFailed(message) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                    body: message,
+                });
+            }
+            ProjectPageMsg::DefinitionSaved => {
+                self.fresh = None;
+                self.check_image(&sender);
+            }
+            ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
+            ProjectPageMsg::CloseTab(page) => self.ask_close(page, &sender),
+            ProjectPageMsg::CloseTabAnswered(page, answer) => {
+                let stop = matches!(answer, CloseAnswer::Stop);
+                let close = !matches!(answer, CloseAnswer::Cancel);
+                if close {
+                    // Dropping the terminal detaches; the sandbox keeps running.
+                    self.terminals.retain(|(tab, _)| tab != &page);
+                    self.detached
+                        .set_revealed(self.running && !stop && self.live_terminal().is_none());
+                }
+                self.tabs.close_page_finish(&page, close);
+                if stop {
+                    self.stop(&sender);
+                }
+            }
+            ProjectPageMsg::Terminal(output) => self.terminal_output(output, &sender),
+        }
+    }
+
+    fn update_cmd(
+        &mut self,
+        command: ProjectPageCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            ProjectPageCommand::Checked {
+                built,
+                running,
+                verdict,
+            } => {
+                if let Some(verdict) = verdict
+                    && !self.verdict.is_visible()
+                {
+                    self.show_verdict(&Ok(verdict), &sender, false);
+                }
+                if running {
+                    self.set_running(true, &sender);
+                    self.detached.set_revealed(self.live_terminal().is_none());
+                } else if self.building.is_none() && !self.running {
+                    self.status(
+                        &sender,
+                        if built {
+                            ProjectStatus::Built
+                        } else {
+                            ProjectStatus::NotBuilt
+                        },
+                    );
+                }
+            }
+            ProjectPageCommand::NeedsBuild => {
+                self.run_button.set_sensitive(true);
+                self.run_after_build = true;
+                self.build(&sender);
+            }
+            ProjectPageCommand::Attached(Ok(attached)) => {
+                self.run_button.set_sensitive(true);
+                self.attach(attached, &sender);
+            }
+            ProjectPageCommand::Attached(Err(message)) => {
+                self.run_button.set_sensitive(true);
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Could Not Start"),
+                    body: message,
+                });
+                self.check_image(&sender);
+            }
+            ProjectPageCommand::Stopped(result) => {
+                self.run_button.set_sensitive(true);
+                if let Err(message) = result {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Sandbox Could Not Be Stopped"),
+                        body: message,
+                    });
+                }
+            }
+            ProjectPageCommand::BuildEvents(events) => {
+                let mut lines = Vec::new();
+                for event in events {
+                    match event {
+                        BuildEvent::Log(line) => lines.push(line),
+                        BuildEvent::Step(step) => {
+                            self.build_log.append(&lines);
+                            lines.clear();
+                            self.build_log.step(&step);
+                        }
+                    }
+                }
+                self.build_log.append(&lines);
+            }
+            ProjectPageCommand::BuildDone(result) => {
+                let cancelled = self.building.take().is_some_and(|c| c.is_cancelled());
+                self.build_button.set_sensitive(true);
+                let name = self.name();
+                match result {
+                    Ok(outcome) => {
+                        self.build_log
+                            .finished(outcome == BuildOutcome::AlreadyBuilt);
+                        self.status(&sender, ProjectStatus::Built);
+                        if std::mem::take(&mut self.run_after_build) {
+                            self.run(&sender);
+                        }
+                        let _ = sender.output(ProjectPageOutput::Notify {
+                            path: self.path.clone(),
+                            title: fill(&gettext("{name} is built"), &[("name", &name)]),
+                            body: gettext("The sandbox is ready to run."),
+                        });
+                    }
+                    Err(_) if cancelled => {
+                        self.run_after_build = false;
+                        self.build_log.cancelled();
+                        self.status(&sender, ProjectStatus::NotBuilt);
+                        let _ = sender.output(ProjectPageOutput::Toast(gettext("Build cancelled")));
+                    }
+                    Err(message) => {
+                        self.run_after_build = false;
+                        self.build_log.failed(&message);
+                        self.status(&sender, ProjectStatus::BuildFailed);
+                        let _ = sender.output(ProjectPageOutput::Notify {
+                            path: self.path.clone(),
+                            title: fill(&gettext("Building {name} failed"), &[("name", &name)]),
+                            body: message,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ProjectPage {
+    /// The Build and Run buttons and the isolation verdict, for the header.
+    pub fn header_actions(&self) -> gtk::Widget {
+        self.header.clone().upcast()
+    }
+
+    /// The terminal of the sandbox's current run, if it is still attached.
+    fn live_terminal(&self) -> Option<&(adw::TabPage, Controller<SandboxTerminal>)> {
+        self.terminals
+            .iter()
+            .find(|(_, terminal)| !terminal.model().has_exited())
+    }
+
+    fn set_running(&mut self, running: bool, sender: &ComponentSender<Self>) {
+        self.running = running;
+        if running {
+            self.run_button.set_label(&gettext("_Stop"));
+            self.run_button.remove_css_class("suggested-action");
+            self.run_button.add_css_class("destructive-action");
+            self.run_button
+                .set_tooltip_text(Some(&gettext("Stop the sandbox (Ctrl+Shift+R)")));
+            self.status(sender, ProjectStatus::Running);
+        } else {
+            self.run_button.set_label(&gettext("_Run"));
+            self.run_button.remove_css_class("destructive-action");
+            self.run_button.add_css_class("suggested-action");
+            self.run_button
+                .set_tooltip_text(Some(&gettext("Run the agent in its sandbox (Ctrl+R)")));
+            self.detached.set_revealed(false);
+        }
+    }
+
+    /// Run: bring up the live terminal, reattach to a sandbox running
+    /// without one, or start a new run (building first when needed).
+    fn run(&mut self, sender: &ComponentSender<Self>) {
+        if let Some((tab, terminal)) = self.live_terminal() {
+            self.tabs.set_selected_page(tab);
+            self.stack.set_visible_child_name("terminal");
+            terminal.model().focus();
+            return;
+        }
+        if self.building.is_some() {
+            self.run_after_build = true;
+            return;
+        }
+        if let Err(message) = self.ensure_definition() {
+            let _ = sender.output(ProjectPageOutput::Error {
+                heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                body: message,
+            });
+            return;
+        }
+        self.run_button.set_sensitive(false);
+        let project = self.project.clone();
+        sender.oneshot_command(async move {
+            let result = async {
+                let engine = bridge::engine().await.map_err(|e| e.to_string())?;
+                let plan = project_plan::plan(&project, &engine, true).await?;
+                let name = plan.container.name.clone();
+                let existing = engine
+                    .sandbox_of(project.root())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(sandbox) = &existing
+                    && sandbox.state.is_running()
+                {
+                    let session = engine
+                        .attach(&sandbox.name, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    return Ok(Some(Attached {
+                        name: sandbox.name.clone(),
+                        session,
+                    }));
+                }
+                if !engine
+                    .image_exists(&plan.build.image)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    return Ok(None);
+                }
+                if let Some(sandbox) = existing {
+                    engine
+                        .remove(&sandbox.name, false)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                engine
+                    .create(&plan.container, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // Attached before it starts: the first line is the isolation report.
+                let session = engine
+                    .attach(&name, true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                engine.start(&name).await.map_err(|e| e.to_string())?;
+                Ok(Some(Attached { name, session }))
+            };
+            match result.await {
+                Ok(Some(attached)) => ProjectPageCommand::Attached(Ok(attached)),
+                Ok(None) => ProjectPageCommand::NeedsBuild,
+                Err(message) => ProjectPageCommand::Attached(Err(message)),
+            }
+        });
+    }
+
+    fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
+        let Attached { name, session } = attached;
+        let terminal = SandboxTerminal::builder()
+            .launch(TerminalInit {
+                name: name.clone(),
+                session,
+                zoom: self.zoom,
+            })
+            .forward(sender.input_sender(), ProjectPageMsg::Terminal);
+        let tab = self.tabs.append(terminal.widget());
+        tab.set_title(&self.name());
+        tab.set_tooltip(&name);
+        self.tabs.set_selected_page(&tab);
+        self.detached.set_revealed(false);
+        self.stack.set_visible_child_name("terminal");
+        terminal.model().focus();
+        self.terminals.push((tab, terminal));
+        self.set_running(true, sender);
+    }
+
+    fn stop(&mut self, sender: &ComponentSender<Self>) {
+        if !self.running {
+            return;
+        }
+        self.run_button.set_sensitive(false);
+        let name = self.project.names().container();
+        sender.oneshot_command(async move {
+            let result = async {
+                let engine = bridge::engine().await.map_err(|e| e.to_string())?;
+                engine.stop(&name).await.map_err(|e| e.to_string())
+            };
+            ProjectPageCommand::Stopped(result.await)
+        });
+    }
+
+    fn terminal_output(&mut self, output: TerminalOutput, sender: &ComponentSender<Self>) {
+        let name = self.name();
+        match output {
+            TerminalOutput::Verdict(verdict) => self.show_verdict(&verdict, sender, true),
+            TerminalOutput::Exited(code) => {
+                self.set_running(false, sender);
+                self.status(sender, ProjectStatus::Exited(code));
+                if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited())
+                {
+                    tab.set_title(&fill(
+                        &gettext("{name} (exited: {code})"),
+                        &[("name", &name), ("code", &code)],
+                    ));
+                }
+                let _ = sender.output(ProjectPageOutput::Notify {
+                    path: self.path.clone(),
+                    title: fill(
+                        &gettext("{name} exited with code {code}"),
+                        &[("name", &name), ("code", &code)],
+                    ),
+                    body: gettext("The agent’s sandbox has stopped."),
+                });
+            }
+            TerminalOutput::Lost(message) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("Something Went Wrong"),
+                    body: message,
+                });
+                self.check_image(sender);
+            }
+            TerminalOutput::RunAgain => self.run(sender),
+            TerminalOutput::ZoomChanged(zoom) => {
+                self.zoom = zoom;
+                let _ = sender.output(ProjectPageOutput::ZoomChanged(zoom));
+            }
+        }
+    }
+
+    /// The isolation the sandbox reported about itself, in the header.
+    /// `fresh`: from a run that just started (a failure is worth a dialog).
+    fn show_verdict(
+        &self,
+        verdict: &Result<Verdict, NotAReport>,
+        sender: &ComponentSender<Self>,
+        fresh: bool,
+    ) {
+        for class in ["success", "warning", "error"] {
+            self.verdict.remove_css_class(class);
+        }
+        let (text, class) = match verdict {
+            Ok(Verdict::MicroVm) => (gettext("microVM"), "success"),
+            Ok(Verdict::Container) => (gettext("container only"), "warning"),
+            Ok(Verdict::NotIsolated { .. }) => (gettext("not isolated"), "error"),
+            Err(_) => (gettext("isolation unverified"), "warning"),
+        };
+        self.verdict.set_label(&text);
+        self.verdict.add_css_class(class);
+        self.verdict.set_tooltip_text(Some(&match verdict {
+            Ok(verdict) => verdict.to_string(),
+            Err(error) => error.to_string(),
+        }));
+        self.verdict.set_visible(true);
+        if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
+            let _ = sender.output(ProjectPageOutput::Error {
+                heading: gettext("The Sandbox Is Not a microVM"),
+                body: verdict.to_string(),
+            });
+        }
+    }
+
+    fn sandbox_changed(&mut self, change: Change, sender: &ComponentSender<Self>) {
+        // An attached terminal reports its own sandbox's exit, with the code.
+        let attached = self.live_terminal().is_some();
+        match change {
+            Change::Started if !self.running => {
+                self.set_running(true, sender);
+                self.detached.set_revealed(!attached);
+            }
+            Change::Died { exit_code } if !attached && self.running => {
+                self.set_running(false, sender);
+                match exit_code {
+                    Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
+                    None => self.check_image(sender),
+                }
+            }
+            Change::Removed if !attached => {
+                self.set_running(false, sender);
+                self.check_image(sender);
+            }
+            _ => {}
+        }
+    }
+
+    fn ask_close(&mut self, page: adw::TabPage, sender: &ComponentSender<Self>) {
+        let live = self
+            .terminals
+            .iter()
+            .any(|(tab, terminal)| tab == &page && !terminal.model().has_exited());
+        if !live {
+            sender.input(ProjectPageMsg::CloseTabAnswered(page, CloseAnswer::Detach));
+            return;
+        }
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Stop the Sandbox?")),
+            Some(&gettext(
+                "Closing the terminal leaves the agent running; you can reattach later. Or stop the sandbox now.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("detach", &gettext("_Keep Running")),
+            ("stop", &gettext("_Stop")),
+        ]);
+        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("detach"));
+        dialog.set_close_response("cancel");
+        let sender = sender.clone();
+        dialog.connect_response(None, move |_, response| {
+            let answer = match response {
+                "detach" => CloseAnswer::Detach,
+                "stop" => CloseAnswer::Stop,
+                _ => CloseAnswer::Cancel,
+            };
+            sender.input(ProjectPageMsg::CloseTabAnswered(page.clone(), answer));
+        });
+        dialog.present(Some(&self.tabs));
+    }
+
+    /// A folder without a definition gets the one the form shows.
+    fn ensure_definition(&mut self) -> Result<(), String> {
+        if let Some(definition) = &self.fresh
+            && !self.project.has_definition()
+        {
+            self.project
+                .save_definition(definition)
+                .map_err(|e| e.to_string())?;
+        }
+        self.fresh = None;
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        self.project.folder_name()
+    }
+
+    fn status(&self, sender: &ComponentSender<Self>, status: ProjectStatus) {
+        let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
+    }
+
+    /// Finds out, in the background, whether the image for the saved
+    /// definition exists and whether the sandbox runs.
+    fn check_image(&self, sender: &ComponentSender<Self>) {
+        let project = self.project.clone();
+        sender.oneshot_command(async move {
+            let Ok(engine) = bridge::engine().await else {
+                return ProjectPageCommand::Checked {
+                    built: false,
+                    running: false,
+                    verdict: None,
+                };
+            };
+            let sandbox = engine.sandbox_of(project.root()).await.ok().flatten();
+            let running = sandbox.as_ref().is_some_and(|s| s.state.is_running());
+            let verdict = match &sandbox {
+                Some(sandbox) => engine.last_verdict(&sandbox.name).await.ok().flatten(),
+                None => None,
+            };
+            let built = match project.has_definition() {
+                true => match project_plan::plan(&project, &engine, false).await {
+                    Ok(plan) => engine
+                        .image_exists(&plan.build.image)
+                        .await
+                        .unwrap_or(false),
+                    Err(_) => false,
+                },
+                false => false,
+            };
+            ProjectPageCommand::Checked {
+                built,
+                running,
+                verdict,
+            }
+        });
+    }
+
+    fn build(&mut self, sender: &ComponentSender<Self>) {
+        if self.building.is_some() {
+            return;
+        }
+        if let Err(message) = self.ensure_definition() {
+            let _ = sender.output(ProjectPageOutput::Error {
+                heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                body: message,
+            });
+            return;
+        }
+        let cancel = CancellationToken::new();
+        self.building = Some(cancel.clone());
+        self.build_button.set_sensitive(false);
+        self.build_log.start();
+        self.stack.set_visible_child_name("build");
+        self.status(sender, ProjectStatus::Building);
+        let project = self.project.clone();
+        sender.command(move |out, _shutdown| async move {
+            let result = async {
+                let engine = bridge::engine().await.map_err(|e| e.to_string())?;
+                let plan = project_plan::plan(&project, &engine, true).await?;
+                let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
+                let forward = {
+                    let out = out.clone();
+                    async move {
+                        while let Some(first) = received.recv().await {
+                            out.emit(ProjectPageCommand::BuildEvents(bridge::batch(
+                                first,
+                                &mut received,
+                                512,
+                            )));
+                        }
+                    }
+                };
+                let work = async move {
+                    let result = engine.build(&plan.build, &events, &cancel).await;
+                    drop(events);
+                    result
+                };
+                let (result, ()) = tokio::join!(work, forward);
+                result.map_err(|e| e.to_string())
+            };
+            out.emit(ProjectPageCommand::BuildDone(result.await));
+        });
+    }
+}
+
+/// The project's definition, or a new one with the defaults when the folder
+/// has none yet (written on the first change or build).
+fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
+    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+    if project.has_definition() {
+        let definition = project
+            .load_definition(&presets)
+            .map_err(|e| e.to_string())?;
+        Ok((definition, presets))
+    } else {
+        let os_release = std::fs::read_to_string("/etc/os-release").ok();
+        let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
+        Ok((Definition::new(DEFAULT_PRESET, &base), presets))
+    }
+}
+
+fn glib_escape(text: &str) -> String {
+    gtk::glib::markup_escape_text(text).to_string()
+}

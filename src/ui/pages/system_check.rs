@@ -1,0 +1,239 @@
+//! "System check": every preflight check with what was found and the fix,
+//! as a button where Paddock can do it and as a copyable command where it
+//! cannot. Also tells the window what to show in its banner.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use relm4::prelude::*;
+
+use crate::host::preflight::{self, Action, Check, Probe, Report, State};
+
+pub struct SystemCheck {
+    page: adw::PreferencesPage,
+    group: Option<adw::PreferencesGroup>,
+    busy: bool,
+}
+
+#[derive(Debug)]
+pub enum SystemCheckMsg {
+    Refresh,
+    Perform(Action),
+}
+
+#[derive(Debug)]
+pub enum SystemCheckCommand {
+    Checked(Report),
+    Performed(Action, Result<(), String>),
+}
+
+/// What the window's banner shows: the first blocking check and its fix.
+#[derive(Debug, Clone)]
+pub struct Blocking {
+    pub title: String,
+    pub action: Option<Action>,
+}
+
+#[derive(Debug)]
+pub enum SystemCheckOutput {
+    Blocking(Option<Blocking>),
+    Toast(String),
+    Error { heading: String, body: String },
+}
+
+impl Component for SystemCheck {
+    type Init = ();
+    type Input = SystemCheckMsg;
+    type Output = SystemCheckOutput;
+    type CommandOutput = SystemCheckCommand;
+    type Root = gtk::Box;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(_: (), root: Self::Root, sender: ComponentSender<Self>) -> ComponentParts<Self> {
+        let page = adw::PreferencesPage::builder()
+            .title(gettext("System Check"))
+            .description(gettext(
+                "What this computer needs to run agents in microVMs. The isolation verdict of each run is the final word: a runtime can claim libkrun and still start a plain container.",
+            ))
+            .vexpand(true)
+            .build();
+        let recheck = gtk::Button::builder()
+            .label(gettext("_Check Again"))
+            .use_underline(true)
+            .halign(gtk::Align::Center)
+            .css_classes(["pill"])
+            .margin_bottom(12)
+            .build();
+        {
+            let sender = sender.clone();
+            recheck.connect_clicked(move |_| sender.input(SystemCheckMsg::Refresh));
+        }
+        root.append(&page);
+        root.append(&recheck);
+        let model = SystemCheck {
+            page,
+            group: None,
+            busy: false,
+        };
+        sender.input(SystemCheckMsg::Refresh);
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: SystemCheckMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            SystemCheckMsg::Refresh => {
+                if self.busy {
+                    return;
+                }
+                self.busy = true;
+                sender.oneshot_command(async {
+                    SystemCheckCommand::Checked(preflight::run(&Probe::from_env()).await)
+                });
+            }
+            SystemCheckMsg::Perform(action) => {
+                if self.busy {
+                    return;
+                }
+                self.busy = true;
+                sender.oneshot_command(async move {
+                    let result = preflight::perform(action, &Probe::from_env())
+                        .await
+                        .map_err(|e| e.to_string());
+                    SystemCheckCommand::Performed(action, result)
+                });
+            }
+        }
+    }
+
+    fn update_cmd(
+        &mut self,
+        command: SystemCheckCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            SystemCheckCommand::Checked(report) => {
+                self.busy = false;
+                self.show(&report, &sender);
+                let blocking = report
+                    .in_state(State::Blocking)
+                    .next()
+                    .map(|check| Blocking {
+                        title: check.title.clone(),
+                        action: check.fix.as_ref().and_then(|fix| fix.action),
+                    });
+                let _ = sender.output(SystemCheckOutput::Blocking(blocking));
+            }
+            SystemCheckCommand::Performed(action, result) => {
+                self.busy = false;
+                match result {
+                    Ok(()) => {
+                        let _ = sender.output(SystemCheckOutput::Toast(action.label()));
+                    }
+                    Err(body) => {
+                        let _ = sender.output(SystemCheckOutput::Error {
+                            heading: gettext("That Did Not Fix It"),
+                            body,
+                        });
+                    }
+                }
+                sender.input(SystemCheckMsg::Refresh);
+            }
+        }
+    }
+}
+
+impl SystemCheck {
+    fn show(&mut self, report: &Report, sender: &ComponentSender<Self>) {
+        if let Some(old) = self.group.take() {
+            self.page.remove(&old);
+        }
+        let group = adw::PreferencesGroup::new();
+        for check in &report.checks {
+            group.add(&row(check, sender));
+        }
+        self.page.add(&group);
+        self.group = Some(group);
+    }
+}
+
+fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::PreferencesRow {
+    let (icon, class, state) = match check.state {
+        State::Ok => ("emblem-ok-symbolic", "success", gettext("OK")),
+        State::NotChecked => (
+            "dialog-question-symbolic",
+            "dim-label",
+            gettext("Not checked"),
+        ),
+        State::Warning => ("dialog-warning-symbolic", "warning", gettext("Warning")),
+        State::Blocking => ("dialog-error-symbolic", "error", gettext("Blocking")),
+    };
+    let image = gtk::Image::builder()
+        .icon_name(icon)
+        .css_classes([class])
+        .tooltip_text(&state)
+        .build();
+    image.update_property(&[gtk::accessible::Property::Label(&state)]);
+    let Some(fix) = &check.fix else {
+        let row = adw::ActionRow::builder()
+            .title(glib_escape(&check.title))
+            .subtitle(glib_escape(&check.found))
+            .build();
+        row.add_prefix(&image);
+        return row.upcast();
+    };
+    let row = adw::ExpanderRow::builder()
+        .title(glib_escape(&check.title))
+        .subtitle(glib_escape(&check.found))
+        .expanded(check.state == State::Blocking)
+        .build();
+    row.add_prefix(&image);
+    let how = adw::ActionRow::builder()
+        .title(glib_escape(&fix.text))
+        .title_lines(0)
+        .build();
+    if let Some(action) = fix.action {
+        let button = gtk::Button::builder()
+            .label(action.label())
+            .valign(gtk::Align::Center)
+            .css_classes(["suggested-action"])
+            .build();
+        let sender = sender.clone();
+        button.connect_clicked(move |_| sender.input(SystemCheckMsg::Perform(action)));
+        how.add_suffix(&button);
+    }
+    row.add_row(&how);
+    if let Some(command) = &fix.command {
+        row.add_row(&command_row(command));
+    }
+    row.upcast()
+}
+
+/// A command in monospace with a button that copies it.
+fn command_row(command: &str) -> adw::ActionRow {
+    let row = adw::ActionRow::builder()
+        .title(glib_escape(command))
+        .css_classes(["monospace"])
+        .title_selectable(true)
+        .build();
+    let copy = gtk::Button::builder()
+        .icon_name("edit-copy-symbolic")
+        .valign(gtk::Align::Center)
+        .tooltip_text(gettext("Copy"))
+        .css_classes(["flat"])
+        .build();
+    copy.update_property(&[gtk::accessible::Property::Label(&gettext(
+        "Copy the command",
+    ))]);
+    let command = command.to_owned();
+    copy.connect_clicked(move |button| button.clipboard().set_text(&command));
+    row.add_suffix(&copy);
+    row
+}
+
+fn glib_escape(text: &str) -> String {
+    gtk::glib::markup_escape_text(text).to_string()
+}

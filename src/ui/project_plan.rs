@@ -1,0 +1,53 @@
+//! From a project folder to what the engine builds and runs: the saved
+//! definition, the generated files (kept in `.agent-sandbox/` for
+//! podman-compose users) and the host facts the plan needs.
+
+use crate::engine::Engine;
+use crate::sandbox::host_facts::HostFacts;
+use crate::sandbox::plan::SandboxPlan;
+use crate::sandbox::presets::Presets;
+use crate::sandbox::project::{self, Project};
+
+/// The plan for the project's saved definition. `write_files` also writes
+/// the generated files (when building or running, not when only looking).
+pub async fn plan(
+    project: &Project,
+    engine: &Engine,
+    write_files: bool,
+) -> Result<SandboxPlan, String> {
+    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+    let definition = project
+        .load_definition(&presets)
+        .map_err(|e| e.to_string())?;
+    let agent = definition
+        .resolve_agent(&presets)
+        .map_err(|e| e.to_string())?;
+    let info = engine.info().await.map_err(|e| e.to_string())?;
+    let (uid, gid) = ids();
+    let host = HostFacts {
+        uid,
+        gid,
+        kernel: info.kernel,
+        home: gtk::glib::home_dir(),
+    };
+    if write_files {
+        project
+            .write_generated(&definition, &agent)
+            .map_err(|e| e.to_string())?;
+    }
+    project::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
+}
+
+/// The real uid and gid of this process, from `/proc/self/status`.
+fn ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Uid:"), field("Gid:"))
+}

@@ -1,0 +1,121 @@
+//! What the window remembers between launches: the recent projects, the
+//! window size and the terminal zoom. A small JSON file under the user's data
+//! folder (not GSettings, so that no installed schema is needed to start).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+const FILE_NAME: &str = "state.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UiState {
+    /// Most recently added first. Only paths: removing one forgets it and
+    /// never touches the folder.
+    pub projects: Vec<PathBuf>,
+    pub width: i32,
+    pub height: i32,
+    pub maximized: bool,
+    /// VTE font scale, shared by every terminal.
+    pub terminal_zoom: f64,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        UiState {
+            projects: Vec::new(),
+            width: 1000,
+            height: 700,
+            maximized: false,
+            terminal_zoom: 1.0,
+        }
+    }
+}
+
+impl UiState {
+    /// `$XDG_DATA_HOME/paddock/state.json`.
+    pub fn default_path() -> PathBuf {
+        gtk::glib::user_data_dir()
+            .join(crate::config::GETTEXT_PACKAGE)
+            .join(FILE_NAME)
+    }
+
+    /// The saved state; a missing or unreadable file is a fresh start (the
+    /// state is a convenience, never worth refusing to open the window).
+    pub fn load(path: &Path) -> UiState {
+        match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                tracing::warn!("ignoring unreadable {}: {error}", path.display());
+                UiState::default()
+            }),
+            Err(_) => UiState::default(),
+        }
+    }
+
+    /// Written to a temporary file and renamed, so that a crash never leaves
+    /// half a file behind.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        let partial = path.with_extension("json.partial");
+        std::fs::write(&partial, text)?;
+        std::fs::rename(&partial, path)
+    }
+
+    /// Puts a project at the top of the list (once).
+    pub fn remember(&mut self, project: &Path) {
+        self.projects.retain(|p| p != project);
+        self.projects.insert(0, project.to_path_buf());
+    }
+
+    pub fn forget(&mut self, project: &Path) {
+        self.projects.retain(|p| p != project);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_projects_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("paddock").join(FILE_NAME);
+        let mut state = UiState::default();
+        state.remember(Path::new("/home/u/a"));
+        state.remember(Path::new("/home/u/b"));
+        state.remember(Path::new("/home/u/a"));
+        state.terminal_zoom = 1.2;
+        state.save(&path).unwrap();
+        let loaded = UiState::load(&path);
+        assert_eq!(
+            loaded.projects,
+            vec![PathBuf::from("/home/u/a"), PathBuf::from("/home/u/b")]
+        );
+        assert_eq!(loaded, state);
+    }
+
+    #[test]
+    fn forgetting_a_project_leaves_its_folder_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("proj");
+        std::fs::create_dir(&project).unwrap();
+        let mut state = UiState::default();
+        state.remember(&project);
+        state.forget(&project);
+        assert!(state.projects.is_empty());
+        assert!(project.is_dir());
+    }
+
+    #[test]
+    fn a_damaged_file_is_a_fresh_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"{not json").unwrap();
+        assert_eq!(UiState::load(&path), UiState::default());
+    }
+}

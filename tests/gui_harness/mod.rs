@@ -1,0 +1,489 @@
+//! Shared by the GUI tests: a private X display (Xvfb) and session bus per
+//! test, the real `paddock` binary started on them, its exported actions
+//! called over that bus, and what its window shows read back through the
+//! test-only introspection interface (`PADDOCK_TEST_INTROSPECTION=1`).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use zbus::zvariant;
+
+pub const APP_ID: &str = "io.github.paddockapp.Paddock.Devel";
+pub const APP_PATH: &str = "/io/github/paddockapp/Paddock/Devel";
+
+/// Screen size; the window is given a little less so that the pointer can
+/// be moved off it (to take the focus away).
+pub const SCREEN: (u32, u32) = (1400, 900);
+
+pub struct Desktop {
+    xvfb: Child,
+    bus_daemon: Child,
+    notifications: Option<Child>,
+    pub display: String,
+    pub bus_address: String,
+    /// XDG_DATA_HOME / CONFIG / CACHE of the app: its own, per test.
+    pub home: tempfile::TempDir,
+    pub runtime: tokio::runtime::Runtime,
+    pub bus: zbus::Connection,
+    app: Option<Child>,
+}
+
+fn spawn_reading_line(mut command: Command, what: &str) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap_or_else(|e| panic!("{what} said nothing: {e}"));
+    assert!(!line.trim().is_empty(), "{what} exited without its address");
+    (child, line.trim().to_owned())
+}
+
+impl Desktop {
+    pub fn start() -> Desktop {
+        let mut xvfb = Command::new("Xvfb");
+        xvfb.args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            &format!("{}x{}x24", SCREEN.0, SCREEN.1),
+            "-nolisten",
+            "tcp",
+        ]);
+        let (xvfb, number) = spawn_reading_line(xvfb, "Xvfb");
+        let mut bus = Command::new("dbus-daemon");
+        bus.args(["--session", "--print-address", "--nofork"]);
+        let (bus_daemon, bus_address) = spawn_reading_line(bus, "dbus-daemon");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let bus = runtime
+            .block_on(async {
+                zbus::connection::Builder::address(bus_address.as_str())?
+                    .build()
+                    .await
+            })
+            .expect("the private session bus");
+        let home = tempfile::Builder::new()
+            .prefix("paddock-gui-home")
+            .tempdir()
+            .expect("a temp dir");
+        Desktop {
+            xvfb,
+            bus_daemon,
+            notifications: None,
+            display: format!(":{number}"),
+            bus_address,
+            home,
+            runtime,
+            bus,
+            app: None,
+        }
+    }
+
+    /// A notification daemon test double (python-dbusmock's template):
+    /// there is no GNOME Shell here; it records every Notify call.
+    pub fn start_notification_double(&mut self) {
+        let child = Command::new("python3")
+            .args(["-m", "dbusmock", "--template", "notification_daemon"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-dbusmock is installed in the dev environment");
+        self.notifications = Some(child);
+        self.wait_for_name("org.freedesktop.Notifications");
+    }
+
+    /// The Notify calls the double received, as text.
+    pub fn notifications(&self) -> String {
+        let output = Command::new("gdbus")
+            .args([
+                "call",
+                "--address",
+                &self.bus_address,
+                "--dest",
+                "org.freedesktop.Notifications",
+                "--object-path",
+                "/org/freedesktop/Notifications",
+                "--method",
+                "org.freedesktop.DBus.Mock.GetCalls",
+            ])
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    pub fn data_home(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// Sets the window size the app will restore (its state file).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        let dir = self.data_home().join("paddock");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let mut state: Value = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_else(|| serde_json::json!({}));
+        state["width"] = width.into();
+        state["height"] = height.into();
+        std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    }
+
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("GSK_RENDERER", "cairo")
+            .env("GTK_A11Y", "none")
+            .env("NO_AT_BRIDGE", "1")
+            .env("XDG_DATA_HOME", self.data_home())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
+            .env("PADDOCK_TEST_INTROSPECTION", "1")
+            .env_remove("GTK_USE_PORTAL");
+        command
+    }
+
+    /// Starts the real app and waits until it owns its name and answers.
+    pub fn launch(&mut self) {
+        self.launch_with(&[]);
+    }
+
+    pub fn launch_with(&mut self, env: &[(&str, &str)]) {
+        assert!(self.app.is_none(), "the app is already running");
+        let mut command = self.command(env!("CARGO_BIN_EXE_paddock"));
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the paddock binary");
+        self.app = Some(child);
+        self.wait_for_name(APP_ID);
+        self.wait_for("the window", |tree| !tree.is_null());
+    }
+
+    /// Quits through the exported action and waits for the process to end.
+    pub fn quit(&mut self) {
+        let _ = self.activate("quit", None);
+        if let Some(mut child) = self.app.take() {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            panic!("the app did not quit within 20 s");
+        }
+    }
+
+    pub fn wait_for_name(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let owned = self.runtime.block_on(async {
+                let dbus = zbus::fdo::DBusProxy::new(&self.bus).await.ok()?;
+                let name = zbus::names::BusName::try_from(name).ok()?;
+                dbus.name_has_owner(name).await.ok()
+            });
+            if owned == Some(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `org.gtk.Actions.Activate` on the app, as the shell or `gapplication` would.
+    pub fn activate(&self, action: &str, path: Option<&Path>) -> zbus::Result<()> {
+        let parameter: Vec<zvariant::Value> = path
+            .map(|p| vec![zvariant::Value::from(p.to_string_lossy().into_owned())])
+            .unwrap_or_default();
+        self.runtime.block_on(async {
+            self.bus
+                .call_method(
+                    Some(APP_ID),
+                    APP_PATH,
+                    Some("org.gtk.Actions"),
+                    "Activate",
+                    &(action, parameter, HashMap::<&str, zvariant::Value>::new()),
+                )
+                .await
+                .map(drop)
+        })
+    }
+
+    /// The visible widget tree of the window.
+    pub fn tree(&self) -> Value {
+        self.runtime.block_on(async {
+            let reply = self
+                .bus
+                .call_method(
+                    Some(APP_ID),
+                    format!("{APP_PATH}/Introspection").as_str(),
+                    Some("io.github.paddockapp.Paddock.Introspection"),
+                    "Dump",
+                    &(),
+                )
+                .await;
+            match reply {
+                Ok(message) => {
+                    let text: String = message.body().deserialize().unwrap_or_default();
+                    serde_json::from_str(&text).unwrap_or(Value::Null)
+                }
+                Err(_) => Value::Null,
+            }
+        })
+    }
+
+    /// Polls the window until `check` holds; panics with the last tree.
+    pub fn wait_for(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        self.wait_for_within(what, Duration::from_secs(60), check)
+    }
+
+    pub fn wait_for_within(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let tree = self.tree();
+            if check(&tree) {
+                return tree;
+            }
+            if Instant::now() > deadline {
+                let shot = self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
+                panic!(
+                    "timed out waiting for {what} (screenshot: {}); the window shows:\n{}",
+                    shot.display(),
+                    texts(&tree).join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Takes a screenshot of the display into the screenshot folder.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("the screenshot folder");
+        let file = dir.join(format!("{name}.png"));
+        // Let the last frame reach the screen.
+        std::thread::sleep(Duration::from_millis(600));
+        let status = Command::new("import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(&file)
+            .status()
+            .expect("imagemagick's import");
+        assert!(status.success(), "screenshot {name} failed");
+        file
+    }
+
+    /// Moves the pointer onto the window (X focus follows it here).
+    pub fn focus(&self) {
+        let status = Command::new("xdotool")
+            .args(["mousemove", "600", "400"])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+
+    /// Presses a key in the focused window (e.g. Escape to close a dialog).
+    pub fn key(&self, key: &str) {
+        let status = Command::new("xdotool")
+            .args(["key", key])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+
+    /// Moves the pointer off the window: with no window manager, X focus
+    /// follows the pointer, so the window loses the focus.
+    pub fn unfocus(&self) {
+        let status = Command::new("xdotool")
+            .args([
+                "mousemove",
+                &(SCREEN.0 - 1).to_string(),
+                &(SCREEN.1 - 1).to_string(),
+            ])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        for child in [self.app.take(), self.notifications.take()]
+            .into_iter()
+            .flatten()
+        {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = self.bus_daemon.kill();
+        let _ = self.bus_daemon.wait();
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PADDOCK_SCREENSHOT_DIR") {
+        return dir.into();
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            // target/debug/paddock -> target
+            Path::new(env!("CARGO_BIN_EXE_paddock"))
+                .ancestors()
+                .nth(2)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(std::env::temp_dir)
+        });
+    target.join("screenshots")
+}
+
+/// Every text the tree shows (labels, titles, log and terminal text), in order.
+pub fn texts(tree: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect(tree, &mut out);
+    out
+}
+
+fn collect(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            // A banner that is not revealed is not on screen.
+            if map.get("revealed") == Some(&Value::Bool(false)) {
+                return;
+            }
+            for key in ["title", "subtitle", "text", "tooltip"] {
+                if let Some(Value::String(s)) = map.get(key)
+                    && !s.is_empty()
+                {
+                    out.push(s.clone());
+                }
+            }
+            if let Some(Value::Array(tabs)) = map.get("tabs") {
+                for tab in tabs {
+                    if let Value::String(s) = tab {
+                        out.push(s.clone());
+                    }
+                }
+            }
+            if let Some(children) = map.get("children") {
+                collect(children, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
+        _ => {}
+    }
+}
+
+pub fn shows(tree: &Value, needle: &str) -> bool {
+    texts(tree).iter().any(|t| t.contains(needle))
+}
+
+/// The nodes of a widget type (GType name, e.g. "GtkProgressBar").
+pub fn nodes<'a>(tree: &'a Value, type_name: &str) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    find(tree, type_name, &mut out);
+    out
+}
+
+fn find<'a>(node: &'a Value, type_name: &str, out: &mut Vec<&'a Value>) {
+    match node {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some(type_name) {
+                out.push(node);
+            }
+            if let Some(children) = map.get("children") {
+                find(children, type_name, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| find(i, type_name, out)),
+        _ => {}
+    }
+}
+
+/// A project folder (in a temp dir) with a container-mode definition on
+/// the local busybox image and `command` as the agent.
+pub fn project(name: &str, command: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::Builder::new()
+        .prefix("paddock-gui")
+        .tempdir()
+        .expect("a temp dir");
+    let dir = parent.path().join(name);
+    std::fs::create_dir_all(dir.join(".agent-sandbox")).unwrap();
+    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE")
+        .expect("PADDOCK_TEST_BASE_IMAGE is not set: run the tests through build-aux/dev-env test");
+    let command: Vec<String> = command.iter().map(|c| format!("{c:?}")).collect();
+    std::fs::write(
+        dir.join(".agent-sandbox/paddock.toml"),
+        format!(
+            "version = 1\n\n[agent]\ncommand = [{}]\n\n[image]\nbase = \"{base}\"\n\n[resources]\ncpus = 1\nmemory_mib = 512\n\n[sandbox]\nruntime = \"container\"\nnetwork = \"offline\"\n",
+            command.join(", ")
+        ),
+    )
+    .unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    (parent, dir)
+}
+
+pub fn podman(args: &[&str]) -> (bool, String) {
+    let output = Command::new("podman")
+        .args(args)
+        .output()
+        .expect("the podman CLI is installed in the dev environment");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// Removes what podman made for a project folder when the test ends.
+pub struct PodmanCleanup(pub PathBuf);
+
+impl Drop for PodmanCleanup {
+    fn drop(&mut self) {
+        let label = format!("label=io.github.paddockapp.project={}", self.0.display());
+        let (_, ids) = podman(&["ps", "-aq", "--filter", &label]);
+        for id in ids.split_whitespace() {
+            let _ = podman(&["rm", "-f", id]);
+        }
+        let (_, images) = podman(&["images", "-q", "--filter", &label]);
+        for id in images.split_whitespace() {
+            let _ = podman(&["rmi", "-f", id]);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The window under a virtual display on a private session bus: empty state,
+//! projects opened through the exported action and `paddock open`, the
+//! list kept across launches, refusals shown as dialogs, the narrow layout.
+
+mod gui_harness;
+
+use gui_harness::{Desktop, nodes, shows};
+
+#[test]
+fn projects_open_persist_and_refuse_bad_folders() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    desktop.wait_for("the empty state", |tree| shows(tree, "No Projects"));
+    desktop.screenshot("empty-state");
+
+    let (_keep, project) = gui_harness::project("gui-open", &["sh"]);
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("app.open-project over D-Bus");
+    let tree = desktop.wait_for("the project page", |tree| {
+        shows(tree, "gui-open") && shows(tree, "CPUs") && shows(tree, "Memory")
+    });
+    assert!(shows(&tree, &project.display().to_string()), "path shown");
+    assert!(shows(&tree, "0.5 GiB"), "memory shown in GiB");
+    desktop.screenshot("project-page");
+
+    // Changing the definition on disk is not what the form does: it saves on
+    // edit. Here: the home folder is refused with the sandbox layer's reason.
+    let home = std::env::var("HOME").expect("HOME");
+    desktop
+        .activate("open-project", Some(std::path::Path::new(&home)))
+        .expect("action");
+    desktop.wait_for("the refusal dialog", |tree| {
+        shows(tree, "Cannot Add This Folder") && shows(tree, "home folder")
+    });
+    desktop.focus();
+    desktop.key("Escape");
+    desktop.wait_for("the dialog to close", |tree| {
+        !shows(tree, "Cannot Add This Folder")
+    });
+
+    // `paddock open DIR` hands a second folder to the running instance.
+    let (_keep2, second) = gui_harness::project("gui-second", &["sh"]);
+    let status = desktop
+        .command(env!("CARGO_BIN_EXE_paddock"))
+        .arg("open")
+        .arg(&second)
+        .status()
+        .expect("paddock open");
+    assert!(status.success(), "paddock open exits 0");
+    desktop.wait_for("the second project", |tree| shows(tree, "gui-second"));
+
+    // The list survives a restart; the folders were never touched.
+    desktop.quit();
+    desktop.launch();
+    let tree = desktop.wait_for("both projects after a restart", |tree| {
+        shows(tree, "gui-open") && shows(tree, "gui-second")
+    });
+    assert!(!nodes(&tree, "AdwActionRow").is_empty());
+    assert!(project.join(".agent-sandbox/paddock.toml").is_file());
+    desktop.quit();
+}
+
+#[test]
+fn paddock_open_starts_the_window_when_none_runs() {
+    let desktop = Desktop::start();
+    let (_keep, project) = gui_harness::project("gui-cold", &["sh"]);
+    let status = desktop
+        .command(env!("CARGO_BIN_EXE_paddock"))
+        .arg("open")
+        .arg(&project)
+        .status()
+        .expect("paddock open");
+    assert!(status.success());
+    desktop.wait_for_name(gui_harness::APP_ID);
+    desktop.wait_for("the project in the started window", |tree| {
+        shows(tree, "gui-cold") && shows(tree, "CPUs")
+    });
+    let _ = desktop.activate("quit", None);
+}
+
+#[test]
+fn narrow_window_collapses_the_sidebar_and_dark_style_works() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(360, 700);
+    desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")]);
+    let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("action");
+    let tree = desktop.wait_for("the collapsed split view", |tree| {
+        nodes(tree, "AdwNavigationSplitView")
+            .iter()
+            .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
+            && shows(tree, "CPUs")
+    });
+    assert!(shows(&tree, "gui-narrow"));
+    desktop.screenshot("narrow-dark");
+    desktop.quit();
+}
+
+/// With podman's crun lacking libkrun (as on these machines), microVMs
+/// cannot run: the window says so in a banner, and the system check lists
+/// every check with the install command to copy.
+#[test]
+fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
+    let (_, runtime) = gui_harness::podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
+    let krun = runtime.contains("+LIBKRUN");
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    if krun {
+        desktop.wait_for_within("no banner", std::time::Duration::from_secs(20), |tree| {
+            !shows(tree, "MicroVMs cannot run")
+        });
+    } else {
+        desktop.wait_for("the blocking banner", |tree| {
+            shows(tree, "MicroVMs cannot run")
+        });
+    }
+    desktop
+        .activate("system-check", None)
+        .expect("system check");
+    let tree = desktop.wait_for("every check", |tree| {
+        shows(tree, "System Check")
+            && shows(tree, "KVM")
+            && shows(tree, "cgroups")
+            && shows(tree, "Rootless podman")
+    });
+    if !krun {
+        assert!(shows(&tree, "crun-krun"), "the install command is shown");
+        desktop.screenshot("system-check");
+    }
+    desktop.quit();
+}

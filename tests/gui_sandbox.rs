@@ -1,0 +1,190 @@
+//! Build and run through the window: the real app on a private display and
+//! bus, real rootless podman, a container-mode definition on the local
+//! busybox image (no krun runtime exists here). A notification daemon test
+//! double records the desktop notifications.
+
+mod gui_harness;
+
+use std::process::Command;
+use std::time::Duration;
+
+use gui_harness::{Desktop, PodmanCleanup, nodes, shows};
+
+fn type_text(desktop: &Desktop, text: &str) {
+    let status = Command::new("xdotool")
+        .args(["type", "--delay", "30", text])
+        .env("DISPLAY", &desktop.display)
+        .status()
+        .expect("xdotool");
+    assert!(status.success());
+}
+
+fn progress(tree: &serde_json::Value) -> Option<f64> {
+    nodes(tree, "GtkProgressBar")
+        .first()
+        .and_then(|bar| bar["fraction"].as_f64())
+}
+
+#[test]
+fn build_run_type_exit_and_notify() {
+    let mut desktop = Desktop::start();
+    desktop.start_notification_double();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project(
+        "gui-run",
+        &[
+            "sh",
+            "-c",
+            "echo paddock-hello-from-the-sandbox; read line; echo \"got:$line\"; exit 3",
+        ],
+    );
+    // Slow enough steps to see a build in progress.
+    std::fs::write(project.join("notes.txt"), "the project").unwrap();
+    let _cleanup = PodmanCleanup(project.clone());
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("open");
+    desktop.wait_for("the project page", |tree| shows(tree, "gui-run"));
+
+    desktop
+        .activate("build-project", Some(&project))
+        .expect("build");
+    let tree = desktop.wait_for("build steps in the log", |tree| {
+        shows(tree, "STEP 1/") && shows(tree, "Step ")
+    });
+    assert!(progress(&tree).is_some(), "a progress bar is shown");
+    desktop.screenshot("build-in-progress");
+    let tree = desktop.wait_for_within("the build to finish", Duration::from_secs(300), |tree| {
+        shows(tree, "Built") || shows(tree, "Build failed")
+    });
+    assert!(!shows(&tree, "Build failed"), "the build failed");
+    assert_eq!(progress(&tree), Some(1.0));
+
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run");
+    desktop.wait_for("the sandbox's output in the terminal", |tree| {
+        nodes(tree, "VteTerminal").iter().any(|t| {
+            t["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("paddock-hello-from-the-sandbox")
+        })
+    });
+    desktop.wait_for("the isolation verdict", |tree| {
+        shows(tree, "container only")
+    });
+    desktop.screenshot("running-terminal");
+
+    // Keystrokes reach the sandbox's stdin; then the window loses the focus
+    // so that the exit is worth a notification.
+    desktop.focus();
+    type_text(&desktop, "typed-by-the-test");
+    desktop.key("Return");
+    desktop.wait_for("the echoed line", |tree| {
+        nodes(tree, "VteTerminal").iter().any(|t| {
+            t["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("got:typed-by-the-test")
+        })
+    });
+    desktop.unfocus();
+    desktop.wait_for("the exit code", |tree| {
+        shows(tree, "The sandbox exited with code 3")
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let calls = desktop.notifications();
+        if calls.contains("gui-run exited with code 3") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no exit notification; the double saw: {calls}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    desktop.quit();
+}
+
+#[test]
+fn a_failing_build_shows_the_failing_step() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project("gui-fail", &["sh"]);
+    // A package list on an image with no package manager fails validation;
+    // a bad base image fails the build itself, at its FROM step.
+    let definition = project.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE").unwrap();
+    std::fs::write(
+        &definition,
+        text.replace(&base, "localhost/paddock-test/does-not-exist:none"),
+    )
+    .unwrap();
+    let _cleanup = PodmanCleanup(project.clone());
+    desktop
+        .activate("build-project", Some(&project))
+        .expect("build");
+    let tree = desktop.wait_for_within("the failure", Duration::from_secs(120), |tree| {
+        shows(tree, "Build Failed")
+    });
+    assert!(
+        shows(&tree, "STEP 1/") && shows(&tree, "does-not-exist"),
+        "the failure names the failing step"
+    );
+    desktop.screenshot("build-failed");
+    desktop.quit();
+}
+
+#[test]
+fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project(
+        "gui-reattach",
+        &[
+            "sh",
+            "-c",
+            "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done",
+        ],
+    );
+    let _cleanup = PodmanCleanup(project.clone());
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run builds, then runs");
+    desktop.wait_for_within("ticks", Duration::from_secs(300), |tree| {
+        nodes(tree, "VteTerminal")
+            .iter()
+            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-2"))
+    });
+    desktop.quit();
+
+    // The sandbox outlived the window.
+    let label = format!("label=io.github.paddockapp.project={}", project.display());
+    let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
+    assert!(!running.trim().is_empty(), "the sandbox kept running");
+
+    desktop.launch();
+    desktop.wait_for("the offer to reattach", |tree| {
+        shows(tree, "running without a terminal here")
+    });
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("reattach");
+    let tree = desktop.wait_for("new ticks in a reattached terminal", |tree| {
+        nodes(tree, "VteTerminal")
+            .iter()
+            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-"))
+    });
+    assert!(shows(&tree, "Running"));
+    desktop.activate("stop-current", None).expect("stop");
+    desktop.wait_for_within("the stop", Duration::from_secs(60), |tree| {
+        shows(tree, "The sandbox exited with code")
+    });
+    desktop.quit();
+}
