@@ -374,3 +374,35 @@ fn a_changed_definition_is_shown_and_used_only_once_approved() {
     );
     assert!(String::from_utf8_lossy(&approved.stdout).contains("Built"));
 }
+
+#[test]
+fn a_failing_package_install_fails_the_build_with_its_step() {
+    let project = TestProject::init("cli-build-fail", &["--container"]);
+    let definition = project.root.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    // busybox has no apk: the install step fails as a missing package would.
+    let text = text.replacen(
+        "[image]\n",
+        "[image]\npackages = [\"nodejs\"]\npackage_manager = \"apk\"\n",
+        1,
+    );
+    std::fs::write(&definition, text).unwrap();
+    let mut build = project
+        .paddock()
+        .args(["build", project.path()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    build.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let output = build.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let failure = stderr
+        .lines()
+        .find(|line| line.contains("paddock: The build failed at STEP"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(failure.contains("apk"), "{failure}");
+    assert!(stderr.contains("apk: not found"), "{stderr}");
+}

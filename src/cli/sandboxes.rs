@@ -112,6 +112,10 @@ fn ask_approval(review: &Review, project: &Project) -> bool {
     if std::io::stdin().read_line(&mut answer).is_err() {
         return false;
     }
+    if !super::terminal::stdin_is_terminal() {
+        // A piped answer is not echoed: end the prompt's line.
+        eprintln!();
+    }
     matches!(answer.trim().to_lowercase().as_str(), "y" | "yes")
 }
 
