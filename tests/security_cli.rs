@@ -160,3 +160,88 @@ fn an_imported_sbx_dockerfile_waits_for_review() {
         review.diff
     );
 }
+
+/// Removes the images `paddock build` reported, however the test ends.
+struct Images(Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for image in &self.0 {
+            let _ = Command::new("podman").args(["rmi", "-f", image]).output();
+        }
+    }
+}
+
+fn built_image(out: &Output) -> Option<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("Built ").map(str::to_owned))
+}
+
+#[test]
+fn build_refuses_a_definition_changed_from_outside_until_approved() {
+    let s = setup();
+    let root = s.project("outside");
+    let dir = root.to_str().expect("utf-8");
+    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE").expect(
+        "PADDOCK_TEST_BASE_IMAGE names the local busybox image; run through build-aux/dev-env",
+    );
+    let out = s.paddock(&[
+        "init",
+        dir,
+        "--agent",
+        "shell",
+        "--base",
+        &base,
+        "--container",
+        "--offline",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut images = Images(Vec::new());
+
+    let build = |extra: &[&str]| {
+        let mut args = vec!["build", dir];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_paddock"))
+            .args(&args)
+            .env("HOME", &s.home)
+            .env("XDG_DATA_HOME", &s.data)
+            .env_remove("XDG_CONFIG_HOME")
+            .env("LANG", "C")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run paddock")
+    };
+    let out = build(&[]);
+    images.0.extend(built_image(&out));
+    assert!(
+        out.status.success(),
+        "written by init: approved\n{}",
+        text(&out)
+    );
+
+    // The change an agent would make, made from outside the sandbox.
+    let file = root.join(".agent-sandbox/paddock.toml");
+    let before = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, before.replace("cpus = 2", "cpus = 8")).expect("write");
+    let out = build(&[]);
+    images.0.extend(built_image(&out));
+    let shown = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("-cpus = 2\n+cpus = 8"), "the diff: {shown}");
+    assert!(shown.contains("--approve"), "says how to approve: {shown}");
+    assert!(built_image(&out).is_none(), "nothing built: {shown}");
+
+    let out = build(&["--approve"]);
+    images.0.extend(built_image(&out));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("+cpus = 8"),
+        "--approve shows what it approves: {}",
+        text(&out)
+    );
+    assert!(matches!(s.gate(&root), Gate::Approved(_)));
+    let out = build(&[]);
+    images.0.extend(built_image(&out));
+    assert!(out.status.success(), "approved now: {}", text(&out));
+}
