@@ -4,7 +4,8 @@
 //! stand-in: krun cannot run here, so a root start with a host kernel string
 //! other than `uname -r` plays a VM that boots as root with its own kernel.
 
-use std::process::{Command, Output};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use paddock::sandbox::definition::{Cache, Definition};
 use paddock::sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
@@ -83,14 +84,65 @@ fn build() -> Image {
     image
 }
 
-fn run(image: &Image, options: &[&str], command: &[&str]) -> Output {
-    Command::new("podman")
-        .args(["run", "--rm", "--network=none"])
+/// What a finished sandbox left: its exit code and its two streams.
+struct Ran {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Ran {
+    fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("podman")
+            .args(["rm", "--force", &self.0])
+            .output();
+    }
+}
+
+/// Runs detached, waits, and reads the logs: `podman run --rm` through the
+/// API service can lose the output of a container that exits at once.
+fn run(image: &Image, options: &[&str], command: &[&str]) -> Ran {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "paddock-test-sandbox-busybox-{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::SeqCst)
+    );
+    let container = Container(name.clone());
+    let started = Command::new("podman")
+        .args(["run", "--detach", "--network=none", "--name", &name])
         .args(options)
         .arg(&image.0)
         .args(command)
         .output()
-        .expect("podman run")
+        .expect("podman run");
+    assert!(
+        started.status.success(),
+        "podman run: {}",
+        text(&started.stderr)
+    );
+    let waited = Command::new("podman")
+        .args(["wait", &container.0])
+        .output()
+        .expect("podman wait");
+    let code = text(&waited.stdout).trim().parse().ok();
+    let logs = Command::new("podman")
+        .args(["logs", &container.0])
+        .output()
+        .expect("podman logs");
+    Ran {
+        code,
+        stdout: logs.stdout,
+        stderr: logs.stderr,
+    }
 }
 
 #[test]
@@ -124,12 +176,7 @@ fn the_generated_image_checks_isolation_and_becomes_the_user() {
         ],
         &["echo", "agent-ran"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(EXIT_NOT_ISOLATED),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_eq!(out.code, Some(EXIT_NOT_ISOLATED), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(!stdout.contains("agent-ran"), "{stdout}");
     let report = GuestReport::parse(stdout.lines().next().unwrap_or_default()).expect("report");
@@ -160,7 +207,7 @@ fn the_generated_image_checks_isolation_and_becomes_the_user() {
             "id -u; echo $HOME; stat -c %u /src/demo /cache/build /home/agent; pwd",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.success(), "{}", text(&out.stderr));
     let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
     let report = GuestReport::parse(&lines[0]).expect("report");
     assert_eq!(report.uid.to_string(), uid);
@@ -189,7 +236,7 @@ fn the_generated_image_checks_isolation_and_becomes_the_user() {
         ],
         &["id", "-u"],
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.success(), "{}", text(&out.stderr));
     let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
     assert_eq!(
         GuestReport::parse(&lines[0])
@@ -211,11 +258,6 @@ fn the_generated_image_checks_isolation_and_becomes_the_user() {
         ],
         &["echo", "agent-ran"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(EXIT_SETUP_FAILED),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_eq!(out.code, Some(EXIT_SETUP_FAILED), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("agent-ran"));
 }

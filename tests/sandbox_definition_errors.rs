@@ -310,4 +310,7 @@ fn every_problem_is_reported_at_once() {
         errors.for_key("resources.cpus"),
         Some(errors.0[1].message.as_str())
     );
+    assert_eq!(errors.for_field("image.packages").count(), 1);
+    assert_eq!(errors.for_field("resources").count(), 2);
+    assert_eq!(errors.for_field("resources.cpu").count(), 0);
 }

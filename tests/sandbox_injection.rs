@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use paddock::sandbox::definition::{Cache, Definition, Runtime};
+use paddock::sandbox::definition::{Cache, Definition, Mount, Runtime};
 use paddock::sandbox::names::Names;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::user_home;
@@ -85,10 +85,18 @@ fn definitions() -> impl Strategy<Value = Definition> {
         prop::option::of(prop::collection::vec(value("[a-z-]{1,8}"), 0..4)),
         prop::option::of(value("/[a-z]{1,6}(/[a-z0-9]{1,6})?")),
         prop::collection::vec((value("[a-z][a-z0-9_-]{0,6}"), value("/[a-z]{1,6}")), 0..3),
+        prop::collection::vec(
+            (
+                value("(~/)?[a-z ]{1,8}(/[a-z]{1,4})?"),
+                value("/x[a-z]{1,6}"),
+                any::<bool>(),
+            ),
+            0..3,
+        ),
         any::<bool>(),
     )
         .prop_map(
-            |(preset, base, packages, env, command, mount, caches, container)| {
+            |(preset, base, packages, env, command, mount, caches, mounts, container)| {
                 let mut definition = Definition::new(preset, &base);
                 definition.image.packages = packages;
                 definition.env = env;
@@ -97,6 +105,14 @@ fn definitions() -> impl Strategy<Value = Definition> {
                 definition.caches = caches
                     .into_iter()
                     .map(|(name, path)| Cache { name, path })
+                    .collect();
+                definition.mounts = mounts
+                    .into_iter()
+                    .map(|(source, target, read_only)| Mount {
+                        source,
+                        target,
+                        read_only,
+                    })
                     .collect();
                 if container {
                     definition.sandbox.runtime = Runtime::Container;
@@ -109,6 +125,13 @@ fn definitions() -> impl Strategy<Value = Definition> {
 /// The same definition with every free value replaced by a placeholder.
 fn placeholders(definition: &Definition) -> Definition {
     let mut plain = definition.clone();
+    plain.mounts = (definition.mounts.iter().enumerate())
+        .map(|(i, m)| Mount {
+            source: format!("m{i}"),
+            target: format!("/extra{i}"),
+            read_only: m.read_only,
+        })
+        .collect();
     plain.image.packages = (0..definition.image.packages.len())
         .map(|i| format!("p{i}"))
         .collect();
@@ -192,7 +215,14 @@ proptest! {
             prop_assert_eq!(&got, value);
         }
         let volumes = service["volumes"].as_sequence().map(Vec::len);
-        prop_assert_eq!(volumes, Some(2 + definition.caches.len() + usize::from(agent.config_dir.is_some())));
+        prop_assert_eq!(volumes, Some(2 + definition.caches.len() + usize::from(agent.config_dir.is_some()) + definition.mounts.len()));
+        let listed: Vec<&str> = service["volumes"].as_sequence().map(|v| v.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
+        for extra in &definition.mounts {
+            let source = if extra.source.starts_with('/') || extra.source.starts_with("~/") { extra.source.clone() } else { format!("../{}", extra.source) };
+            let options = if extra.read_only { "ro,z" } else { "z" };
+            let expected = format!("{source}:{}:{options}", extra.target);
+            prop_assert!(listed.contains(&expected.as_str()), "{expected:?} in {listed:?}");
+        }
         let env_keys: BTreeMap<String, ()> = service["environment"].as_mapping().expect("environment").keys().filter_map(|k| k.as_str()).map(|k| (k.to_owned(), ())).collect();
         prop_assert!(definition.env.keys().all(|k| env_keys.contains_key(k)));
     }

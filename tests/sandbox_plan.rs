@@ -215,3 +215,57 @@ fn a_handwritten_containerfile_is_built_as_it_is() {
         "the hash covers the hand-written file"
     );
 }
+
+#[test]
+fn a_linked_agent_sandbox_folder_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    let elsewhere = dir.path().join("secrets");
+    std::fs::create_dir_all(&root).expect("project");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::fs::write(elsewhere.join("paddock.toml"), "version = 1\n").expect("file");
+    std::os::unix::fs::symlink(&elsewhere, root.join(".agent-sandbox")).expect("link");
+    let home = dir.path().join("home");
+    let project = Project::open(&root, &home).expect("project");
+    let presets = Presets::builtin();
+    let definition = base();
+    let agent = definition.resolve_agent(&presets).expect("agent");
+    let refused = |result: Result<(), project::ProjectError>| {
+        let error = result.expect_err("refused");
+        assert!(
+            matches!(error, project::ProjectError::Symlink { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+    };
+    refused(project::plan(&project, &definition, &agent, &host(&home)).map(|_| ()));
+    refused(project.load_definition(&presets).map(|_| ()));
+    refused(project.save_definition(&definition));
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("paddock.toml")).expect("file"),
+        "version = 1\n",
+        "untouched"
+    );
+}
+
+#[test]
+fn a_linked_file_is_not_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(root.join(".agent-sandbox")).expect("project");
+    std::fs::write(dir.path().join("id_ed25519"), "PRIVATE KEY").expect("file");
+    std::os::unix::fs::symlink(
+        dir.path().join("id_ed25519"),
+        root.join(".agent-sandbox/Dockerfile"),
+    )
+    .expect("link");
+    let project = Project::open(&root, &dir.path().join("home")).expect("project");
+    let error = project
+        .read_sandbox_file("Dockerfile")
+        .expect_err("refused");
+    assert!(!error.to_string().contains("PRIVATE KEY"));
+    assert!(
+        matches!(error, project::ProjectError::Symlink { .. }),
+        "{error}"
+    );
+}

@@ -5,11 +5,14 @@ mod attach;
 mod build;
 mod doctor;
 mod init;
+mod interact;
 mod ls;
 mod open;
 mod rm;
 mod run;
+mod sandboxes;
 mod stop;
+mod terminal;
 
 use std::process::ExitCode;
 

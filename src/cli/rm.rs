@@ -1,12 +1,45 @@
 use std::process::ExitCode;
 
-/// Remove a sandbox (its volumes are kept)
+use gettextrs::gettext;
+
+use super::sandboxes;
+
+/// Remove a sandbox (its named volumes are kept unless --volumes)
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The sandbox name, as `paddock ls` shows it
+    /// The sandbox name, as `paddock ls` shows it, or its project folder
     pub name: String,
+    /// Also remove its named volumes (agent login, caches) unless another sandbox uses them
+    #[arg(long)]
+    pub volumes: bool,
 }
 
-pub fn run(_args: Args) -> ExitCode {
-    super::fail("'rm' has not landed yet")
+pub fn run(args: Args) -> ExitCode {
+    sandboxes::block_on(async move {
+        let result = async {
+            let engine = sandboxes::connect().await?;
+            let sandbox = sandboxes::find(&engine, &args.name).await?;
+            let kept = engine
+                .remove(&sandbox.name, args.volumes)
+                .await
+                .map_err(|err| err.to_string())?;
+            println!(
+                "{}",
+                gettext("Removed {name}.").replace("{name}", &sandbox.name)
+            );
+            for volume in kept {
+                println!(
+                    "{}",
+                    gettext("Kept the volume {volume}: another sandbox still uses it.")
+                        .replace("{volume}", &volume)
+                );
+            }
+            Ok::<(), String>(())
+        }
+        .await;
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => super::fail(message),
+        }
+    })
 }

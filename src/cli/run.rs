@@ -1,12 +1,98 @@
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use gettextrs::gettext;
+
+use super::interact::interact;
+use super::{sandboxes, terminal};
+use crate::engine::{Engine, Error};
+use crate::sandbox::plan::{Isolation, SandboxPlan};
 
 /// Build if needed, start the sandbox and attach this terminal to it
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The project folder (default: the current folder)
-    pub dir: Option<std::path::PathBuf>,
+    pub dir: Option<PathBuf>,
+    /// Leave the sandbox running in the background (`paddock attach` joins it)
+    #[arg(long, short)]
+    pub detach: bool,
+    /// A command to run instead of the agent
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
-pub fn run(_args: Args) -> ExitCode {
-    super::fail("'run' has not landed yet")
+pub fn run(args: Args) -> ExitCode {
+    sandboxes::block_on(async move {
+        match run_sandbox(args).await {
+            Ok(code) => code,
+            Err(message) => super::fail(message),
+        }
+    })
+}
+
+async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
+    let engine = sandboxes::connect().await?;
+    let (_, mut plan) = sandboxes::project_plan(args.dir.as_deref(), &engine).await?;
+    if !args.command.is_empty() {
+        plan.container.command = Some(args.command.clone());
+    }
+    let name = plan.container.name.clone();
+    if let Some(existing) = engine
+        .list()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|s| s.name == name)
+    {
+        if existing.state.is_running() {
+            return Err(gettext("{name} is already running: `paddock attach {name}` joins it, `paddock stop {name}` ends it.").replace("{name}", &name));
+        }
+        // A stopped sandbox is made afresh from the current definition; its
+        // named volumes (agent login, caches) stay.
+        engine
+            .remove(&name, false)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    super::build::build(&engine, &plan.build)
+        .await
+        .map_err(|err| match err {
+            Error::Cancelled => gettext("build cancelled; nothing was started."),
+            other => other.to_string(),
+        })?;
+    if plan.container.isolation == Isolation::Container {
+        eprintln!(
+            "{}",
+            gettext(
+                "paddock: this sandbox is a plain container (its definition chose isolation \"container\"): the agent shares the host's kernel."
+            )
+        );
+    }
+    let terminal = args.detach || terminal::stdin_is_terminal();
+    engine
+        .create(&plan.container, terminal)
+        .await
+        .map_err(|err| err.to_string())?;
+    if args.detach {
+        engine.start(&name).await.map_err(|err| err.to_string())?;
+        println!(
+            "{}",
+            gettext("{name} is running; `paddock attach {name}` joins it.")
+                .replace("{name}", &name)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    attach_and_start(&engine, &plan).await
+}
+
+async fn attach_and_start(engine: &Engine, plan: &SandboxPlan) -> Result<ExitCode, String> {
+    let name = &plan.container.name;
+    let session = engine
+        .attach(name, true)
+        .await
+        .map_err(|err| err.to_string())?;
+    let ending = interact(engine, name, session, true)
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(ending.exit_code())
 }

@@ -125,21 +125,9 @@ impl Engine {
 
     /// The ids of buildah's working containers ("external" to libpod).
     async fn build_containers(&self) -> Result<HashSet<String>> {
-        let response = self
-            .raw
-            .send(
-                Method::GET,
-                "/containers/json?all=true&external=true",
-                None,
-                Body::empty(),
-            )
-            .await?;
-        let body = hyper::body::to_bytes(response.into_body())
-            .await
-            .map_err(|err| Error::Connection(err.to_string()))?;
-        let containers: Vec<ListedContainer> = serde_json::from_slice(&body)
-            .map_err(|err| Error::podman(&gettextrs::gettext("Listing containers"), err))?;
-        Ok(containers
+        Ok(self
+            .list_containers("all=true&external=true")
+            .await?
             .into_iter()
             .filter(|container| container.state.eq_ignore_ascii_case("storage"))
             .map(|container| container.id)
@@ -177,14 +165,6 @@ impl Engine {
 struct BuildMessage {
     stream: Option<String>,
     error: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct ListedContainer {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(rename = "State", default)]
-    state: String,
 }
 
 /// The log as it streams: podman's chunks split into lines, the current step

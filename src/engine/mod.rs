@@ -1,19 +1,28 @@
 //! Podman over the libpod API: build, run, attach, wait, list, events. Async, no GTK.
 //!
-//! podman-api does most calls; the few it gets wrong (the build stream, which it
-//! cannot parse to the end) go straight to the libpod endpoint through [`raw`].
+//! podman-api does most calls; those it cannot do well go straight to the
+//! libpod endpoint through [`raw`]: the build (podman-api only sends a folder
+//! and cannot drop a build half-way), the container list (its model does not
+//! match podman 5's), logs and the event stream (owned, not borrowed).
 
 mod build;
 mod connect;
 mod error;
+mod events;
 mod info;
+mod list;
 mod raw;
+mod run;
+mod session;
 
 use std::path::PathBuf;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStep};
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
+pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
+pub use list::{SandboxState, SandboxSummary};
+pub use session::{Output, Session, SessionInput, SessionOutput};
 
 /// The label every Paddock object carries: the project's absolute path.
 pub const PROJECT_LABEL: &str = "io.github.paddockapp.project";

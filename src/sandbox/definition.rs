@@ -241,6 +241,16 @@ impl DefinitionErrors {
             .find(|e| e.key == key)
             .map(|e| e.message.as_str())
     }
+
+    /// Every error about a field and its items: `image.packages` also gets
+    /// `image.packages[2]`, `env` gets `env.FOO`.
+    pub fn for_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a FieldError> + 'a {
+        self.0.iter().filter(move |e| {
+            e.key.strip_prefix(field).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('[') || rest.starts_with('.')
+            })
+        })
+    }
 }
 
 impl PackageManager {

@@ -67,6 +67,8 @@ pub enum ProjectError {
     Keyrings { path: PathBuf, secret: PathBuf },
     #[error("{}", tr("{path} is a system folder ({folder}), which cannot be a project; choose a folder of your own, e.g. in your home folder", &[("path", &path.display()), ("folder", folder)]))]
     SystemFolder { path: PathBuf, folder: String },
+    #[error("{}", tr("{path} is a symbolic link; Paddock uses only a real .agent-sandbox folder with real files inside the project, so that a link cannot bring files from outside into the sandbox. Replace the link with the folder or file itself", &[("path", &path.display())]))]
+    Symlink { path: PathBuf },
     #[error("{}", tr("{path} has no sandbox definition yet; run `paddock init` there first", &[("path", &path.display())]))]
     NoDefinition { path: PathBuf },
     #[error("{}", tr("{file} is not valid:\n{errors}", &[("file", &file.display()), ("errors", errors)]))]
@@ -146,8 +148,24 @@ impl Project {
         self.definition_path().is_file()
     }
 
+    /// Refuses `.agent-sandbox` (and `file` in it) when it is a symbolic
+    /// link: the folder is bind-mounted into the sandbox and its files go
+    /// into the image, so a link planted in a project must not point them
+    /// elsewhere (at `~/.ssh`, say).
+    fn refuse_links(&self, file: Option<&str>) -> Result<(), ProjectError> {
+        let dir = self.sandbox_dir();
+        let paths = std::iter::once(dir.clone()).chain(file.map(|name| dir.join(name)));
+        for path in paths {
+            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(ProjectError::Symlink { path });
+            }
+        }
+        Ok(())
+    }
+
     /// Reads and validates `.agent-sandbox/paddock.toml`.
     pub fn load_definition(&self, presets: &Presets) -> Result<Definition, ProjectError> {
+        self.refuse_links(Some(DEFINITION_FILE))?;
         let file = self.definition_path();
         let text = std::fs::read_to_string(&file).map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => ProjectError::NoDefinition {
@@ -170,6 +188,7 @@ impl Project {
 
     /// A file of `.agent-sandbox/` as text.
     pub fn read_sandbox_file(&self, name: &str) -> Result<String, ProjectError> {
+        self.refuse_links(Some(name))?;
         let path = self.sandbox_dir().join(name);
         std::fs::read_to_string(&path).map_err(io("read", &path))
     }
@@ -199,12 +218,19 @@ impl Project {
         mode: u32,
     ) -> Result<(), ProjectError> {
         use std::os::unix::fs::PermissionsExt;
+        self.refuse_links(None)?;
         let dir = self.sandbox_dir();
         std::fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         let target = dir.join(name);
         let temp = dir.join(format!(".{name}.paddock-{}.tmp", std::process::id()));
         let result = (|| {
-            let mut file = std::fs::File::create(&temp)?;
+            // A file planted under the temporary name is replaced, never
+            // written through (create_new does not follow links).
+            let _ = std::fs::remove_file(&temp);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
             file.write_all(contents)?;
             file.set_permissions(std::fs::Permissions::from_mode(mode))?;
             file.sync_all()?;
@@ -268,6 +294,7 @@ pub fn plan(
     agent: &Preset,
     host: &HostFacts,
 ) -> Result<SandboxPlan, ProjectError> {
+    project.refuse_links(None)?;
     let names = project.names();
     let mount = definition.mount_point(&project.folder_name());
     let home = user_home(definition);

@@ -233,6 +233,65 @@ fn home_from_dockerfile(text: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn project_with(compose: &str, dockerfile: &str) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("p");
+        std::fs::create_dir_all(root.join(SANDBOX_DIR)).expect("folder");
+        std::fs::write(root.join(SANDBOX_DIR).join(SBX_COMPOSE), compose).expect("compose");
+        std::fs::write(root.join(SANDBOX_DIR).join(SBX_DOCKERFILE), dockerfile)
+            .expect("Dockerfile");
+        let project = Project::open(&root, &dir.path().join("home")).expect("project");
+        (dir, project)
+    }
+
+    #[test]
+    fn mapping_environment_offline_and_an_unknown_agent() {
+        let compose = "services:\n  tools:\n    network_mode: none\n    working_dir: /work\n    environment:\n      A: \"1\"\n      PADDOCK_UID: \"0\"\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - My.Cache:/cache\n";
+        let (_dir, project) = project_with(compose, "FROM alpine\n");
+        assert!(is_sbx_project(&project));
+        let imported = import(&project, &Presets::builtin()).expect("imported");
+        let d = &imported.definition;
+        assert_eq!(d.agent.preset.as_deref(), Some("shell"));
+        assert_eq!(d.sandbox.network, Network::Offline);
+        assert_eq!(d.sandbox.mount.as_deref(), Some("/work"));
+        assert_eq!(d.env.get("A").map(String::as_str), Some("1"));
+        assert!(
+            !d.env.contains_key("PADDOCK_UID"),
+            "Paddock's own variables are not imported"
+        );
+        assert_eq!(
+            d.caches,
+            [Cache {
+                name: "my-cache".into(),
+                path: "/cache".into()
+            }]
+        );
+        assert!(
+            imported.notes.iter().any(|n| n.contains("docker.sock")),
+            "{:?}",
+            imported.notes
+        );
+        assert!(
+            imported.notes.iter().any(|n| n.contains("krun")),
+            "{:?}",
+            imported.notes
+        );
+        assert!(
+            d.validate(&Presets::builtin()).is_ok(),
+            "{:?}",
+            d.validate(&Presets::builtin())
+        );
+    }
+
+    #[test]
+    fn a_compose_file_without_services_is_an_error() {
+        let (_dir, project) = project_with("volumes: {}\n", "FROM alpine\n");
+        let error = import(&project, &Presets::builtin()).expect_err("refused");
+        assert!(error.to_string().contains("no services"), "{error}");
+        let (_dir, project) = project_with("services: [\n", "FROM alpine\n");
+        assert!(import(&project, &Presets::builtin()).is_err());
+    }
+
     #[test]
     fn cache_names_are_identifiers() {
         assert_eq!(

@@ -6,7 +6,12 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use paddock::sandbox::plan::BuildPlan;
+use std::path::{Path, PathBuf};
+
+use paddock::engine::{Engine, Output, Session};
+use paddock::sandbox::plan::{Bind, BuildPlan, ContainerPlan, Isolation};
+
+pub mod pty;
 
 /// The local busybox image every test image starts from.
 pub fn base_image() -> String {
@@ -93,4 +98,149 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a tokio runtime")
+}
+
+/// A sandbox plan made by hand: `project` mounted read-write at /work with
+/// its `.agent-sandbox/` read-only on top, running `command` as a container.
+pub fn container_plan(name: &str, image: &str, project: &Path, command: &[&str]) -> ContainerPlan {
+    let sandbox_dir = project.join(".agent-sandbox");
+    std::fs::create_dir_all(&sandbox_dir).expect("a temp project");
+    ContainerPlan {
+        name: name.to_owned(),
+        image: image.to_owned(),
+        command: Some(command.iter().map(|arg| (*arg).to_owned()).collect()),
+        workdir: "/work".into(),
+        env: BTreeMap::from([("TERM".to_owned(), "xterm-256color".to_owned())]),
+        annotations: BTreeMap::new(),
+        labels: BTreeMap::from([(
+            "io.github.paddockapp.project".to_owned(),
+            project.display().to_string(),
+        )]),
+        binds: vec![
+            Bind {
+                source: project.to_owned(),
+                target: "/work".into(),
+                read_only: false,
+            },
+            Bind {
+                source: sandbox_dir,
+                target: "/work/.agent-sandbox".into(),
+                read_only: true,
+            },
+        ],
+        volumes: Vec::new(),
+        offline: false,
+        isolation: Isolation::Container,
+    }
+}
+
+/// Builds the plain test image (base + nothing) under a unique tag.
+pub async fn test_image(engine: &Engine, test: &str) -> ImageGuard {
+    let image = format!("localhost/{}:spec1", unique(test));
+    let plan = build_plan(&image, "RUN true\n");
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+    engine
+        .build(&plan, &sender, &tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("the test image builds");
+    ImageGuard(image)
+}
+
+/// Reads a session to its end, returning stdout (terminal output) and stderr.
+pub async fn read_all(session: &mut Session) -> (String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    while let Some(chunk) = session.output.next().await {
+        match chunk.expect("the output stream") {
+            Output::Stdout(bytes) => out.extend(bytes),
+            Output::Stderr(bytes) => err.extend(bytes),
+            Output::Verdict(_) => {}
+        }
+    }
+    (
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+/// Runs a plan to its end without a terminal: (exit code, stdout, stderr).
+pub async fn run_to_end(engine: &Engine, plan: &ContainerPlan) -> (i64, String, String) {
+    engine
+        .create(plan, false)
+        .await
+        .expect("the sandbox is created");
+    let mut session = engine.attach(&plan.name, false).await.expect("attach");
+    engine.start(&plan.name).await.expect("start");
+    session.input.close().await.expect("closing stdin");
+    let (out, err) = read_all(&mut session).await;
+    let code = engine.wait(&plan.name).await.expect("wait");
+    (code, out, err)
+}
+
+/// The `paddock` binary under test.
+pub fn paddock() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_paddock"))
+}
+
+/// A project folder set up with `paddock init --agent shell` on the local
+/// base image; removes its sandbox, image and folder when dropped.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl TestProject {
+    pub fn init(test: &str, extra: &[&str]) -> TestProject {
+        let dir = tempfile::tempdir().expect("a temp folder");
+        let root = dir.path().join(unique(test));
+        std::fs::create_dir(&root).expect("the project folder");
+        let root = std::fs::canonicalize(&root).expect("canonical");
+        let project = TestProject { dir, root };
+        let output = project
+            .paddock()
+            .args(["init", "--agent", "shell", "--base", &base_image()])
+            .args(extra)
+            .arg(&project.root)
+            .output()
+            .expect("paddock init runs");
+        assert!(
+            output.status.success(),
+            "paddock init failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        project
+    }
+
+    /// `paddock` keeping its approvals in this test's folder.
+    pub fn paddock(&self) -> Command {
+        let mut command = paddock();
+        command.env("XDG_DATA_HOME", self.data_home());
+        command
+    }
+
+    /// Where Paddock keeps this test's approvals (not the user's).
+    pub fn data_home(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn path(&self) -> &str {
+        self.root.to_str().expect("temp paths are text")
+    }
+
+    fn label(&self) -> String {
+        format!("label=io.github.paddockapp.project={}", self.path())
+    }
+}
+
+impl Drop for TestProject {
+    fn drop(&mut self) {
+        let label = self.label();
+        let (_, containers) = podman(&["ps", "-aq", "--filter", &label]);
+        for id in containers.split_whitespace() {
+            let _ = podman(&["rm", "-f", "-t", "0", id]);
+        }
+        let (_, images) = podman(&["images", "-q", "--filter", &label]);
+        for id in images.split_whitespace() {
+            let _ = podman(&["rmi", "-f", id]);
+        }
+    }
 }

@@ -1,0 +1,202 @@
+//! Creating, starting, waiting for, stopping and removing a sandbox.
+
+use podman_api::models::{ContainerMount, NamedVolume, Namespace};
+use podman_api::opts::{
+    ContainerCreateOpts, ContainerDeleteOpts, ContainerStopOpts, ContainerWaitOpts,
+    VolumeCreateOpts,
+};
+
+use super::{Engine, Error, Result};
+use crate::sandbox::plan::{ContainerPlan, Isolation};
+
+/// Seconds a stopping sandbox gets between SIGTERM and SIGKILL.
+const STOP_TIMEOUT: usize = 10;
+
+impl Engine {
+    /// Creates the named volumes the plan mounts, unless they exist.
+    pub async fn ensure_volumes(&self, plan: &ContainerPlan) -> Result<()> {
+        for mount in &plan.volumes {
+            if self.podman.volumes().get(&mount.volume).exists().await? {
+                continue;
+            }
+            self.podman
+                .volumes()
+                .create(&VolumeCreateOpts::builder().name(&mount.volume).build())
+                .await
+                .map_err(|err| Error::podman(&mount.volume, err))?;
+        }
+        Ok(())
+    }
+
+    /// Creates the sandbox container exactly as the plan says (volumes first).
+    /// `terminal` gives it a terminal; without one stdin is a plain pipe.
+    ///
+    /// A microVM plan is refused when podman's crun lacks libkrun: crun would
+    /// ignore the krun annotation and start a plain container instead. The
+    /// runtime is never selected by name: krun's annotation does that, and
+    /// crun refuses a runtime named krun together with it.
+    pub async fn create(&self, plan: &ContainerPlan, terminal: bool) -> Result<()> {
+        if plan.isolation == Isolation::MicroVm {
+            let host = self.info().await?;
+            if !host.krun_available {
+                return Err(Error::KrunUnavailable {
+                    runtime: runtime_summary(&host.runtime_name, host.crun_version.as_deref()),
+                });
+            }
+        }
+        self.ensure_volumes(plan).await?;
+        let mut opts = ContainerCreateOpts::builder()
+            .name(&plan.name)
+            .image(&plan.image)
+            .work_dir(&plan.workdir)
+            .env(plan.env.iter())
+            .annotations(plan.annotations.iter())
+            .labels(plan.labels.iter())
+            .user_namespace(Namespace {
+                nsmode: Some("keep-id".into()),
+                value: None,
+            })
+            .mounts(plan.binds.iter().map(|bind| ContainerMount {
+                destination: Some(bind.target.clone()),
+                source: Some(bind.source.to_string_lossy().into_owned()),
+                _type: Some("bind".into()),
+                options: Some(if bind.read_only {
+                    vec!["ro".into(), "z".into()]
+                } else {
+                    vec!["rw".into(), "U".into(), "z".into()]
+                }),
+                uid_mappings: None,
+                gid_mappings: None,
+            }))
+            .volumes(plan.volumes.iter().map(|mount| NamedVolume {
+                name: Some(mount.volume.clone()),
+                dest: Some(mount.target.clone()),
+                options: Some(vec!["U".into(), "z".into()]),
+                is_anonymous: None,
+            }))
+            .terminal(terminal)
+            .stdin(true)
+            .privileged(false);
+        if let Some(command) = &plan.command {
+            opts = opts.command(command.iter());
+        }
+        if plan.offline {
+            opts = opts.net_namespace(Namespace {
+                nsmode: Some("none".into()),
+                value: None,
+            });
+        }
+        self.podman
+            .containers()
+            .create(&opts.build())
+            .await
+            .map_err(|err| Error::podman(&plan.name, err))?;
+        Ok(())
+    }
+
+    pub async fn start(&self, name: &str) -> Result<()> {
+        self.podman
+            .containers()
+            .get(name)
+            .start(None)
+            .await
+            .map_err(|err| Error::podman(name, err))
+    }
+
+    /// Tells the sandbox's terminal its new size.
+    pub async fn resize(&self, name: &str, columns: u16, rows: u16) -> Result<()> {
+        self.podman
+            .containers()
+            .get(name)
+            .resize(usize::from(columns), usize::from(rows))
+            .await
+            .map_err(|err| Error::podman(name, err))
+    }
+
+    /// Waits until the sandbox's main process has exited and returns its exit
+    /// code (podman-api's `wait` drops it, so it is read back by inspecting).
+    pub async fn wait(&self, name: &str) -> Result<i64> {
+        let container = self.podman.containers().get(name);
+        container
+            .wait(
+                &ContainerWaitOpts::builder()
+                    .conditions([podman_api::models::ContainerStatus::Exited])
+                    .build(),
+            )
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        let inspect = container
+            .inspect()
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        Ok(inspect
+            .state
+            .and_then(|state| state.exit_code)
+            .map(i64::from)
+            .unwrap_or_default())
+    }
+
+    /// Whether a container of that name exists (any state).
+    pub async fn exists(&self, name: &str) -> Result<bool> {
+        self.podman
+            .containers()
+            .get(name)
+            .exists()
+            .await
+            .map_err(|err| Error::podman(name, err))
+    }
+
+    pub async fn stop(&self, name: &str) -> Result<()> {
+        self.podman
+            .containers()
+            .get(name)
+            .stop(&ContainerStopOpts::builder().timeout(STOP_TIMEOUT).build())
+            .await
+            .map_err(|err| Error::podman(name, err))
+    }
+
+    /// Removes the sandbox, stopping it first if it runs. Its named volumes
+    /// stay unless `volumes`; even then a volume another container still uses
+    /// (an agent's home shared between projects) is kept and named in the result.
+    pub async fn remove(&self, name: &str, volumes: bool) -> Result<Vec<String>> {
+        let container = self.podman.containers().get(name);
+        let inspect = container
+            .inspect()
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        let named_volumes: Vec<String> = inspect
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|mount| mount.type_.as_deref() == Some("volume"))
+            .filter_map(|mount| mount.name)
+            .collect();
+        container
+            .delete(
+                &ContainerDeleteOpts::builder()
+                    .force(true)
+                    .timeout(STOP_TIMEOUT)
+                    .build(),
+            )
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        let mut kept = Vec::new();
+        if volumes {
+            for volume in named_volumes {
+                let removed = self.podman.volumes().get(&volume).delete().await;
+                if removed.is_err() {
+                    kept.push(volume);
+                }
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// "crun 1.21" for the message that says krun is missing.
+fn runtime_summary(name: &str, crun_version: Option<&str>) -> String {
+    match crun_version {
+        Some(version) => format!("{name} {version}"),
+        None => name.to_owned(),
+    }
+}

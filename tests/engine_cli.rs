@@ -1,0 +1,376 @@
+//! `paddock run/attach/ls/stop/rm` through the real binary, at a real
+//! pseudo-terminal where a person would have one.
+
+mod engine_support;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use engine_support::pty::PtyChild;
+use engine_support::{TestProject, paddock};
+use paddock::engine::{ENABLE_SOCKET, INSTALL_KRUN};
+
+const LONG: Duration = Duration::from_secs(120);
+
+fn run_in_pty(project: &TestProject, command: &[&str]) -> PtyChild {
+    let mut paddock = project.paddock();
+    paddock.args(["run", project.path(), "--"]).args(command);
+    PtyChild::spawn(paddock, 80, 24)
+}
+
+#[test]
+fn run_returns_the_sandboxs_exit_code_and_prints_the_verdict() {
+    let project = TestProject::init("cli-exit", &["--container"]);
+    let child = run_in_pty(&project, &["sh", "-c", "exit 7"]);
+    let (code, screen) = child.finish(LONG);
+    assert_eq!(code, Some(7), "{screen}");
+    assert!(screen.contains("isolation: container only"), "{screen}");
+    assert!(screen.contains("plain container"), "{screen}");
+}
+
+/// `stty -a` of the pty after paddock ended: cooked mode with echo again.
+fn assert_terminal_restored(screen: &str) {
+    let modes = screen.rsplit("stty-after:").next().unwrap_or_default();
+    for mode in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(
+            modes.split_whitespace().any(|word| word == mode),
+            "{mode} not restored: {screen}"
+        );
+    }
+}
+
+#[test]
+fn the_terminal_is_restored_after_the_sandbox_exits_and_after_a_signal() {
+    let project = TestProject::init("cli-restore", &["--container"]);
+    let mut shell = std::process::Command::new("sh");
+    shell.env("XDG_DATA_HOME", project.data_home());
+    shell.args([
+        "-c",
+        "\"$0\" run \"$1\" -- sh -c 'exit 3'; echo rc=$?; printf 'stty-after:'; stty -a",
+        env!("CARGO_BIN_EXE_paddock"),
+        project.path(),
+    ]);
+    let (code, screen) = PtyChild::spawn(shell, 80, 24).finish(LONG);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("rc=3"), "{screen}");
+    assert_terminal_restored(&screen);
+
+    // A background job of a script gets /dev/null as stdin unless told
+    // otherwise: fd 3 keeps the terminal.
+    let mut shell = std::process::Command::new("sh");
+    shell.env("XDG_DATA_HOME", project.data_home());
+    shell.args([
+        "-c",
+        "exec 3<&0; \"$0\" run \"$1\" -- sh -c 'echo sandbox-up; sleep 600' <&3 & \
+         echo paddock-pid=$!; wait $!; echo rc=$?; printf 'stty-after:'; stty -a",
+        env!("CARGO_BIN_EXE_paddock"),
+        project.path(),
+    ]);
+    let child = PtyChild::spawn(shell, 80, 24);
+    assert!(child.wait_for("sandbox-up", LONG), "{}", child.screen());
+    let screen = child.screen();
+    let pid: i32 = screen
+        .split("paddock-pid=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("{screen}"));
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let (code, screen) = child.finish(LONG);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("rc=143"), "{screen}");
+    assert!(screen.contains("left paddock-"), "{screen}");
+    assert_terminal_restored(&screen);
+}
+
+#[test]
+fn window_size_changes_reach_the_sandbox() {
+    let project = TestProject::init("cli-resize", &["--container"]);
+    let child = run_in_pty(
+        &project,
+        &[
+            "sh",
+            "-c",
+            "echo started; for i in $(seq 300); do \
+             [ \"$(stty size)\" = '50 140' ] && echo resized-inside && exit 0; sleep 0.1; done; exit 9",
+        ],
+    );
+    assert!(child.wait_for("started", LONG), "{}", child.screen());
+    child.resize(140, 50);
+    let (code, screen) = child.finish(LONG);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("resized-inside"), "{screen}");
+}
+
+#[test]
+fn keys_including_ctrl_p_ctrl_q_reach_the_sandbox() {
+    let project = TestProject::init("cli-keys", &["--container"]);
+    let mut child = run_in_pty(
+        &project,
+        &[
+            "sh",
+            "-c",
+            "stty -ixon; echo ready; IFS= read -r line; printf '%s' \"$line\" | od -An -tx1",
+        ],
+    );
+    assert!(child.wait_for("ready", LONG), "{}", child.screen());
+    // Ctrl-P Ctrl-Q is podman's default detach sequence.
+    child.type_bytes(b"\x10\x11hi\r");
+    let (code, screen) = child.finish(LONG);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("10 11 68 69"), "{screen}");
+}
+
+#[test]
+fn piped_stdin_goes_through_without_a_terminal() {
+    let project = TestProject::init("cli-pipe", &["--container"]);
+    let mut child = project
+        .paddock()
+        .args([
+            "run",
+            project.path(),
+            "--",
+            "sh",
+            "-c",
+            "read x; echo got:$x",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello from a pipe\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("got:hello from a pipe"), "{stdout}");
+}
+
+#[test]
+fn detach_ls_attach_stop_and_rm() {
+    let project = TestProject::init("cli-life", &["--container"]);
+    let status = project
+        .paddock()
+        .args(["run", "--detach", project.path(), "--"])
+        .args(["sh", "-c", "trap 'exit 0' TERM; echo up; sleep 600 & wait"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+
+    let ls = |expect: &str| {
+        let output = project.paddock().arg("ls").output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let row = stdout
+            .lines()
+            .find(|line| line.contains(project.path()))
+            .map(str::to_owned);
+        match row {
+            Some(row) => assert!(row.contains(expect), "{row}"),
+            None => assert_eq!(expect, "", "{stdout}"),
+        }
+    };
+    ls("running");
+    ls("container only");
+
+    let stop = project
+        .paddock()
+        .args(["stop", project.path()])
+        .output()
+        .unwrap();
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
+    ls("exited (0)");
+
+    let attach = project
+        .paddock()
+        .args(["attach", project.path()])
+        .output()
+        .unwrap();
+    assert_eq!(attach.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&attach.stderr).contains("paddock run"));
+
+    let rm = project
+        .paddock()
+        .args(["rm", project.path()])
+        .output()
+        .unwrap();
+    assert!(
+        rm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rm.stderr)
+    );
+    ls("");
+    let again = project
+        .paddock()
+        .args(["rm", "no-such-sandbox-here"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("paddock ls"));
+}
+
+#[test]
+fn attach_joins_a_running_sandbox() {
+    let project = TestProject::init("cli-attach", &["--container"]);
+    let status = project
+        .paddock()
+        .args(["run", "--detach", project.path(), "--"])
+        .args(["sh", "-c", "IFS= read -r line; echo attached:$line; exit 4"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let mut attach = project.paddock();
+    attach.args(["attach", project.path()]);
+    let mut child = PtyChild::spawn(attach, 80, 24);
+    std::thread::sleep(Duration::from_secs(1));
+    child.type_bytes(b"again\r");
+    let (code, screen) = child.finish(LONG);
+    assert_eq!(code, Some(4), "{screen}");
+    assert!(screen.contains("attached:again"), "{screen}");
+}
+
+#[test]
+fn a_microvm_definition_without_libkrun_fails_with_the_install_hint() {
+    let project = TestProject::init("cli-microvm", &[]);
+    let output = project
+        .paddock()
+        .args(["run", project.path(), "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(INSTALL_KRUN), "{stderr}");
+}
+
+#[test]
+fn without_podman_the_error_says_how_to_enable_its_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("podman.sock");
+    let output = paddock()
+        .arg("ls")
+        .env("CONTAINER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(ENABLE_SOCKET), "{stderr}");
+    assert!(stderr.contains(&socket.display().to_string()), "{stderr}");
+}
+
+#[test]
+fn build_prints_the_log_and_skips_an_unchanged_definition() {
+    let project = TestProject::init("cli-build", &["--container"]);
+    let first = project
+        .paddock()
+        .args(["build", project.path()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("STEP 1/"), "{stdout}");
+    assert!(stdout.contains("Built localhost/paddock/"), "{stdout}");
+    let second = project
+        .paddock()
+        .args(["build", project.path()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success());
+    assert!(!stdout.contains("STEP"), "{stdout}");
+    assert!(stdout.contains("up to date"), "{stdout}");
+}
+
+#[test]
+fn the_headless_demo_builds_and_runs_the_example_project() {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_paddock"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/build-aux/demo"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("PLAIN CONTAINER"), "{stdout}");
+    assert!(stdout.contains("STEP 1/"), "{stdout}");
+    assert!(
+        stdout.contains("*** Hello from inside the Paddock sandbox ***"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("README.md"),
+        "the sandbox lists the project: {stdout}"
+    );
+    assert!(stdout.contains("The sandbox's exit status: 0"), "{stdout}");
+    assert!(stdout.contains("The sandbox wrote this file."), "{stdout}");
+}
+
+#[test]
+fn a_changed_definition_is_shown_and_used_only_once_approved() {
+    let project = TestProject::init("cli-approval", &["--container"]);
+    let definition = project.root.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    std::fs::write(&definition, text.replace("cpus = 2", "cpus = 3")).unwrap();
+
+    let refused = project
+        .paddock()
+        .args(["build", project.path()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("+cpus = 3"), "the diff is shown: {stderr}");
+    assert!(stderr.contains("not approved"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains("STEP"));
+
+    let mut approving = project
+        .paddock()
+        .args(["build", project.path()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    approving.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let approved = approving.wait_with_output().unwrap();
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    assert!(String::from_utf8_lossy(&approved.stdout).contains("Built"));
+}

@@ -1,0 +1,255 @@
+//! Running sandboxes through the engine against the real podman service,
+//! with plans made by hand (the engine knows nothing of paddock.toml).
+
+mod engine_support;
+
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+use engine_support::{ContainerGuard, container_plan, read_all, run_to_end, test_image, unique};
+use paddock::engine::{Change, Engine, Error, INSTALL_KRUN, Output};
+use paddock::sandbox::plan::{Isolation, VolumeMount};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_written_inside_are_the_users_and_agent_sandbox_is_read_only() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "owner").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("owner");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let plan = container_plan(
+        &name,
+        &image.0,
+        project.path(),
+        &[
+            "sh",
+            "-c",
+            "echo from-the-sandbox > /work/written.txt; \
+             echo evil > /work/.agent-sandbox/paddock.toml; echo agent-sandbox-rc=$?",
+        ],
+    );
+    let (code, out, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let written = project.path().join("written.txt");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        "from-the-sandbox\n"
+    );
+    let meta = std::fs::metadata(&written).unwrap();
+    assert_eq!(meta.uid(), rustix::process::getuid().as_raw());
+    assert_eq!(meta.gid(), rustix::process::getgid().as_raw());
+    assert!(
+        out.contains("agent-sandbox-rc=1") || out.contains("agent-sandbox-rc=2"),
+        "{out}"
+    );
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(!project.path().join(".agent-sandbox/paddock.toml").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "tty").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("tty");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    // ^Q is flow control for a terminal: turned off so the sandbox sees it.
+    let plan = container_plan(
+        &name,
+        &image.0,
+        project.path(),
+        &[
+            "sh",
+            "-c",
+            "stty -ixon -echo; echo ready; IFS= read -r line; \
+             printf '%s' \"$line\" | od -An -tx1; echo size=$(stty size); exit 3",
+        ],
+    );
+    engine.create(&plan, true).await.unwrap();
+    let session = engine.attach(&name, false).await.unwrap();
+    let (mut output, mut input) = (session.output, session.input);
+    engine.start(&name).await.unwrap();
+    engine.resize(&name, 123, 45).await.unwrap();
+    let mut screen = String::new();
+    while !screen.contains("ready") {
+        match tokio::time::timeout(Duration::from_secs(30), output.next()).await {
+            Ok(Some(Ok(Output::Stdout(bytes)))) => {
+                screen.push_str(&String::from_utf8_lossy(&bytes))
+            }
+            other => panic!("no prompt from the sandbox: {other:?} after {screen:?}"),
+        }
+    }
+    // Ctrl-P Ctrl-Q is podman's default detach sequence: it must reach the sandbox.
+    input.write(b"\x10\x11hi\r").await.unwrap();
+    let mut session = paddock::engine::Session { output, input };
+    let (rest, _) = read_all(&mut session).await;
+    screen.push_str(&rest);
+    assert!(screen.contains("10 11 68 69"), "{screen:?}");
+    assert!(screen.contains("size=45 123"), "{screen:?}");
+    assert_eq!(engine.wait(&name).await.unwrap(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_round_trips_without_a_terminal() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "stdin").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("stdin");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let plan = container_plan(&name, &image.0, project.path(), &["sh", "-c", "tr a-z A-Z"]);
+    engine.create(&plan, false).await.unwrap();
+    let mut session = engine.attach(&name, false).await.unwrap();
+    engine.start(&name).await.unwrap();
+    session.input.write(b"round trip\n").await.unwrap();
+    session.input.close().await.unwrap();
+    let (out, _) = read_all(&mut session).await;
+    assert_eq!(out, "ROUND TRIP\n");
+    assert_eq!(engine.wait(&name).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_sandboxes_have_only_loopback() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "offline").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("offline");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let mut plan = container_plan(&name, &image.0, project.path(), &["ip", "-o", "link"]);
+    plan.offline = true;
+    let (code, out, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    let links: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.split(':').nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(links, vec!["lo"], "{out}");
+
+    // The same sandbox with the network on sees more than loopback, so the
+    // check above can fail.
+    let online = unique("online");
+    let _online_guard = ContainerGuard {
+        name: online.clone(),
+        volumes: vec![],
+    };
+    let plan = container_plan(&online, &image.0, project.path(), &["ip", "-o", "link"]);
+    let (_, out, _) = run_to_end(&engine, &plan).await;
+    assert!(out.lines().count() > 1, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "volume").await;
+    let project = tempfile::tempdir().unwrap();
+    let volume = unique("volume");
+    let (first, second) = (unique("volume-a"), unique("volume-b"));
+    let _guards = [
+        ContainerGuard {
+            name: first.clone(),
+            volumes: vec![],
+        },
+        ContainerGuard {
+            name: second.clone(),
+            volumes: vec![volume.clone()],
+        },
+    ];
+    let mount = VolumeMount {
+        volume: volume.clone(),
+        target: "/cache".into(),
+    };
+
+    let mut plan = container_plan(
+        &first,
+        &image.0,
+        project.path(),
+        &["sh", "-c", "echo kept > /cache/note"],
+    );
+    plan.volumes.push(mount.clone());
+    let (code, _, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(engine.remove(&first, false).await.unwrap().is_empty());
+    assert!(!engine.exists(&first).await.unwrap());
+    assert!(engine_support::podman(&["volume", "exists", &volume]).0);
+
+    let mut plan = container_plan(&second, &image.0, project.path(), &["cat", "/cache/note"]);
+    plan.volumes.push(mount);
+    let (code, out, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "kept\n");
+
+    assert!(engine.remove(&second, true).await.unwrap().is_empty());
+    assert!(!engine_support::podman(&["volume", "exists", &volume]).0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
+    let engine = Engine::connect().await.unwrap();
+    let info = engine.info().await.unwrap();
+    assert!(
+        !info.krun_available,
+        "this test describes the dev environment, whose crun has no libkrun"
+    );
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("microvm");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let mut plan = container_plan(&name, "localhost/never-built:x", project.path(), &["true"]);
+    plan.isolation = Isolation::MicroVm;
+    plan.annotations
+        .insert("run.oci.handler".into(), "krun".into());
+    let err = engine.create(&plan, true).await.unwrap_err();
+    assert!(matches!(err, Error::KrunUnavailable { .. }), "{err}");
+    assert!(err.to_string().contains(INSTALL_KRUN), "{err}");
+    assert!(!engine.exists(&name).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_report_a_sandboxs_life() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "events").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("events");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let mut events = engine.events().await.unwrap();
+    let plan = container_plan(&name, &image.0, project.path(), &["sh", "-c", "exit 5"]);
+    let (code, _, _) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 5);
+    engine.remove(&name, false).await.unwrap();
+
+    let mut seen = Vec::new();
+    while !seen.contains(&Change::Removed) {
+        let event = tokio::time::timeout(Duration::from_secs(30), events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no remove event; saw {seen:?}"))
+            .expect("the event stream stays open")
+            .unwrap();
+        if event.name == name {
+            assert_eq!(event.project, project.path());
+            seen.push(event.change);
+        }
+    }
+    assert_eq!(seen.first(), Some(&Change::Created), "{seen:?}");
+    assert!(seen.contains(&Change::Started), "{seen:?}");
+    assert!(
+        seen.contains(&Change::Died { exit_code: Some(5) }),
+        "{seen:?}"
+    );
+}
