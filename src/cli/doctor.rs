@@ -1,9 +1,255 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
+
+use gettextrs::gettext;
+
+use crate::host::preflight::{self, Check, Probe, Report, State};
 
 /// Check that this machine can run sandboxes, and say how to fix what is missing
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print the checks as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Perform the fixes Paddock can do itself (such as starting podman's
+    /// socket), then check again
+    #[arg(long)]
+    pub fix: bool,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    super::fail("'doctor' has not landed yet")
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return super::fail(err),
+    };
+    runtime.block_on(doctor(args))
+}
+
+async fn doctor(args: Args) -> ExitCode {
+    let probe = Probe::from_env();
+    let mut report = preflight::run(&probe).await;
+    if args.fix {
+        let actions = report.actions();
+        if actions.is_empty() && !args.json {
+            println!("{}", gettext("Nothing Paddock can fix by itself."));
+        }
+        for action in actions {
+            match preflight::perform(action, &probe).await {
+                Ok(()) => {
+                    if !args.json {
+                        println!(
+                            "{}",
+                            gettext("{action}: done").replace("{action}", &action.label())
+                        );
+                    }
+                }
+                Err(err) => eprintln!("paddock: {err}"),
+            }
+        }
+        report = preflight::run(&probe).await;
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(err) => return super::fail(err),
+        }
+    } else {
+        let style = Style::detect();
+        print!("{}", render(&report, &style));
+    }
+    if report.is_blocking() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Colour and wrapping: only when a person reads it on a terminal.
+struct Style {
+    colour: bool,
+    width: Option<usize>,
+}
+
+impl Style {
+    fn detect() -> Style {
+        let stdout = std::io::stdout();
+        if !stdout.is_terminal() {
+            return Style {
+                colour: false,
+                width: None,
+            };
+        }
+        let width = rustix::termios::tcgetwinsize(&stdout)
+            .ok()
+            .map(|size| usize::from(size.ws_col))
+            .filter(|columns| *columns >= 40);
+        Style {
+            colour: std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+            width: width.or(Some(100)),
+        }
+    }
+
+    fn paint(&self, state: State, text: &str) -> String {
+        if !self.colour {
+            return text.to_owned();
+        }
+        let code = match state {
+            State::Ok => "32",
+            State::NotChecked => "2",
+            State::Warning => "33",
+            State::Blocking => "1;31",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+fn state_label(state: State) -> String {
+    match state {
+        State::Ok => gettext("ok"),
+        State::NotChecked => gettext("not checked"),
+        State::Warning => gettext("warning"),
+        State::Blocking => gettext("blocking"),
+    }
+}
+
+fn width(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (a word
+/// longer than that gets a line of its own).
+fn wrap(text: &str, width: Option<usize>) -> Vec<String> {
+    let Some(width) = width else {
+        return vec![text.to_owned()];
+    };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && self::width(&line) + 1 + self::width(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+fn render(report: &Report, style: &Style) -> String {
+    let states = [
+        State::Ok,
+        State::NotChecked,
+        State::Warning,
+        State::Blocking,
+    ];
+    let state_width = states
+        .iter()
+        .map(|state| width(&state_label(*state)))
+        .max()
+        .unwrap_or(0);
+    let title_width = report
+        .checks
+        .iter()
+        .map(|check| width(&check.title))
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(2 + state_width + 2 + title_width + 2);
+    let text_width = style
+        .width
+        .map(|columns| columns.saturating_sub(indent.len()).max(30));
+
+    let mut out = format!("{}\n\n", gettext("Paddock system check"));
+    for check in &report.checks {
+        out.push_str(&render_check(
+            check,
+            style,
+            state_width,
+            title_width,
+            &indent,
+            text_width,
+        ));
+    }
+    out.push('\n');
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+fn render_check(
+    check: &Check,
+    style: &Style,
+    state_width: usize,
+    title_width: usize,
+    indent: &str,
+    text_width: Option<usize>,
+) -> String {
+    let label = state_label(check.state);
+    let padded = format!("{label}{}", " ".repeat(state_width - width(&label)));
+    let title = format!(
+        "{}{}",
+        check.title,
+        " ".repeat(title_width - width(&check.title))
+    );
+    let mut out = String::new();
+    for (i, line) in wrap(&check.found, text_width).iter().enumerate() {
+        if i == 0 {
+            out.push_str(&format!(
+                "  {}  {title}  {line}\n",
+                style.paint(check.state, &padded)
+            ));
+        } else {
+            out.push_str(&format!("{indent}{line}\n"));
+        }
+    }
+    if let Some(fix) = &check.fix {
+        let text = gettext("Fix: {text}").replace("{text}", &fix.text);
+        for line in wrap(&text, text_width) {
+            out.push_str(&format!("{indent}{line}\n"));
+        }
+        if let Some(command) = &fix.command {
+            out.push_str(&format!("{indent}    {command}\n"));
+        }
+        if fix.action.is_some() {
+            out.push_str(&format!(
+                "{indent}{}\n",
+                gettext("(`paddock doctor --fix` does this for you)")
+            ));
+        }
+    }
+    out
+}
+
+fn summary(report: &Report) -> String {
+    let blocking = report.in_state(State::Blocking).count();
+    let warnings = report.in_state(State::Warning).count();
+    match (blocking, warnings) {
+        (0, 0) => gettext("Everything is ready for microVM sandboxes."),
+        (0, warnings) => gettext("Sandboxes can run; {warnings} warning(s) above.")
+            .replace("{warnings}", &warnings.to_string()),
+        (blocking, _) => gettext(
+            "{blocking} blocking problem(s): no microVM sandbox can run until they are fixed.",
+        )
+        .replace("{blocking}", &blocking.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_whole_and_respects_the_width() {
+        let lines = wrap("one two three four five", Some(9));
+        assert_eq!(lines, ["one two", "three", "four five"]);
+        assert_eq!(wrap("a b", None), ["a b"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", Some(5)),
+            ["averyveryverylongword", "x"]
+        );
+    }
 }

@@ -1,0 +1,155 @@
+//! Asks podman, systemd and the file system, and turns the answers into a report.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gettextrs::gettext;
+
+use super::checks::{self, Socket};
+use super::{Probe, Report};
+use crate::engine::{self, Engine};
+use crate::host::systemd::{PODMAN_SOCKET_UNIT, UserManager};
+
+/// How long systemd's user manager gets to answer before the check says so.
+const BUS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs every check.
+pub async fn run(probe: &Probe) -> Report {
+    let mut checks = Vec::new();
+    match Engine::connect().await {
+        Ok(engine) => match engine.info().await {
+            Ok(info) => {
+                checks.push(checks::podman_socket(&Socket::Reached {
+                    socket: engine.socket().to_owned(),
+                    podman_version: info.podman_version.clone(),
+                }));
+                checks.push(checks::rootless(&info));
+                checks.push(checks::krun(&info));
+                checks.push(checks::crun_version(&info));
+                checks.push(checks::cgroups(&info));
+            }
+            Err(err) => {
+                checks.push(checks::podman_socket(
+                    &unreachable(probe, err.to_string()).await,
+                ));
+                checks.extend(checks::podman_unasked(&gettext(
+                    "podman did not answer the question",
+                )));
+            }
+        },
+        Err(err) => {
+            let detail = engine_detail(err);
+            checks.push(checks::podman_socket(&unreachable(probe, detail).await));
+            checks.extend(checks::podman_unasked(&gettext("podman does not answer")));
+        }
+    }
+    // These look at the host itself and need no podman.
+    checks.push(checks::kvm(&probe.kvm_device));
+    let libkrun = checks::find_libkrun(&probe.library_dirs);
+    checks.push(checks::libkrun(libkrun.as_deref(), &probe.library_dirs));
+    sort(&mut checks);
+    Report { checks }
+}
+
+/// What went wrong connecting, without the engine's advice (the check gives its own).
+pub(super) fn engine_detail(err: engine::Error) -> String {
+    match err {
+        engine::Error::NoSocket { detail, .. } => detail,
+        other => other.to_string(),
+    }
+}
+
+/// The report's order: the socket, then what decides between microVM and nothing.
+fn sort(checks: &mut [super::Check]) {
+    use super::CheckId::*;
+    let order = [
+        PodmanSocket,
+        Rootless,
+        KrunRuntime,
+        Kvm,
+        CrunVersion,
+        LibkrunVersion,
+        Cgroups,
+    ];
+    checks.sort_by_key(|check| order.iter().position(|id| *id == check.id));
+}
+
+/// Where Paddock looks for podman: `CONTAINER_HOST` when set, else the user's
+/// socket (the engine connects the same way).
+pub(super) struct Endpoint {
+    pub(super) place: String,
+    /// The user's own socket, the one `podman.socket` makes listen.
+    pub(super) default_socket: bool,
+}
+
+impl Endpoint {
+    pub(super) fn from_env() -> Endpoint {
+        let user_socket = std::env::var_os("XDG_RUNTIME_DIR")
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| PathBuf::from(dir).join("podman").join("podman.sock"));
+        let container_host = std::env::var("CONTAINER_HOST")
+            .ok()
+            .filter(|host| !host.is_empty());
+        match (container_host, user_socket) {
+            (Some(host), user_socket) => {
+                let path = host
+                    .strip_prefix("unix://")
+                    .or_else(|| host.strip_prefix("unix:"))
+                    .map(Path::new);
+                Endpoint {
+                    default_socket: path.is_some() && path == user_socket.as_deref(),
+                    place: host,
+                }
+            }
+            (None, Some(socket)) => Endpoint {
+                place: socket.display().to_string(),
+                default_socket: true,
+            },
+            (None, None) => Endpoint {
+                place: gettext("the default podman socket (XDG_RUNTIME_DIR is not set)"),
+                default_socket: false,
+            },
+        }
+    }
+}
+
+async fn unreachable(probe: &Probe, detail: String) -> Socket {
+    let endpoint = Endpoint::from_env();
+    let unit = if endpoint.default_socket {
+        podman_socket_unit(probe).await
+    } else {
+        Err(String::new())
+    };
+    Socket::Unreachable {
+        place: endpoint.place,
+        detail,
+        podman_installed: podman_installed(),
+        default_socket: endpoint.default_socket,
+        unit,
+    }
+}
+
+async fn podman_socket_unit(probe: &Probe) -> Result<crate::host::systemd::UnitState, String> {
+    let ask = async {
+        let bus = probe.bus().await.map_err(|err| err.to_string())?;
+        UserManager::new(bus)
+            .unit_state(PODMAN_SOCKET_UNIT)
+            .await
+            .map_err(|err| err.to_string())
+    };
+    tokio::time::timeout(BUS_TIMEOUT, ask)
+        .await
+        .unwrap_or_else(|_| Err(gettext("no answer on the session bus")))
+}
+
+/// Whether a `podman` command is on PATH; unknowable inside a Flatpak.
+fn podman_installed() -> Option<bool> {
+    if Path::new("/.flatpak-info").exists() {
+        return None;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    Some(std::env::split_paths(&path).any(|dir| {
+        let candidate = dir.join("podman");
+        rustix::fs::access(&candidate, rustix::fs::Access::EXEC_OK).is_ok()
+    }))
+}
