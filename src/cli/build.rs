@@ -14,6 +14,10 @@ use crate::sandbox::plan::BuildPlan;
 pub struct Args {
     /// The project folder (default: the current folder)
     pub dir: Option<PathBuf>,
+    /// Approve the sandbox definition as it is now (shown as a diff) when it
+    /// is new or changed since you last approved it
+    #[arg(long)]
+    pub approve: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -22,7 +26,7 @@ pub fn run(args: Args) -> ExitCode {
             Ok(engine) => engine,
             Err(message) => return super::fail(message),
         };
-        let plan = match sandboxes::project_plan(args.dir.as_deref(), &engine).await {
+        let plan = match sandboxes::project_plan(args.dir.as_deref(), &engine, args.approve).await {
             Ok((_, plan)) => plan,
             Err(message) => return super::fail(message),
         };

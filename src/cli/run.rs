@@ -13,6 +13,10 @@ use crate::sandbox::plan::{Isolation, SandboxPlan};
 pub struct Args {
     /// The project folder (default: the current folder)
     pub dir: Option<PathBuf>,
+    /// Approve the sandbox definition as it is now (shown as a diff) when it
+    /// is new or changed since you last approved it
+    #[arg(long)]
+    pub approve: bool,
     /// Leave the sandbox running in the background (`paddock attach` joins it)
     #[arg(long, short)]
     pub detach: bool,
@@ -32,7 +36,7 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
     let engine = sandboxes::connect().await?;
-    let (_, mut plan) = sandboxes::project_plan(args.dir.as_deref(), &engine).await?;
+    let (_, mut plan) = sandboxes::project_plan(args.dir.as_deref(), &engine, args.approve).await?;
     if !args.command.is_empty() {
         plan.container.command = Some(args.command.clone());
     }

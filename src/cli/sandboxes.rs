@@ -44,6 +44,7 @@ fn home() -> Result<PathBuf, String> {
 pub(crate) async fn project_plan(
     dir: Option<&Path>,
     engine: &Engine,
+    approve: bool,
 ) -> Result<(Project, SandboxPlan), String> {
     let home = home()?;
     let dir = match dir {
@@ -52,7 +53,7 @@ pub(crate) async fn project_plan(
     };
     let project = Project::open(&dir, &home).map_err(|err| err.to_string())?;
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|err| err.to_string())?;
-    let approved = approved_definition(&project, &presets, &home)?;
+    let approved = approved_definition(&project, &presets, &home, approve)?;
     let agent = approved
         .definition
         .resolve_agent(&presets)
@@ -71,11 +72,13 @@ pub(crate) async fn project_plan(
 
 /// The definition as the user approved it. A definition Paddock did not
 /// write, or one changed since, is shown first and used only once the user
-/// answers yes (on stdin, so `echo y |` works for scripts that showed it).
+/// answers yes (on stdin, so `echo y |` works for scripts that showed it),
+/// or once it is run again with `--approve` (`approve`).
 fn approved_definition(
     project: &Project,
     presets: &Presets,
     home: &Path,
+    approve: bool,
 ) -> Result<Approved, String> {
     let approvals = Approvals::for_user().map_err(|err| err.to_string())?;
     let sockets = HostSockets::from_env();
@@ -86,9 +89,12 @@ fn approved_definition(
         Gate::Approved(approved) => return Ok(*approved),
         Gate::NeedsApproval(review) => review,
     };
-    if !ask_approval(&review, project) {
+    if approve {
+        // `--approve`: the user has reviewed it; still show what is recorded.
+        eprintln!("{}", review.to_text(project));
+    } else if !ask_approval(&review, project) {
         return Err(gettext(
-            "The sandbox definition was not approved, so nothing was built or run. Review it and answer y to approve it.",
+            "The sandbox definition was not approved, so nothing was built or run. Review it and answer y, or run the same command again with --approve.",
         ));
     }
     approvals
