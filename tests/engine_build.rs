@@ -2,16 +2,10 @@
 
 mod engine_support;
 
-use std::sync::Mutex;
-
 use engine_support::{ImageGuard, build_plan, image_exists, podman, unique};
 use paddock::engine::{BuildEvent, BuildOutcome, Engine, Error};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// The cancel test looks for leftover build containers, so builds in this
-/// binary do not overlap.
-static SERIAL: Mutex<()> = Mutex::new(());
 
 fn drain(receiver: &mut mpsc::UnboundedReceiver<BuildEvent>) -> Vec<BuildEvent> {
     let mut events = Vec::new();
@@ -23,7 +17,6 @@ fn drain(receiver: &mut mpsc::UnboundedReceiver<BuildEvent>) -> Vec<BuildEvent> 
 
 #[test]
 fn a_build_with_a_run_step_succeeds_and_the_second_is_skipped() {
-    let _serial = SERIAL.lock().unwrap_or_else(|poison| poison.into_inner());
     let image = format!("localhost/{}:spec1", unique("build"));
     let _guard = ImageGuard(image.clone());
     engine_support::runtime().block_on(async {
@@ -74,7 +67,6 @@ fn a_build_with_a_run_step_succeeds_and_the_second_is_skipped() {
 
 #[test]
 fn a_failing_step_reports_that_step_and_podmans_message() {
-    let _serial = SERIAL.lock().unwrap_or_else(|poison| poison.into_inner());
     let image = format!("localhost/{}:spec1", unique("build-fail"));
     let _guard = ImageGuard(image.clone());
     engine_support::runtime().block_on(async {
@@ -102,36 +94,94 @@ fn a_failing_step_reports_that_step_and_podmans_message() {
     });
 }
 
+/// buildah's working containers made from the base image `{name}-base`.
+fn own_build_containers(name: &str) -> Vec<String> {
+    let (_, names) = podman(&["ps", "-a", "--external", "--format", "{{.Names}}"]);
+    names
+        .lines()
+        .filter(|line| line.contains(&format!("{name}-base")))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn a_cancelled_build_leaves_no_tag_and_no_build_container() {
-    let _serial = SERIAL.lock().unwrap_or_else(|poison| poison.into_inner());
-    let image = format!("localhost/{}:spec1", unique("build-cancel"));
+    let name = unique("build-cancel");
+    let image = format!("localhost/{name}:spec1");
     let _guard = ImageGuard(image.clone());
-    let (_, before) = podman(&["ps", "-a", "--external", "--format", "{{.ID}}"]);
-    engine_support::runtime().block_on(async {
+    // buildah names a working container after its base image, so a base
+    // tagged for this test alone makes this build's containers its own:
+    // other builds on the shared service do not count.
+    let base = format!("localhost/{name}-base:latest");
+    let _base_guard = ImageGuard(base.clone());
+    assert!(podman(&["tag", &engine_support::base_image(), &base]).0);
+    assert!(own_build_containers(&name).is_empty());
+    let seen_while_building = engine_support::runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
-        let plan = build_plan(&image, "RUN sleep 2\nRUN echo after-the-sleep\n");
+        let mut plan = build_plan(&image, "");
+        plan.context.insert(
+            "Containerfile".into(),
+            format!("FROM {base}\nRUN sleep 2\nRUN echo after-the-sleep\n").into_bytes(),
+        );
         let (sender, mut receiver) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let canceller = cancel.clone();
-        tokio::spawn(async move {
+        let name = name.clone();
+        let watcher = tokio::spawn(async move {
+            let mut seen = Vec::new();
             while let Some(event) = receiver.recv().await {
                 if let BuildEvent::Step(step) = &event
                     && step.instruction.starts_with("RUN sleep")
                 {
+                    let name = name.clone();
+                    seen = tokio::task::spawn_blocking(move || own_build_containers(&name))
+                        .await
+                        .unwrap();
                     canceller.cancel();
                 }
                 assert_ne!(event, BuildEvent::Log("after-the-sleep".into()));
             }
+            seen
         });
         let err = engine.build(&plan, &sender, &cancel).await.unwrap_err();
         assert!(matches!(err, Error::Cancelled), "{err}");
+        drop(sender);
+        watcher.await.unwrap()
     });
+    assert!(
+        !seen_while_building.is_empty(),
+        "the build's own working container was not found while it ran"
+    );
     assert!(!image_exists(&image), "a cancelled build left its tag");
-    let (_, after) = podman(&["ps", "-a", "--external", "--format", "{{.ID}}"]);
-    let leftovers: Vec<&str> = after
-        .lines()
-        .filter(|id| !before.lines().any(|old| old == *id))
-        .collect();
+    let leftovers = own_build_containers(&name);
     assert!(leftovers.is_empty(), "build containers left: {leftovers:?}");
+}
+
+#[test]
+fn a_missing_base_image_is_named_with_the_fix() {
+    let name = unique("build-no-base");
+    let image = format!("localhost/{name}:spec1");
+    let _guard = ImageGuard(image.clone());
+    let missing = format!("localhost/{name}-missing:none");
+    let err = engine_support::runtime().block_on(async {
+        let engine = Engine::connect().await.unwrap();
+        let mut plan = build_plan(&image, "");
+        plan.context.insert(
+            "Containerfile".into(),
+            format!("FROM {missing}\nRUN true\n").into_bytes(),
+        );
+        let (sender, _receiver) = mpsc::unbounded_channel();
+        engine
+            .build(&plan, &sender, &CancellationToken::new())
+            .await
+            .unwrap_err()
+    });
+    assert!(
+        matches!(&err, Error::BaseImageMissing { image, .. } if *image == missing),
+        "{err:?}"
+    );
+    let shown = err.to_string();
+    assert!(shown.contains(&missing), "{shown}");
+    assert!(shown.contains(&format!("podman pull {missing}")), "{shown}");
+    assert!(!image_exists(&image));
 }

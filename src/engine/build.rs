@@ -81,11 +81,45 @@ impl Engine {
             result = self.stream_build(plan, events) => result,
             () = cancel.cancelled() => Err(Error::Cancelled),
         };
-        if matches!(result, Err(Error::Cancelled)) {
-            self.settle_cancelled_build(plan, &build_containers_before)
-                .await?;
+        match result {
+            Err(Error::Cancelled) => {
+                self.settle_cancelled_build(plan, &build_containers_before)
+                    .await?;
+                Err(Error::Cancelled)
+            }
+            Err(Error::BuildFailed {
+                step: Some(step),
+                message,
+            }) if step.instruction.to_ascii_uppercase().starts_with("FROM ") => {
+                Err(self.base_image_failure(step, message).await)
+            }
+            Err(error) => Err(error),
+            // A log cut short (podman stopped mid-way) ends like a finished
+            // one: only the tag tells them apart.
+            Ok(()) if !self.image_exists(&plan.image).await? => Err(Error::Connection(
+                gettextrs::gettext("the build log ended before the image was tagged"),
+            )),
+            Ok(()) => Ok(BuildOutcome::Built),
         }
-        result.map(|()| BuildOutcome::Built)
+    }
+
+    /// A failed FROM step is almost always a base image that is neither
+    /// here nor pullable: say so, with the fix, when it is not here.
+    async fn base_image_failure(&self, step: BuildStep, message: String) -> Error {
+        let image = step
+            .instruction
+            .split_whitespace()
+            .skip(1)
+            .find(|word| !word.starts_with("--"))
+            .unwrap_or_default()
+            .to_owned();
+        match self.image_exists(&image).await {
+            Ok(false) if !image.is_empty() => Error::BaseImageMissing { image, message },
+            _ => Error::BuildFailed {
+                step: Some(step),
+                message,
+            },
+        }
     }
 
     async fn stream_build(
@@ -136,15 +170,23 @@ impl Engine {
 
     /// podman finishes the step it is in after the client goes away and then
     /// removes its working container; wait for that, then drop any tag.
+    /// Only the working containers that appeared during this build are
+    /// waited for, not those of builds started since by someone else.
     async fn settle_cancelled_build(
         &self,
         plan: &BuildPlan,
         before: &HashSet<String>,
     ) -> Result<()> {
+        let ours: HashSet<String> = self
+            .build_containers()
+            .await?
+            .difference(before)
+            .cloned()
+            .collect();
         let deadline = tokio::time::Instant::now() + CANCEL_SETTLE;
         while tokio::time::Instant::now() < deadline {
             let now = self.build_containers().await?;
-            if now.is_subset(before) {
+            if now.is_disjoint(&ours) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(250)).await;

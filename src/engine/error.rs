@@ -32,6 +32,8 @@ pub enum Error {
         step: Option<BuildStep>,
         message: String,
     },
+    /// The FROM step failed and its image is not on this computer.
+    BaseImageMissing { image: String, message: String },
     /// The caller cancelled the operation.
     Cancelled,
     /// A microVM was asked for but podman's crun has no libkrun.
@@ -125,6 +127,13 @@ impl fmt::Display for Error {
                 f,
                 "{}",
                 gettext("The build failed before its first step: {message}. Check the base image and the generated Containerfile.")
+                    .replace("{message}", message.trim_end())
+            ),
+            Error::BaseImageMissing { image, message } => write!(
+                f,
+                "{}",
+                gettext("The base image {image} is not on this computer and could not be pulled: {message}. Pull it with `podman pull {image}` while online, or choose a base image that `podman images` lists, then build again.")
+                    .replace("{image}", image)
                     .replace("{message}", message.trim_end())
             ),
             Error::Cancelled => write!(f, "{}", gettext("Cancelled.")),
