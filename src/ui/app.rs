@@ -10,7 +10,7 @@ use gtk::{gdk, gio, glib};
 use relm4::prelude::*;
 
 use super::actions;
-use super::bridge;
+use super::bridge::{self, Link};
 use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
 use super::dialogs;
 use super::folder;
@@ -21,7 +21,6 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::state::UiState;
 use super::status::ProjectStatus;
 use super::text::fill;
-use crate::engine::SandboxEvent;
 use crate::host::document_portal;
 use crate::sandbox::project::Project;
 
@@ -42,9 +41,12 @@ pub struct App {
     stack: gtk::Stack,
     sidebar: Controller<ProjectList>,
     system_check: Controller<SystemCheck>,
-    /// Shown while a host check blocks microVMs, with its fix.
+    /// Shown while podman is unreachable or a host check blocks microVMs,
+    /// with the fix.
     banner: adw::Banner,
     blocking: Option<Blocking>,
+    /// podman went away after answering; reconnecting.
+    disconnected: bool,
     pages: HashMap<PathBuf, Controller<ProjectPage>>,
     current: Option<PathBuf>,
 }
@@ -93,9 +95,7 @@ pub enum AppMsg {
 pub enum AppCommand {
     FolderChosen(Result<Option<PathBuf>, String>),
     Resolved(Result<PathBuf, String>),
-    /// Paddock's sandboxes that were running when the window opened.
-    StillRunning(Vec<PathBuf>),
-    Sandbox(SandboxEvent),
+    Podman(Link),
 }
 
 impl AsyncComponent for App {
@@ -246,6 +246,7 @@ impl AsyncComponent for App {
             system_check,
             banner,
             blocking: None,
+            disconnected: false,
             pages: HashMap::new(),
             current: None,
         };
@@ -278,25 +279,14 @@ impl AsyncComponent for App {
             }
             AppMsg::ShowSystemCheck => self.show_system_check(),
             AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
-                Some(action) => self.system_check.emit(SystemCheckMsg::Perform(action)),
-                None => self.show_system_check(),
+                Some(action) if !self.disconnected => {
+                    self.system_check.emit(SystemCheckMsg::Perform(action))
+                }
+                _ => self.show_system_check(),
             },
             AppMsg::Blocking(blocking) => {
-                match &blocking {
-                    Some(blocking) => {
-                        self.banner.set_title(&fill(
-                            &gettext("MicroVMs cannot run: {problem}"),
-                            &[("problem", &blocking.title)],
-                        ));
-                        self.banner.set_button_label(Some(&match blocking.action {
-                            Some(action) => action.label(),
-                            None => gettext("Show Fix"),
-                        }));
-                        self.banner.set_revealed(true);
-                    }
-                    None => self.banner.set_revealed(false),
-                }
                 self.blocking = blocking;
+                self.show_banner();
             }
             AppMsg::Remove(path) => self.remove(&path),
             AppMsg::ChooseFolder => {
@@ -357,31 +347,23 @@ impl AsyncComponent for App {
                     &message,
                 );
             }
-            AppCommand::StillRunning(projects) => {
-                if projects.is_empty() {
-                    return;
-                }
-                for project in &projects {
-                    if !self.state.projects.contains(project) {
-                        self.open(project.clone(), &sender);
-                    } else if let Ok(project) = folder::accept(project) {
-                        // A page checks for its running sandbox when created.
-                        let path = project.root().to_path_buf();
-                        if !self.pages.contains_key(&path) {
-                            let current = self.current.clone();
-                            self.show_page(project, &sender);
-                            if let Some(current) = current {
-                                self.show(&current);
-                            }
-                        }
+            AppCommand::Podman(Link::Down(reason)) => {
+                tracing::info!("podman unreachable: {reason}");
+                self.disconnected = true;
+                self.show_banner();
+            }
+            AppCommand::Podman(Link::Up { again, running }) => {
+                if again {
+                    self.disconnected = false;
+                    self.system_check.emit(SystemCheckMsg::Refresh);
+                    self.show_banner();
+                    for page in self.pages.values() {
+                        page.emit(ProjectPageMsg::Recheck);
                     }
                 }
-                self.toasts.add_toast(adw::Toast::new(&fill(
-                    &gettext("{count} sandboxes are still running; reattach from their projects"),
-                    &[("count", &projects.len())],
-                )));
+                self.still_running(running, &sender);
             }
-            AppCommand::Sandbox(event) => {
+            AppCommand::Podman(Link::Sandbox(event)) => {
                 if let Some(page) = self.pages.get(&event.project) {
                     page.emit(ProjectPageMsg::Sandbox(event.change));
                 }
@@ -391,6 +373,55 @@ impl AsyncComponent for App {
 }
 
 impl App {
+    /// Reopens the projects whose sandboxes run without a terminal here.
+    fn still_running(&mut self, projects: Vec<PathBuf>, sender: &AsyncComponentSender<Self>) {
+        if projects.is_empty() {
+            return;
+        }
+        for project in &projects {
+            if !self.state.projects.contains(project) {
+                self.open(project.clone(), sender);
+            } else if let Ok(project) = folder::accept(project) {
+                // A page checks for its running sandbox when created.
+                let path = project.root().to_path_buf();
+                if !self.pages.contains_key(&path) {
+                    let current = self.current.clone();
+                    self.show_page(project, sender);
+                    if let Some(current) = current {
+                        self.show(&current);
+                    }
+                }
+            }
+        }
+        self.toasts.add_toast(adw::Toast::new(&fill(
+            &gettext("{count} sandboxes are still running; reattach from their projects"),
+            &[("count", &projects.len())],
+        )));
+    }
+
+    /// The banner: a lost podman first (nothing runs or builds without it),
+    /// else the first blocking host check.
+    fn show_banner(&self) {
+        if self.disconnected {
+            self.banner.set_title(&gettext(
+                "Podman stopped answering. Running sandboxes are unaffected; Paddock reconnects when it is back.",
+            ));
+            self.banner.set_button_label(Some(&gettext("Show Fix")));
+            self.banner.set_revealed(true);
+        } else if let Some(blocking) = &self.blocking {
+            self.banner.set_title(&fill(
+                &gettext("MicroVMs cannot run: {problem}"),
+                &[("problem", &blocking.title)],
+            ));
+            self.banner.set_button_label(Some(&match blocking.action {
+                Some(action) => action.label(),
+                None => gettext("Show Fix"),
+            }));
+            self.banner.set_revealed(true);
+        } else {
+            self.banner.set_revealed(false);
+        }
+    }
     /// Returns the project's path as Paddock keeps it, or `None` after
     /// telling the user why the folder cannot be a project.
     fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
@@ -557,40 +588,13 @@ pub fn project_name(path: &Path) -> String {
 
 /// Finds the sandboxes left running by an earlier session, then follows
 /// podman's events so that every project's state stays current without
-/// polling.
+/// polling, through podman's restarts.
 fn watch_sandboxes(sender: &AsyncComponentSender<App>) {
     sender.command(|out, shutdown| {
         shutdown
-            .register(async move {
-                let Ok(engine) = bridge::engine().await else {
-                    return;
-                };
-                let mut events = match engine.events().await {
-                    Ok(events) => events,
-                    Err(error) => {
-                        tracing::warn!("no sandbox events: {error}");
-                        return;
-                    }
-                };
-                if let Ok(sandboxes) = engine.list().await {
-                    out.emit(AppCommand::StillRunning(
-                        sandboxes
-                            .into_iter()
-                            .filter(|s| s.state.is_running())
-                            .map(|s| s.project)
-                            .collect(),
-                    ));
-                }
-                while let Some(event) = events.next().await {
-                    match event {
-                        Ok(event) => out.emit(AppCommand::Sandbox(event)),
-                        Err(error) => {
-                            tracing::warn!("sandbox events ended: {error}");
-                            break;
-                        }
-                    }
-                }
-            })
+            .register(bridge::follow_podman(move |link| {
+                out.emit(AppCommand::Podman(link))
+            }))
             .drop_on_shutdown()
     });
 }

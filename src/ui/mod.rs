@@ -17,6 +17,7 @@ mod text;
 
 use std::process::ExitCode;
 
+use gtk::gio::prelude::*;
 use relm4::prelude::*;
 
 use crate::config::APP_ID;
@@ -28,6 +29,17 @@ pub fn run() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .try_init();
     let app = adw::Application::builder().application_id(APP_ID).build();
+    // relm4 ends a run with a blocking main-loop iteration, which in a second
+    // launch (remote: it only activates the first instance and returns)
+    // would wait forever for something to happen. A ticking source gives it
+    // something (ticking, since GApplication may dispatch a single one first).
+    app.connect_is_registered_notify(|app| {
+        if app.is_registered() && app.is_remote() {
+            gtk::glib::timeout_add_local(std::time::Duration::from_millis(100), || {
+                gtk::glib::ControlFlow::Continue
+            });
+        }
+    });
     RelmApp::from_app(app).run_async::<app::App>(());
     ExitCode::SUCCESS
 }

@@ -196,6 +196,14 @@ impl Desktop {
         }
     }
 
+    /// Kills the app with SIGKILL (no chance to save or clean up), as a
+    /// crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        let mut child = self.app.take().expect("the app is running");
+        child.kill().expect("SIGKILL the app");
+        child.wait().expect("reap the app");
+    }
+
     pub fn wait_for_name(&self, name: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {

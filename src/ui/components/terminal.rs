@@ -24,6 +24,9 @@ pub struct SandboxTerminal {
     terminal: vte4::Terminal,
     banner: adw::Banner,
     exited: Option<i64>,
+    /// The attach stream broke (podman went away): the sandbox may run on,
+    /// and a new terminal reattaches.
+    lost: bool,
 }
 
 pub struct TerminalInit {
@@ -185,6 +188,7 @@ impl Component for SandboxTerminal {
             terminal,
             banner,
             exited: None,
+            lost: false,
         };
         ComponentParts { model, widgets: () }
     }
@@ -229,11 +233,13 @@ impl Component for SandboxTerminal {
                 let _ = sender.output(TerminalOutput::Exited(code));
             }
             TerminalCommand::Ended(Err(error)) => {
+                self.lost = true;
                 self.terminal.set_input_enabled(false);
                 self.banner.set_title(&glib::markup_escape_text(&fill(
                     &gettext("The connection to the sandbox was lost: {error}"),
                     &[("error", &error)],
                 )));
+                self.banner.set_button_label(Some(&gettext("_Reattach")));
                 self.banner.set_revealed(true);
                 let _ = sender.output(TerminalOutput::Lost(error));
             }
@@ -252,8 +258,10 @@ impl SandboxTerminal {
         });
     }
 
-    pub fn has_exited(&self) -> bool {
-        self.exited.is_some()
+    /// Still attached to a running sandbox: it has not exited and the
+    /// connection to it holds.
+    pub fn is_live(&self) -> bool {
+        self.exited.is_none() && !self.lost
     }
 }
 

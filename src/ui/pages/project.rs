@@ -9,7 +9,7 @@ use gtk::glib;
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{BuildEvent, BuildOutcome, Change, Session};
+use crate::engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
 use crate::sandbox::definition::Definition;
 use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
@@ -78,6 +78,8 @@ pub enum ProjectPageMsg {
     SaveFailed(String),
     /// podman reported a change of this project's sandbox.
     Sandbox(Change),
+    /// podman is back after an outage: look at the image and sandbox again.
+    Recheck,
     CloseTab(adw::TabPage),
     /// The user's answer to "stop the sandbox?" when closing its tab.
     CloseTabAnswered(adw::TabPage, CloseAnswer),
@@ -98,9 +100,14 @@ pub enum ProjectPageCommand {
     Checked {
         built: bool,
         running: bool,
+        /// The exit code of a sandbox that ended (maybe while Paddock was
+        /// not running).
+        exited: Option<i64>,
         /// The verdict of the sandbox's last start, read back from podman.
         verdict: Option<Verdict>,
     },
+    /// podman could not be asked: what the page shows stays as it is.
+    Unknown,
     /// The image must be built before the sandbox can run.
     NeedsBuild,
     Attached(Result<Attached, String>),
@@ -344,6 +351,7 @@ impl Component for ProjectPage {
                 self.check_image(&sender);
             }
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
+            ProjectPageMsg::Recheck => self.check_image(&sender),
             ProjectPageMsg::CloseTab(page) => self.ask_close(page, &sender),
             ProjectPageMsg::CloseTabAnswered(page, answer) => {
                 let stop = matches!(answer, CloseAnswer::Stop);
@@ -351,8 +359,9 @@ impl Component for ProjectPage {
                 if close {
                     // Dropping the terminal detaches; the sandbox keeps running.
                     self.terminals.retain(|(tab, _)| tab != &page);
-                    self.detached
-                        .set_revealed(self.running && !stop && self.live_terminal().is_none());
+                    if self.running && !stop {
+                        self.offer_reattach();
+                    }
                 }
                 self.tabs.close_page_finish(&page, close);
                 if stop {
@@ -370,9 +379,11 @@ impl Component for ProjectPage {
         _root: &Self::Root,
     ) {
         match command {
+            ProjectPageCommand::Unknown => {}
             ProjectPageCommand::Checked {
                 built,
                 running,
+                exited,
                 verdict,
             } => {
                 if let Some(verdict) = verdict
@@ -382,7 +393,21 @@ impl Component for ProjectPage {
                 }
                 if running {
                     self.set_running(true, &sender);
-                    self.detached.set_revealed(self.live_terminal().is_none());
+                    self.offer_reattach();
+                } else if let Some(code) = exited
+                    && self.terminals.is_empty()
+                    && self.building.is_none()
+                {
+                    // It ended with no terminal here to tell (Paddock was
+                    // closed or killed): say how.
+                    self.set_running(false, &sender);
+                    self.status(&sender, ProjectStatus::Exited(code));
+                    self.detached.set_title(&fill(
+                        &gettext("The sandbox exited with code {code}"),
+                        &[("code", &code)],
+                    ));
+                    self.detached.set_button_label(Some(&gettext("_Run Again")));
+                    self.detached.set_revealed(true);
                 } else if self.building.is_none() && !self.running {
                     self.status(
                         &sender,
@@ -484,7 +509,18 @@ impl ProjectPage {
     fn live_terminal(&self) -> Option<&(adw::TabPage, Controller<SandboxTerminal>)> {
         self.terminals
             .iter()
-            .find(|(_, terminal)| !terminal.model().has_exited())
+            .find(|(_, terminal)| terminal.model().is_live())
+    }
+
+    /// The banner over a sandbox that runs with no terminal here.
+    fn offer_reattach(&self) {
+        if self.live_terminal().is_some() {
+            return;
+        }
+        self.detached
+            .set_title(&gettext("The sandbox is running without a terminal here"));
+        self.detached.set_button_label(Some(&gettext("_Reattach")));
+        self.detached.set_revealed(true);
     }
 
     fn set_running(&mut self, running: bool, sender: &ComponentSender<Self>) {
@@ -624,8 +660,7 @@ impl ProjectPage {
             TerminalOutput::Exited(code) => {
                 self.set_running(false, sender);
                 self.status(sender, ProjectStatus::Exited(code));
-                if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited())
-                {
+                if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| !t.model().is_live()) {
                     tab.set_title(&fill(
                         &gettext("{name} (exited: {code})"),
                         &[("name", &name), ("code", &code)],
@@ -641,10 +676,9 @@ impl ProjectPage {
                 });
             }
             TerminalOutput::Lost(message) => {
-                let _ = sender.output(ProjectPageOutput::Error {
-                    heading: gettext("Something Went Wrong"),
-                    body: message,
-                });
+                // The terminal shows why, with a button to reattach; the
+                // sandbox itself may well run on (podman went away).
+                tracing::warn!("terminal of {name} lost: {message}");
                 self.check_image(sender);
             }
             TerminalOutput::RunAgain => self.run(sender),
@@ -693,7 +727,9 @@ impl ProjectPage {
         match change {
             Change::Started if !self.running => {
                 self.set_running(true, sender);
-                self.detached.set_revealed(!attached);
+                if !attached {
+                    self.offer_reattach();
+                }
             }
             Change::Died { exit_code } if !attached && self.running => {
                 self.set_running(false, sender);
@@ -714,7 +750,7 @@ impl ProjectPage {
         let live = self
             .terminals
             .iter()
-            .any(|(tab, terminal)| tab == &page && !terminal.model().has_exited());
+            .any(|(tab, terminal)| tab == &page && terminal.model().is_live());
         if !live {
             sender.input(ProjectPageMsg::CloseTabAnswered(page, CloseAnswer::Detach));
             return;
@@ -772,14 +808,16 @@ impl ProjectPage {
         let project = self.project.clone();
         sender.oneshot_command(async move {
             let Ok(engine) = bridge::engine().await else {
-                return ProjectPageCommand::Checked {
-                    built: false,
-                    running: false,
-                    verdict: None,
-                };
+                return ProjectPageCommand::Unknown;
             };
-            let sandbox = engine.sandbox_of(project.root()).await.ok().flatten();
+            let Ok(sandbox) = engine.sandbox_of(project.root()).await else {
+                return ProjectPageCommand::Unknown;
+            };
             let running = sandbox.as_ref().is_some_and(|s| s.state.is_running());
+            let exited = match sandbox.as_ref().map(|s| &s.state) {
+                Some(SandboxState::Exited { code }) => Some(i64::from(*code)),
+                _ => None,
+            };
             let verdict = match &sandbox {
                 Some(sandbox) => engine.last_verdict(&sandbox.name).await.ok().flatten(),
                 None => None,
@@ -797,6 +835,7 @@ impl ProjectPage {
             ProjectPageCommand::Checked {
                 built,
                 running,
+                exited,
                 verdict,
             }
         });
