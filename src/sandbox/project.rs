@@ -76,6 +76,11 @@ pub enum ProjectError {
         file: PathBuf,
         errors: DefinitionErrors,
     },
+    #[error("{}", tr("cannot write {path}: {error}. The disk (or your quota) is full: free some space and try again; {path} was left as it was", &[("path", &path.display()), ("error", source)]))]
+    NoSpace {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", source)]))]
     Io {
         action: String,
@@ -86,10 +91,15 @@ pub enum ProjectError {
 
 fn io(action: &str, path: &Path) -> impl FnOnce(std::io::Error) -> ProjectError {
     let (action, path) = (gettextrs::gettext(action), path.to_owned());
-    move |source| ProjectError::Io {
-        action,
-        path,
-        source,
+    move |source| match source.kind() {
+        std::io::ErrorKind::StorageFull
+        | std::io::ErrorKind::QuotaExceeded
+        | std::io::ErrorKind::FileTooLarge => ProjectError::NoSpace { path, source },
+        _ => ProjectError::Io {
+            action,
+            path,
+            source,
+        },
     }
 }
 

@@ -373,25 +373,36 @@ impl AsyncComponent for App {
 }
 
 impl App {
-    /// Reopens the projects whose sandboxes run without a terminal here.
+    /// Reopens the projects whose sandboxes run without a terminal here,
+    /// leaving the project the user is looking at in view. A folder that
+    /// is gone (or no longer acceptable) is skipped: it is no news to the
+    /// user, who may have removed it long ago.
     fn still_running(&mut self, projects: Vec<PathBuf>, sender: &AsyncComponentSender<Self>) {
         if projects.is_empty() {
             return;
         }
+        let current = self.current.clone();
         for project in &projects {
-            if !self.state.projects.contains(project) {
-                self.open(project.clone(), sender);
-            } else if let Ok(project) = folder::accept(project) {
-                // A page checks for its running sandbox when created.
-                let path = project.root().to_path_buf();
-                if !self.pages.contains_key(&path) {
-                    let current = self.current.clone();
-                    self.show_page(project, sender);
-                    if let Some(current) = current {
-                        self.show(&current);
+            match folder::accept(project) {
+                Ok(project) => {
+                    let path = project.root().to_path_buf();
+                    if !self.state.projects.contains(&path) {
+                        self.state.remember(&path);
+                        self.sidebar.emit(ProjectListMsg::Show(path.clone()));
+                    }
+                    // A page checks for its running sandbox when created.
+                    if !self.pages.contains_key(&path) {
+                        self.show_page(project, sender);
                     }
                 }
+                Err(message) => {
+                    tracing::warn!("a sandbox runs for {}: {message}", project.display());
+                }
             }
+        }
+        self.save_state();
+        if let Some(current) = current {
+            self.show(&current);
         }
         self.toasts.add_toast(adw::Toast::new(&fill(
             &gettext("{count} sandboxes are still running; reattach from their projects"),

@@ -42,9 +42,10 @@ pub enum Link {
 }
 
 /// Follows podman for as long as the window lives: subscribes to its
-/// events, and when the service goes away (the stream ends) reports it and
-/// looks for it again with backoff, resubscribing once it answers. Failing
-/// to connect at start is no news: the system check reports that.
+/// events, and when the service goes away (the stream ends and podman does
+/// not answer) reports it and looks for it again with backoff,
+/// resubscribing once it answers. Failing to connect at start is no news:
+/// the system check reports that.
 pub async fn follow_podman(emit: impl Fn(Link)) {
     let mut connected_before = false;
     let mut retry = FIRST_RETRY;
@@ -70,8 +71,14 @@ pub async fn follow_podman(emit: impl Fn(Link)) {
                     None => break gettext("podman closed its event stream"),
                 }
             };
-            tracing::warn!("lost podman: {reason}");
-            emit(Link::Down(reason));
+            // The stream can end with podman still there (its event log
+            // rotated, say): then resubscribe without alarming anyone.
+            if engine.ping().await.is_ok() {
+                tracing::info!("podman's events ended ({reason}); resubscribing");
+            } else {
+                tracing::warn!("lost podman: {reason}");
+                emit(Link::Down(reason));
+            }
         }
         tokio::time::sleep(retry).await;
         retry = (retry * 2).min(LAST_RETRY);
