@@ -61,7 +61,10 @@ pub(crate) async fn project_plan(
     let host = HostFacts {
         uid: rustix::process::getuid().as_raw(),
         gid: rustix::process::getgid().as_raw(),
-        kernel: engine.info().await.map_err(|err| err.to_string())?.kernel,
+        kernel: engine
+            .host_kernel(approved.definition.isolation())
+            .await
+            .map_err(|err| err.to_string())?,
         home,
     };
     let mut plan = project::plan(&project, &approved.definition, &agent, &host)

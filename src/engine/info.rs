@@ -2,6 +2,8 @@
 //! isolation rules depend on, in a small struct of our own.
 
 use super::{Engine, Result};
+use crate::sandbox::guest::{GuestReport, Verdict};
+use crate::sandbox::plan::Isolation;
 
 /// The host as podman sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,9 +78,32 @@ fn crun_version(runtime_version: &str) -> Option<String> {
 }
 
 impl Engine {
-    /// The host facts Paddock depends on (runtime, krun, cgroups, kernel).
+    /// The host facts Paddock depends on (runtime, krun, cgroups, kernel),
+    /// asked of podman on the first call only.
     pub async fn info(&self) -> Result<HostInfo> {
-        Ok(HostInfo::from_podman(self.podman.info().await?))
+        let host = self
+            .host
+            .get_or_try_init(|| async {
+                Ok::<_, super::Error>(HostInfo::from_podman(self.podman.info().await?))
+            })
+            .await?;
+        Ok(host.clone())
+    }
+
+    /// The host kernel a sandbox of this isolation is checked against:
+    /// only a microVM's is, a plain container shares it by definition (so
+    /// running one never waits for podman's `info`).
+    pub async fn host_kernel(&self, isolation: Isolation) -> Result<Option<String>> {
+        Ok(match isolation {
+            Isolation::MicroVm => Some(self.info().await?.kernel),
+            Isolation::Container => None,
+        })
+    }
+
+    /// How isolated the sandbox that sent `report` is.
+    pub(crate) async fn verdict(&self, report: &GuestReport) -> Result<Verdict> {
+        let kernel = self.host_kernel(report.isolation).await?;
+        Ok(report.verdict(kernel.as_deref().unwrap_or_default()))
     }
 }
 

@@ -38,6 +38,8 @@ pub struct SessionOutput {
         Pin<Box<dyn Stream<Item = std::result::Result<TtyChunk, podman_api::conn::Error>> + Send>>,
     report: Option<FirstLine>,
     pending: Option<Output>,
+    /// Asked for the host kernel once the report names a microVM.
+    engine: Engine,
 }
 
 /// The writing half of a [`Session`].
@@ -46,8 +48,8 @@ pub struct SessionInput {
 }
 
 /// Collects the bytes of the entrypoint's first line.
+#[derive(Default)]
 struct FirstLine {
-    host_kernel: String,
     line: Vec<u8>,
 }
 
@@ -55,8 +57,8 @@ struct FirstLine {
 const MAX_REPORT: usize = 512;
 
 impl FirstLine {
-    /// Feeds output; returns the verdict once the line is complete.
-    fn push(&mut self, bytes: &[u8]) -> Option<std::result::Result<Verdict, NotAReport>> {
+    /// Feeds output; returns the report once the line is complete.
+    fn push(&mut self, bytes: &[u8]) -> Option<std::result::Result<GuestReport, NotAReport>> {
         let end = bytes.iter().position(|&byte| byte == b'\n');
         self.line
             .extend_from_slice(&bytes[..end.unwrap_or(bytes.len())]);
@@ -64,7 +66,7 @@ impl FirstLine {
             return None;
         }
         let line = String::from_utf8_lossy(&self.line).into_owned();
-        Some(GuestReport::parse(&line).map(|report| report.verdict(&self.host_kernel)))
+        Some(GuestReport::parse(&line))
     }
 }
 
@@ -83,9 +85,16 @@ impl SessionOutput {
             TtyChunk::StdErr(bytes) => Output::Stderr(bytes),
         };
         if let (Some(report), Output::Stdout(bytes)) = (&mut self.report, &output)
-            && let Some(verdict) = report.push(bytes)
+            && let Some(report) = report.push(bytes)
         {
             self.report = None;
+            let verdict = match report {
+                Ok(report) => match self.engine.verdict(&report).await {
+                    Ok(verdict) => Ok(verdict),
+                    Err(err) => return Some(Err(err)),
+                },
+                Err(not_a_report) => Err(not_a_report),
+            };
             self.pending = Some(Output::Verdict(verdict));
         }
         Some(Ok(output))
@@ -114,14 +123,7 @@ impl Engine {
     /// to see all output and get the isolation verdict from its first line
     /// (`expect_report`); attaching to a running sandbox joins mid-stream.
     pub async fn attach(&self, name: &str, expect_report: bool) -> Result<Session> {
-        let report = if expect_report {
-            Some(FirstLine {
-                host_kernel: self.info().await?.kernel,
-                line: Vec::new(),
-            })
-        } else {
-            None
-        };
+        let report = expect_report.then(FirstLine::default);
         let opts = ContainerAttachOpts::builder()
             // An empty sequence turns detaching off: every key reaches the agent.
             .detach_keys("")
@@ -142,6 +144,7 @@ impl Engine {
                 stream: Box::pin(stream),
                 report,
                 pending: None,
+                engine: self.clone(),
             },
             input: SessionInput {
                 sink: Box::pin(sink),
@@ -153,43 +156,30 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn first_line(host_kernel: &str) -> FirstLine {
-        FirstLine {
-            host_kernel: host_kernel.into(),
-            line: Vec::new(),
-        }
-    }
+    use crate::sandbox::plan::Isolation;
 
     #[test]
     fn the_report_is_read_across_chunks() {
-        let mut report = first_line("6.1.0-host");
+        let mut report = FirstLine::default();
         assert_eq!(
             report.push(b"paddock-sandbox guest-kernel=6.12-krun "),
             None
         );
         assert_eq!(
             report.push(b"uid=1000 isolation=microvm\r\nagent output"),
-            Some(Ok(Verdict::MicroVm))
-        );
-    }
-
-    #[test]
-    fn the_hosts_kernel_in_a_microvm_is_not_isolated() {
-        let mut report = first_line("6.1.0-host");
-        assert_eq!(
-            report.push(b"paddock-sandbox guest-kernel=6.1.0-host uid=1000 isolation=microvm\n"),
-            Some(Ok(Verdict::NotIsolated {
-                kernel: "6.1.0-host".into()
+            Some(Ok(GuestReport {
+                guest_kernel: "6.12-krun".into(),
+                uid: 1000,
+                isolation: Isolation::MicroVm,
             }))
         );
     }
 
     #[test]
     fn other_output_is_no_report() {
-        let mut report = first_line("6.1.0-host");
+        let mut report = FirstLine::default();
         assert!(matches!(report.push(b"hello\n"), Some(Err(_))));
-        let mut endless = first_line("6.1.0-host");
+        let mut endless = FirstLine::default();
         assert!(matches!(endless.push(&[b'x'; MAX_REPORT]), Some(Err(_))));
     }
 }

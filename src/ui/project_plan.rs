@@ -22,12 +22,15 @@ pub async fn plan(
     let agent = definition
         .resolve_agent(&presets)
         .map_err(|e| e.to_string())?;
-    let info = engine.info().await.map_err(|e| e.to_string())?;
+    let kernel = engine
+        .host_kernel(definition.isolation())
+        .await
+        .map_err(|e| e.to_string())?;
     let (uid, gid) = ids();
     let host = HostFacts {
         uid,
         gid,
-        kernel: info.kernel,
+        kernel,
         home: gtk::glib::home_dir(),
     };
     if write_files {
