@@ -3,12 +3,16 @@
 //! krun has no `exec` into the VM, so this is an attach to the main process,
 //! with podman's detach keys turned off so that Ctrl-P and Ctrl-Q reach the
 //! agent instead of being eaten.
+//!
+//! The attach is made over the raw socket rather than through podman-api,
+//! which inspects the container first (a round trip before every attach)
+//! and reads at most 8 KiB per chunk: podman says in the response whether the
+//! stream is raw (a terminal) or framed, and a terminal's output is read in
+//! large pieces, so a flood costs few wake-ups.
 
-use std::pin::Pin;
-
-use futures_util::{AsyncWrite, AsyncWriteExt, Stream, StreamExt};
-use podman_api::conn::TtyChunk;
-use podman_api::opts::ContainerAttachOpts;
+use hyper::Method;
+use hyper::upgrade::Upgraded;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 
 use super::{Engine, Error, Result};
 use crate::sandbox::guest::{GuestReport, NotAReport, Verdict};
@@ -34,8 +38,9 @@ pub struct Session {
 
 /// The reading half of a [`Session`].
 pub struct SessionOutput {
-    stream:
-        Pin<Box<dyn Stream<Item = std::result::Result<TtyChunk, podman_api::conn::Error>> + Send>>,
+    stream: BufReader<ReadHalf<Upgraded>>,
+    /// Without a terminal, podman frames stdout and stderr apart.
+    framed: bool,
     report: Option<FirstLine>,
     pending: Option<Output>,
     /// Asked for the host kernel once the report names a microVM.
@@ -44,8 +49,14 @@ pub struct SessionOutput {
 
 /// The writing half of a [`Session`].
 pub struct SessionInput {
-    sink: Pin<Box<dyn AsyncWrite + Send>>,
+    sink: WriteHalf<Upgraded>,
 }
+
+/// How much output one read takes at most: a flood arrives in few, large
+/// pieces (VTE takes them as fast in one piece as in many).
+const READ_SIZE: usize = 64 * 1024;
+/// The content type of a container's attach stream without a terminal.
+const FRAMED_STREAM: &str = "application/vnd.docker.multiplexed-stream";
 
 /// Collects the bytes of the entrypoint's first line.
 #[derive(Default)]
@@ -76,13 +87,10 @@ impl SessionOutput {
         if let Some(pending) = self.pending.take() {
             return Some(Ok(pending));
         }
-        let chunk = match self.stream.next().await? {
-            Ok(chunk) => chunk,
-            Err(err) => return Some(Err(Error::Connection(err.to_string()))),
-        };
-        let output = match chunk {
-            TtyChunk::StdOut(bytes) | TtyChunk::StdIn(bytes) => Output::Stdout(bytes),
-            TtyChunk::StdErr(bytes) => Output::Stderr(bytes),
+        let output = match self.read().await {
+            Ok(Some(output)) => output,
+            Ok(None) => return None,
+            Err(err) => return Some(Err(broken(err))),
         };
         if let (Some(report), Output::Stdout(bytes)) = (&mut self.report, &output)
             && let Some(report) = report.push(bytes)
@@ -99,6 +107,34 @@ impl SessionOutput {
         }
         Some(Ok(output))
     }
+
+    /// One piece of output as podman sent it; `None` at the end.
+    async fn read(&mut self) -> std::io::Result<Option<Output>> {
+        if !self.framed {
+            let buffer = self.stream.fill_buf().await?;
+            if buffer.is_empty() {
+                return Ok(None);
+            }
+            let bytes = buffer.to_vec();
+            self.stream.consume(bytes.len());
+            return Ok(Some(Output::Stdout(bytes)));
+        }
+        // Each frame: stream (0 stdin, 1 stdout, 2 stderr), three zero
+        // bytes, the payload's length (big-endian u32), the payload.
+        let mut header = [0u8; 8];
+        match self.stream.read_exact(&mut header).await {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(err) => return Err(err),
+        }
+        let length = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+        let mut bytes = vec![0; length as usize];
+        self.stream.read_exact(&mut bytes).await?;
+        Ok(Some(match header[0] {
+            2 => Output::Stderr(bytes),
+            _ => Output::Stdout(bytes),
+        }))
+    }
 }
 
 impl SessionInput {
@@ -110,7 +146,7 @@ impl SessionInput {
 
     /// Ends the sandbox's stdin (without a terminal: what EOF on a pipe means).
     pub async fn close(&mut self) -> Result<()> {
-        self.sink.close().await.map_err(broken)
+        self.sink.shutdown().await.map_err(broken)
     }
 }
 
@@ -123,32 +159,32 @@ impl Engine {
     /// to see all output and get the isolation verdict from its first line
     /// (`expect_report`); attaching to a running sandbox joins mid-stream.
     pub async fn attach(&self, name: &str, expect_report: bool) -> Result<Session> {
-        let report = expect_report.then(FirstLine::default);
-        let opts = ContainerAttachOpts::builder()
-            // An empty sequence turns detaching off: every key reaches the agent.
-            .detach_keys("")
-            .stdin(true)
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let multiplexer = self
-            .podman
-            .containers()
-            .get(name)
-            .attach(&opts)
+        // An empty sequence turns detaching off: every key reaches the agent.
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("detachKeys", "")
+            .append_pair("stream", "true")
+            .append_pair("stdin", "true")
+            .append_pair("stdout", "true")
+            .append_pair("stderr", "true")
+            .finish();
+        let (stream, content_type) = self
+            .raw
+            .upgrade(Method::POST, &format!("/containers/{name}/attach?{query}"))
             .await
-            .map_err(|err| Error::podman(name, err))?;
-        let (stream, sink) = multiplexer.split();
+            .map_err(|err| match err {
+                Error::Podman { message, .. } => Error::podman(name, message),
+                other => other,
+            })?;
+        let (reader, writer) = tokio::io::split(stream);
         Ok(Session {
             output: SessionOutput {
-                stream: Box::pin(stream),
-                report,
+                stream: BufReader::with_capacity(READ_SIZE, reader),
+                framed: content_type == FRAMED_STREAM,
+                report: expect_report.then(FirstLine::default),
                 pending: None,
                 engine: self.clone(),
             },
-            input: SessionInput {
-                sink: Box::pin(sink),
-            },
+            input: SessionInput { sink: writer },
         })
     }
 }
