@@ -2,7 +2,10 @@
 //! isolation rules depend on, in a small struct of our own.
 
 use super::{Engine, Result};
+use std::path::PathBuf;
+
 use crate::sandbox::guest::{GuestReport, Verdict};
+use crate::sandbox::host_facts::{HostFacts, VmSizing};
 use crate::sandbox::plan::Isolation;
 
 /// The host as podman sees it.
@@ -90,20 +93,41 @@ impl Engine {
         Ok(host.clone())
     }
 
-    /// The host kernel a sandbox of this isolation is checked against:
-    /// only a microVM's is, a plain container shares it by definition (so
-    /// running one never waits for podman's `info`).
-    pub async fn host_kernel(&self, isolation: Isolation) -> Result<Option<String>> {
-        Ok(match isolation {
-            Isolation::MicroVm => Some(self.info().await?.kernel),
-            Isolation::Container => None,
+    /// The host facts a plan for a sandbox of this isolation needs. Only a
+    /// microVM needs any from podman (the kernel its isolation check compares
+    /// with, how its crun sizes it): a plain container shares the host's
+    /// kernel by definition and has no VM to size, so planning one never
+    /// waits for podman's `info`.
+    pub async fn host_facts(
+        &self,
+        isolation: Isolation,
+        uid: u32,
+        gid: u32,
+        home: PathBuf,
+    ) -> Result<HostFacts> {
+        let (kernel, vm_sizing) = match isolation {
+            Isolation::MicroVm => {
+                let info = self.info().await?;
+                let sizing = VmSizing::for_crun(info.crun_version.as_deref());
+                (Some(info.kernel), sizing)
+            }
+            Isolation::Container => (None, VmSizing::Annotations),
+        };
+        Ok(HostFacts {
+            uid,
+            gid,
+            kernel,
+            home,
+            vm_sizing,
         })
     }
 
     /// How isolated the sandbox that sent `report` is.
     pub(crate) async fn verdict(&self, report: &GuestReport) -> Result<Verdict> {
-        let kernel = self.host_kernel(report.isolation).await?;
-        Ok(report.verdict(kernel.as_deref().unwrap_or_default()))
+        Ok(match report.isolation {
+            Isolation::MicroVm => report.verdict(&self.info().await?.kernel),
+            Isolation::Container => Verdict::Container,
+        })
     }
 }
 

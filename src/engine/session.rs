@@ -43,8 +43,9 @@ pub struct SessionOutput {
     framed: bool,
     report: Option<FirstLine>,
     pending: Option<Output>,
-    /// Asked for the host kernel once the report names a microVM.
-    engine: Engine,
+    /// Asked for the host kernel once the report names a microVM (boxed:
+    /// a session travels in messages, an engine is a few hundred bytes).
+    engine: Box<Engine>,
 }
 
 /// The writing half of a [`Session`].
@@ -182,7 +183,7 @@ impl Engine {
                 framed: content_type == FRAMED_STREAM,
                 report: expect_report.then(FirstLine::default),
                 pending: None,
-                engine: self.clone(),
+                engine: Box::new(self.clone()),
             },
             input: SessionInput { sink: writer },
         })
