@@ -34,7 +34,11 @@ impl SimpleComponent for Baseline {
         }
     }
 
-    fn init(count: usize, root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        count: usize,
+        root: Self::Root,
+        _sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let widgets = view_output!();
         for number in 1..=count {
             let terminal = vte4::Terminal::new();
