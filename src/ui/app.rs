@@ -352,14 +352,13 @@ impl AsyncComponent for App {
                 self.disconnected = true;
                 self.show_banner();
             }
-            AppCommand::Podman(Link::Up { again, running }) => {
-                if again {
-                    self.disconnected = false;
-                    self.system_check.emit(SystemCheckMsg::Refresh);
-                    self.show_banner();
-                    for page in self.pages.values() {
-                        page.emit(ProjectPageMsg::Recheck);
-                    }
+            AppCommand::Podman(Link::Up { running }) => {
+                // At start too: podman may have come up after the window.
+                self.disconnected = false;
+                self.system_check.emit(SystemCheckMsg::Refresh);
+                self.show_banner();
+                for page in self.pages.values() {
+                    page.emit(ProjectPageMsg::Recheck);
                 }
                 self.still_running(running, &sender);
             }
@@ -381,18 +380,17 @@ impl App {
         if projects.is_empty() {
             return;
         }
-        let current = self.current.clone();
         for project in &projects {
             match folder::accept(project) {
                 Ok(project) => {
-                    let path = project.root().to_path_buf();
+                    // A page checks for its running sandbox when created.
+                    let path = self.add_page(project, sender);
                     if !self.state.projects.contains(&path) {
                         self.state.remember(&path);
                         self.sidebar.emit(ProjectListMsg::Show(path.clone()));
                     }
-                    // A page checks for its running sandbox when created.
-                    if !self.pages.contains_key(&path) {
-                        self.show_page(project, sender);
+                    if self.current.is_none() {
+                        self.show(&path);
                     }
                 }
                 Err(message) => {
@@ -401,8 +399,9 @@ impl App {
             }
         }
         self.save_state();
-        if let Some(current) = current {
-            self.show(&current);
+        if let Some(current) = self.current.clone() {
+            // The list selects what it adds: back to what is in view.
+            self.sidebar.emit(ProjectListMsg::Show(current));
         }
         self.toasts.add_toast(adw::Toast::new(&fill(
             &gettext("{count} sandboxes are still running; reattach from their projects"),
@@ -472,6 +471,12 @@ impl App {
     }
 
     fn show_page(&mut self, project: Project, sender: &AsyncComponentSender<Self>) {
+        let path = self.add_page(project, sender);
+        self.show(&path);
+    }
+
+    /// The project's page, made if it is not there yet; not brought into view.
+    fn add_page(&mut self, project: Project, sender: &AsyncComponentSender<Self>) -> PathBuf {
         let path = project.root().to_path_buf();
         if !self.pages.contains_key(&path) {
             let page = ProjectPage::builder()
@@ -492,7 +497,7 @@ impl App {
                 .add_named(page.widget(), Some(&path.display().to_string()));
             self.pages.insert(path.clone(), page);
         }
-        self.show(&path);
+        path
     }
 
     fn show(&mut self, path: &Path) {

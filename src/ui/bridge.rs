@@ -29,10 +29,9 @@ pub async fn engine() -> Result<Engine, crate::engine::Error> {
 /// What the window hears from podman while it runs.
 #[derive(Debug)]
 pub enum Link {
-    /// Subscribed to podman's events: at start (`again` false) or after the
-    /// service came back. `running` are the projects whose sandbox runs now.
+    /// Subscribed to podman's events: at start, or after the service came
+    /// back. `running` are the projects whose sandbox runs now.
     Up {
-        again: bool,
         running: Vec<PathBuf>,
     },
     /// The service went away (why, in podman's or the system's words).
@@ -47,7 +46,6 @@ pub enum Link {
 /// resubscribing once it answers. Failing to connect at start is no news:
 /// the system check reports that.
 pub async fn follow_podman(emit: impl Fn(Link)) {
-    let mut connected_before = false;
     let mut retry = FIRST_RETRY;
     loop {
         if let Ok(engine) = engine().await
@@ -56,14 +54,12 @@ pub async fn follow_podman(emit: impl Fn(Link)) {
         {
             retry = FIRST_RETRY;
             emit(Link::Up {
-                again: connected_before,
                 running: sandboxes
                     .into_iter()
                     .filter(|s| s.state.is_running())
                     .map(|s| s.project)
                     .collect(),
             });
-            connected_before = true;
             let reason = loop {
                 match events.next().await {
                     Some(Ok(event)) => emit(Link::Sandbox(event)),
