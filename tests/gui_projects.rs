@@ -80,24 +80,39 @@ fn paddock_open_starts_the_window_when_none_runs() {
     let _ = desktop.activate("quit", None);
 }
 
+/// At the smallest size GNOME asks apps to support (360x294), the sidebar
+/// collapses and the header's buttons shrink to icons: every widget stays
+/// inside the window. The same in the dark style.
 #[test]
-fn narrow_window_collapses_the_sidebar_and_dark_style_works() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(360, 700);
-    desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")]);
+fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
     let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
-    desktop
-        .activate("open-project", Some(&project))
-        .expect("action");
-    let tree = desktop.wait_for("the collapsed split view", |tree| {
-        nodes(tree, "AdwNavigationSplitView")
-            .iter()
-            .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
-            && shows(tree, "CPUs")
-    });
-    assert!(shows(&tree, "gui-narrow"));
-    desktop.screenshot("narrow-dark");
-    desktop.quit();
+    for (dark, name) in [(false, "narrow"), (true, "narrow-dark")] {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(360, 294);
+        let scheme = if dark { "prefer-dark" } else { "prefer-light" };
+        desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);
+        desktop
+            .activate("open-project", Some(&project))
+            .expect("action");
+        desktop.wait_for("the collapsed split view", |tree| {
+            nodes(tree, "AdwNavigationSplitView")
+                .iter()
+                .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
+                && shows(tree, "CPUs")
+        });
+        let tree = desktop.settled();
+        assert_eq!(tree["dark"], serde_json::Value::Bool(dark), "style");
+        assert_eq!(gui_harness::window_size(&tree), Some((360, 294)));
+        assert!(shows(&tree, "gui-narrow"));
+        let shot = desktop.screenshot(name);
+        let clipped = gui_harness::outside_window(&tree);
+        assert!(
+            clipped.is_empty(),
+            "drawn outside the window (see {}): {clipped:#?}",
+            shot.display()
+        );
+        desktop.quit();
+    }
 }
 
 /// With podman's crun lacking libkrun (as on these machines), microVMs

@@ -25,8 +25,18 @@ use crate::engine::SandboxEvent;
 use crate::host::document_portal;
 use crate::sandbox::project::Project;
 
-/// The narrowest width at which sidebar and content still fit side by side.
-const COLLAPSE_BELOW: &str = "max-width: 400sp";
+/// The narrowest width (sp) at which sidebar and content still fit side by side.
+const COLLAPSE_BELOW: f64 = 400.0;
+/// Below this width (sp) the header's buttons show icons only.
+const COMPACT_BELOW: f64 = 700.0;
+
+fn narrower_than(width: f64) -> adw::Breakpoint {
+    adw::Breakpoint::new(adw::BreakpointCondition::new_length(
+        adw::BreakpointConditionLengthType::MaxWidth,
+        width,
+        adw::LengthUnit::Sp,
+    ))
+}
 
 pub struct App {
     state: UiState,
@@ -59,6 +69,8 @@ pub enum AppMsg {
     OpenChosen(PathBuf),
     ShowSystemCheck,
     BannerClicked,
+    /// The window became narrow (or wide again): icons in the header.
+    Compact(bool),
     Blocking(Option<Blocking>),
     Select(PathBuf),
     /// Opens a project and raises the window (a notification was activated).
@@ -206,17 +218,19 @@ impl AsyncComponent for App {
         toasts.set_child(Some(&split));
         window.set_content(Some(&toasts));
 
-        let breakpoint = adw::Breakpoint::new(
-            adw::BreakpointCondition::parse(COLLAPSE_BELOW).unwrap_or_else(|_| {
-                adw::BreakpointCondition::new_length(
-                    adw::BreakpointConditionLengthType::MaxWidth,
-                    400.0,
-                    adw::LengthUnit::Sp,
-                )
-            }),
-        );
-        breakpoint.add_setter(&split, "collapsed", Some(&true.to_value()));
-        window.add_breakpoint(breakpoint);
+        // Breakpoints apply one at a time, the last matching one: the
+        // narrower one also keeps the header compact.
+        let compact = narrower_than(COMPACT_BELOW);
+        window.add_breakpoint(compact);
+        let collapse = narrower_than(COLLAPSE_BELOW);
+        collapse.add_setter(&split, "collapsed", Some(&true.to_value()));
+        window.add_breakpoint(collapse);
+        {
+            let sender = sender.clone();
+            window.connect_current_breakpoint_notify(move |window| {
+                sender.input(AppMsg::Compact(window.current_breakpoint().is_some()));
+            });
+        }
 
         window.add_controller(drop_target(&sender));
         {
@@ -277,6 +291,11 @@ impl AsyncComponent for App {
                 });
             }
             AppMsg::ShowSystemCheck => self.show_system_check(),
+            AppMsg::Compact(compact) => {
+                for page in self.pages.values() {
+                    page.model().set_compact(compact);
+                }
+            }
             AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
                 Some(action) => self.system_check.emit(SystemCheckMsg::Perform(action)),
                 None => self.show_system_check(),
@@ -461,6 +480,8 @@ impl App {
         if let Some(old) = self.header_actions.take() {
             self.header.remove(&old);
         }
+        page.model()
+            .set_compact(self.window.current_breakpoint().is_some());
         let actions = page.model().header_actions();
         self.header.pack_end(&actions);
         self.header_actions = Some(actions);

@@ -40,7 +40,12 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
         .method_call(move |_, _, _, _, _, _, invocation| {
             let dump = window
                 .upgrade()
-                .map(|window| with_other_toplevels(widget(window.upcast_ref()), &window))
+                .map(|window| {
+                    let mut tree =
+                        with_other_toplevels(widget(window.upcast_ref(), &window), &window);
+                    tree["dark"] = json!(adw::StyleManager::default().is_dark());
+                    tree
+                })
                 .unwrap_or(Value::Null);
             invocation.return_value(Some(&(dump.to_string(),).to_variant()));
         })
@@ -55,7 +60,7 @@ fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Val
     let others: Vec<Value> = gtk::Window::list_toplevels()
         .iter()
         .filter(|other| other.is_mapped() && *other != window.upcast_ref::<gtk::Widget>())
-        .map(widget)
+        .map(|other| widget(other, other))
         .collect();
     if let Some(Value::Array(children)) = tree.get_mut("children") {
         children.extend(others);
@@ -63,10 +68,17 @@ fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Val
     tree
 }
 
-/// A mapped widget and its mapped children, with what each shows.
-fn widget(widget: &gtk::Widget) -> Value {
+/// A mapped widget and its mapped children, with what each shows and where
+/// (`bounds`: x, y, width, height in the coordinates of its `toplevel`).
+fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     let mut node = serde_json::Map::new();
     node.insert("type".into(), json!(widget.type_().name()));
+    if let Some(bounds) = widget.compute_bounds(toplevel) {
+        node.insert(
+            "bounds".into(),
+            json!([bounds.x(), bounds.y(), bounds.width(), bounds.height()]),
+        );
+    }
     if let Some(text) = widget.tooltip_text() {
         node.insert("tooltip".into(), json!(text.as_str()));
     }
@@ -131,7 +143,7 @@ fn widget(widget: &gtk::Widget) -> Value {
     let mut child = widget.first_child();
     while let Some(current) = child {
         if current.is_mapped() {
-            children.push(self::widget(&current));
+            children.push(self::widget(&current, toplevel));
         }
         child = current.next_sibling();
     }

@@ -286,18 +286,35 @@ impl Desktop {
         }
     }
 
-    /// Takes a screenshot of the display into the screenshot folder.
+    /// The tree once two dumps in a row agree: animations and transitions
+    /// (a page sliding in) have ended, every widget has its final place.
+    pub fn settled(&self) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = self.tree();
+        loop {
+            std::thread::sleep(Duration::from_millis(400));
+            let tree = self.tree();
+            if tree == last || Instant::now() > deadline {
+                return tree;
+            }
+            last = tree;
+        }
+    }
+
+    /// Takes a screenshot of the window (with no window manager it sits at
+    /// the display's top left corner) into the screenshot folder.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
         let file = dir.join(format!("{name}.png"));
         // Let the last frame reach the screen.
         std::thread::sleep(Duration::from_millis(600));
-        let status = Command::new("import")
-            .args(["-display", &self.display, "-window", "root"])
-            .arg(&file)
-            .status()
-            .expect("imagemagick's import");
+        let mut import = Command::new("import");
+        import.args(["-display", &self.display, "-window", "root"]);
+        if let Some((width, height)) = window_size(&self.tree()) {
+            import.args(["-crop", &format!("{width}x{height}+0+0"), "+repage"]);
+        }
+        let status = import.arg(&file).status().expect("imagemagick's import");
         assert!(status.success(), "screenshot {name} failed");
         file
     }
@@ -370,6 +387,53 @@ pub fn screenshot_dir() -> PathBuf {
                 .unwrap_or_else(std::env::temp_dir)
         });
     target.join("screenshots")
+}
+
+/// The window's size, from the bounds of the tree's root.
+pub fn window_size(tree: &Value) -> Option<(u32, u32)> {
+    let bounds = tree.get("bounds")?.as_array()?;
+    let size = |i: usize| bounds.get(i)?.as_f64().map(|v| v.round() as u32);
+    Some((size(2)?, size(3)?))
+}
+
+/// Widgets drawn (partly) outside the window: every node whose allocation
+/// leaves the window's, except inside scrolled windows, whose content is
+/// meant to extend beyond what they show.
+pub fn outside_window(tree: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(window) = bounds(tree) {
+        outside(tree, window, &mut out);
+    }
+    out
+}
+
+/// x, y, width, height.
+fn bounds(node: &Value) -> Option<[f64; 4]> {
+    let b = node.get("bounds")?.as_array()?;
+    let v = |i: usize| b.get(i)?.as_f64();
+    Some([v(0)?, v(1)?, v(2)?, v(3)?])
+}
+
+fn outside(node: &Value, window: [f64; 4], out: &mut Vec<String>) {
+    let kind = node.get("type").and_then(Value::as_str).unwrap_or("");
+    // Half a pixel of rounding either way.
+    if let Some([x, y, w, h]) = bounds(node)
+        && (x < window[0] - 0.5
+            || y < window[1] - 0.5
+            || x + w > window[0] + window[2] + 0.5
+            || y + h > window[1] + window[3] + 0.5)
+    {
+        let text = texts(node).first().cloned().unwrap_or_default();
+        out.push(format!("{kind} {text:?} at {:?}", [x, y, w, h]));
+    }
+    if kind == "GtkScrolledWindow" {
+        return;
+    }
+    if let Some(Value::Array(children)) = node.get("children") {
+        for child in children {
+            outside(child, window, out);
+        }
+    }
 }
 
 /// Every text the tree shows (labels, titles, log and terminal text), in order.

@@ -1,5 +1,6 @@
 pub mod build_log;
 pub mod definition_form;
+pub mod header_actions;
 pub mod project_list;
 pub mod terminal;
 pub mod terminal_widget;

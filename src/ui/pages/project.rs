@@ -19,6 +19,7 @@ use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
+use crate::ui::components::header_actions::HeaderActions;
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
 use crate::ui::status::ProjectStatus;
@@ -38,10 +39,7 @@ pub struct ProjectPage {
     running: bool,
     run_after_build: bool,
     zoom: f64,
-    header: gtk::Box,
-    build_button: gtk::Button,
-    run_button: gtk::Button,
-    verdict: gtk::Label,
+    header: HeaderActions,
     build_log: BuildLog,
     building: Option<CancellationToken>,
     _form: Option<Controller<DefinitionForm>>,
@@ -155,7 +153,11 @@ impl Component for ProjectPage {
             detached.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Run));
         }
         root.append(&detached);
-        let stack = adw::ViewStack::builder().vexpand(true).build();
+        // Sized by the visible view alone, so that a short window fits.
+        let stack = adw::ViewStack::builder()
+            .vexpand(true)
+            .vhomogeneous(false)
+            .build();
         let switcher = adw::InlineViewSwitcher::builder()
             .stack(&stack)
             .halign(gtk::Align::Center)
@@ -258,40 +260,21 @@ impl Component for ProjectPage {
             "utilities-terminal-symbolic",
         );
 
-        let verdict = gtk::Label::builder()
-            .visible(false)
-            .valign(gtk::Align::Center)
-            .css_classes(["caption-heading"])
-            .build();
-        let build_button = gtk::Button::builder()
-            .label(gettext("_Build"))
-            .use_underline(true)
-            .tooltip_text(gettext("Build the sandbox image (Ctrl+B)"))
-            .build();
-        build_button.update_property(&[gtk::accessible::Property::Label(&gettext(
-            "Build the sandbox image",
-        ))]);
+        let header = HeaderActions::new();
         {
             let sender = sender.clone();
-            build_button.connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
+            header
+                .build
+                .button
+                .connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
         }
-        let run_button = gtk::Button::builder()
-            .label(gettext("_Run"))
-            .use_underline(true)
-            .css_classes(["suggested-action"])
-            .tooltip_text(gettext("Run the agent in its sandbox (Ctrl+R)"))
-            .build();
-        run_button.update_property(&[gtk::accessible::Property::Label(&gettext(
-            "Run the agent in its sandbox",
-        ))]);
         {
             let sender = sender.clone();
-            run_button.connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
+            header
+                .run
+                .button
+                .connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
         }
-        let header = gtk::Box::builder().spacing(6).build();
-        header.append(&verdict);
-        header.append(&build_button);
-        header.append(&run_button);
 
         let model = ProjectPage {
             path,
@@ -305,9 +288,6 @@ impl Component for ProjectPage {
             run_after_build: false,
             zoom,
             header,
-            build_button,
-            run_button,
-            verdict,
             build_log,
             building: None,
             _form: form,
@@ -376,7 +356,7 @@ impl Component for ProjectPage {
                 verdict,
             } => {
                 if let Some(verdict) = verdict
-                    && !self.verdict.is_visible()
+                    && !self.header.has_verdict()
                 {
                     self.show_verdict(&Ok(verdict), &sender, false);
                 }
@@ -395,16 +375,16 @@ impl Component for ProjectPage {
                 }
             }
             ProjectPageCommand::NeedsBuild => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 self.run_after_build = true;
                 self.build(&sender);
             }
             ProjectPageCommand::Attached(Ok(attached)) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 self.attach(attached, &sender);
             }
             ProjectPageCommand::Attached(Err(message)) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 let _ = sender.output(ProjectPageOutput::Error {
                     heading: gettext("The Sandbox Could Not Start"),
                     body: message,
@@ -412,7 +392,7 @@ impl Component for ProjectPage {
                 self.check_image(&sender);
             }
             ProjectPageCommand::Stopped(result) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 if let Err(message) = result {
                     let _ = sender.output(ProjectPageOutput::Error {
                         heading: gettext("The Sandbox Could Not Be Stopped"),
@@ -436,7 +416,7 @@ impl Component for ProjectPage {
             }
             ProjectPageCommand::BuildDone(result) => {
                 let cancelled = self.building.take().is_some_and(|c| c.is_cancelled());
-                self.build_button.set_sensitive(true);
+                self.header.build.button.set_sensitive(true);
                 let name = self.name();
                 match result {
                     Ok(outcome) => {
@@ -477,7 +457,12 @@ impl Component for ProjectPage {
 impl ProjectPage {
     /// The Build and Run buttons and the isolation verdict, for the header.
     pub fn header_actions(&self) -> gtk::Widget {
-        self.header.clone().upcast()
+        self.header.root.clone().upcast()
+    }
+
+    /// Icons instead of labels in the header, for narrow windows.
+    pub fn set_compact(&self, compact: bool) {
+        self.header.set_compact(compact);
     }
 
     /// The terminal of the sandbox's current run, if it is still attached.
@@ -489,19 +474,10 @@ impl ProjectPage {
 
     fn set_running(&mut self, running: bool, sender: &ComponentSender<Self>) {
         self.running = running;
+        self.header.set_running(running);
         if running {
-            self.run_button.set_label(&gettext("_Stop"));
-            self.run_button.remove_css_class("suggested-action");
-            self.run_button.add_css_class("destructive-action");
-            self.run_button
-                .set_tooltip_text(Some(&gettext("Stop the sandbox (Ctrl+Shift+R)")));
             self.status(sender, ProjectStatus::Running);
         } else {
-            self.run_button.set_label(&gettext("_Run"));
-            self.run_button.remove_css_class("destructive-action");
-            self.run_button.add_css_class("suggested-action");
-            self.run_button
-                .set_tooltip_text(Some(&gettext("Run the agent in its sandbox (Ctrl+R)")));
             self.detached.set_revealed(false);
         }
     }
@@ -526,7 +502,7 @@ impl ProjectPage {
             });
             return;
         }
-        self.run_button.set_sensitive(false);
+        self.header.run.button.set_sensitive(false);
         let project = self.project.clone();
         sender.oneshot_command(async move {
             let result = async {
@@ -606,7 +582,7 @@ impl ProjectPage {
         if !self.running {
             return;
         }
-        self.run_button.set_sensitive(false);
+        self.header.run.button.set_sensitive(false);
         let name = self.project.names().container();
         sender.oneshot_command(async move {
             let result = async {
@@ -663,22 +639,7 @@ impl ProjectPage {
         sender: &ComponentSender<Self>,
         fresh: bool,
     ) {
-        for class in ["success", "warning", "error"] {
-            self.verdict.remove_css_class(class);
-        }
-        let (text, class) = match verdict {
-            Ok(Verdict::MicroVm) => (gettext("microVM"), "success"),
-            Ok(Verdict::Container) => (gettext("container only"), "warning"),
-            Ok(Verdict::NotIsolated { .. }) => (gettext("not isolated"), "error"),
-            Err(_) => (gettext("isolation unverified"), "warning"),
-        };
-        self.verdict.set_label(&text);
-        self.verdict.add_css_class(class);
-        self.verdict.set_tooltip_text(Some(&match verdict {
-            Ok(verdict) => verdict.to_string(),
-            Err(error) => error.to_string(),
-        }));
-        self.verdict.set_visible(true);
+        self.header.show_verdict(verdict);
         if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
             let _ = sender.output(ProjectPageOutput::Error {
                 heading: gettext("The Sandbox Is Not a microVM"),
@@ -815,7 +776,7 @@ impl ProjectPage {
         }
         let cancel = CancellationToken::new();
         self.building = Some(cancel.clone());
-        self.build_button.set_sensitive(false);
+        self.header.build.button.set_sensitive(false);
         self.build_log.start();
         self.stack.set_visible_child_name("build");
         self.status(sender, ProjectStatus::Building);
