@@ -25,6 +25,14 @@ fn progress(tree: &serde_json::Value) -> Option<f64> {
         .and_then(|bar| bar["fraction"].as_f64())
 }
 
+fn terminal_text(tree: &serde_json::Value) -> String {
+    nodes(tree, "VteTerminal")
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn build_run_type_exit_and_notify() {
     let mut desktop = Desktop::start();
@@ -72,9 +80,16 @@ fn build_run_type_exit_and_notify() {
                 .contains("paddock-hello-from-the-sandbox")
         })
     });
-    desktop.wait_for("the isolation verdict", |tree| {
+    let tree = desktop.wait_for("the isolation verdict", |tree| {
         shows(tree, "container only")
     });
+    // The entrypoint's report fed the verdict; it is not the agent's output.
+    let terminal = terminal_text(&tree);
+    assert!(
+        !terminal.contains("paddock-sandbox") && !terminal.contains("guest-kernel="),
+        "the report line is shown: {terminal}"
+    );
+    assert!(terminal.starts_with("paddock-hello-from-the-sandbox"));
     desktop.screenshot("running-terminal");
 
     // Keystrokes reach the sandbox's stdin; then the window loses the focus

@@ -13,6 +13,7 @@ use super::terminal_widget::TerminalFrame;
 use crate::engine::{Output, Session};
 use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::ui::bridge;
+use crate::ui::report_line::ReportLine;
 use crate::ui::text::fill;
 
 const ZOOM_STEP: f64 = 1.1;
@@ -30,6 +31,8 @@ pub struct TerminalInit {
     /// The sandbox container's name.
     pub name: String,
     pub session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    pub expects_report: bool,
     pub zoom: f64,
 }
 
@@ -76,6 +79,7 @@ impl Component for SandboxTerminal {
         let TerminalInit {
             name,
             session,
+            expects_report,
             zoom,
         } = init;
         let banner = adw::Banner::builder()
@@ -148,13 +152,20 @@ impl Component for SandboxTerminal {
                             }
                         };
                         let read = async move {
+                            let mut report = ReportLine::new(expects_report);
+                            let show = |bytes: Vec<u8>| {
+                                if !bytes.is_empty() {
+                                    let _ = chunks.send(bytes);
+                                }
+                            };
                             let mut failure = None;
                             while let Some(item) = output.next().await {
                                 match item {
                                     Ok(Output::Stdout(bytes) | Output::Stderr(bytes)) => {
-                                        let _ = chunks.send(bytes);
+                                        show(report.output(bytes));
                                     }
                                     Ok(Output::Verdict(verdict)) => {
+                                        show(report.verdict(verdict.is_ok()));
                                         out.emit(TerminalCommand::Verdict(verdict));
                                     }
                                     Err(error) => {
@@ -163,6 +174,7 @@ impl Component for SandboxTerminal {
                                     }
                                 }
                             }
+                            show(report.finish());
                             drop(chunks);
                             (out, failure)
                         };

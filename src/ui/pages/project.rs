@@ -49,6 +49,8 @@ pub struct ProjectPage {
 pub struct Attached {
     name: String,
     session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    expects_report: bool,
 }
 
 impl std::fmt::Debug for Attached {
@@ -523,6 +525,7 @@ impl ProjectPage {
                     return Ok(Some(Attached {
                         name: sandbox.name.clone(),
                         session,
+                        expects_report: false,
                     }));
                 }
                 if !engine
@@ -548,7 +551,11 @@ impl ProjectPage {
                     .await
                     .map_err(|e| e.to_string())?;
                 engine.start(&name).await.map_err(|e| e.to_string())?;
-                Ok(Some(Attached { name, session }))
+                Ok(Some(Attached {
+                    name,
+                    session,
+                    expects_report: true,
+                }))
             };
             match result.await {
                 Ok(Some(attached)) => ProjectPageCommand::Attached(Ok(attached)),
@@ -559,11 +566,16 @@ impl ProjectPage {
     }
 
     fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
-        let Attached { name, session } = attached;
+        let Attached {
+            name,
+            session,
+            expects_report,
+        } = attached;
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
                 session,
+                expects_report,
                 zoom: self.zoom,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminal);
