@@ -115,6 +115,61 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
     }
 }
 
+/// A `paddock.toml` broken by hand or by an agent: the page names each
+/// problem by its key and says what to do; an editor's fix is picked up
+/// when the file is saved, and Reset makes it valid, keeping the valid
+/// settings and the old file.
+#[test]
+fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project("gui-invalid", &["sh"]);
+    let file = project.join(".agent-sandbox/paddock.toml");
+    let valid = std::fs::read_to_string(&file).unwrap();
+    let invalid = valid
+        .replace("cpus = 1", "cpus = \"many\"")
+        .replace("memory_mib = 512", "memory_mib = 1024")
+        .replace("network = \"offline\"", "network = \"sideways\"");
+    std::fs::write(&file, &invalid).unwrap();
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("action");
+    desktop.wait_for("the keyed problem", |tree| {
+        shows(tree, "The Sandbox Definition Is Not Valid")
+            && shows(tree, "resources.cpus")
+            && shows(tree, "Reset to a Valid Definition")
+    });
+    desktop.screenshot("invalid-definition");
+
+    // Fixed in an editor: the form comes back when the file is saved.
+    std::fs::write(&file, &valid).unwrap();
+    desktop.wait_for("the form after the fix", |tree| {
+        shows(tree, "CPUs") && !shows(tree, "Not Valid")
+    });
+    // Broken again while the form shows it (an agent wrote it).
+    std::fs::write(&file, &invalid).unwrap();
+    desktop.wait_for("the problem again", |tree| {
+        shows(tree, "The Sandbox Definition Is Not Valid")
+    });
+
+    desktop.focus();
+    desktop.click("Reset to a Valid Definition");
+    desktop.wait_for("the form after the reset", |tree| {
+        shows(tree, "CPUs") && shows(tree, "kept as paddock.toml.invalid")
+    });
+    let reset = std::fs::read_to_string(&file).unwrap();
+    assert!(reset.contains("memory_mib = 1024"), "kept: {reset}");
+    assert!(reset.contains("\"container\""), "kept: {reset}");
+    assert!(
+        !reset.contains("many") && !reset.contains("sideways"),
+        "{reset}"
+    );
+    let kept = project.join(".agent-sandbox/paddock.toml.invalid");
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), invalid);
+    desktop.quit();
+}
+
 /// With podman's crun lacking libkrun (as on these machines), microVMs
 /// cannot run: the window says so in a banner, and the system check lists
 /// every check with the install command to copy.

@@ -17,5 +17,6 @@ pub mod plan;
 pub mod presets;
 pub mod project;
 pub mod render;
+pub mod salvage;
 pub mod sbx;
 mod values;

@@ -289,7 +289,13 @@ impl Desktop {
     /// The tree once two dumps in a row agree: animations and transitions
     /// (a page sliding in) have ended, every widget has its final place.
     pub fn settled(&self) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.settled_within(Duration::from_secs(30))
+    }
+
+    /// [`Desktop::settled`], or the last tree after `timeout` (a log that
+    /// keeps streaming never settles).
+    pub fn settled_within(&self, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
         let mut last = self.tree();
         loop {
             std::thread::sleep(Duration::from_millis(400));
@@ -307,11 +313,13 @@ impl Desktop {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
         let file = dir.join(format!("{name}.png"));
-        // Let the last frame reach the screen.
-        std::thread::sleep(Duration::from_millis(600));
+        // Let banners and pages finish sliding in, and the last frame reach
+        // the screen.
+        let tree = self.settled_within(Duration::from_secs(3));
+        std::thread::sleep(Duration::from_millis(300));
         let mut import = Command::new("import");
         import.args(["-display", &self.display, "-window", "root"]);
-        if let Some((width, height)) = window_size(&self.tree()) {
+        if let Some((width, height)) = window_size(&tree) {
             import.args(["-crop", &format!("{width}x{height}+0+0"), "+repage"]);
         }
         let status = import.arg(&file).status().expect("imagemagick's import");
@@ -323,6 +331,37 @@ impl Desktop {
     pub fn focus(&self) {
         let status = Command::new("xdotool")
             .args(["mousemove", "600", "400"])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+
+    /// Clicks the middle of the first button whose label contains `label`
+    /// (where the window shows it: with no window manager the window's
+    /// top left corner is the screen's).
+    pub fn click(&self, label: &str) {
+        let tree = self.settled();
+        let origin = bounds(&tree).unwrap_or([0.0; 4]);
+        let button = ["GtkButton", "GtkToggleButton"]
+            .iter()
+            .flat_map(|kind| nodes(&tree, kind))
+            .find(|node| {
+                node["text"].as_str().is_some_and(|t| t.contains(label))
+                    || texts(node).iter().any(|t| t.contains(label))
+            })
+            .and_then(bounds)
+            .unwrap_or_else(|| panic!("no button {label:?} in:\n{}", texts(&tree).join("\n")));
+        let x = button[0] - origin[0] + button[2] / 2.0;
+        let y = button[1] - origin[1] + button[3] / 2.0;
+        let status = Command::new("xdotool")
+            .args([
+                "mousemove",
+                &format!("{}", x.round()),
+                &format!("{}", y.round()),
+                "click",
+                "1",
+            ])
             .env("DISPLAY", &self.display)
             .status()
             .expect("xdotool");

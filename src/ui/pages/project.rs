@@ -5,21 +5,25 @@ use std::path::PathBuf;
 
 use adw::prelude::*;
 use gettextrs::gettext;
-use gtk::glib;
+use gtk::{gio, glib};
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{BuildEvent, BuildOutcome, Change, Session};
-use crate::sandbox::definition::Definition;
+use crate::sandbox::definition::{Definition, FieldError};
 use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::sandbox::messages::tr;
 use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::Project;
+use crate::sandbox::project::{DEFINITION_FILE, ProjectError};
+use crate::sandbox::salvage::salvage;
 use crate::ui::bridge;
 use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
 use crate::ui::components::header_actions::HeaderActions;
+use crate::ui::components::invalid_definition;
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
 use crate::ui::status::ProjectStatus;
@@ -42,7 +46,12 @@ pub struct ProjectPage {
     header: HeaderActions,
     build_log: BuildLog,
     building: Option<CancellationToken>,
-    _form: Option<Controller<DefinitionForm>>,
+    /// Holds the form, or what is wrong with `paddock.toml`.
+    settings: adw::Bin,
+    /// `None` while the definition cannot be read.
+    form: Option<Controller<DefinitionForm>>,
+    /// Reloads the definition when something else writes it.
+    _monitor: Option<gio::FileMonitor>,
 }
 
 /// An attached sandbox on its way from tokio to the terminal tab.
@@ -76,6 +85,13 @@ pub enum ProjectPageMsg {
     RunOrStop,
     DefinitionSaved,
     SaveFailed(String),
+    /// `paddock.toml` changed on disk (an editor, an agent, or the form).
+    DefinitionChanged,
+    /// Opens the invalid `paddock.toml` in the user's text editor.
+    OpenDefinition,
+    /// Replaces the invalid `paddock.toml` with a valid one that keeps its
+    /// valid settings; the old file is kept beside it.
+    ResetDefinition,
     /// podman reported a change of this project's sandbox.
     Sandbox(Change),
     CloseTab(adw::TabPage),
@@ -172,39 +188,8 @@ impl Component for ProjectPage {
         root.append(&switcher);
         root.append(&stack);
 
-        let mut fresh = None;
-        let (form, settings): (Option<Controller<DefinitionForm>>, gtk::Widget) =
-            match definition_of(&project) {
-                Ok((definition, presets)) => {
-                    if !project.has_definition() {
-                        fresh = Some(definition.clone());
-                    }
-                    let form = DefinitionForm::builder()
-                        .launch(DefinitionFormInit {
-                            project: project.clone(),
-                            presets,
-                            definition,
-                            limits: Limits::of_host(),
-                        })
-                        .forward(sender.input_sender(), |output| match output {
-                            DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
-                            DefinitionFormOutput::Error(message) => {
-                                ProjectPageMsg::SaveFailed(message)
-                            }
-                        });
-                    let widget = form.widget().clone().upcast();
-                    (Some(form), widget)
-                }
-                Err(message) => (
-                    None,
-                    adw::StatusPage::builder()
-                        .icon_name("dialog-warning-symbolic")
-                        .title(gettext("The Sandbox Definition Cannot Be Read"))
-                        .description(glib_escape(&message))
-                        .build()
-                        .upcast(),
-                ),
-            };
+        // The form, or what is wrong with the file: see `load_settings`.
+        let settings = adw::Bin::new();
         stack.add_titled_with_icon(
             &settings,
             Some("settings"),
@@ -278,22 +263,26 @@ impl Component for ProjectPage {
                 .connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
         }
 
-        let model = ProjectPage {
+        let path_for_monitor = project.definition_path();
+        let mut model = ProjectPage {
             path,
             project,
             stack,
             detached,
             tabs,
             terminals: Vec::new(),
-            fresh,
+            fresh: None,
             running: false,
             run_after_build: false,
             zoom,
             header,
             build_log,
             building: None,
-            _form: form,
+            settings,
+            form: None,
+            _monitor: watch_definition(&path_for_monitor, &sender),
         };
+        model.load_settings(&sender);
         model.check_image(&sender);
         ComponentParts { model, widgets: () }
     }
@@ -325,6 +314,17 @@ impl Component for ProjectPage {
                 self.fresh = None;
                 self.check_image(&sender);
             }
+            ProjectPageMsg::DefinitionChanged => {
+                // The form's own saves leave the file valid: nothing to do.
+                if self.form.is_none()
+                    || (self.project.has_definition() && definition_of(&self.project).is_err())
+                {
+                    self.load_settings(&sender);
+                    self.check_image(&sender);
+                }
+            }
+            ProjectPageMsg::OpenDefinition => self.open_definition(&sender),
+            ProjectPageMsg::ResetDefinition => self.reset_definition(&sender),
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
             ProjectPageMsg::CloseTab(page) => self.ask_close(page, &sender),
             ProjectPageMsg::CloseTabAnswered(page, answer) => {
@@ -718,6 +718,112 @@ impl ProjectPage {
         dialog.present(Some(&self.tabs));
     }
 
+    /// Shows the definition form, or what is wrong with `paddock.toml`
+    /// and how to fix it.
+    fn load_settings(&mut self, sender: &ComponentSender<Self>) {
+        self.fresh = None;
+        self.form = None;
+        let view: gtk::Widget = match definition_of(&self.project) {
+            Ok((definition, presets)) => {
+                if !self.project.has_definition() {
+                    self.fresh = Some(definition.clone());
+                }
+                let form = DefinitionForm::builder()
+                    .launch(DefinitionFormInit {
+                        project: self.project.clone(),
+                        presets,
+                        definition,
+                        limits: Limits::of_host(),
+                    })
+                    .forward(sender.input_sender(), |output| match output {
+                        DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
+                        DefinitionFormOutput::Error(message) => ProjectPageMsg::SaveFailed(message),
+                    });
+                let widget = form.widget().clone().upcast();
+                self.form = Some(form);
+                widget
+            }
+            Err(Unusable::Invalid(errors)) => {
+                let open = sender.clone();
+                let reset = sender.clone();
+                invalid_definition::view(
+                    DEFINITION_FILE,
+                    &errors,
+                    move || open.input(ProjectPageMsg::OpenDefinition),
+                    move || reset.input(ProjectPageMsg::ResetDefinition),
+                )
+            }
+            Err(Unusable::Other(message)) => adw::StatusPage::builder()
+                .icon_name("dialog-warning-symbolic")
+                .title(gettext("The Sandbox Definition Cannot Be Read"))
+                .description(glib_escape(&message))
+                .build()
+                .upcast(),
+        };
+        self.settings.set_child(Some(&view));
+    }
+
+    fn open_definition(&self, sender: &ComponentSender<Self>) {
+        let file = gio::File::for_path(self.project.definition_path());
+        let window = self.settings.root().and_downcast::<gtk::Window>();
+        let sender = sender.clone();
+        gtk::FileLauncher::new(Some(&file)).launch(
+            window.as_ref(),
+            gio::Cancellable::NONE,
+            move |result| {
+                if let Err(error) = result {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Definition Could Not Be Opened"),
+                        body: tr(
+                            "{error}\n\nOpen {file} in any text editor: this page reloads it when it is saved.",
+                            &[("error", &error), ("file", &file.uri())],
+                        ),
+                    });
+                }
+            },
+        );
+    }
+
+    fn reset_definition(&mut self, sender: &ComponentSender<Self>) {
+        let result = (|| {
+            let presets =
+                Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+            let text = self
+                .project
+                .read_sandbox_file(DEFINITION_FILE)
+                .map_err(|e| e.to_string())?;
+            let kept = self
+                .project
+                .set_aside_definition()
+                .map_err(|e| e.to_string())?;
+            let definition = salvage(&text, &presets, &default_definition());
+            self.project
+                .save_definition(&definition)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(kept)
+        })();
+        match result {
+            Ok(kept) => {
+                let name = kept
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let _ = sender.output(ProjectPageOutput::Toast(tr(
+                    "Definition reset; the old one is kept as {file}",
+                    &[("file", &name)],
+                )));
+                self.load_settings(sender);
+                self.check_image(sender);
+            }
+            Err(message) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                    body: message,
+                });
+            }
+        }
+    }
+
     /// A folder without a definition gets the one the form shows.
     fn ensure_definition(&mut self) -> Result<(), String> {
         if let Some(definition) = &self.fresh
@@ -823,20 +929,56 @@ impl ProjectPage {
     }
 }
 
+/// Why the form cannot show a project's definition.
+enum Unusable {
+    /// `paddock.toml` is not valid: each problem with its key.
+    Invalid(Vec<FieldError>),
+    /// Anything else (a link where the file should be, unreadable presets).
+    Other(String),
+}
+
 /// The project's definition, or a new one with the defaults when the folder
 /// has none yet (written on the first change or build).
-fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
-    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+fn definition_of(project: &Project) -> Result<(Definition, Presets), Unusable> {
+    let presets = Presets::load(Presets::user_dir().as_deref())
+        .map_err(|e| Unusable::Other(e.to_string()))?;
     if project.has_definition() {
-        let definition = project
-            .load_definition(&presets)
-            .map_err(|e| e.to_string())?;
-        Ok((definition, presets))
+        match project.load_definition(&presets) {
+            Ok(definition) => Ok((definition, presets)),
+            Err(ProjectError::Definition { errors, .. }) => Err(Unusable::Invalid(errors.0)),
+            Err(error) => Err(Unusable::Other(error.to_string())),
+        }
     } else {
-        let os_release = std::fs::read_to_string("/etc/os-release").ok();
-        let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
-        Ok((Definition::new(DEFAULT_PRESET, &base), presets))
+        Ok((default_definition(), presets))
     }
+}
+
+/// The definition of a folder that has none.
+fn default_definition() -> Definition {
+    let os_release = std::fs::read_to_string("/etc/os-release").ok();
+    let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
+    Definition::new(DEFAULT_PRESET, &base)
+}
+
+/// Tells the page when `paddock.toml` is written, replaced or removed.
+fn watch_definition(
+    file: &std::path::Path,
+    sender: &ComponentSender<ProjectPage>,
+) -> Option<gio::FileMonitor> {
+    let monitor = gio::File::for_path(file)
+        .monitor_file(gio::FileMonitorFlags::WATCH_MOVES, gio::Cancellable::NONE)
+        .map_err(|error| tracing::warn!("not watching {}: {error}", file.display()))
+        .ok()?;
+    let sender = sender.clone();
+    monitor.connect_changed(move |_, _, _, event| {
+        if !matches!(
+            event,
+            gio::FileMonitorEvent::Changed | gio::FileMonitorEvent::AttributeChanged
+        ) {
+            sender.input(ProjectPageMsg::DefinitionChanged);
+        }
+    });
+    Some(monitor)
 }
 
 fn glib_escape(text: &str) -> String {
