@@ -20,9 +20,9 @@ use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, Projec
 use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
 use super::state::UiState;
 use super::status::ProjectStatus;
-use super::text::fill;
 use crate::engine::SandboxEvent;
 use crate::host::document_portal;
+use crate::sandbox::messages::tr;
 use crate::sandbox::project::Project;
 
 /// The narrowest width (sp) at which sidebar and content still fit side by side.
@@ -303,8 +303,8 @@ impl AsyncComponent for App {
             AppMsg::Blocking(blocking) => {
                 match &blocking {
                     Some(blocking) => {
-                        self.banner.set_title(&fill(
-                            &gettext("MicroVMs cannot run: {problem}"),
+                        self.banner.set_title(&tr(
+                            "MicroVMs cannot run: {problem}",
                             &[("problem", &blocking.title)],
                         ));
                         self.banner.set_button_label(Some(&match blocking.action {
@@ -380,23 +380,24 @@ impl AsyncComponent for App {
                 if projects.is_empty() {
                     return;
                 }
+                // Listed, with pages that offer to reattach, without taking
+                // the window away from the project on screen.
+                let current = self.current.clone();
                 for project in &projects {
                     if !self.state.projects.contains(project) {
                         self.open(project.clone(), &sender);
-                    } else if let Ok(project) = folder::accept(project) {
+                    } else if let Ok(project) = folder::accept(project)
+                        && !self.pages.contains_key(project.root())
+                    {
                         // A page checks for its running sandbox when created.
-                        let path = project.root().to_path_buf();
-                        if !self.pages.contains_key(&path) {
-                            let current = self.current.clone();
-                            self.show_page(project, &sender);
-                            if let Some(current) = current {
-                                self.show(&current);
-                            }
-                        }
+                        self.show_page(project, &sender);
                     }
                 }
-                self.toasts.add_toast(adw::Toast::new(&fill(
-                    &gettext("{count} sandboxes are still running; reattach from their projects"),
+                if let Some(current) = current {
+                    self.show(&current);
+                }
+                self.toasts.add_toast(adw::Toast::new(&tr(
+                    "{count} sandboxes are still running; reattach from their projects",
                     &[("count", &projects.len())],
                 )));
             }
@@ -440,8 +441,8 @@ impl App {
             Err(message) => dialogs::error(
                 &self.window,
                 &gettext("This Project Cannot Be Opened"),
-                &fill(
-                    &gettext("{error}\n\nRemove it from the list, or put the folder back."),
+                &tr(
+                    "{error}\n\nRemove it from the list, or put the folder back.",
                     &[("error", &message)],
                 ),
             ),
@@ -526,8 +527,8 @@ impl App {
             self.content_page.set_title(&gettext("Paddock"));
             self.split.set_show_content(false);
         }
-        self.toasts.add_toast(adw::Toast::new(&fill(
-            &gettext("Removed {name} from the list; the folder is untouched"),
+        self.toasts.add_toast(adw::Toast::new(&tr(
+            "Removed {name} from the list; the folder is untouched",
             &[("name", &project_name(path))],
         )));
     }

@@ -12,9 +12,9 @@ use vte4::prelude::*;
 use super::terminal_widget::TerminalFrame;
 use crate::engine::{Output, Session};
 use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::sandbox::messages::tr;
 use crate::ui::bridge;
 use crate::ui::report_line::ReportLine;
-use crate::ui::text::fill;
 
 const ZOOM_STEP: f64 = 1.1;
 const ZOOM_RANGE: (f64, f64) = (0.5, 3.0);
@@ -98,8 +98,8 @@ impl Component for SandboxTerminal {
         terminal.set_scrollback_lines(10_000);
         terminal.set_scroll_on_output(false);
         terminal.set_scroll_on_keystroke(true);
-        terminal.update_property(&[gtk::accessible::Property::Label(&fill(
-            &gettext("Terminal of {name}"),
+        terminal.update_property(&[gtk::accessible::Property::Label(&tr(
+            "Terminal of {name}",
             &[("name", &name)],
         ))]);
         follow_style(&terminal);
@@ -233,8 +233,8 @@ impl Component for SandboxTerminal {
             TerminalCommand::Ended(Ok(code)) => {
                 self.exited = Some(code);
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&fill(
-                    &gettext("The sandbox exited with code {code}"),
+                self.banner.set_title(&tr(
+                    "The sandbox exited with code {code}",
                     &[("code", &code)],
                 ));
                 self.banner.set_revealed(true);
@@ -242,8 +242,8 @@ impl Component for SandboxTerminal {
             }
             TerminalCommand::Ended(Err(error)) => {
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&glib::markup_escape_text(&fill(
-                    &gettext("The connection to the sandbox was lost: {error}"),
+                self.banner.set_title(&glib::markup_escape_text(&tr(
+                    "The connection to the sandbox was lost: {error}",
                     &[("error", &error)],
                 )));
                 self.banner.set_revealed(true);

@@ -27,7 +27,6 @@ use crate::ui::components::invalid_definition;
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
 use crate::ui::status::ProjectStatus;
-use crate::ui::text::fill;
 
 pub struct ProjectPage {
     path: PathBuf,
@@ -430,7 +429,7 @@ impl Component for ProjectPage {
                         }
                         let _ = sender.output(ProjectPageOutput::Notify {
                             path: self.path.clone(),
-                            title: fill(&gettext("{name} is built"), &[("name", &name)]),
+                            title: tr("{name} is built", &[("name", &name)]),
                             body: gettext("The sandbox is ready to run."),
                         });
                     }
@@ -446,7 +445,7 @@ impl Component for ProjectPage {
                         self.status(&sender, ProjectStatus::BuildFailed);
                         let _ = sender.output(ProjectPageOutput::Notify {
                             path: self.path.clone(),
-                            title: fill(&gettext("Building {name} failed"), &[("name", &name)]),
+                            title: tr("Building {name} failed", &[("name", &name)]),
                             body: message,
                         });
                     }
@@ -614,15 +613,15 @@ impl ProjectPage {
                 self.status(sender, ProjectStatus::Exited(code));
                 if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited())
                 {
-                    tab.set_title(&fill(
-                        &gettext("{name} (exited: {code})"),
+                    tab.set_title(&tr(
+                        "{name} (exited: {code})",
                         &[("name", &name), ("code", &code)],
                     ));
                 }
                 let _ = sender.output(ProjectPageOutput::Notify {
                     path: self.path.clone(),
-                    title: fill(
-                        &gettext("{name} exited with code {code}"),
+                    title: tr(
+                        "{name} exited with code {code}",
                         &[("name", &name), ("code", &code)],
                     ),
                     body: gettext("The agent’s sandbox has stopped."),
