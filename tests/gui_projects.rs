@@ -115,6 +115,48 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
     }
 }
 
+/// A folder dragged from another app (a GTK window standing in for Files)
+/// and dropped on the window becomes a project.
+#[test]
+fn a_folder_dropped_on_the_window_becomes_a_project() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    // Other sandboxes on this podman may be listed: no empty state needed.
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    let (_keep, project) = gui_harness::project("gui-dropped", &["sh"]);
+    desktop.drag_folder_onto_window(&project);
+    let tree = desktop.wait_for("the dropped project", |tree| {
+        shows(tree, "gui-dropped") && shows(tree, "CPUs")
+    });
+    assert!(shows(&tree, &project.display().to_string()));
+    desktop.quit();
+}
+
+/// "Add Project" asks the real xdg-desktop-portal for a folder; its
+/// FileChooser backend is a test double that picks the project.
+#[test]
+fn add_project_goes_through_the_file_chooser_portal() {
+    let mut desktop = Desktop::start();
+    let (_keep, project) = gui_harness::project("gui-chosen", &["sh"]);
+    desktop.start_file_chooser_double(&project);
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    // Other sandboxes on this podman may be listed: no empty state needed.
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    desktop.focus();
+    desktop.click("Add Project");
+    desktop.wait_for("the chosen project", |tree| {
+        shows(tree, "gui-chosen") && shows(tree, "CPUs")
+    });
+    let calls = desktop.file_chooser_calls();
+    assert!(
+        calls.contains("OpenFile") && calls.contains("directory"),
+        "the backend was asked for a folder: {calls}"
+    );
+    desktop.quit();
+}
+
 /// A `paddock.toml` broken by hand or by an agent: the page names each
 /// problem by its key and says what to do; an editor's fix is picked up
 /// when the file is saved, and Reset makes it valid, keeping the valid

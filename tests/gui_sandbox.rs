@@ -197,9 +197,51 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
             .any(|t| t["text"].as_str().unwrap_or("").contains("tick-"))
     });
     assert!(shows(&tree, "Running"));
-    desktop.activate("stop-current", None).expect("stop");
-    desktop.wait_for_within("the stop", Duration::from_secs(60), |tree| {
-        shows(tree, "The sandbox exited with code")
+
+    // Closing the tab asks; "Keep Running" detaches and the sandbox goes on.
+    desktop.focus();
+    desktop.click("Close Tab");
+    desktop.wait_for("the stop-or-keep question", |tree| {
+        shows(tree, "Stop the Sandbox?")
+    });
+    desktop.screenshot("close-terminal");
+    desktop.click("Keep Running");
+    desktop.wait_for("the detached sandbox", |tree| {
+        !shows(tree, "Stop the Sandbox?")
+            && nodes(tree, "VteTerminal").is_empty()
+            && shows(tree, "running without a terminal here")
+    });
+    let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
+    assert!(!running.trim().is_empty(), "kept running");
+
+    // Reattached, then closed with "Stop": the sandbox ends.
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("reattach");
+    desktop.wait_for("the terminal again", |tree| {
+        nodes(tree, "VteTerminal")
+            .iter()
+            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-"))
+    });
+    desktop.click("Close Tab");
+    desktop.wait_for("the question again", |tree| {
+        shows(tree, "Stop the Sandbox?")
+    });
+    desktop.click("_Stop");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
+        if running.trim().is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sandbox was not stopped"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    desktop.wait_for("the project no longer running", |tree| {
+        !shows(tree, "Stop the Sandbox?") && !shows(tree, "running without a terminal here")
     });
     desktop.quit();
 }

@@ -35,6 +35,7 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
         return;
     };
     let window = window.downgrade();
+    let application = app.downgrade();
     let registration = connection
         .register_object(&format!("{path}/Introspection"), &interface)
         .method_call(move |_, _, _, _, _, _, invocation| {
@@ -44,6 +45,9 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
                     let mut tree =
                         with_other_toplevels(widget(window.upcast_ref(), &window), &window);
                     tree["dark"] = json!(adw::StyleManager::default().is_dark());
+                    if let Some(app) = application.upgrade() {
+                        tree["accels"] = accels(&app);
+                    }
                     tree
                 })
                 .unwrap_or(Value::Null);
@@ -53,6 +57,21 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
     if let Err(error) = registration {
         tracing::warn!("introspection not available: {error}");
     }
+}
+
+/// The keys bound to each action, as the shortcuts dialog labels them.
+fn accels(app: &adw::Application) -> Value {
+    let mut bound = serde_json::Map::new();
+    for action in app.list_action_descriptions() {
+        let labels: Vec<String> = app
+            .accels_for_action(&action)
+            .iter()
+            .filter_map(|accel| gtk::accelerator_parse(accel))
+            .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string())
+            .collect();
+        bound.insert(action.to_string(), json!(labels));
+    }
+    Value::Object(bound)
 }
 
 /// Dialogs may be windows of their own: they are added to the window's node.
@@ -102,6 +121,18 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
         if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
             node.insert("text".into(), json!(row.text().as_str()));
         }
+    } else if let Some(about) = widget.downcast_ref::<adw::AboutDialog>() {
+        node.insert(
+            "application_name".into(),
+            json!(about.application_name().as_str()),
+        );
+        node.insert("version".into(), json!(about.version().as_str()));
+        node.insert(
+            "license".into(),
+            json!(format!("{:?}", about.license_type())),
+        );
+        node.insert("website".into(), json!(about.website().as_str()));
+        node.insert("issue_url".into(), json!(about.issue_url().as_str()));
     } else if let Some(split) = widget.downcast_ref::<adw::NavigationSplitView>() {
         node.insert("collapsed".into(), json!(split.is_collapsed()));
     } else if let Some(page) = widget.downcast_ref::<adw::StatusPage>() {

@@ -24,6 +24,8 @@ pub struct Desktop {
     xvfb: Child,
     bus_daemon: Child,
     notifications: Option<Child>,
+    /// The real xdg-desktop-portal and its FileChooser backend double.
+    portal: Vec<Child>,
     pub display: String,
     pub bus_address: String,
     /// XDG_DATA_HOME / CONFIG / CACHE of the app: its own, per test.
@@ -84,6 +86,7 @@ impl Desktop {
             xvfb,
             bus_daemon,
             notifications: None,
+            portal: Vec::new(),
             display: format!(":{number}"),
             bus_address,
             home,
@@ -105,6 +108,98 @@ impl Desktop {
             .expect("python3-dbusmock is installed in the dev environment");
         self.notifications = Some(child);
         self.wait_for_name("org.freedesktop.Notifications");
+    }
+
+    /// The real xdg-desktop-portal frontend on the private bus, with a
+    /// FileChooser backend test double (python-dbusmock): there is no GNOME
+    /// here to show a chooser, so the double answers every request with
+    /// `folder`, as if the user had picked it.
+    pub fn start_file_chooser_double(&mut self, folder: &Path) {
+        const BACKEND: &str = "org.freedesktop.impl.portal.PaddockTest";
+        let double = Command::new("python3")
+            .args([
+                "-m",
+                "dbusmock",
+                BACKEND,
+                "/org/freedesktop/portal/desktop",
+                "org.freedesktop.impl.portal.FileChooser",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-dbusmock is installed in the dev environment");
+        self.portal.push(double);
+        self.wait_for_name(BACKEND);
+        let uri = format!("file://{}", folder.display());
+        let status = Command::new("gdbus")
+            .args([
+                "call",
+                "--address",
+                &self.bus_address,
+                "--dest",
+                BACKEND,
+                "--object-path",
+                "/org/freedesktop/portal/desktop",
+                "--method",
+                "org.freedesktop.DBus.Mock.AddMethod",
+                "org.freedesktop.impl.portal.FileChooser",
+                "OpenFile",
+                "osssa{sv}",
+                "ua{sv}",
+                &format!(
+                    "ret = (dbus.UInt32(0), {{'uris': dbus.Array([{uri:?}], signature='s', variant_level=1)}})"
+                ),
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("gdbus");
+        assert!(status.success(), "the FileChooser double got no method");
+        // The frontend finds its backends, and which to use on this
+        // "desktop", in XDG_DESKTOP_PORTAL_DIR.
+        let portals = self.home.path().join("portals");
+        std::fs::create_dir_all(&portals).unwrap();
+        std::fs::write(
+            portals.join("paddock-test.portal"),
+            format!(
+                "[portal]\nDBusName={BACKEND}\nInterfaces=org.freedesktop.impl.portal.FileChooser;\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            portals.join("paddock-test-portals.conf"),
+            "[preferred]\ndefault=paddock-test\n",
+        )
+        .unwrap();
+        let frontend = Command::new("/usr/libexec/xdg-desktop-portal")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("XDG_DESKTOP_PORTAL_DIR", &portals)
+            .env("XDG_CURRENT_DESKTOP", "paddock-test")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xdg-desktop-portal is installed in the dev environment");
+        self.portal.push(frontend);
+        self.wait_for_name("org.freedesktop.portal.Desktop");
+    }
+
+    /// The FileChooser requests the backend double received, as text.
+    pub fn file_chooser_calls(&self) -> String {
+        let output = Command::new("gdbus")
+            .args([
+                "call",
+                "--address",
+                &self.bus_address,
+                "--dest",
+                "org.freedesktop.impl.portal.PaddockTest",
+                "--object-path",
+                "/org/freedesktop/portal/desktop",
+                "--method",
+                "org.freedesktop.DBus.Mock.GetCalls",
+            ])
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// The Notify calls the double received, as text.
@@ -194,6 +289,22 @@ impl Desktop {
             let _ = child.kill();
             panic!("the app did not quit within 20 s");
         }
+    }
+
+    /// Waits up to 20 s for the app to end by itself; whether it did.
+    pub fn wait_for_exit(&mut self) -> bool {
+        let Some(child) = self.app.as_mut() else {
+            return true;
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                self.app = None;
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
     }
 
     pub fn wait_for_name(&self, name: &str) {
@@ -343,14 +454,20 @@ impl Desktop {
     pub fn click(&self, label: &str) {
         let tree = self.settled();
         let origin = bounds(&tree).unwrap_or([0.0; 4]);
-        let button = ["GtkButton", "GtkToggleButton"]
+        let buttons: Vec<&Value> = ["GtkButton", "GtkToggleButton"]
             .iter()
             .flat_map(|kind| nodes(&tree, kind))
-            .find(|node| {
-                node["text"].as_str().is_some_and(|t| t.contains(label))
-                    || texts(node).iter().any(|t| t.contains(label))
+            .collect();
+        // A button's own label first, then what its content or tooltip says.
+        let button = buttons
+            .iter()
+            .find(|node| node["text"].as_str().is_some_and(|t| t.contains(label)))
+            .or_else(|| {
+                buttons
+                    .iter()
+                    .find(|node| texts(node).iter().any(|t| t.contains(label)))
             })
-            .and_then(bounds)
+            .and_then(|node| bounds(node))
             .unwrap_or_else(|| panic!("no button {label:?} in:\n{}", texts(&tree).join("\n")));
         let x = button[0] - origin[0] + button[2] / 2.0;
         let y = button[1] - origin[1] + button[3] / 2.0;
@@ -366,6 +483,54 @@ impl Desktop {
             .status()
             .expect("xdotool");
         assert!(status.success());
+    }
+
+    /// Drags `folder` from a small GTK window (tests/gui_harness/
+    /// drag_source.py, standing in for Files) and drops it on the app's
+    /// window, with real pointer events through XDND.
+    pub fn drag_folder_onto_window(&self, folder: &Path) {
+        let mut command = Command::new("python3");
+        command
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/gui_harness/drag_source.py"
+            ))
+            .arg(folder)
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("GTK_A11Y", "none");
+        let (mut source, ready) = spawn_reading_line(command, "the drag source window");
+        assert_eq!(ready, "ready");
+        // With no window manager every window opens at the top left: the
+        // source moves beside the app's window.
+        let xdotool = |args: &[&str]| {
+            let status = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.display)
+                .status()
+                .expect("xdotool");
+            assert!(status.success(), "xdotool {args:?}");
+        };
+        xdotool(&[
+            "search",
+            "--sync",
+            "--name",
+            "paddock-drag-source",
+            "windowmove",
+            "1290",
+            "10",
+        ]);
+        std::thread::sleep(Duration::from_millis(500));
+        xdotool(&["mousemove", "1340", "60", "mousedown", "1"]);
+        for (x, y) in [(1335, 65), (1320, 80), (1200, 200), (900, 350), (640, 400)] {
+            std::thread::sleep(Duration::from_millis(150));
+            xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        xdotool(&["mouseup", "1"]);
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = source.kill();
+        let _ = source.wait();
     }
 
     /// Presses a key in the focused window (e.g. Escape to close a dialog).
@@ -396,9 +561,11 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
+        let portal = std::mem::take(&mut self.portal);
         for child in [self.app.take(), self.notifications.take()]
             .into_iter()
             .flatten()
+            .chain(portal)
         {
             let mut child = child;
             let _ = child.kill();
