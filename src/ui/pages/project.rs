@@ -527,6 +527,11 @@ impl ProjectPage {
                         expects_report: false,
                     }));
                 }
+                // Before building: an image is no use when the sandbox cannot start.
+                engine
+                    .refuse_unisolated(&plan.container)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !engine
                     .image_exists(&plan.build.image)
                     .await
