@@ -100,6 +100,12 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
                 .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
                 && shows(tree, "CPUs")
         });
+        // Sandboxes of other tests on this podman are announced in a toast,
+        // which would cover the screenshot: it times out.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while shows(&desktop.tree(), "still running") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
         let tree = desktop.settled();
         assert_eq!(tree["dark"], serde_json::Value::Bool(dark), "style");
         assert_eq!(gui_harness::window_size(&tree), Some((360, 294)));

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use adw::prelude::*;
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use gtk::{gdk, gio, glib};
 use relm4::prelude::*;
 
@@ -396,10 +396,15 @@ impl AsyncComponent for App {
                 if let Some(current) = current {
                     self.show(&current);
                 }
-                self.toasts.add_toast(adw::Toast::new(&tr(
-                    "{count} sandboxes are still running; reattach from their projects",
-                    &[("count", &projects.len())],
-                )));
+                let count = projects.len();
+                self.toasts.add_toast(adw::Toast::new(
+                    &ngettext(
+                        "{count} sandbox is still running; reattach from its project",
+                        "{count} sandboxes are still running; reattach from their projects",
+                        u32::try_from(count).unwrap_or(u32::MAX),
+                    )
+                    .replace("{count}", &count.to_string()),
+                ));
             }
             AppCommand::Sandbox(event) => {
                 if let Some(page) = self.pages.get(&event.project) {

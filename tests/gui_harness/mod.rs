@@ -82,6 +82,18 @@ impl Desktop {
             .prefix("paddock-gui-home")
             .tempdir()
             .expect("a temp dir");
+        // The app's icon, where an installation puts it (the About dialog
+        // and the window show it).
+        let icons = home.path().join("data/icons/hicolor/scalable/apps");
+        std::fs::create_dir_all(&icons).expect("the icon folder");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/data/icons/io.github.paddockapp.Paddock.Devel.svg"
+            ),
+            icons.join(format!("{APP_ID}.svg")),
+        )
+        .expect("the app's icon");
         Desktop {
             xvfb,
             bus_daemon,
