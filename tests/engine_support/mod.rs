@@ -131,6 +131,7 @@ pub fn container_plan(name: &str, image: &str, project: &Path, command: &[&str])
         volumes: Vec::new(),
         offline: false,
         isolation: Isolation::Container,
+        secrets: Default::default(),
     }
 }
 
@@ -165,7 +166,7 @@ pub async fn read_all(session: &mut Session) -> (String, String) {
 /// Runs a plan to its end without a terminal: (exit code, stdout, stderr).
 pub async fn run_to_end(engine: &Engine, plan: &ContainerPlan) -> (i64, String, String) {
     engine
-        .create(plan, false)
+        .create(plan, false, &BTreeMap::new())
         .await
         .expect("the sandbox is created");
     let mut session = engine.attach(&plan.name, false).await.expect("attach");

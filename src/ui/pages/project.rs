@@ -14,7 +14,9 @@ use crate::sandbox::definition::Definition;
 use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::Project;
+use crate::sandbox::secret::SecretVars;
 use crate::ui::bridge;
+use crate::ui::components::api_keys::{self, ApiKeys, ApiKeysInit, ApiKeysMsg};
 use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
@@ -45,6 +47,8 @@ pub struct ProjectPage {
     build_log: BuildLog,
     building: Option<CancellationToken>,
     _form: Option<Controller<DefinitionForm>>,
+    /// The API keys group under the form; shown with the form only.
+    keys: Option<Controller<ApiKeys>>,
 }
 
 /// An attached sandbox on its way from tokio to the terminal tab.
@@ -169,12 +173,19 @@ impl Component for ProjectPage {
         root.append(&stack);
 
         let mut fresh = None;
+        let mut keys = None;
         let (form, settings): (Option<Controller<DefinitionForm>>, gtk::Widget) =
             match definition_of(&project) {
                 Ok((definition, presets)) => {
                     if !project.has_definition() {
                         fresh = Some(definition.clone());
                     }
+                    let api_keys = ApiKeys::builder()
+                        .launch(ApiKeysInit {
+                            project: path.clone(),
+                            vars: secret_vars(&definition, &presets),
+                        })
+                        .detach();
                     let form = DefinitionForm::builder()
                         .launch(DefinitionFormInit {
                             project: project.clone(),
@@ -188,6 +199,8 @@ impl Component for ProjectPage {
                                 ProjectPageMsg::SaveFailed(message)
                             }
                         });
+                    form.widget().add(api_keys.widget());
+                    keys = Some(api_keys);
                     let widget = form.widget().clone().upcast();
                     (Some(form), widget)
                 }
@@ -311,6 +324,7 @@ impl Component for ProjectPage {
             build_log,
             building: None,
             _form: form,
+            keys,
         };
         model.check_image(&sender);
         ComponentParts { model, widgets: () }
@@ -341,6 +355,11 @@ impl Component for ProjectPage {
             }
             ProjectPageMsg::DefinitionSaved => {
                 self.fresh = None;
+                if let (Some(keys), Ok((definition, presets))) =
+                    (&self.keys, definition_of(&self.project))
+                {
+                    keys.emit(ApiKeysMsg::Show(secret_vars(&definition, &presets)));
+                }
                 self.check_image(&sender);
             }
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
@@ -562,8 +581,9 @@ impl ProjectPage {
                         .await
                         .map_err(|e| e.to_string())?;
                 }
+                let secrets = api_keys::stored(&plan.container.secrets, project.root()).await;
                 engine
-                    .create(&plan.container, true)
+                    .create(&plan.container, true, &secrets)
                     .await
                     .map_err(|e| e.to_string())?;
                 // Attached before it starts: the first line is the isolation report.
@@ -864,6 +884,15 @@ fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
         let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
         Ok((Definition::new(DEFAULT_PRESET, &base), presets))
     }
+}
+
+/// The variables the definition's sandbox takes from the keyring (none when
+/// its agent is unknown: the form shows that problem).
+fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
+    definition
+        .resolve_agent(presets)
+        .map(|agent| SecretVars::of(&agent, definition))
+        .unwrap_or_default()
 }
 
 fn glib_escape(text: &str) -> String {
