@@ -31,21 +31,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Creates the sandbox container exactly as the plan says (volumes first).
-    /// `terminal` gives it a terminal; without one stdin is a plain pipe.
-    /// `secrets` (variable -> value, looked up by the front end for the
-    /// plan's secret variables) reach its environment as podman secrets.
-    ///
-    /// A microVM plan is refused when podman's crun lacks libkrun: crun would
-    /// ignore the krun annotation and start a plain container instead. The
-    /// runtime is never selected by name: krun's annotation does that, and
-    /// crun refuses a runtime named krun together with it.
-    pub async fn create(
-        &self,
-        plan: &ContainerPlan,
-        terminal: bool,
-        secrets: &BTreeMap<String, SecretValue>,
-    ) -> Result<()> {
+    /// Refuses a microVM plan when podman's crun lacks libkrun: crun would
+    /// ignore the krun annotation and start a plain container instead. A
+    /// container plan passes.
+    pub async fn refuse_unisolated(&self, plan: &ContainerPlan) -> Result<()> {
         if plan.isolation == Isolation::MicroVm {
             let host = self.info().await?;
             if !host.krun_available {
@@ -54,6 +43,24 @@ impl Engine {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Creates the sandbox container exactly as the plan says (volumes first),
+    /// after [`Engine::refuse_unisolated`]. `terminal` gives it a terminal;
+    /// without one stdin is a plain pipe. `secrets` (variable -> value, looked
+    /// up by the front end for the plan's secret variables) reach its
+    /// environment as podman secrets.
+    ///
+    /// The runtime is never selected by name: krun's annotation does that,
+    /// and crun refuses a runtime named krun together with it.
+    pub async fn create(
+        &self,
+        plan: &ContainerPlan,
+        terminal: bool,
+        secrets: &BTreeMap<String, SecretValue>,
+    ) -> Result<()> {
+        self.refuse_unisolated(plan).await?;
         self.ensure_volumes(plan).await?;
         let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()

@@ -8,6 +8,8 @@
 //! - [`names`]: podman names and labels.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
+//! - [`host_facts`]: what the plan needs to know about the host; [`version`]
+//!   reads the runtime versions among them.
 
 pub mod definition;
 pub mod guest;
@@ -21,3 +23,4 @@ pub mod render;
 pub mod sbx;
 pub mod secret;
 mod values;
+pub mod version;
