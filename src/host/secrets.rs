@@ -30,18 +30,42 @@ pub struct StoredKey {
     pub project: Option<PathBuf>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SecretsError {
-    #[error("{}", tr("Your keyring cannot be reached ({detail}). Paddock keeps API keys in the Secret Service: start GNOME Keyring (or another Secret Service provider) in your session and try again.", &[("detail", detail)]))]
     Unavailable { detail: String },
-    #[error("{}", tr("Your keyring stayed locked, so no key was read or stored. Unlock it when asked and try again.", &[]))]
     Locked,
-    #[error("{}", tr("The keyring refused: {detail}", &[("detail", detail)]))]
     Keyring { detail: String },
-    #[error("{0}")]
     BadName(String),
-    #[error("{}", tr("An empty value is not stored; to remove the key, run: paddock secret rm {name}", &[("name", name)]))]
     Empty { name: String },
+}
+
+impl std::error::Error for SecretsError {}
+
+// Written out rather than in `#[error]` attributes: xgettext reads the
+// source as C, where a line starting with `#` is a preprocessor line and its
+// strings would never reach the translators.
+impl std::fmt::Display for SecretsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            SecretsError::Unavailable { detail } => tr(
+                "Your keyring cannot be reached ({detail}). Paddock keeps API keys in the Secret Service: start GNOME Keyring (or another Secret Service provider) in your session and try again.",
+                &[("detail", detail)],
+            ),
+            SecretsError::Locked => tr(
+                "Your keyring stayed locked, so no key was read or stored. Unlock it when asked and try again.",
+                &[],
+            ),
+            SecretsError::Keyring { detail } => {
+                tr("The keyring refused: {detail}", &[("detail", detail)])
+            }
+            SecretsError::BadName(message) => message.clone(),
+            SecretsError::Empty { name } => tr(
+                "An empty value is not stored; to remove the key, run: paddock secret rm {name}",
+                &[("name", name)],
+            ),
+        };
+        f.write_str(&text)
+    }
 }
 
 /// The user's keyring, unlocked.
