@@ -7,48 +7,24 @@
 
 mod engine_support;
 mod host_support;
+mod keyring_support;
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use engine_support::pty::PtyChild;
 use engine_support::{TestProject, podman};
-use host_support::{PrivateBus, Reaped};
+use host_support::PrivateBus;
+use keyring_support::TestKeyring;
 
 /// A variable a user preset for the shell agent takes its key from.
 const KEY: &str = "SANDBOX_TEST_API_KEY";
 
-/// gnome-keyring-daemon serving the Secret Service on `bus`, its login
-/// keyring made fresh in `data` and unlocked with a test password.
-fn start_keyring(bus: &PrivateBus, data: &Path, runtime: &Path) -> Reaped {
-    std::fs::create_dir_all(runtime).unwrap();
-    std::fs::set_permissions(runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let mut child = Command::new("gnome-keyring-daemon")
-        .args(["--foreground", "--components=secrets", "--unlock"])
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-        .env("XDG_DATA_HOME", data)
-        .env("XDG_RUNTIME_DIR", runtime)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon is installed in the dev environment");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"test password").unwrap();
-    drop(stdin);
-    let keyring = Reaped(child);
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(bus.wait_for_name("org.freedesktop.secrets"));
-    keyring
-}
-
 struct Setup {
     project: TestProject,
     bus: PrivateBus,
-    _keyring: Reaped,
+    _keyring: TestKeyring,
     /// Holds the keyring's files, the user presets and the runtime folder.
     dir: tempfile::TempDir,
 }
@@ -57,7 +33,7 @@ impl Setup {
     fn new(test: &str) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let bus = PrivateBus::start();
-        let keyring = start_keyring(&bus, &dir.path().join("keyring"), &dir.path().join("run"));
+        let keyring = TestKeyring::start(&bus.address, &dir.path().join("keyring"));
         // The shell preset, taking its key from KEY.
         let agents = dir.path().join("config/paddock/agents");
         std::fs::create_dir_all(&agents).unwrap();

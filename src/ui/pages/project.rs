@@ -192,6 +192,7 @@ impl Component for ProjectPage {
                             presets,
                             definition,
                             limits: Limits::of_host(),
+                            after_agent: Some(api_keys.widget().clone()),
                         })
                         .forward(sender.input_sender(), |output| match output {
                             DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
@@ -199,7 +200,6 @@ impl Component for ProjectPage {
                                 ProjectPageMsg::SaveFailed(message)
                             }
                         });
-                    form.widget().add(api_keys.widget());
                     keys = Some(api_keys);
                     let widget = form.widget().clone().upcast();
                     (Some(form), widget)
