@@ -79,14 +79,18 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
     desktop
         .activate("run-project", Some(&project))
         .expect("run");
-    let tree = desktop.wait_for("the key in the sandbox's terminal", |tree| {
-        nodes(tree, "VteTerminal").iter().any(|t| {
-            t["text"]
-                .as_str()
-                .unwrap_or("")
-                .contains(&format!("key:{value}::"))
-        })
-    });
+    let tree = desktop.wait_for_within(
+        "the key in the sandbox's terminal",
+        Duration::from_secs(120),
+        |tree| {
+            nodes(tree, "VteTerminal").iter().any(|t| {
+                t["text"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("key:{value}::"))
+            })
+        },
+    );
     let (ok, inspect) = gui_harness::podman(&[
         "ps",
         "-a",
