@@ -20,6 +20,7 @@ pub mod plan;
 pub mod presets;
 pub mod project;
 pub mod render;
+pub mod salvage;
 pub mod sbx;
 pub mod secret;
 mod values;
