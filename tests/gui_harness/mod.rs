@@ -792,9 +792,17 @@ pub struct PodmanCleanup(pub PathBuf);
 impl Drop for PodmanCleanup {
     fn drop(&mut self) {
         let label = format!("label=io.github.paddockapp.project={}", self.0.display());
-        let (_, ids) = podman(&["ps", "-aq", "--filter", &label]);
-        for id in ids.split_whitespace() {
-            let _ = podman(&["rm", "-f", id]);
+        let (_, names) = podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
+        for name in names.split_whitespace() {
+            let _ = podman(&["rm", "-f", name]);
+            // The podman secrets Paddock made for it (`<sandbox>.<VARIABLE>`).
+            let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+            for secret in secrets
+                .lines()
+                .filter(|secret| secret.starts_with(&format!("{name}.")))
+            {
+                let _ = podman(&["secret", "rm", secret]);
+            }
         }
         let (_, images) = podman(&["images", "-q", "--filter", &label]);
         for id in images.split_whitespace() {
