@@ -12,6 +12,7 @@ use super::names::{LABEL_PROJECT, LABEL_SPEC, Names};
 use super::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
 use super::presets::{Preset, Presets};
 use super::render;
+use super::secret::SecretVars;
 
 /// The per-project folder (the seed article's name).
 pub const SANDBOX_DIR: &str = ".agent-sandbox";
@@ -184,6 +185,23 @@ impl Project {
     /// Writes `.agent-sandbox/paddock.toml` (whole or not at all).
     pub fn save_definition(&self, definition: &Definition) -> Result<(), ProjectError> {
         self.write_sandbox_file(DEFINITION_FILE, definition.to_toml().as_bytes(), 0o644)
+    }
+
+    /// Copies `paddock.toml` to the first free `paddock.toml.invalid`,
+    /// `paddock.toml.invalid-2`, ... before it is replaced, so that resetting
+    /// an invalid definition loses nothing. Returns the copy's path.
+    pub fn set_aside_definition(&self) -> Result<PathBuf, ProjectError> {
+        let text = self.read_sandbox_file(DEFINITION_FILE)?;
+        let dir = self.sandbox_dir();
+        let name = (1..)
+            .map(|n| match n {
+                1 => format!("{DEFINITION_FILE}.invalid"),
+                n => format!("{DEFINITION_FILE}.invalid-{n}"),
+            })
+            .find(|name| std::fs::symlink_metadata(dir.join(name)).is_err())
+            .unwrap_or_else(|| format!("{DEFINITION_FILE}.invalid"));
+        self.write_sandbox_file(&name, text.as_bytes(), 0o644)?;
+        Ok(dir.join(name))
     }
 
     /// A file of `.agent-sandbox/` as text.
@@ -424,6 +442,7 @@ pub fn plan(
             volumes,
             offline: definition.sandbox.network == super::definition::Network::Offline,
             isolation,
+            secrets: SecretVars::of(agent, definition),
         },
     })
 }

@@ -10,9 +10,10 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
+use crate::sandbox::messages::tr;
 use crate::sandbox::presets::{Preset, Presets};
 use crate::sandbox::project::Project;
-use crate::ui::text::{fill, join_words, split_words};
+use crate::ui::text::{join_words, split_words};
 
 /// Memory left to the host when sizing the memory slider.
 const MEMORY_RESERVE_MIB: u32 = 2048;
@@ -68,7 +69,7 @@ pub fn gib(mib: u32) -> String {
     } else {
         format!("{value:.2}").trim_end_matches('0').to_owned()
     };
-    fill(&gettext("{number} GiB"), &[("number", &number)])
+    tr("{number} GiB", &[("number", &number)])
 }
 
 pub struct DefinitionForm {
@@ -110,6 +111,8 @@ pub struct DefinitionFormInit {
     pub presets: Presets,
     pub definition: Definition,
     pub limits: Limits,
+    /// Shown right after the agent's group (the project page's API keys).
+    pub after_agent: Option<adw::PreferencesGroup>,
 }
 
 impl SimpleComponent for DefinitionForm {
@@ -133,6 +136,7 @@ impl SimpleComponent for DefinitionForm {
             presets,
             definition,
             limits,
+            after_agent,
         } = init;
         let edited = {
             let sender = sender.clone();
@@ -170,6 +174,9 @@ impl SimpleComponent for DefinitionForm {
         home.set_subtitle(&gettext("Where the agent keeps its login and settings"));
         agent_group.add(&home);
         page.add(&agent_group);
+        if let Some(group) = &after_agent {
+            page.add(group);
+        }
 
         let image_group = adw::PreferencesGroup::builder()
             .title(gettext("Image"))
@@ -418,10 +425,8 @@ impl DefinitionForm {
         }
         match errors {
             Some(errors) => {
-                self.problems.set_label(&fill(
-                    &gettext("Not saved:\n{errors}"),
-                    &[("errors", errors)],
-                ));
+                self.problems
+                    .set_label(&tr("Not saved:\n{errors}", &[("errors", errors)]));
                 self.problems.set_visible(true);
             }
             None => self.problems.set_visible(false),
