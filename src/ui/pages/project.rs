@@ -21,6 +21,7 @@ use crate::ui::components::definition_form::{
 };
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
+use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 use crate::ui::text::fill;
 
@@ -37,7 +38,7 @@ pub struct ProjectPage {
     /// The sandbox container runs (attached here or not).
     running: bool,
     run_after_build: bool,
-    zoom: f64,
+    settings: Settings,
     header: gtk::Box,
     build_button: gtk::Button,
     run_button: gtk::Button,
@@ -63,7 +64,7 @@ impl std::fmt::Debug for Attached {
 
 pub struct ProjectPageInit {
     pub project: Project,
-    pub zoom: f64,
+    pub settings: Settings,
 }
 
 #[derive(Debug)]
@@ -123,7 +124,6 @@ pub enum ProjectPageOutput {
         title: String,
         body: String,
     },
-    ZoomChanged(f64),
 }
 
 impl Component for ProjectPage {
@@ -143,7 +143,10 @@ impl Component for ProjectPage {
         root: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
-        let ProjectPageInit { project, zoom } = init;
+        let ProjectPageInit {
+            project,
+            settings: preferences,
+        } = init;
         let path = project.root().to_path_buf();
         let detached = adw::Banner::builder()
             .title(gettext("The sandbox is running without a terminal here"))
@@ -170,7 +173,7 @@ impl Component for ProjectPage {
 
         let mut fresh = None;
         let (form, settings): (Option<Controller<DefinitionForm>>, gtk::Widget) =
-            match definition_of(&project) {
+            match definition_of(&project, &preferences) {
                 Ok((definition, presets)) => {
                     if !project.has_definition() {
                         fresh = Some(definition.clone());
@@ -303,7 +306,7 @@ impl Component for ProjectPage {
             fresh,
             running: false,
             run_after_build: false,
-            zoom,
+            settings: preferences,
             header,
             build_button,
             run_button,
@@ -588,7 +591,7 @@ impl ProjectPage {
             .launch(TerminalInit {
                 name: name.clone(),
                 session,
-                zoom: self.zoom,
+                settings: self.settings.clone(),
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminal);
         let tab = self.tabs.append(terminal.widget());
@@ -648,10 +651,6 @@ impl ProjectPage {
                 self.check_image(sender);
             }
             TerminalOutput::RunAgain => self.run(sender),
-            TerminalOutput::ZoomChanged(zoom) => {
-                self.zoom = zoom;
-                let _ = sender.output(ProjectPageOutput::ZoomChanged(zoom));
-            }
         }
     }
 
@@ -850,9 +849,10 @@ impl ProjectPage {
     }
 }
 
-/// The project's definition, or a new one with the defaults when the folder
-/// has none yet (written on the first change or build).
-fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
+/// The project's definition, or a new one with the defaults (the user's
+/// resources for new projects) when the folder has none yet (written on the
+/// first change or build).
+fn definition_of(project: &Project, settings: &Settings) -> Result<(Definition, Presets), String> {
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
     if project.has_definition() {
         let definition = project
@@ -862,7 +862,9 @@ fn definition_of(project: &Project) -> Result<(Definition, Presets), String> {
     } else {
         let os_release = std::fs::read_to_string("/etc/os-release").ok();
         let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
-        Ok((Definition::new(DEFAULT_PRESET, &base), presets))
+        let mut definition = Definition::new(DEFAULT_PRESET, &base);
+        definition.resources = settings.new_project_resources();
+        Ok((definition, presets))
     }
 }
 
