@@ -9,6 +9,7 @@ use std::path::Path;
 
 use paddock::engine::BuildStep;
 use paddock::sandbox::definition::{Cache, Definition, Mount};
+use paddock::sandbox::host_facts::VmSizing;
 use paddock::sandbox::names::Names;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::user_home;
@@ -50,8 +51,9 @@ pub fn definition(text: &str) {
     let names = Names::for_project(Path::new("/home/u/demo"));
 
     if definition.image.containerfile.is_none() {
-        let file = render::containerfile(&definition, &agent, &mount);
-        let plain_file = render::containerfile(&plain, &plain_agent, &plain_mount);
+        let file = render::containerfile(&definition, &agent, &mount, VmSizing::ImageFile);
+        let plain_file =
+            render::containerfile(&plain, &plain_agent, &plain_mount, VmSizing::ImageFile);
         assert_eq!(shape(&file), shape(&plain_file), "{file}");
         let base = definition.image.base.clone().unwrap_or_default();
         assert!(file.lines().any(|l| l == format!("FROM {base}")), "{file}");

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use engine_support::pty::PtyChild;
-use engine_support::{TestProject, paddock};
+use engine_support::{TestProject, paddock, podman};
 use paddock::engine::{ENABLE_SOCKET, INSTALL_KRUN};
 
 const LONG: Duration = Duration::from_secs(120);
@@ -264,6 +264,45 @@ fn a_microvm_definition_without_libkrun_fails_with_the_install_hint() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(INSTALL_KRUN), "{stderr}");
+    // Refused before building: no log, no image.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("STEP"), "{stdout}");
+    let (_, images) = podman(&[
+        "images",
+        "-q",
+        "--filter",
+        &format!("label=io.github.paddockapp.project={}", project.path()),
+    ]);
+    assert_eq!(
+        images.trim(),
+        "",
+        "an image was built for a sandbox that cannot start"
+    );
+}
+
+#[test]
+fn an_invalid_definition_gets_its_errors_before_any_approval_prompt() {
+    let project = TestProject::init("cli-invalid", &["--container"]);
+    let definition = project.root.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    std::fs::write(&definition, text.replace("cpus = 2", "cpus = 0")).unwrap();
+    for command in ["build", "run"] {
+        let output = project
+            .paddock()
+            .args([command, project.path()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("resources.cpus: 0 is out of range"),
+            "{command}: {stderr}"
+        );
+        assert!(!stderr.contains("Approve this"), "{command}: {stderr}");
+        assert!(!stderr.contains("not approved"), "{command}: {stderr}");
+        assert!(!String::from_utf8_lossy(&output.stdout).contains("STEP"));
+    }
 }
 
 #[test]

@@ -110,6 +110,38 @@ fn build_run_type_exit_and_notify() {
 }
 
 #[test]
+fn a_microvm_without_krun_is_refused_before_anything_is_built() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project("gui-no-krun", &["sh"]);
+    let definition = project.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).unwrap();
+    std::fs::write(
+        &definition,
+        text.replace("runtime = \"container\"", "runtime = \"krun\""),
+    )
+    .unwrap();
+    let _cleanup = PodmanCleanup(project.clone());
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run");
+    let tree = desktop.wait_for_within("the refusal", Duration::from_secs(120), |tree| {
+        shows(tree, "The Sandbox Could Not Start")
+    });
+    assert!(shows(&tree, "crun-krun"), "the refusal names the fix");
+    assert!(!shows(&tree, "STEP 1/"), "nothing was built");
+    let label = format!("label=io.github.paddockapp.project={}", project.display());
+    let (_, images) = gui_harness::podman(&["images", "-q", "--filter", &label]);
+    assert_eq!(
+        images.trim(),
+        "",
+        "an image was built for a sandbox that cannot start"
+    );
+    desktop.quit();
+}
+
+#[test]
 fn a_failing_build_shows_the_failing_step() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);

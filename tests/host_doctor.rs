@@ -32,8 +32,15 @@ fn working_setup_with_crun_without_libkrun_blocks_on_krun_with_the_install_line(
         krun["found"].as_str().unwrap().contains("/usr/bin/crun"),
         "{krun}"
     );
-    // Debian's crun is 1.21: the sliders would do nothing under krun.
-    assert_eq!(run.state("crun-version"), "warning");
+    // Debian's crun is 1.21: it ignores the size annotations, so Paddock
+    // falls back to putting the size into the image, and says so.
+    let crun = run.check("crun-version");
+    assert_eq!(crun["state"], "warning");
+    assert!(
+        crun["found"].as_str().unwrap().contains("/.krun_vm.json"),
+        "{crun}"
+    );
+    assert_eq!(crun["fix"]["command"], "sudo dnf upgrade crun crun-krun");
     assert_eq!(run.json()["checks"].as_array().unwrap().len(), 7);
 }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use paddock::sandbox::definition::{Cache, Definition};
 use paddock::sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
+use paddock::sandbox::host_facts::VmSizing;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::render;
 
@@ -47,7 +48,7 @@ fn build() -> Image {
     let context = tempfile::tempdir().expect("context");
     std::fs::write(
         context.path().join("Containerfile"),
-        render::containerfile(&definition, &agent, "/src/demo"),
+        render::containerfile(&definition, &agent, "/src/demo", VmSizing::Annotations),
     )
     .expect("write");
     std::fs::write(

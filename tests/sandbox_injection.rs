@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use paddock::sandbox::definition::{Cache, Definition, Mount, Runtime};
+use paddock::sandbox::host_facts::VmSizing;
 use paddock::sandbox::names::Names;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::user_home;
@@ -182,8 +183,8 @@ proptest! {
         let names = Names::for_project(std::path::Path::new("/home/u/demo"));
 
         // Containerfile: the same lines, each value whole where it belongs.
-        let file = render::containerfile(&definition, &agent, &mount);
-        let plain_file = render::containerfile(&plain, &plain_agent, &plain_mount);
+        let file = render::containerfile(&definition, &agent, &mount, VmSizing::ImageFile);
+        let plain_file = render::containerfile(&plain, &plain_agent, &plain_mount, VmSizing::ImageFile);
         prop_assert_eq!(shape(&file), shape(&plain_file), "{}", file);
         let base = definition.image.base.clone().unwrap_or_default();
         let from = format!("FROM {base}");

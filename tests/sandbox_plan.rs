@@ -3,28 +3,39 @@
 use std::path::Path;
 
 use paddock::sandbox::definition::{AgentHome, Cache, Definition, Runtime};
-use paddock::sandbox::host_facts::HostFacts;
+use paddock::sandbox::host_facts::{HostFacts, VmSizing};
 use paddock::sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
 use paddock::sandbox::plan::{Isolation, SandboxPlan};
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::{self, Project};
+use paddock::sandbox::render::KRUN_VM_FILE;
 
-fn host(home: &Path) -> HostFacts {
+fn host(home: &Path, vm_sizing: VmSizing) -> HostFacts {
     HostFacts {
         uid: 1000,
         gid: 1000,
         kernel: "6.1.0-40-amd64".into(),
         home: home.to_owned(),
+        vm_sizing,
     }
 }
 
+/// The plan on a host whose crun reads the krun annotations.
 fn plan_for(root: &Path, definition: &Definition) -> SandboxPlan {
+    plan_with(root, definition, VmSizing::Annotations)
+}
+
+fn plan_with(root: &Path, definition: &Definition, vm_sizing: VmSizing) -> SandboxPlan {
     let home = root.parent().expect("parent").join("home");
     let project = Project::open(root, &home).expect("a valid project");
     let presets = Presets::builtin();
     definition.validate(&presets).expect("valid");
     let agent = definition.resolve_agent(&presets).expect("agent");
-    project::plan(&project, definition, &agent, &host(&home)).expect("plan")
+    project::plan(&project, definition, &agent, &host(&home, vm_sizing)).expect("plan")
+}
+
+fn containerfile(plan: &SandboxPlan) -> String {
+    String::from_utf8_lossy(&plan.build.context[&plan.build.containerfile]).into_owned()
 }
 
 fn base() -> Definition {
@@ -182,6 +193,60 @@ fn the_image_tag_follows_what_goes_into_the_image() {
 }
 
 #[test]
+fn under_a_crun_older_than_1_27_the_vm_size_is_built_into_the_image() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("demo");
+    std::fs::create_dir_all(&root).expect("project");
+    let old_crun = VmSizing::for_crun(Some("1.21"));
+    let first = plan_with(&root, &base(), old_crun);
+    let file = containerfile(&first);
+    assert!(
+        file.contains(&format!(
+            "'{{\"cpus\":2,\"ram_mib\":4096}}' >{KRUN_VM_FILE}"
+        )),
+        "{file}"
+    );
+    assert_eq!(
+        first
+            .container
+            .annotations
+            .get("krun.cpus")
+            .map(String::as_str),
+        Some("2"),
+        "the annotations stay for when crun is updated"
+    );
+
+    let mut more_cpus = base();
+    more_cpus.resources.cpus = 8;
+    let mut more_memory = base();
+    more_memory.resources.memory_mib = 8192;
+    for changed in [&more_cpus, &more_memory] {
+        assert_ne!(
+            plan_with(&root, changed, old_crun).build.image,
+            first.build.image,
+            "a new size is a new image"
+        );
+        assert_eq!(
+            plan_with(&root, changed, VmSizing::Annotations).build.image,
+            plan_for(&root, &base()).build.image,
+            "with crun 1.27 the size is only an annotation"
+        );
+    }
+    assert!(!containerfile(&plan_for(&root, &base())).contains(KRUN_VM_FILE));
+
+    let mut container = base();
+    container.sandbox.runtime = Runtime::Container;
+    let plain = plan_with(&root, &container, old_crun);
+    assert!(!containerfile(&plain).contains(KRUN_VM_FILE));
+    container.resources.cpus = 8;
+    assert_eq!(
+        plan_with(&root, &container, old_crun).build.image,
+        plain.build.image,
+        "a container has no VM to size"
+    );
+}
+
+#[test]
 fn a_handwritten_containerfile_is_built_as_it_is() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("demo");
@@ -238,7 +303,15 @@ fn a_linked_agent_sandbox_folder_is_refused() {
         );
         assert!(error.to_string().contains("symbolic link"), "{error}");
     };
-    refused(project::plan(&project, &definition, &agent, &host(&home)).map(|_| ()));
+    refused(
+        project::plan(
+            &project,
+            &definition,
+            &agent,
+            &host(&home, VmSizing::Annotations),
+        )
+        .map(|_| ()),
+    );
     refused(project.load_definition(&presets).map(|_| ()));
     refused(project.save_definition(&definition));
     assert_eq!(

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use paddock::sandbox::definition::{Cache, Definition, PackageManager, Runtime};
+use paddock::sandbox::host_facts::VmSizing;
 use paddock::sandbox::names::Names;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::user_home;
@@ -36,7 +37,7 @@ fn definition(preset: &str, base: &str) -> Definition {
     definition
 }
 
-fn files(definition: &Definition) -> Vec<(&'static str, String)> {
+fn files(definition: &Definition, sizing: VmSizing) -> Vec<(&'static str, String)> {
     let presets = Presets::builtin();
     definition.validate(&presets).expect("a valid definition");
     let agent = definition.resolve_agent(&presets).expect("a known agent");
@@ -44,7 +45,7 @@ fn files(definition: &Definition) -> Vec<(&'static str, String)> {
     vec![
         (
             "Containerfile",
-            render::containerfile(definition, &agent, MOUNT),
+            render::containerfile(definition, &agent, MOUNT, sizing),
         ),
         ("entrypoint.sh", render::entrypoint(&agent)),
         (
@@ -61,10 +62,15 @@ fn files(definition: &Definition) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A case as rendered for a host whose crun reads the krun annotations.
 fn check(case: &str, definition: &Definition) {
+    check_sized(case, definition, VmSizing::Annotations);
+}
+
+fn check_sized(case: &str, definition: &Definition, sizing: VmSizing) {
     let dir = golden_dir().join(case);
     let update = std::env::var_os("PADDOCK_UPDATE_GOLDEN").is_some();
-    for (name, text) in files(definition) {
+    for (name, text) in files(definition, sizing) {
         let path = dir.join(name);
         if update {
             std::fs::create_dir_all(&dir).expect("golden folder");
@@ -114,16 +120,27 @@ fn each_package_manager_family() {
 }
 
 #[test]
-fn container_runtime_has_no_krun_annotations() {
+fn container_runtime_has_no_krun_annotations_nor_vm_file() {
     let mut definition = definition("codex", "registry.fedoraproject.org/fedora:44");
     definition.sandbox.runtime = Runtime::Container;
-    check("codex-dnf-container", &definition);
+    // Even for a crun that reads the size only from the image.
+    check_sized("codex-dnf-container", &definition, VmSizing::ImageFile);
+}
+
+#[test]
+fn a_crun_older_than_1_27_gets_the_vm_size_in_the_image() {
+    let definition = definition("claude", "registry.fedoraproject.org/fedora:44");
+    check_sized(
+        "claude-dnf-crun-1.21",
+        &definition,
+        VmSizing::for_crun(Some("1.21")),
+    );
 }
 
 #[test]
 fn compose_is_yaml_with_krun_and_keep_id() {
     let definition = definition("claude", "registry.fedoraproject.org/fedora:44");
-    let compose = &files(&definition)[2].1;
+    let compose = &files(&definition, VmSizing::Annotations)[2].1;
     let yaml: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(compose).expect("compose.yaml is YAML");
     let service = &yaml["services"]["agent"];
@@ -181,8 +198,8 @@ fn editing_packages_keeps_the_agent_layers() {
     after.image.packages.push("vim".into());
     let agent = before.resolve_agent(&presets).expect("agent");
     let (a, b) = (
-        render::containerfile(&before, &agent, MOUNT),
-        render::containerfile(&after, &agent, MOUNT),
+        render::containerfile(&before, &agent, MOUNT, VmSizing::ImageFile),
+        render::containerfile(&after, &agent, MOUNT, VmSizing::ImageFile),
     );
     let extra = a
         .lines()
@@ -200,5 +217,43 @@ fn editing_packages_keeps_the_agent_layers() {
     assert_eq!(
         unchanged, extra,
         "everything above the extra packages stays the same"
+    );
+}
+
+#[test]
+fn a_new_vm_size_changes_only_the_last_layer() {
+    let presets = Presets::builtin();
+    let before = definition("claude", "registry.fedoraproject.org/fedora:44");
+    let mut after = before.clone();
+    after.resources.cpus = 6;
+    after.resources.memory_mib = 3072;
+    let agent = before.resolve_agent(&presets).expect("agent");
+    let (a, b) = (
+        render::containerfile(&before, &agent, MOUNT, VmSizing::ImageFile),
+        render::containerfile(&after, &agent, MOUNT, VmSizing::ImageFile),
+    );
+    let differing: Vec<(&str, &str)> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+    assert_eq!(
+        differing,
+        [(
+            "RUN printf '%s\\n' '{\"cpus\":4,\"ram_mib\":8192}' >/.krun_vm.json",
+            "RUN printf '%s\\n' '{\"cpus\":6,\"ram_mib\":3072}' >/.krun_vm.json"
+        )]
+    );
+    let entrypoint = b
+        .lines()
+        .position(|l| l.starts_with("COPY entrypoint.sh"))
+        .expect("the entrypoint line");
+    let size = b
+        .lines()
+        .position(|l| l.contains(render::KRUN_VM_FILE))
+        .expect("the size line");
+    assert!(entrypoint < size, "the size comes after every other layer");
+
+    let mut many = before.clone();
+    many.resources.cpus = 64;
+    assert!(
+        render::containerfile(&many, &agent, MOUNT, VmSizing::ImageFile).contains("'{\"cpus\":16,"),
+        "libkrun's limit is 16 vCPUs"
     );
 }

@@ -14,7 +14,7 @@ use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
 use paddock::engine::Engine;
 use paddock::host::approval::{Approvals, Gate, HostSockets, Status};
 use paddock::sandbox::definition::{Definition, Mount, Network, Runtime};
-use paddock::sandbox::host_facts::HostFacts;
+use paddock::sandbox::host_facts::{HostFacts, VmSizing};
 use paddock::sandbox::plan::SandboxPlan;
 use paddock::sandbox::presets::Presets;
 use paddock::sandbox::project::{self, Project};
@@ -94,6 +94,7 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
         gid,
         kernel: output("uname", &["-r"]),
         home: home.clone(),
+        vm_sizing: VmSizing::Annotations,
     };
     let mut plan = project::plan(&project, &approved.definition, &agent, &host).expect("plan");
     plan.container.binds.extend(approved.binds());

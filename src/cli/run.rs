@@ -33,6 +33,11 @@ pub fn run(args: Args) -> ExitCode {
 async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
     let engine = sandboxes::connect().await?;
     let (_, mut plan) = sandboxes::project_plan(args.dir.as_deref(), &engine, args.approve).await?;
+    // Before building: an image is no use when the sandbox cannot start.
+    engine
+        .refuse_unisolated(&plan.container)
+        .await
+        .map_err(|err| err.to_string())?;
     if !args.command.is_empty() {
         plan.container.command = Some(args.command.clone());
     }

@@ -9,7 +9,7 @@ use gettextrs::gettext;
 
 use crate::engine::{Engine, Error, SandboxSummary};
 use crate::host::approval::{Approvals, Approved, Gate, HostSockets, Review};
-use crate::sandbox::host_facts::HostFacts;
+use crate::sandbox::host_facts::{HostFacts, VmSizing};
 use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
 use crate::sandbox::project::{self, Project};
@@ -53,16 +53,22 @@ pub(crate) async fn project_plan(
     };
     let project = Project::open(&dir, &home).map_err(|err| err.to_string())?;
     let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|err| err.to_string())?;
+    // An invalid definition gets its errors, by key, not a review to approve.
+    project
+        .load_definition(&presets)
+        .map_err(|err| err.to_string())?;
     let approved = approved_definition(&project, &presets, &home, approve)?;
     let agent = approved
         .definition
         .resolve_agent(&presets)
         .map_err(|err| err.to_string())?;
+    let info = engine.info().await.map_err(|err| err.to_string())?;
     let host = HostFacts {
         uid: rustix::process::getuid().as_raw(),
         gid: rustix::process::getgid().as_raw(),
-        kernel: engine.info().await.map_err(|err| err.to_string())?.kernel,
+        kernel: info.kernel,
         home,
+        vm_sizing: VmSizing::for_crun(info.crun_version.as_deref()),
     };
     let mut plan = project::plan(&project, &approved.definition, &agent, &host)
         .map_err(|err| err.to_string())?;

@@ -28,14 +28,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Creates the sandbox container exactly as the plan says (volumes first).
-    /// `terminal` gives it a terminal; without one stdin is a plain pipe.
-    ///
-    /// A microVM plan is refused when podman's crun lacks libkrun: crun would
-    /// ignore the krun annotation and start a plain container instead. The
-    /// runtime is never selected by name: krun's annotation does that, and
-    /// crun refuses a runtime named krun together with it.
-    pub async fn create(&self, plan: &ContainerPlan, terminal: bool) -> Result<()> {
+    /// Refuses a microVM plan when podman's crun lacks libkrun: crun would
+    /// ignore the krun annotation and start a plain container instead. A
+    /// container plan passes.
+    pub async fn refuse_unisolated(&self, plan: &ContainerPlan) -> Result<()> {
         if plan.isolation == Isolation::MicroVm {
             let host = self.info().await?;
             if !host.krun_available {
@@ -44,6 +40,17 @@ impl Engine {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Creates the sandbox container exactly as the plan says (volumes first),
+    /// after [`Engine::refuse_unisolated`]. `terminal` gives it a terminal;
+    /// without one stdin is a plain pipe.
+    ///
+    /// The runtime is never selected by name: krun's annotation does that,
+    /// and crun refuses a runtime named krun together with it.
+    pub async fn create(&self, plan: &ContainerPlan, terminal: bool) -> Result<()> {
+        self.refuse_unisolated(plan).await?;
         self.ensure_volumes(plan).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)

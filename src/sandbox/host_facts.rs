@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
+use super::version::at_least;
+
 /// The Fedora release used when the host's own cannot be found out.
 pub const PINNED_FEDORA: &str = "44";
+/// The lowest crun that sizes a microVM from the `krun.cpus` / `krun.ram_mib`
+/// annotations; older ones ignore them.
+pub const MIN_CRUN: &str = "1.27";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostFacts {
@@ -15,6 +20,32 @@ pub struct HostFacts {
     pub kernel: String,
     /// The user's home folder (never a project; holds ~/.ssh and friends).
     pub home: PathBuf,
+    /// How podman's crun learns a microVM's CPUs and memory.
+    pub vm_sizing: VmSizing,
+}
+
+/// How a krun microVM gets the CPUs and memory the definition asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmSizing {
+    /// From the `krun.cpus` / `krun.ram_mib` annotations at run time, so the
+    /// image does not depend on them.
+    Annotations,
+    /// From `/.krun_vm.json` in the image, the only place older crun reads
+    /// them from: changing them rebuilds the image.
+    ImageFile,
+}
+
+impl VmSizing {
+    /// For podman's crun, by its version (`HostInfo::crun_version`). Only a
+    /// crun known to read the annotations gets `Annotations`: the file works
+    /// with every crun that has krun, and where both are there the
+    /// annotations win (crun's krun.1 man page), with the same numbers.
+    pub fn for_crun(crun_version: Option<&str>) -> VmSizing {
+        match crun_version.and_then(|version| at_least(version, MIN_CRUN)) {
+            Some(true) => VmSizing::Annotations,
+            Some(false) | None => VmSizing::ImageFile,
+        }
+    }
 }
 
 /// The default base image: the host's own Fedora release, from the text of
@@ -45,6 +76,16 @@ pub fn default_base_image(os_release: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_crun_known_to_read_the_annotations_sizes_by_annotation() {
+        assert_eq!(VmSizing::for_crun(Some("1.27")), VmSizing::Annotations);
+        assert_eq!(VmSizing::for_crun(Some("1.29.1")), VmSizing::Annotations);
+        assert_eq!(VmSizing::for_crun(Some("1.21")), VmSizing::ImageFile);
+        assert_eq!(VmSizing::for_crun(Some("1.9")), VmSizing::ImageFile);
+        assert_eq!(VmSizing::for_crun(Some("unknown")), VmSizing::ImageFile);
+        assert_eq!(VmSizing::for_crun(None), VmSizing::ImageFile);
+    }
 
     #[test]
     fn fedora_host_gets_its_release() {

@@ -7,6 +7,8 @@
 //! - [`guest`]: the entrypoint's report and the isolation verdict.
 //! - [`names`]: podman names and labels.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
+//! - [`host_facts`]: what the plan needs to know about the host; [`version`]
+//!   reads the runtime versions among them.
 
 pub mod definition;
 pub mod guest;
@@ -19,3 +21,4 @@ pub mod project;
 pub mod render;
 pub mod sbx;
 mod values;
+pub mod version;

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use super::definition::{Definition, DefinitionErrors};
-use super::host_facts::HostFacts;
+use super::host_facts::{HostFacts, VmSizing};
 use super::messages::tr;
 use super::names::{LABEL_PROJECT, LABEL_SPEC, Names};
 use super::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
@@ -252,7 +252,11 @@ pub fn user_home(definition: &Definition) -> String {
 }
 
 /// The generated files for a definition, by name: the Containerfile (unless
-/// the definition has its own), the entrypoint and the compose file.
+/// the definition has its own), the entrypoint and the compose file. They
+/// are for podman-compose on whatever host the project goes to, so the
+/// Containerfile sizes a microVM in the image too ([`VmSizing::ImageFile`]),
+/// which every crun with krun reads; Paddock's own builds render it for this
+/// host ([`plan`]).
 pub fn generated_files(
     project: &Project,
     definition: &Definition,
@@ -263,7 +267,7 @@ pub fn generated_files(
     if definition.image.containerfile.is_none() {
         files.push((
             CONTAINERFILE,
-            render::containerfile(definition, agent, &mount),
+            render::containerfile(definition, agent, &mount, VmSizing::ImageFile),
         ));
     }
     files.push((ENTRYPOINT, render::entrypoint(agent)));
@@ -308,7 +312,7 @@ pub fn plan(
         None => {
             context.insert(
                 CONTAINERFILE.to_owned(),
-                render::containerfile(definition, agent, &mount).into_bytes(),
+                render::containerfile(definition, agent, &mount, host.vm_sizing).into_bytes(),
             );
             CONTAINERFILE.to_owned()
         }

@@ -3,7 +3,7 @@
 //! podman-compose users) and the host facts the plan needs.
 
 use crate::engine::Engine;
-use crate::sandbox::host_facts::HostFacts;
+use crate::sandbox::host_facts::{HostFacts, VmSizing};
 use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
 use crate::sandbox::project::{self, Project};
@@ -29,6 +29,7 @@ pub async fn plan(
         gid,
         kernel: info.kernel,
         home: gtk::glib::home_dir(),
+        vm_sizing: VmSizing::for_crun(info.crun_version.as_deref()),
     };
     if write_files {
         project

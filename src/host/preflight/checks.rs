@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use gettextrs::gettext;
 
-use super::version::{at_least, parse};
+use super::State;
 use super::{Action, Check, CheckId, Fix, INSTALL_PODMAN, JOIN_KVM_GROUP, MIN_CRUN, MIN_LIBKRUN};
-use super::{State, version};
 use crate::engine::{ENABLE_SOCKET, HostInfo, INSTALL_KRUN};
 use crate::host::systemd::{PODMAN_SOCKET_UNIT, UnitState};
+use crate::sandbox::render::KRUN_VM_FILE;
+use crate::sandbox::version::{self, at_least, parse};
 
 /// What became of connecting to podman.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,11 +281,12 @@ pub(super) fn crun_version(info: &HostInfo) -> Check {
             CheckId::CrunVersion,
             crun_title(),
             State::Warning,
-            gettext("crun {version} is older than {minimum} and ignores the CPU and memory settings: every microVM gets 1 vCPU and 1 GiB")
+            gettext("crun {version} is older than {minimum} and ignores the CPU and memory annotations, so Paddock writes a project's CPUs and memory into its sandbox image instead ({file}): changing them rebuilds the image")
                 .replace("{version}", crun)
-                .replace("{minimum}", MIN_CRUN),
+                .replace("{minimum}", MIN_CRUN)
+                .replace("{file}", KRUN_VM_FILE),
             fix(
-                gettext("Update crun to {minimum} or newer").replace("{minimum}", MIN_CRUN),
+                gettext("Update crun to {minimum} or newer, so that changing CPUs or memory no longer rebuilds the image").replace("{minimum}", MIN_CRUN),
                 Some("sudo dnf upgrade crun crun-krun"),
                 None,
             ),
@@ -488,10 +490,18 @@ mod tests {
     }
 
     #[test]
-    fn old_crun_warns_that_the_sliders_do_nothing() {
+    fn old_crun_says_that_the_size_goes_into_the_image() {
         let check = crun_version(&host("1.21", true, true, "v2"));
         assert_eq!(check.state, State::Warning);
-        assert!(check.found.contains("1 vCPU and 1 GiB"), "{}", check.found);
+        assert!(
+            check.found.contains("crun 1.21 is older than 1.27")
+                && check
+                    .found
+                    .contains("into its sandbox image instead (/.krun_vm.json)"),
+            "{}",
+            check.found
+        );
+        assert!(!check.found.contains("1 vCPU"), "{}", check.found);
         assert_eq!(
             crun_version(&host("1.27", true, true, "v2")).state,
             State::Ok

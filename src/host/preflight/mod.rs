@@ -13,7 +13,6 @@ mod action;
 mod checks;
 mod gather;
 mod probe;
-mod version;
 
 use serde::Serialize;
 
@@ -21,8 +20,7 @@ pub use action::{ActionError, perform};
 pub use gather::run;
 pub use probe::Probe;
 
-/// The lowest crun that reads `krun.cpus` / `krun.ram_mib` from the annotations.
-pub const MIN_CRUN: &str = "1.27";
+pub use crate::sandbox::host_facts::MIN_CRUN;
 /// The lowest libkrun that passes Enter through to a TUI as CR rather than LF.
 pub const MIN_LIBKRUN: &str = "1.18";
 /// Installs podman and the krun runtime on Fedora.

@@ -4,7 +4,8 @@
 //! in `paddock.toml` rebuilds only from the packages down and never
 //! reinstalls the agent: the agent's OS packages, the user (its uid/gid are
 //! the build arguments HOST_UID/HOST_GID), the agent, the extra packages,
-//! the cache folders, the entrypoint.
+//! the cache folders, the entrypoint, and last the microVM's size when the
+//! host's crun reads it only from the image.
 //!
 //! Every value from the definition is checked by `values` before it gets
 //! here; nothing below quotes or escapes user text except the JSON arrays of
@@ -14,9 +15,19 @@ use std::fmt::Write;
 
 use super::{ENTRYPOINT_IN_IMAGE, USER_HOME, USER_NAME};
 use crate::sandbox::definition::{Definition, PackageManager};
+use crate::sandbox::host_facts::VmSizing;
+use crate::sandbox::plan::Isolation;
 use crate::sandbox::presets::{Preset, RunAs};
 
-pub fn render(definition: &Definition, agent: &Preset, mount: &str) -> String {
+/// Where crun's krun handler reads a microVM's configuration, inside the
+/// container's root (`KRUN_VM_FILE` in crun's src/libcrun/handlers/krun.c,
+/// read by `libkrun_read_vm_config` once the container's root is set up).
+/// `libkrun_configure_vm` takes `cpus` and `ram_mib` from it, both JSON
+/// integers and only both together; krun.1.md documents the same fields,
+/// with annotations winning over the file where crun reads both.
+pub const KRUN_VM_FILE: &str = "/.krun_vm.json";
+
+pub fn render(definition: &Definition, agent: &Preset, mount: &str, sizing: VmSizing) -> String {
     let manager = definition.package_manager();
     let base = definition.image.base.as_deref().unwrap_or_default();
     let mut out = String::new();
@@ -92,6 +103,15 @@ pub fn render(definition: &Definition, agent: &Preset, mount: &str) -> String {
     line("");
     line(&format!("COPY entrypoint.sh {ENTRYPOINT_IN_IMAGE}"));
     line(&format!("RUN chmod 0755 {ENTRYPOINT_IN_IMAGE}"));
+    if definition.isolation() == Isolation::MicroVm && sizing == VmSizing::ImageFile {
+        line("");
+        line("# The microVM's size for a crun older than 1.27, which ignores the krun.cpus and");
+        line("# krun.ram_mib annotations: last, so that changing it rebuilds only this layer.");
+        line(&format!(
+            "RUN printf '%s\\n' '{}' >{KRUN_VM_FILE}",
+            vm_config(definition)
+        ));
+    }
     line("USER ${HOST_UID}:${HOST_GID}");
     line(&format!("ENV HOME={USER_HOME}"));
     line(&format!("WORKDIR {mount}"));
@@ -162,6 +182,19 @@ fn own_folders(folders: &[String]) -> String {
         "RUN mkdir -p {list} && chown \"$HOST_UID:$HOST_GID\" {list}"
     );
     out
+}
+
+/// libkrun's limit of vCPUs per microVM (`LIBKRUN_MAX_VCPUS` in krun.c).
+const LIBKRUN_MAX_VCPUS: u32 = 16;
+
+/// The JSON crun's krun handler reads from [`KRUN_VM_FILE`]: two numbers
+/// (validated counts), so nothing in it needs quoting in the shell.
+fn vm_config(definition: &Definition) -> String {
+    serde_json::json!({
+        "cpus": definition.resources.cpus.min(LIBKRUN_MAX_VCPUS),
+        "ram_mib": definition.resources.memory_mib,
+    })
+    .to_string()
 }
 
 /// A JSON string: one line whatever the value holds, as Containerfile exec

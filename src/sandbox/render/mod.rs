@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 pub use compose::render as compose;
-pub use containerfile::render as containerfile;
+pub use containerfile::{KRUN_VM_FILE, render as containerfile};
 
 use super::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED};
 use super::presets::Preset;

@@ -552,6 +552,11 @@ impl ProjectPage {
                         session,
                     }));
                 }
+                // Before building: an image is no use when the sandbox cannot start.
+                engine
+                    .refuse_unisolated(&plan.container)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !engine
                     .image_exists(&plan.build.image)
                     .await

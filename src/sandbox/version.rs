@@ -1,10 +1,11 @@
-//! Dotted version numbers as crun and libkrun write them ("1.21", "1.15.1").
+//! Dotted version numbers as crun and libkrun write them ("1.21", "1.15.1"):
+//! preflight compares them, and the plan depends on crun's.
 
 use std::cmp::Ordering;
 
 /// The numeric parts of `text`, up to the first part that is not a number
 /// ("1.27-rc1" -> [1, 27]); `None` when it does not start with one.
-pub(super) fn parse(text: &str) -> Option<Vec<u32>> {
+pub fn parse(text: &str) -> Option<Vec<u32>> {
     let mut parts = Vec::new();
     for part in text.trim().split('.') {
         let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
@@ -20,7 +21,7 @@ pub(super) fn parse(text: &str) -> Option<Vec<u32>> {
 }
 
 /// Compares two parsed versions, a missing part counting as 0 (1.27 == 1.27.0).
-pub(super) fn compare(a: &[u32], b: &[u32]) -> Ordering {
+pub fn compare(a: &[u32], b: &[u32]) -> Ordering {
     let len = a.len().max(b.len());
     let part = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0);
     (0..len)
@@ -30,7 +31,7 @@ pub(super) fn compare(a: &[u32], b: &[u32]) -> Ordering {
 }
 
 /// Whether `version` is at least `minimum`; `None` when `version` is unreadable.
-pub(super) fn at_least(version: &str, minimum: &str) -> Option<bool> {
+pub fn at_least(version: &str, minimum: &str) -> Option<bool> {
     let version = parse(version)?;
     let minimum = parse(minimum)?;
     Some(compare(&version, &minimum).is_ge())
