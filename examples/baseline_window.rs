@@ -1,7 +1,9 @@
 //! The baseline for Paddock's cold start and idle memory (benches/run): the
 //! smallest relm4 + libadwaita + VTE window, built with the same toolchain,
-//! dependency versions and profile as the app. A header bar and one terminal
-//! running a shell, nothing else.
+//! dependency versions and profile as the app. A header bar and tabs of
+//! terminals, each running a shell, nothing else.
+//!
+//!     baseline_window [TABS]    (default: one tab)
 
 use adw::prelude::*;
 use relm4::prelude::*;
@@ -11,7 +13,7 @@ struct Baseline;
 
 #[relm4::component]
 impl SimpleComponent for Baseline {
-    type Init = ();
+    type Init = usize;
     type Input = ();
     type Output = ();
 
@@ -22,26 +24,38 @@ impl SimpleComponent for Baseline {
 
             adw::ToolbarView {
                 add_top_bar = &adw::HeaderBar {},
-                #[name = "terminal"]
+                add_top_bar = &adw::TabBar {
+                    set_view: Some(&tabs),
+                },
+                #[name = "tabs"]
                 #[wrap(Some)]
-                set_content = &vte4::Terminal {},
+                set_content = &adw::TabView {},
             },
         }
     }
 
-    fn init(_: (), root: Self::Root, _sender: ComponentSender<Self>) -> ComponentParts<Self> {
+    fn init(
+        count: usize,
+        root: Self::Root,
+        _sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
         let widgets = view_output!();
-        widgets.terminal.spawn_async(
-            vte4::PtyFlags::DEFAULT,
-            None,
-            &["/bin/sh"],
-            &[],
-            gtk::glib::SpawnFlags::DEFAULT,
-            || {},
-            -1,
-            None::<&gtk::gio::Cancellable>,
-            |_| {},
-        );
+        for number in 1..=count {
+            let terminal = vte4::Terminal::new();
+            terminal.spawn_async(
+                vte4::PtyFlags::DEFAULT,
+                None,
+                &["/bin/sh"],
+                &[],
+                gtk::glib::SpawnFlags::DEFAULT,
+                || {},
+                -1,
+                None::<&gtk::gio::Cancellable>,
+                |_| {},
+            );
+            let page = widgets.tabs.append(&terminal);
+            page.set_title(&format!("Shell {number}"));
+        }
         ComponentParts {
             model: Baseline,
             widgets,
@@ -50,7 +64,13 @@ impl SimpleComponent for Baseline {
 }
 
 fn main() {
+    let count = std::env::args()
+        .nth(1)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1);
     // A separate application id, so that a running Paddock never absorbs the
-    // baseline as its second instance.
-    RelmApp::new("io.github.paddockapp.Paddock.Baseline").run::<Baseline>(());
+    // baseline as its second instance; no arguments for GApplication to parse.
+    RelmApp::new("io.github.paddockapp.Paddock.Baseline")
+        .with_args(Vec::new())
+        .run::<Baseline>(count);
 }

@@ -13,7 +13,7 @@
 //!
 //! Prints one JSON line: seconds from the first byte to the last one shown,
 //! bytes received through the attach stream (0 for a PTY, which VTE reads
-//! itself), the longest main-loop stall. Needs a display; `attach`
+//! itself), how many main-loop wake-ups they took, the longest main-loop stall. Needs a display; `attach`
 //! also needs podman and PADDOCK_TEST_BASE_IMAGE.
 
 use std::cell::{Cell, RefCell};
@@ -35,6 +35,8 @@ const BATCH: usize = 256;
 struct Measure {
     first: Cell<Option<Instant>>,
     bytes: Cell<u64>,
+    /// Main-loop wake-ups that fed VTE.
+    feeds: Cell<u64>,
     stall: Cell<Duration>,
 }
 
@@ -61,6 +63,7 @@ fn main() -> std::process::ExitCode {
     let measure = Rc::new(Measure {
         first: Cell::new(None),
         bytes: Cell::new(0),
+        feeds: Cell::new(0),
         stall: Cell::new(Duration::ZERO),
     });
     let failure = Rc::new(RefCell::new(None::<String>));
@@ -93,8 +96,9 @@ fn main() -> std::process::ExitCode {
                     .get()
                     .map_or(0.0, |first| first.elapsed().as_secs_f64());
                 println!(
-                    "{{\"seconds\": {seconds:.6}, \"bytes\": {}, \"max_stall_ms\": {:.3}}}",
+                    "{{\"seconds\": {seconds:.6}, \"bytes\": {}, \"feeds\": {}, \"max_stall_ms\": {:.3}}}",
                     measure.bytes.get(),
+                    measure.feeds.get(),
                     measure.stall.get().as_secs_f64() * 1000.0
                 );
                 main_loop.quit();
@@ -153,6 +157,7 @@ fn main() -> std::process::ExitCode {
                                     measure.first.set(Some(Instant::now()));
                                 }
                                 measure.bytes.set(measure.bytes.get() + bytes.len() as u64);
+                                measure.feeds.set(measure.feeds.get() + 1);
                                 if feed {
                                     terminal.feed(&bytes);
                                 }

@@ -47,7 +47,7 @@ fn plan(root: &Path, crun_version: &str) -> SandboxPlan {
     let host = HostFacts {
         uid: id("-u"),
         gid: id("-g"),
-        kernel: "6.1.0-host".into(),
+        kernel: Some("6.1.0-host".into()),
         home,
         vm_sizing: VmSizing::for_crun(Some(crun_version)),
     };

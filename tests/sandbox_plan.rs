@@ -14,7 +14,7 @@ fn host(home: &Path, vm_sizing: VmSizing) -> HostFacts {
     HostFacts {
         uid: 1000,
         gid: 1000,
-        kernel: "6.1.0-40-amd64".into(),
+        kernel: Some("6.1.0-40-amd64".into()),
         home: home.to_owned(),
         vm_sizing,
     }

@@ -92,7 +92,7 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
     let host = HostFacts {
         uid,
         gid,
-        kernel: output("uname", &["-r"]),
+        kernel: Some(output("uname", &["-r"])),
         home: home.clone(),
         vm_sizing: VmSizing::Annotations,
     };

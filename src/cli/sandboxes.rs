@@ -9,7 +9,6 @@ use gettextrs::gettext;
 
 use crate::engine::{Engine, Error, SandboxSummary};
 use crate::host::approval::{Approvals, Approved, Gate, HostSockets, Review};
-use crate::sandbox::host_facts::{HostFacts, VmSizing};
 use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
 use crate::sandbox::project::{self, Project};
@@ -62,14 +61,15 @@ pub(crate) async fn project_plan(
         .definition
         .resolve_agent(&presets)
         .map_err(|err| err.to_string())?;
-    let info = engine.info().await.map_err(|err| err.to_string())?;
-    let host = HostFacts {
-        uid: rustix::process::getuid().as_raw(),
-        gid: rustix::process::getgid().as_raw(),
-        kernel: info.kernel,
-        home,
-        vm_sizing: VmSizing::for_crun(info.crun_version.as_deref()),
-    };
+    let host = engine
+        .host_facts(
+            approved.definition.isolation(),
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+            home,
+        )
+        .await
+        .map_err(|err| err.to_string())?;
     let mut plan = project::plan(&project, &approved.definition, &agent, &host)
         .map_err(|err| err.to_string())?;
     plan.container.binds.extend(approved.binds());

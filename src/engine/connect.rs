@@ -74,6 +74,7 @@ impl Engine {
             podman: podman_api::Podman::unix(socket),
             raw: Raw::new(socket),
             socket: socket.to_owned(),
+            host: Default::default(),
         }
     }
 

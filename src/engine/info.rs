@@ -2,6 +2,11 @@
 //! isolation rules depend on, in a small struct of our own.
 
 use super::{Engine, Result};
+use std::path::PathBuf;
+
+use crate::sandbox::guest::{GuestReport, Verdict};
+use crate::sandbox::host_facts::{HostFacts, VmSizing};
+use crate::sandbox::plan::Isolation;
 
 /// The host as podman sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,9 +81,53 @@ fn crun_version(runtime_version: &str) -> Option<String> {
 }
 
 impl Engine {
-    /// The host facts Paddock depends on (runtime, krun, cgroups, kernel).
+    /// The host facts Paddock depends on (runtime, krun, cgroups, kernel),
+    /// asked of podman on the first call only.
     pub async fn info(&self) -> Result<HostInfo> {
-        Ok(HostInfo::from_podman(self.podman.info().await?))
+        let host = self
+            .host
+            .get_or_try_init(|| async {
+                Ok::<_, super::Error>(HostInfo::from_podman(self.podman.info().await?))
+            })
+            .await?;
+        Ok(host.clone())
+    }
+
+    /// The host facts a plan for a sandbox of this isolation needs. Only a
+    /// microVM needs any from podman (the kernel its isolation check compares
+    /// with, how its crun sizes it): a plain container shares the host's
+    /// kernel by definition and has no VM to size, so planning one never
+    /// waits for podman's `info`.
+    pub async fn host_facts(
+        &self,
+        isolation: Isolation,
+        uid: u32,
+        gid: u32,
+        home: PathBuf,
+    ) -> Result<HostFacts> {
+        let (kernel, vm_sizing) = match isolation {
+            Isolation::MicroVm => {
+                let info = self.info().await?;
+                let sizing = VmSizing::for_crun(info.crun_version.as_deref());
+                (Some(info.kernel), sizing)
+            }
+            Isolation::Container => (None, VmSizing::Annotations),
+        };
+        Ok(HostFacts {
+            uid,
+            gid,
+            kernel,
+            home,
+            vm_sizing,
+        })
+    }
+
+    /// How isolated the sandbox that sent `report` is.
+    pub(crate) async fn verdict(&self, report: &GuestReport) -> Result<Verdict> {
+        Ok(match report.isolation {
+            Isolation::MicroVm => report.verdict(&self.info().await?.kernel),
+            Isolation::Container => Verdict::Container,
+        })
     }
 }
 

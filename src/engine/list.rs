@@ -145,7 +145,6 @@ impl Engine {
     /// first line of its log; `None` when that line is not the entrypoint's
     /// report (a sandbox started with a custom entrypoint, or no output yet).
     pub async fn last_verdict(&self, name: &str) -> Result<Option<Verdict>> {
-        let host_kernel = self.info().await?.kernel;
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("stdout", "true")
             .append_pair("stderr", "false")
@@ -163,9 +162,10 @@ impl Engine {
         let Some(first) = lines.next().await? else {
             return Ok(None);
         };
-        Ok(GuestReport::parse(strip_log_frame(&first))
-            .ok()
-            .map(|report| report.verdict(&host_kernel)))
+        match GuestReport::parse(strip_log_frame(&first)) {
+            Ok(report) => Ok(Some(self.verdict(&report).await?)),
+            Err(_) => Ok(None),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ mod run;
 mod session;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStep};
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
@@ -35,6 +36,10 @@ pub struct Engine {
     podman: podman_api::Podman,
     raw: raw::Raw,
     socket: PathBuf,
+    /// What podman says about the host, asked once per connection (and
+    /// shared by clones): libpod's `info` takes hundreds of milliseconds,
+    /// and none of what Paddock reads from it changes while it runs.
+    host: Arc<tokio::sync::OnceCell<HostInfo>>,
 }
 
 impl std::fmt::Debug for Engine {

@@ -64,6 +64,52 @@ impl Raw {
     }
 }
 
+impl Raw {
+    /// Sends a request that turns the connection into a raw byte stream
+    /// (libpod's attach): the stream, and the `Content-Type` podman says it
+    /// carries.
+    pub(crate) async fn upgrade(
+        &self,
+        method: Method,
+        path_and_query: &str,
+    ) -> Result<(hyper::upgrade::Upgraded, String)> {
+        let uri: hyper::Uri =
+            hyperlocal::Uri::new(&self.socket, &format!("{API}{path_and_query}")).into();
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(hyper::header::CONNECTION, "Upgrade")
+            .header(hyper::header::UPGRADE, "tcp")
+            .body(Body::empty())
+            .map_err(|err| Error::Connection(err.to_string()))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|err| Error::Connection(err.to_string()))?;
+        let status = response.status();
+        if status != hyper::StatusCode::SWITCHING_PROTOCOLS && !status.is_success() {
+            let body = hyper::body::to_bytes(response.into_body())
+                .await
+                .map_err(|err| Error::Connection(err.to_string()))?;
+            return Err(Error::Podman {
+                context: String::new(),
+                message: error_message(status, &body),
+            });
+        }
+        let content_type = response
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let stream = hyper::upgrade::on(response)
+            .await
+            .map_err(|err| Error::Connection(err.to_string()))?;
+        Ok((stream, content_type))
+    }
+}
+
 /// libpod's error body is `{"cause": …, "message": …, "response": code}`.
 fn error_message(status: hyper::StatusCode, body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)

@@ -3,12 +3,16 @@
 //! krun has no `exec` into the VM, so this is an attach to the main process,
 //! with podman's detach keys turned off so that Ctrl-P and Ctrl-Q reach the
 //! agent instead of being eaten.
+//!
+//! The attach is made over the raw socket rather than through podman-api,
+//! which inspects the container first (a round trip before every attach)
+//! and reads at most 8 KiB per chunk: podman says in the response whether the
+//! stream is raw (a terminal) or framed, and a terminal's output is read in
+//! large pieces, so a flood costs few wake-ups.
 
-use std::pin::Pin;
-
-use futures_util::{AsyncWrite, AsyncWriteExt, Stream, StreamExt};
-use podman_api::conn::TtyChunk;
-use podman_api::opts::ContainerAttachOpts;
+use hyper::Method;
+use hyper::upgrade::Upgraded;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 
 use super::{Engine, Error, Result};
 use crate::sandbox::guest::{GuestReport, NotAReport, Verdict};
@@ -34,20 +38,30 @@ pub struct Session {
 
 /// The reading half of a [`Session`].
 pub struct SessionOutput {
-    stream:
-        Pin<Box<dyn Stream<Item = std::result::Result<TtyChunk, podman_api::conn::Error>> + Send>>,
+    stream: BufReader<ReadHalf<Upgraded>>,
+    /// Without a terminal, podman frames stdout and stderr apart.
+    framed: bool,
     report: Option<FirstLine>,
     pending: Option<Output>,
+    /// Asked for the host kernel once the report names a microVM (boxed:
+    /// a session travels in messages, an engine is a few hundred bytes).
+    engine: Box<Engine>,
 }
 
 /// The writing half of a [`Session`].
 pub struct SessionInput {
-    sink: Pin<Box<dyn AsyncWrite + Send>>,
+    sink: WriteHalf<Upgraded>,
 }
 
+/// How much output one read takes at most: a flood arrives in few, large
+/// pieces (VTE takes them as fast in one piece as in many).
+const READ_SIZE: usize = 64 * 1024;
+/// The content type of a container's attach stream without a terminal.
+const FRAMED_STREAM: &str = "application/vnd.docker.multiplexed-stream";
+
 /// Collects the bytes of the entrypoint's first line.
+#[derive(Default)]
 struct FirstLine {
-    host_kernel: String,
     line: Vec<u8>,
 }
 
@@ -55,8 +69,8 @@ struct FirstLine {
 const MAX_REPORT: usize = 512;
 
 impl FirstLine {
-    /// Feeds output; returns the verdict once the line is complete.
-    fn push(&mut self, bytes: &[u8]) -> Option<std::result::Result<Verdict, NotAReport>> {
+    /// Feeds output; returns the report once the line is complete.
+    fn push(&mut self, bytes: &[u8]) -> Option<std::result::Result<GuestReport, NotAReport>> {
         let end = bytes.iter().position(|&byte| byte == b'\n');
         self.line
             .extend_from_slice(&bytes[..end.unwrap_or(bytes.len())]);
@@ -64,7 +78,7 @@ impl FirstLine {
             return None;
         }
         let line = String::from_utf8_lossy(&self.line).into_owned();
-        Some(GuestReport::parse(&line).map(|report| report.verdict(&self.host_kernel)))
+        Some(GuestReport::parse(&line))
     }
 }
 
@@ -74,21 +88,53 @@ impl SessionOutput {
         if let Some(pending) = self.pending.take() {
             return Some(Ok(pending));
         }
-        let chunk = match self.stream.next().await? {
-            Ok(chunk) => chunk,
-            Err(err) => return Some(Err(Error::Connection(err.to_string()))),
-        };
-        let output = match chunk {
-            TtyChunk::StdOut(bytes) | TtyChunk::StdIn(bytes) => Output::Stdout(bytes),
-            TtyChunk::StdErr(bytes) => Output::Stderr(bytes),
+        let output = match self.read().await {
+            Ok(Some(output)) => output,
+            Ok(None) => return None,
+            Err(err) => return Some(Err(broken(err))),
         };
         if let (Some(report), Output::Stdout(bytes)) = (&mut self.report, &output)
-            && let Some(verdict) = report.push(bytes)
+            && let Some(report) = report.push(bytes)
         {
             self.report = None;
+            let verdict = match report {
+                Ok(report) => match self.engine.verdict(&report).await {
+                    Ok(verdict) => Ok(verdict),
+                    Err(err) => return Some(Err(err)),
+                },
+                Err(not_a_report) => Err(not_a_report),
+            };
             self.pending = Some(Output::Verdict(verdict));
         }
         Some(Ok(output))
+    }
+
+    /// One piece of output as podman sent it; `None` at the end.
+    async fn read(&mut self) -> std::io::Result<Option<Output>> {
+        if !self.framed {
+            let buffer = self.stream.fill_buf().await?;
+            if buffer.is_empty() {
+                return Ok(None);
+            }
+            let bytes = buffer.to_vec();
+            self.stream.consume(bytes.len());
+            return Ok(Some(Output::Stdout(bytes)));
+        }
+        // Each frame: stream (0 stdin, 1 stdout, 2 stderr), three zero
+        // bytes, the payload's length (big-endian u32), the payload.
+        let mut header = [0u8; 8];
+        match self.stream.read_exact(&mut header).await {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(err) => return Err(err),
+        }
+        let length = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+        let mut bytes = vec![0; length as usize];
+        self.stream.read_exact(&mut bytes).await?;
+        Ok(Some(match header[0] {
+            2 => Output::Stderr(bytes),
+            _ => Output::Stdout(bytes),
+        }))
     }
 }
 
@@ -101,7 +147,7 @@ impl SessionInput {
 
     /// Ends the sandbox's stdin (without a terminal: what EOF on a pipe means).
     pub async fn close(&mut self) -> Result<()> {
-        self.sink.close().await.map_err(broken)
+        self.sink.shutdown().await.map_err(broken)
     }
 }
 
@@ -114,38 +160,32 @@ impl Engine {
     /// to see all output and get the isolation verdict from its first line
     /// (`expect_report`); attaching to a running sandbox joins mid-stream.
     pub async fn attach(&self, name: &str, expect_report: bool) -> Result<Session> {
-        let report = if expect_report {
-            Some(FirstLine {
-                host_kernel: self.info().await?.kernel,
-                line: Vec::new(),
-            })
-        } else {
-            None
-        };
-        let opts = ContainerAttachOpts::builder()
-            // An empty sequence turns detaching off: every key reaches the agent.
-            .detach_keys("")
-            .stdin(true)
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let multiplexer = self
-            .podman
-            .containers()
-            .get(name)
-            .attach(&opts)
+        // An empty sequence turns detaching off: every key reaches the agent.
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("detachKeys", "")
+            .append_pair("stream", "true")
+            .append_pair("stdin", "true")
+            .append_pair("stdout", "true")
+            .append_pair("stderr", "true")
+            .finish();
+        let (stream, content_type) = self
+            .raw
+            .upgrade(Method::POST, &format!("/containers/{name}/attach?{query}"))
             .await
-            .map_err(|err| Error::podman(name, err))?;
-        let (stream, sink) = multiplexer.split();
+            .map_err(|err| match err {
+                Error::Podman { message, .. } => Error::podman(name, message),
+                other => other,
+            })?;
+        let (reader, writer) = tokio::io::split(stream);
         Ok(Session {
             output: SessionOutput {
-                stream: Box::pin(stream),
-                report,
+                stream: BufReader::with_capacity(READ_SIZE, reader),
+                framed: content_type == FRAMED_STREAM,
+                report: expect_report.then(FirstLine::default),
                 pending: None,
+                engine: Box::new(self.clone()),
             },
-            input: SessionInput {
-                sink: Box::pin(sink),
-            },
+            input: SessionInput { sink: writer },
         })
     }
 }
@@ -153,43 +193,30 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn first_line(host_kernel: &str) -> FirstLine {
-        FirstLine {
-            host_kernel: host_kernel.into(),
-            line: Vec::new(),
-        }
-    }
+    use crate::sandbox::plan::Isolation;
 
     #[test]
     fn the_report_is_read_across_chunks() {
-        let mut report = first_line("6.1.0-host");
+        let mut report = FirstLine::default();
         assert_eq!(
             report.push(b"paddock-sandbox guest-kernel=6.12-krun "),
             None
         );
         assert_eq!(
             report.push(b"uid=1000 isolation=microvm\r\nagent output"),
-            Some(Ok(Verdict::MicroVm))
-        );
-    }
-
-    #[test]
-    fn the_hosts_kernel_in_a_microvm_is_not_isolated() {
-        let mut report = first_line("6.1.0-host");
-        assert_eq!(
-            report.push(b"paddock-sandbox guest-kernel=6.1.0-host uid=1000 isolation=microvm\n"),
-            Some(Ok(Verdict::NotIsolated {
-                kernel: "6.1.0-host".into()
+            Some(Ok(GuestReport {
+                guest_kernel: "6.12-krun".into(),
+                uid: 1000,
+                isolation: Isolation::MicroVm,
             }))
         );
     }
 
     #[test]
     fn other_output_is_no_report() {
-        let mut report = first_line("6.1.0-host");
+        let mut report = FirstLine::default();
         assert!(matches!(report.push(b"hello\n"), Some(Err(_))));
-        let mut endless = first_line("6.1.0-host");
+        let mut endless = FirstLine::default();
         assert!(matches!(endless.push(&[b'x'; MAX_REPORT]), Some(Err(_))));
     }
 }

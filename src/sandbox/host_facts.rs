@@ -16,8 +16,9 @@ pub struct HostFacts {
     /// The host user, who owns the project: the agent user gets the same ids.
     pub uid: u32,
     pub gid: u32,
-    /// The host's `uname -r`, for the isolation check.
-    pub kernel: String,
+    /// The host's `uname -r`, for a microVM's isolation check; `None` for a
+    /// plain container, which shares it by definition.
+    pub kernel: Option<String>,
     /// The user's home folder (never a project; holds ~/.ssh and friends).
     pub home: PathBuf,
     /// How podman's crun learns a microVM's CPUs and memory.

@@ -343,7 +343,9 @@ pub fn plan(
     env.insert("COLORTERM".into(), "truecolor".into());
     env.extend(agent.env_in(&home));
     env.extend(definition.env.clone());
-    env.insert("PADDOCK_HOST_KERNEL".into(), host.kernel.trim().to_owned());
+    if let Some(kernel) = &host.kernel {
+        env.insert("PADDOCK_HOST_KERNEL".into(), kernel.trim().to_owned());
+    }
     env.insert(
         "PADDOCK_ISOLATION".into(),
         match isolation {

@@ -3,7 +3,6 @@
 //! podman-compose users) and the host facts the plan needs.
 
 use crate::engine::Engine;
-use crate::sandbox::host_facts::{HostFacts, VmSizing};
 use crate::sandbox::plan::SandboxPlan;
 use crate::sandbox::presets::Presets;
 use crate::sandbox::project::{self, Project};
@@ -22,15 +21,11 @@ pub async fn plan(
     let agent = definition
         .resolve_agent(&presets)
         .map_err(|e| e.to_string())?;
-    let info = engine.info().await.map_err(|e| e.to_string())?;
     let (uid, gid) = ids();
-    let host = HostFacts {
-        uid,
-        gid,
-        kernel: info.kernel,
-        home: gtk::glib::home_dir(),
-        vm_sizing: VmSizing::for_crun(info.crun_version.as_deref()),
-    };
+    let host = engine
+        .host_facts(definition.isolation(), uid, gid, gtk::glib::home_dir())
+        .await
+        .map_err(|e| e.to_string())?;
     if write_files {
         project
             .write_generated(&definition, &agent)

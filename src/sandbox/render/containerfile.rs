@@ -15,7 +15,7 @@ use std::fmt::Write;
 
 use super::{ENTRYPOINT_IN_IMAGE, USER_HOME, USER_NAME};
 use crate::sandbox::definition::{Definition, PackageManager};
-use crate::sandbox::host_facts::VmSizing;
+use crate::sandbox::host_facts::{MIN_CRUN, VmSizing};
 use crate::sandbox::plan::Isolation;
 use crate::sandbox::presets::{Preset, RunAs};
 
@@ -105,7 +105,9 @@ pub fn render(definition: &Definition, agent: &Preset, mount: &str, sizing: VmSi
     line(&format!("RUN chmod 0755 {ENTRYPOINT_IN_IMAGE}"));
     if definition.isolation() == Isolation::MicroVm && sizing == VmSizing::ImageFile {
         line("");
-        line("# The microVM's size for a crun older than 1.27, which ignores the krun.cpus and");
+        line(&format!(
+            "# The microVM's size for a crun older than {MIN_CRUN}, which ignores the krun.cpus and"
+        ));
         line("# krun.ram_mib annotations: last, so that changing it rebuilds only this layer.");
         line(&format!(
             "RUN printf '%s\\n' '{}' >{KRUN_VM_FILE}",
