@@ -80,23 +80,141 @@ fn paddock_open_starts_the_window_when_none_runs() {
     let _ = desktop.activate("quit", None);
 }
 
+/// At the smallest size GNOME asks apps to support (360x294), the sidebar
+/// collapses and the header's buttons shrink to icons: every widget stays
+/// inside the window. The same in the dark style.
 #[test]
-fn narrow_window_collapses_the_sidebar_and_dark_style_works() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(360, 700);
-    desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", "prefer-dark")]);
+fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
     let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
+    for (dark, name) in [(false, "narrow"), (true, "narrow-dark")] {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(360, 294);
+        let scheme = if dark { "prefer-dark" } else { "prefer-light" };
+        desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);
+        desktop
+            .activate("open-project", Some(&project))
+            .expect("action");
+        desktop.wait_for("the collapsed split view", |tree| {
+            nodes(tree, "AdwNavigationSplitView")
+                .iter()
+                .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
+                && shows(tree, "CPUs")
+        });
+        // Sandboxes of other tests on this podman are announced in a toast,
+        // which would cover the screenshot: it times out.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while shows(&desktop.tree(), "still running") && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let tree = desktop.settled();
+        assert_eq!(tree["dark"], serde_json::Value::Bool(dark), "style");
+        assert_eq!(gui_harness::window_size(&tree), Some((360, 294)));
+        assert!(shows(&tree, "gui-narrow"));
+        let shot = desktop.screenshot(name);
+        let clipped = gui_harness::outside_window(&tree);
+        assert!(
+            clipped.is_empty(),
+            "drawn outside the window (see {}): {clipped:#?}",
+            shot.display()
+        );
+        desktop.quit();
+    }
+}
+
+/// A folder dragged from another app (a GTK window standing in for Files)
+/// and dropped on the window becomes a project.
+#[test]
+fn a_folder_dropped_on_the_window_becomes_a_project() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    // Other sandboxes on this podman may be listed: no empty state needed.
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    let (_keep, project) = gui_harness::project("gui-dropped", &["sh"]);
+    desktop.drag_folder_onto_window(&project);
+    let tree = desktop.wait_for("the dropped project", |tree| {
+        shows(tree, "gui-dropped") && shows(tree, "CPUs")
+    });
+    assert!(shows(&tree, &project.display().to_string()));
+    desktop.quit();
+}
+
+/// "Add Project" asks the real xdg-desktop-portal for a folder; its
+/// FileChooser backend is a test double that picks the project.
+#[test]
+fn add_project_goes_through_the_file_chooser_portal() {
+    let mut desktop = Desktop::start();
+    let (_keep, project) = gui_harness::project("gui-chosen", &["sh"]);
+    desktop.start_file_chooser_double(&project);
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    // Other sandboxes on this podman may be listed: no empty state needed.
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    desktop.focus();
+    desktop.click("Add Project");
+    desktop.wait_for("the chosen project", |tree| {
+        shows(tree, "gui-chosen") && shows(tree, "CPUs")
+    });
+    let calls = desktop.file_chooser_calls();
+    assert!(
+        calls.contains("OpenFile") && calls.contains("directory"),
+        "the backend was asked for a folder: {calls}"
+    );
+    desktop.quit();
+}
+
+/// A `paddock.toml` broken by hand or by an agent: the page names each
+/// problem by its key and says what to do; an editor's fix is picked up
+/// when the file is saved, and Reset makes it valid, keeping the valid
+/// settings and the old file.
+#[test]
+fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project("gui-invalid", &["sh"]);
+    let file = project.join(".agent-sandbox/paddock.toml");
+    let valid = std::fs::read_to_string(&file).unwrap();
+    let invalid = valid
+        .replace("cpus = 1", "cpus = \"many\"")
+        .replace("memory_mib = 512", "memory_mib = 1024")
+        .replace("network = \"offline\"", "network = \"sideways\"");
+    std::fs::write(&file, &invalid).unwrap();
     desktop
         .activate("open-project", Some(&project))
         .expect("action");
-    let tree = desktop.wait_for("the collapsed split view", |tree| {
-        nodes(tree, "AdwNavigationSplitView")
-            .iter()
-            .any(|n| n["collapsed"] == serde_json::Value::Bool(true))
-            && shows(tree, "CPUs")
+    desktop.wait_for("the keyed problem", |tree| {
+        shows(tree, "The Sandbox Definition Is Not Valid")
+            && shows(tree, "resources.cpus")
+            && shows(tree, "Reset to a Valid Definition")
     });
-    assert!(shows(&tree, "gui-narrow"));
-    desktop.screenshot("narrow-dark");
+    desktop.screenshot("invalid-definition");
+
+    // Fixed in an editor: the form comes back when the file is saved.
+    std::fs::write(&file, &valid).unwrap();
+    desktop.wait_for("the form after the fix", |tree| {
+        shows(tree, "CPUs") && !shows(tree, "Not Valid")
+    });
+    // Broken again while the form shows it (an agent wrote it).
+    std::fs::write(&file, &invalid).unwrap();
+    desktop.wait_for("the problem again", |tree| {
+        shows(tree, "The Sandbox Definition Is Not Valid")
+    });
+
+    desktop.focus();
+    desktop.click("Reset to a Valid Definition");
+    desktop.wait_for("the form after the reset", |tree| {
+        shows(tree, "CPUs") && shows(tree, "kept as paddock.toml.invalid")
+    });
+    let reset = std::fs::read_to_string(&file).unwrap();
+    assert!(reset.contains("memory_mib = 1024"), "kept: {reset}");
+    assert!(reset.contains("\"container\""), "kept: {reset}");
+    assert!(
+        !reset.contains("many") && !reset.contains("sideways"),
+        "{reset}"
+    );
+    let kept = project.join(".agent-sandbox/paddock.toml.invalid");
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), invalid);
     desktop.quit();
 }
 

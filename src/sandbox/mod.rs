@@ -19,6 +19,7 @@ pub mod plan;
 pub mod presets;
 pub mod project;
 pub mod render;
+pub mod salvage;
 pub mod sbx;
 mod values;
 pub mod version;

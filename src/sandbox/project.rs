@@ -186,6 +186,23 @@ impl Project {
         self.write_sandbox_file(DEFINITION_FILE, definition.to_toml().as_bytes(), 0o644)
     }
 
+    /// Copies `paddock.toml` to the first free `paddock.toml.invalid`,
+    /// `paddock.toml.invalid-2`, ... before it is replaced, so that resetting
+    /// an invalid definition loses nothing. Returns the copy's path.
+    pub fn set_aside_definition(&self) -> Result<PathBuf, ProjectError> {
+        let text = self.read_sandbox_file(DEFINITION_FILE)?;
+        let dir = self.sandbox_dir();
+        let name = (1..)
+            .map(|n| match n {
+                1 => format!("{DEFINITION_FILE}.invalid"),
+                n => format!("{DEFINITION_FILE}.invalid-{n}"),
+            })
+            .find(|name| std::fs::symlink_metadata(dir.join(name)).is_err())
+            .unwrap_or_else(|| format!("{DEFINITION_FILE}.invalid"));
+        self.write_sandbox_file(&name, text.as_bytes(), 0o644)?;
+        Ok(dir.join(name))
+    }
+
     /// A file of `.agent-sandbox/` as text.
     pub fn read_sandbox_file(&self, name: &str) -> Result<String, ProjectError> {
         self.refuse_links(Some(name))?;

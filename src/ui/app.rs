@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use adw::prelude::*;
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
 use gtk::{gdk, gio, glib};
 use relm4::prelude::*;
 
@@ -21,13 +21,23 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use super::text::fill;
 use crate::engine::SandboxEvent;
 use crate::host::document_portal;
+use crate::sandbox::messages::tr;
 use crate::sandbox::project::Project;
 
-/// The narrowest width at which sidebar and content still fit side by side.
-const COLLAPSE_BELOW: &str = "max-width: 400sp";
+/// The narrowest width (sp) at which sidebar and content still fit side by side.
+const COLLAPSE_BELOW: f64 = 400.0;
+/// Below this width (sp) the header's buttons show icons only.
+const COMPACT_BELOW: f64 = 700.0;
+
+fn narrower_than(width: f64) -> adw::Breakpoint {
+    adw::Breakpoint::new(adw::BreakpointCondition::new_length(
+        adw::BreakpointConditionLengthType::MaxWidth,
+        width,
+        adw::LengthUnit::Sp,
+    ))
+}
 
 pub struct App {
     state: UiState,
@@ -61,6 +71,8 @@ pub enum AppMsg {
     OpenChosen(PathBuf),
     ShowSystemCheck,
     BannerClicked,
+    /// The window became narrow (or wide again): icons in the header.
+    Compact(bool),
     Blocking(Option<Blocking>),
     Select(PathBuf),
     /// Opens a project and raises the window (a notification was activated).
@@ -207,17 +219,19 @@ impl AsyncComponent for App {
         toasts.set_child(Some(&split));
         window.set_content(Some(&toasts));
 
-        let breakpoint = adw::Breakpoint::new(
-            adw::BreakpointCondition::parse(COLLAPSE_BELOW).unwrap_or_else(|_| {
-                adw::BreakpointCondition::new_length(
-                    adw::BreakpointConditionLengthType::MaxWidth,
-                    400.0,
-                    adw::LengthUnit::Sp,
-                )
-            }),
-        );
-        breakpoint.add_setter(&split, "collapsed", Some(&true.to_value()));
-        window.add_breakpoint(breakpoint);
+        // Breakpoints apply one at a time, the last matching one: the
+        // narrower one also keeps the header compact.
+        let compact = narrower_than(COMPACT_BELOW);
+        window.add_breakpoint(compact);
+        let collapse = narrower_than(COLLAPSE_BELOW);
+        collapse.add_setter(&split, "collapsed", Some(&true.to_value()));
+        window.add_breakpoint(collapse);
+        {
+            let sender = sender.clone();
+            window.connect_current_breakpoint_notify(move |window| {
+                sender.input(AppMsg::Compact(window.current_breakpoint().is_some()));
+            });
+        }
 
         window.add_controller(drop_target(&sender));
         {
@@ -279,6 +293,11 @@ impl AsyncComponent for App {
                 });
             }
             AppMsg::ShowSystemCheck => self.show_system_check(),
+            AppMsg::Compact(compact) => {
+                for page in self.pages.values() {
+                    page.model().set_compact(compact);
+                }
+            }
             AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
                 Some(action) => self.system_check.emit(SystemCheckMsg::Perform(action)),
                 None => self.show_system_check(),
@@ -286,8 +305,8 @@ impl AsyncComponent for App {
             AppMsg::Blocking(blocking) => {
                 match &blocking {
                     Some(blocking) => {
-                        self.banner.set_title(&fill(
-                            &gettext("MicroVMs cannot run: {problem}"),
+                        self.banner.set_title(&tr(
+                            "MicroVMs cannot run: {problem}",
                             &[("problem", &blocking.title)],
                         ));
                         self.banner.set_button_label(Some(&match blocking.action {
@@ -359,25 +378,31 @@ impl AsyncComponent for App {
                 if projects.is_empty() {
                     return;
                 }
+                // Listed, with pages that offer to reattach, without taking
+                // the window away from the project on screen.
+                let current = self.current.clone();
                 for project in &projects {
                     if !self.state.projects.contains(project) {
                         self.open(project.clone(), &sender);
-                    } else if let Ok(project) = folder::accept(project) {
+                    } else if let Ok(project) = folder::accept(project)
+                        && !self.pages.contains_key(project.root())
+                    {
                         // A page checks for its running sandbox when created.
-                        let path = project.root().to_path_buf();
-                        if !self.pages.contains_key(&path) {
-                            let current = self.current.clone();
-                            self.show_page(project, &sender);
-                            if let Some(current) = current {
-                                self.show(&current);
-                            }
-                        }
+                        self.show_page(project, &sender);
                     }
                 }
-                self.toasts.add_toast(adw::Toast::new(&fill(
-                    &gettext("{count} sandboxes are still running; reattach from their projects"),
-                    &[("count", &projects.len())],
-                )));
+                if let Some(current) = current {
+                    self.show(&current);
+                }
+                let count = projects.len();
+                self.toasts.add_toast(adw::Toast::new(
+                    &ngettext(
+                        "{count} sandbox is still running; reattach from its project",
+                        "{count} sandboxes are still running; reattach from their projects",
+                        u32::try_from(count).unwrap_or(u32::MAX),
+                    )
+                    .replace("{count}", &count.to_string()),
+                ));
             }
             AppCommand::Sandbox(event) => {
                 if let Some(page) = self.pages.get(&event.project) {
@@ -419,8 +444,8 @@ impl App {
             Err(message) => dialogs::error(
                 &self.window,
                 &gettext("This Project Cannot Be Opened"),
-                &fill(
-                    &gettext("{error}\n\nRemove it from the list, or put the folder back."),
+                &tr(
+                    "{error}\n\nRemove it from the list, or put the folder back.",
                     &[("error", &message)],
                 ),
             ),
@@ -458,6 +483,8 @@ impl App {
         if let Some(old) = self.header_actions.take() {
             self.header.remove(&old);
         }
+        page.model()
+            .set_compact(self.window.current_breakpoint().is_some());
         let actions = page.model().header_actions();
         self.header.pack_end(&actions);
         self.header_actions = Some(actions);
@@ -502,8 +529,8 @@ impl App {
             self.content_page.set_title(&gettext("Paddock"));
             self.split.set_show_content(false);
         }
-        self.toasts.add_toast(adw::Toast::new(&fill(
-            &gettext("Removed {name} from the list; the folder is untouched"),
+        self.toasts.add_toast(adw::Toast::new(&tr(
+            "Removed {name} from the list; the folder is untouched",
             &[("name", &project_name(path))],
         )));
     }

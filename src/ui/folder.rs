@@ -7,7 +7,7 @@ use ashpd::desktop::file_chooser::SelectedFiles;
 use gettextrs::gettext;
 use gtk::prelude::*;
 
-use super::text::fill;
+use crate::sandbox::messages::tr;
 use crate::sandbox::project::Project;
 
 /// Asks the desktop's file chooser portal for one folder. `Ok(None)` when the
@@ -31,18 +31,16 @@ pub async fn choose() -> Result<Option<PathBuf>, String> {
     };
     let url = gtk::gio::File::for_uri(uri.as_str());
     url.path().map(Some).ok_or_else(|| {
-        fill(
-            &gettext("The chosen location {uri} is not a local folder"),
+        tr(
+            "The chosen location {uri} is not a local folder",
             &[("uri", &uri.as_str())],
         )
     })
 }
 
 fn portal_error(error: &ashpd::Error) -> String {
-    fill(
-        &gettext(
-            "The folder chooser could not be opened ({error}). Drop the folder on the window instead, or run “paddock open FOLDER” in a terminal.",
-        ),
+    tr(
+        "The folder chooser could not be opened ({error}). Drop the folder on the window instead, or run “paddock open FOLDER” in a terminal.",
         &[("error", error)],
     )
 }

@@ -37,15 +37,21 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
         return;
     };
     let window = window.downgrade();
+    let application = app.downgrade();
     let registration = connection
         .register_object(&format!("{path}/Introspection"), &interface)
         .method_call(move |_, _, _, _, _, _, invocation| {
             let dump = window
                 .upgrade()
                 .map(|window| {
-                    let mut tree = with_other_toplevels(widget(window.upcast_ref()), &window);
+                    let mut tree =
+                        with_other_toplevels(widget(window.upcast_ref(), &window), &window);
+                    tree["dark"] = json!(adw::StyleManager::default().is_dark());
                     tree["window"] = window_state(&window);
                     tree["terminals"] = terminals(window.upcast_ref());
+                    if let Some(app) = application.upgrade() {
+                        tree["accels"] = accels(&app);
+                    }
                     tree
                 })
                 .unwrap_or(Value::Null);
@@ -57,12 +63,27 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
     }
 }
 
+/// The keys bound to each action, as the shortcuts dialog labels them.
+fn accels(app: &adw::Application) -> Value {
+    let mut bound = serde_json::Map::new();
+    for action in app.list_action_descriptions() {
+        let labels: Vec<String> = app
+            .accels_for_action(&action)
+            .iter()
+            .filter_map(|accel| gtk::accelerator_parse(accel))
+            .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string())
+            .collect();
+        bound.insert(action.to_string(), json!(labels));
+    }
+    Value::Object(bound)
+}
+
 /// Dialogs may be windows of their own: they are added to the window's node.
 fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Value {
     let others: Vec<Value> = gtk::Window::list_toplevels()
         .iter()
         .filter(|other| other.is_mapped() && *other != window.upcast_ref::<gtk::Widget>())
-        .map(widget)
+        .map(|other| widget(other, other))
         .collect();
     if let Some(Value::Array(children)) = tree.get_mut("children") {
         children.extend(others);
@@ -102,10 +123,17 @@ fn terminals(root: &gtk::Widget) -> Value {
     Value::Array(found)
 }
 
-/// A mapped widget and its mapped children, with what each shows.
-fn widget(widget: &gtk::Widget) -> Value {
+/// A mapped widget and its mapped children, with what each shows and where
+/// (`bounds`: x, y, width, height in the coordinates of its `toplevel`).
+fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     let mut node = serde_json::Map::new();
     node.insert("type".into(), json!(widget.type_().name()));
+    if let Some(bounds) = widget.compute_bounds(toplevel) {
+        node.insert(
+            "bounds".into(),
+            json!([bounds.x(), bounds.y(), bounds.width(), bounds.height()]),
+        );
+    }
     if let Some(text) = widget.tooltip_text() {
         node.insert("tooltip".into(), json!(text.as_str()));
     }
@@ -129,6 +157,18 @@ fn widget(widget: &gtk::Widget) -> Value {
         if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
             node.insert("text".into(), json!(row.text().as_str()));
         }
+    } else if let Some(about) = widget.downcast_ref::<adw::AboutDialog>() {
+        node.insert(
+            "application_name".into(),
+            json!(about.application_name().as_str()),
+        );
+        node.insert("version".into(), json!(about.version().as_str()));
+        node.insert(
+            "license".into(),
+            json!(format!("{:?}", about.license_type())),
+        );
+        node.insert("website".into(), json!(about.website().as_str()));
+        node.insert("issue_url".into(), json!(about.issue_url().as_str()));
     } else if let Some(split) = widget.downcast_ref::<adw::NavigationSplitView>() {
         node.insert("collapsed".into(), json!(split.is_collapsed()));
     } else if let Some(page) = widget.downcast_ref::<adw::StatusPage>() {
@@ -170,7 +210,7 @@ fn widget(widget: &gtk::Widget) -> Value {
     let mut child = widget.first_child();
     while let Some(current) = child {
         if current.is_mapped() {
-            children.push(self::widget(&current));
+            children.push(self::widget(&current, toplevel));
         }
         child = current.next_sibling();
     }

@@ -2,7 +2,7 @@
 
 use gettextrs::gettext;
 
-use super::text::fill;
+use crate::sandbox::messages::tr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectStatus {
@@ -22,9 +22,7 @@ impl ProjectStatus {
             ProjectStatus::BuildFailed => gettext("Build failed"),
             ProjectStatus::Built => gettext("Built"),
             ProjectStatus::Running => gettext("Running"),
-            ProjectStatus::Exited(code) => {
-                fill(&gettext("Exited with code {code}"), &[("code", code)])
-            }
+            ProjectStatus::Exited(code) => tr("Exited with code {code}", &[("code", code)]),
         }
     }
 }

@@ -1,28 +1,5 @@
-//! Filling translated templates: `{name}` placeholders, so that translators
-//! can move them around.
-
-use std::fmt::Display;
-
-pub fn fill(template: &str, args: &[(&str, &dyn Display)]) -> String {
-    let mut text = template.to_owned();
-    for (name, value) in args {
-        text = text.replace(&format!("{{{name}}}"), &value.to_string());
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fill;
-
-    #[test]
-    fn fills_every_placeholder() {
-        assert_eq!(
-            fill("{a} and {b}, {a}", &[("a", &1), ("b", &"two")]),
-            "1 and two, 1"
-        );
-    }
-}
+//! Command lines as the form shows them: words split and joined the way a
+//! shell would.
 
 /// Splits a command line the way a shell would for plain words and quotes:
 /// `sh -c "echo hi; exit 3"` -> [sh, -c, echo hi; exit 3].

@@ -27,6 +27,8 @@ pub struct Desktop {
     xvfb: Child,
     bus_daemon: Child,
     notifications: Option<Child>,
+    /// The real xdg-desktop-portal and its FileChooser backend double.
+    portal: Vec<Child>,
     pub display: String,
     pub bus_address: String,
     /// XDG_DATA_HOME / CONFIG / CACHE of the app: its own, per test.
@@ -83,11 +85,24 @@ impl Desktop {
             .prefix("paddock-gui-home")
             .tempdir()
             .expect("a temp dir");
+        // The app's icon, where an installation puts it (the About dialog
+        // and the window show it).
+        let icons = home.path().join("data/icons/hicolor/scalable/apps");
+        std::fs::create_dir_all(&icons).expect("the icon folder");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/data/icons/io.github.paddockapp.Paddock.Devel.svg"
+            ),
+            icons.join(format!("{APP_ID}.svg")),
+        )
+        .expect("the app's icon");
         compile_schema(&home.path().join("schemas"));
         Desktop {
             xvfb,
             bus_daemon,
             notifications: None,
+            portal: Vec::new(),
             display: format!(":{number}"),
             bus_address,
             home,
@@ -109,6 +124,98 @@ impl Desktop {
             .expect("python3-dbusmock is installed in the dev environment");
         self.notifications = Some(child);
         self.wait_for_name("org.freedesktop.Notifications");
+    }
+
+    /// The real xdg-desktop-portal frontend on the private bus, with a
+    /// FileChooser backend test double (python-dbusmock): there is no GNOME
+    /// here to show a chooser, so the double answers every request with
+    /// `folder`, as if the user had picked it.
+    pub fn start_file_chooser_double(&mut self, folder: &Path) {
+        const BACKEND: &str = "org.freedesktop.impl.portal.PaddockTest";
+        let double = Command::new("python3")
+            .args([
+                "-m",
+                "dbusmock",
+                BACKEND,
+                "/org/freedesktop/portal/desktop",
+                "org.freedesktop.impl.portal.FileChooser",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-dbusmock is installed in the dev environment");
+        self.portal.push(double);
+        self.wait_for_name(BACKEND);
+        let uri = format!("file://{}", folder.display());
+        let status = Command::new("gdbus")
+            .args([
+                "call",
+                "--address",
+                &self.bus_address,
+                "--dest",
+                BACKEND,
+                "--object-path",
+                "/org/freedesktop/portal/desktop",
+                "--method",
+                "org.freedesktop.DBus.Mock.AddMethod",
+                "org.freedesktop.impl.portal.FileChooser",
+                "OpenFile",
+                "osssa{sv}",
+                "ua{sv}",
+                &format!(
+                    "ret = (dbus.UInt32(0), {{'uris': dbus.Array([{uri:?}], signature='s', variant_level=1)}})"
+                ),
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .expect("gdbus");
+        assert!(status.success(), "the FileChooser double got no method");
+        // The frontend finds its backends, and which to use on this
+        // "desktop", in XDG_DESKTOP_PORTAL_DIR.
+        let portals = self.home.path().join("portals");
+        std::fs::create_dir_all(&portals).unwrap();
+        std::fs::write(
+            portals.join("paddock-test.portal"),
+            format!(
+                "[portal]\nDBusName={BACKEND}\nInterfaces=org.freedesktop.impl.portal.FileChooser;\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            portals.join("paddock-test-portals.conf"),
+            "[preferred]\ndefault=paddock-test\n",
+        )
+        .unwrap();
+        let frontend = Command::new("/usr/libexec/xdg-desktop-portal")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("XDG_DESKTOP_PORTAL_DIR", &portals)
+            .env("XDG_CURRENT_DESKTOP", "paddock-test")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("xdg-desktop-portal is installed in the dev environment");
+        self.portal.push(frontend);
+        self.wait_for_name("org.freedesktop.portal.Desktop");
+    }
+
+    /// The FileChooser requests the backend double received, as text.
+    pub fn file_chooser_calls(&self) -> String {
+        let output = Command::new("gdbus")
+            .args([
+                "call",
+                "--address",
+                &self.bus_address,
+                "--dest",
+                "org.freedesktop.impl.portal.PaddockTest",
+                "--object-path",
+                "/org/freedesktop/portal/desktop",
+                "--method",
+                "org.freedesktop.DBus.Mock.GetCalls",
+            ])
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// The Notify calls the double received, as text.
@@ -210,6 +317,22 @@ impl Desktop {
         }
     }
 
+    /// Waits up to 20 s for the app to end by itself; whether it did.
+    pub fn wait_for_exit(&mut self) -> bool {
+        let Some(child) = self.app.as_mut() else {
+            return true;
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                self.app = None;
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
     pub fn wait_for_name(&self, name: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -300,18 +423,43 @@ impl Desktop {
         }
     }
 
-    /// Takes a screenshot of the display into the screenshot folder.
+    /// The tree once two dumps in a row agree: animations and transitions
+    /// (a page sliding in) have ended, every widget has its final place.
+    pub fn settled(&self) -> Value {
+        self.settled_within(Duration::from_secs(30))
+    }
+
+    /// [`Desktop::settled`], or the last tree after `timeout` (a log that
+    /// keeps streaming never settles).
+    pub fn settled_within(&self, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        let mut last = self.tree();
+        loop {
+            std::thread::sleep(Duration::from_millis(400));
+            let tree = self.tree();
+            if tree == last || Instant::now() > deadline {
+                return tree;
+            }
+            last = tree;
+        }
+    }
+
+    /// Takes a screenshot of the window (with no window manager it sits at
+    /// the display's top left corner) into the screenshot folder.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
         let file = dir.join(format!("{name}.png"));
-        // Let the last frame reach the screen.
-        std::thread::sleep(Duration::from_millis(600));
-        let status = Command::new("import")
-            .args(["-display", &self.display, "-window", "root"])
-            .arg(&file)
-            .status()
-            .expect("imagemagick's import");
+        // Let banners and pages finish sliding in, and the last frame reach
+        // the screen.
+        let tree = self.settled_within(Duration::from_secs(3));
+        std::thread::sleep(Duration::from_millis(300));
+        let mut import = Command::new("import");
+        import.args(["-display", &self.display, "-window", "root"]);
+        if let Some((width, height)) = window_size(&tree) {
+            import.args(["-crop", &format!("{width}x{height}+0+0"), "+repage"]);
+        }
+        let status = import.arg(&file).status().expect("imagemagick's import");
         assert!(status.success(), "screenshot {name} failed");
         file
     }
@@ -324,6 +472,91 @@ impl Desktop {
             .status()
             .expect("xdotool");
         assert!(status.success());
+    }
+
+    /// Clicks the middle of the first button whose label contains `label`
+    /// (where the window shows it: with no window manager the window's
+    /// top left corner is the screen's).
+    pub fn click(&self, label: &str) {
+        let tree = self.settled();
+        let origin = bounds(&tree).unwrap_or([0.0; 4]);
+        let buttons: Vec<&Value> = ["GtkButton", "GtkToggleButton"]
+            .iter()
+            .flat_map(|kind| nodes(&tree, kind))
+            .collect();
+        // A button's own label first, then what its content or tooltip says.
+        let button = buttons
+            .iter()
+            .find(|node| node["text"].as_str().is_some_and(|t| t.contains(label)))
+            .or_else(|| {
+                buttons
+                    .iter()
+                    .find(|node| texts(node).iter().any(|t| t.contains(label)))
+            })
+            .and_then(|node| bounds(node))
+            .unwrap_or_else(|| panic!("no button {label:?} in:\n{}", texts(&tree).join("\n")));
+        let x = button[0] - origin[0] + button[2] / 2.0;
+        let y = button[1] - origin[1] + button[3] / 2.0;
+        let status = Command::new("xdotool")
+            .args([
+                "mousemove",
+                &format!("{}", x.round()),
+                &format!("{}", y.round()),
+                "click",
+                "1",
+            ])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+    }
+
+    /// Drags `folder` from a small GTK window (tests/gui_harness/
+    /// drag_source.py, standing in for Files) and drops it on the app's
+    /// window, with real pointer events through XDND.
+    pub fn drag_folder_onto_window(&self, folder: &Path) {
+        let mut command = Command::new("python3");
+        command
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/gui_harness/drag_source.py"
+            ))
+            .arg(folder)
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("GTK_A11Y", "none");
+        let (mut source, ready) = spawn_reading_line(command, "the drag source window");
+        assert_eq!(ready, "ready");
+        // With no window manager every window opens at the top left: the
+        // source moves beside the app's window.
+        let xdotool = |args: &[&str]| {
+            let status = Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.display)
+                .status()
+                .expect("xdotool");
+            assert!(status.success(), "xdotool {args:?}");
+        };
+        xdotool(&[
+            "search",
+            "--sync",
+            "--name",
+            "paddock-drag-source",
+            "windowmove",
+            "1290",
+            "10",
+        ]);
+        std::thread::sleep(Duration::from_millis(500));
+        xdotool(&["mousemove", "1340", "60", "mousedown", "1"]);
+        for (x, y) in [(1335, 65), (1320, 80), (1200, 200), (900, 350), (640, 400)] {
+            std::thread::sleep(Duration::from_millis(150));
+            xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        xdotool(&["mouseup", "1"]);
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = source.kill();
+        let _ = source.wait();
     }
 
     /// Presses a key in the focused window (e.g. Escape to close a dialog).
@@ -354,9 +587,11 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
+        let portal = std::mem::take(&mut self.portal);
         for child in [self.app.take(), self.notifications.take()]
             .into_iter()
             .flatten()
+            .chain(portal)
         {
             let mut child = child;
             let _ = child.kill();
@@ -404,6 +639,53 @@ pub fn screenshot_dir() -> PathBuf {
                 .unwrap_or_else(std::env::temp_dir)
         });
     target.join("screenshots")
+}
+
+/// The window's size, from the bounds of the tree's root.
+pub fn window_size(tree: &Value) -> Option<(u32, u32)> {
+    let bounds = tree.get("bounds")?.as_array()?;
+    let size = |i: usize| bounds.get(i)?.as_f64().map(|v| v.round() as u32);
+    Some((size(2)?, size(3)?))
+}
+
+/// Widgets drawn (partly) outside the window: every node whose allocation
+/// leaves the window's, except inside scrolled windows, whose content is
+/// meant to extend beyond what they show.
+pub fn outside_window(tree: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(window) = bounds(tree) {
+        outside(tree, window, &mut out);
+    }
+    out
+}
+
+/// x, y, width, height.
+fn bounds(node: &Value) -> Option<[f64; 4]> {
+    let b = node.get("bounds")?.as_array()?;
+    let v = |i: usize| b.get(i)?.as_f64();
+    Some([v(0)?, v(1)?, v(2)?, v(3)?])
+}
+
+fn outside(node: &Value, window: [f64; 4], out: &mut Vec<String>) {
+    let kind = node.get("type").and_then(Value::as_str).unwrap_or("");
+    // Half a pixel of rounding either way.
+    if let Some([x, y, w, h]) = bounds(node)
+        && (x < window[0] - 0.5
+            || y < window[1] - 0.5
+            || x + w > window[0] + window[2] + 0.5
+            || y + h > window[1] + window[3] + 0.5)
+    {
+        let text = texts(node).first().cloned().unwrap_or_default();
+        out.push(format!("{kind} {text:?} at {:?}", [x, y, w, h]));
+    }
+    if kind == "GtkScrolledWindow" {
+        return;
+    }
+    if let Some(Value::Array(children)) = node.get("children") {
+        for child in children {
+            outside(child, window, out);
+        }
+    }
 }
 
 /// Every text the tree shows (labels, titles, log and terminal text), in order.

@@ -5,8 +5,8 @@ use adw::prelude::*;
 use gettextrs::gettext;
 
 use crate::engine::BuildStep;
+use crate::sandbox::messages::tr;
 use crate::ui::ansi::{self, Style};
-use crate::ui::text::fill;
 
 /// The 16 terminal colours as they read on both light and dark backgrounds.
 const PALETTE: [&str; 16] = [
@@ -165,8 +165,8 @@ impl BuildLog {
             self.progress
                 .set_fraction(f64::from(step.number.saturating_sub(1)) / f64::from(step.total));
         }
-        self.step.set_label(&fill(
-            &gettext("Step {number} of {total}: {instruction}"),
+        self.step.set_label(&tr(
+            "Step {number} of {total}: {instruction}",
             &[
                 ("number", &step.number),
                 ("total", &step.total),

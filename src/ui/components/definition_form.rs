@@ -10,9 +10,10 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
+use crate::sandbox::messages::tr;
 use crate::sandbox::presets::{Preset, Presets};
 use crate::sandbox::project::Project;
-use crate::ui::text::{fill, join_words, split_words};
+use crate::ui::text::{join_words, split_words};
 
 /// Memory left to the host when sizing the memory slider.
 const MEMORY_RESERVE_MIB: u32 = 2048;
@@ -68,7 +69,7 @@ pub fn gib(mib: u32) -> String {
     } else {
         format!("{value:.2}").trim_end_matches('0').to_owned()
     };
-    fill(&gettext("{number} GiB"), &[("number", &number)])
+    tr("{number} GiB", &[("number", &number)])
 }
 
 pub struct DefinitionForm {
@@ -418,10 +419,8 @@ impl DefinitionForm {
         }
         match errors {
             Some(errors) => {
-                self.problems.set_label(&fill(
-                    &gettext("Not saved:\n{errors}"),
-                    &[("errors", errors)],
-                ));
+                self.problems
+                    .set_label(&tr("Not saved:\n{errors}", &[("errors", errors)]));
                 self.problems.set_visible(true);
             }
             None => self.problems.set_visible(false),

@@ -6,8 +6,8 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
+use crate::sandbox::messages::tr;
 use crate::ui::status::ProjectStatus;
-use crate::ui::text::fill;
 
 pub struct ProjectList {
     list: gtk::ListBox,
@@ -141,8 +141,8 @@ impl ProjectList {
             .css_classes(["flat"])
             .tooltip_text(gettext("Remove From List"))
             .build();
-        remove.update_property(&[gtk::accessible::Property::Label(&fill(
-            &gettext("Remove {name} from the list (the folder is kept)"),
+        remove.update_property(&[gtk::accessible::Property::Label(&tr(
+            "Remove {name} from the list (the folder is kept)",
             &[("name", &name)],
         ))]);
         {

@@ -12,9 +12,10 @@ use vte4::prelude::*;
 use super::terminal_widget::TerminalFrame;
 use crate::engine::{Output, Session};
 use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::sandbox::messages::tr;
 use crate::ui::bridge;
+use crate::ui::report_line::ReportLine;
 use crate::ui::settings::{self, Settings};
-use crate::ui::text::fill;
 
 const ZOOM_STEP: f64 = 1.1;
 /// How many output chunks are fed to VTE per main-loop wake-up at most.
@@ -34,6 +35,8 @@ pub struct TerminalInit {
     /// The sandbox container's name.
     pub name: String,
     pub session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    pub expects_report: bool,
     pub settings: Settings,
 }
 
@@ -79,6 +82,7 @@ impl Component for SandboxTerminal {
         let TerminalInit {
             name,
             session,
+            expects_report,
             settings,
         } = init;
         let banner = adw::Banner::builder()
@@ -105,8 +109,8 @@ impl Component for SandboxTerminal {
         terminal.set_scrollback_lines(10_000);
         terminal.set_scroll_on_output(false);
         terminal.set_scroll_on_keystroke(true);
-        terminal.update_property(&[gtk::accessible::Property::Label(&fill(
-            &gettext("Terminal of {name}"),
+        terminal.update_property(&[gtk::accessible::Property::Label(&tr(
+            "Terminal of {name}",
             &[("name", &name)],
         ))]);
         follow_style(&terminal);
@@ -159,13 +163,20 @@ impl Component for SandboxTerminal {
                             }
                         };
                         let read = async move {
+                            let mut report = ReportLine::new(expects_report);
+                            let show = |bytes: Vec<u8>| {
+                                if !bytes.is_empty() {
+                                    let _ = chunks.send(bytes);
+                                }
+                            };
                             let mut failure = None;
                             while let Some(item) = output.next().await {
                                 match item {
                                     Ok(Output::Stdout(bytes) | Output::Stderr(bytes)) => {
-                                        let _ = chunks.send(bytes);
+                                        show(report.output(bytes));
                                     }
                                     Ok(Output::Verdict(verdict)) => {
+                                        show(report.verdict(verdict.is_ok()));
                                         out.emit(TerminalCommand::Verdict(verdict));
                                     }
                                     Err(error) => {
@@ -174,6 +185,7 @@ impl Component for SandboxTerminal {
                                     }
                                 }
                             }
+                            show(report.finish());
                             drop(chunks);
                             (out, failure)
                         };
@@ -234,8 +246,8 @@ impl Component for SandboxTerminal {
             TerminalCommand::Ended(Ok(code)) => {
                 self.exited = Some(code);
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&fill(
-                    &gettext("The sandbox exited with code {code}"),
+                self.banner.set_title(&tr(
+                    "The sandbox exited with code {code}",
                     &[("code", &code)],
                 ));
                 self.banner.set_revealed(true);
@@ -243,8 +255,8 @@ impl Component for SandboxTerminal {
             }
             TerminalCommand::Ended(Err(error)) => {
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&glib::markup_escape_text(&fill(
-                    &gettext("The connection to the sandbox was lost: {error}"),
+                self.banner.set_title(&glib::markup_escape_text(&tr(
+                    "The connection to the sandbox was lost: {error}",
                     &[("error", &error)],
                 )));
                 self.banner.set_revealed(true);

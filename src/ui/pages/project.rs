@@ -5,25 +5,29 @@ use std::path::PathBuf;
 
 use adw::prelude::*;
 use gettextrs::gettext;
-use gtk::glib;
+use gtk::{gio, glib};
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{BuildEvent, BuildOutcome, Change, Session};
-use crate::sandbox::definition::Definition;
+use crate::sandbox::definition::{Definition, FieldError};
 use crate::sandbox::guest::{NotAReport, Verdict};
+use crate::sandbox::messages::tr;
 use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::Project;
+use crate::sandbox::project::{DEFINITION_FILE, ProjectError};
+use crate::sandbox::salvage::salvage;
 use crate::ui::bridge;
 use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
+use crate::ui::components::header_actions::HeaderActions;
+use crate::ui::components::invalid_definition;
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
-use crate::ui::text::fill;
 
 pub struct ProjectPage {
     path: PathBuf,
@@ -38,20 +42,25 @@ pub struct ProjectPage {
     /// The sandbox container runs (attached here or not).
     running: bool,
     run_after_build: bool,
-    settings: Settings,
-    header: gtk::Box,
-    build_button: gtk::Button,
-    run_button: gtk::Button,
-    verdict: gtk::Label,
+    /// The user's GSettings: new projects' resources, the terminals' zoom and font.
+    preferences: Settings,
+    header: HeaderActions,
     build_log: BuildLog,
     building: Option<CancellationToken>,
-    _form: Option<Controller<DefinitionForm>>,
+    /// Holds the form, or what is wrong with `paddock.toml`.
+    settings: adw::Bin,
+    /// `None` while the definition cannot be read.
+    form: Option<Controller<DefinitionForm>>,
+    /// Reloads the definition when something else writes it.
+    _monitor: Option<gio::FileMonitor>,
 }
 
 /// An attached sandbox on its way from tokio to the terminal tab.
 pub struct Attached {
     name: String,
     session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    expects_report: bool,
 }
 
 impl std::fmt::Debug for Attached {
@@ -77,6 +86,13 @@ pub enum ProjectPageMsg {
     RunOrStop,
     DefinitionSaved,
     SaveFailed(String),
+    /// `paddock.toml` changed on disk (an editor, an agent, or the form).
+    DefinitionChanged,
+    /// Opens the invalid `paddock.toml` in the user's text editor.
+    OpenDefinition,
+    /// Replaces the invalid `paddock.toml` with a valid one that keeps its
+    /// valid settings; the old file is kept beside it.
+    ResetDefinition,
     /// podman reported a change of this project's sandbox.
     Sandbox(Change),
     CloseTab(adw::TabPage),
@@ -158,7 +174,11 @@ impl Component for ProjectPage {
             detached.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Run));
         }
         root.append(&detached);
-        let stack = adw::ViewStack::builder().vexpand(true).build();
+        // Sized by the visible view alone, so that a short window fits.
+        let stack = adw::ViewStack::builder()
+            .vexpand(true)
+            .vhomogeneous(false)
+            .build();
         let switcher = adw::InlineViewSwitcher::builder()
             .stack(&stack)
             .halign(gtk::Align::Center)
@@ -171,39 +191,8 @@ impl Component for ProjectPage {
         root.append(&switcher);
         root.append(&stack);
 
-        let mut fresh = None;
-        let (form, settings): (Option<Controller<DefinitionForm>>, gtk::Widget) =
-            match definition_of(&project, &preferences) {
-                Ok((definition, presets)) => {
-                    if !project.has_definition() {
-                        fresh = Some(definition.clone());
-                    }
-                    let form = DefinitionForm::builder()
-                        .launch(DefinitionFormInit {
-                            project: project.clone(),
-                            presets,
-                            definition,
-                            limits: Limits::of_host(),
-                        })
-                        .forward(sender.input_sender(), |output| match output {
-                            DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
-                            DefinitionFormOutput::Error(message) => {
-                                ProjectPageMsg::SaveFailed(message)
-                            }
-                        });
-                    let widget = form.widget().clone().upcast();
-                    (Some(form), widget)
-                }
-                Err(message) => (
-                    None,
-                    adw::StatusPage::builder()
-                        .icon_name("dialog-warning-symbolic")
-                        .title(gettext("The Sandbox Definition Cannot Be Read"))
-                        .description(glib_escape(&message))
-                        .build()
-                        .upcast(),
-                ),
-            };
+        // The form, or what is wrong with the file: see `load_settings`.
+        let settings = adw::Bin::new();
         stack.add_titled_with_icon(
             &settings,
             Some("settings"),
@@ -261,60 +250,42 @@ impl Component for ProjectPage {
             "utilities-terminal-symbolic",
         );
 
-        let verdict = gtk::Label::builder()
-            .visible(false)
-            .valign(gtk::Align::Center)
-            .css_classes(["caption-heading"])
-            .build();
-        let build_button = gtk::Button::builder()
-            .label(gettext("_Build"))
-            .use_underline(true)
-            .tooltip_text(gettext("Build the sandbox image (Ctrl+B)"))
-            .build();
-        build_button.update_property(&[gtk::accessible::Property::Label(&gettext(
-            "Build the sandbox image",
-        ))]);
+        let header = HeaderActions::new();
         {
             let sender = sender.clone();
-            build_button.connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
+            header
+                .build
+                .button
+                .connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
         }
-        let run_button = gtk::Button::builder()
-            .label(gettext("_Run"))
-            .use_underline(true)
-            .css_classes(["suggested-action"])
-            .tooltip_text(gettext("Run the agent in its sandbox (Ctrl+R)"))
-            .build();
-        run_button.update_property(&[gtk::accessible::Property::Label(&gettext(
-            "Run the agent in its sandbox",
-        ))]);
         {
             let sender = sender.clone();
-            run_button.connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
+            header
+                .run
+                .button
+                .connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
         }
-        let header = gtk::Box::builder().spacing(6).build();
-        header.append(&verdict);
-        header.append(&build_button);
-        header.append(&run_button);
 
-        let model = ProjectPage {
+        let path_for_monitor = project.definition_path();
+        let mut model = ProjectPage {
             path,
             project,
             stack,
             detached,
             tabs,
             terminals: Vec::new(),
-            fresh,
+            fresh: None,
             running: false,
             run_after_build: false,
-            settings: preferences,
+            preferences,
             header,
-            build_button,
-            run_button,
-            verdict,
             build_log,
             building: None,
-            _form: form,
+            settings,
+            form: None,
+            _monitor: watch_definition(&path_for_monitor, &sender),
         };
+        model.load_settings(&sender);
         model.check_image(&sender);
         ComponentParts { model, widgets: () }
     }
@@ -346,6 +317,18 @@ impl Component for ProjectPage {
                 self.fresh = None;
                 self.check_image(&sender);
             }
+            ProjectPageMsg::DefinitionChanged => {
+                // The form's own saves leave the file valid: nothing to do.
+                if self.form.is_none()
+                    || (self.project.has_definition()
+                        && definition_of(&self.project, &self.preferences).is_err())
+                {
+                    self.load_settings(&sender);
+                    self.check_image(&sender);
+                }
+            }
+            ProjectPageMsg::OpenDefinition => self.open_definition(&sender),
+            ProjectPageMsg::ResetDefinition => self.reset_definition(&sender),
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
             ProjectPageMsg::CloseTab(page) => self.ask_close(page, &sender),
             ProjectPageMsg::CloseTabAnswered(page, answer) => {
@@ -379,7 +362,7 @@ impl Component for ProjectPage {
                 verdict,
             } => {
                 if let Some(verdict) = verdict
-                    && !self.verdict.is_visible()
+                    && !self.header.has_verdict()
                 {
                     self.show_verdict(&Ok(verdict), &sender, false);
                 }
@@ -398,16 +381,16 @@ impl Component for ProjectPage {
                 }
             }
             ProjectPageCommand::NeedsBuild => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 self.run_after_build = true;
                 self.build(&sender);
             }
             ProjectPageCommand::Attached(Ok(attached)) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 self.attach(attached, &sender);
             }
             ProjectPageCommand::Attached(Err(message)) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 let _ = sender.output(ProjectPageOutput::Error {
                     heading: gettext("The Sandbox Could Not Start"),
                     body: message,
@@ -415,7 +398,7 @@ impl Component for ProjectPage {
                 self.check_image(&sender);
             }
             ProjectPageCommand::Stopped(result) => {
-                self.run_button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
                 if let Err(message) = result {
                     let _ = sender.output(ProjectPageOutput::Error {
                         heading: gettext("The Sandbox Could Not Be Stopped"),
@@ -439,7 +422,7 @@ impl Component for ProjectPage {
             }
             ProjectPageCommand::BuildDone(result) => {
                 let cancelled = self.building.take().is_some_and(|c| c.is_cancelled());
-                self.build_button.set_sensitive(true);
+                self.header.build.button.set_sensitive(true);
                 let name = self.name();
                 match result {
                     Ok(outcome) => {
@@ -451,7 +434,7 @@ impl Component for ProjectPage {
                         }
                         let _ = sender.output(ProjectPageOutput::Notify {
                             path: self.path.clone(),
-                            title: fill(&gettext("{name} is built"), &[("name", &name)]),
+                            title: tr("{name} is built", &[("name", &name)]),
                             body: gettext("The sandbox is ready to run."),
                         });
                     }
@@ -467,7 +450,7 @@ impl Component for ProjectPage {
                         self.status(&sender, ProjectStatus::BuildFailed);
                         let _ = sender.output(ProjectPageOutput::Notify {
                             path: self.path.clone(),
-                            title: fill(&gettext("Building {name} failed"), &[("name", &name)]),
+                            title: tr("Building {name} failed", &[("name", &name)]),
                             body: message,
                         });
                     }
@@ -480,7 +463,12 @@ impl Component for ProjectPage {
 impl ProjectPage {
     /// The Build and Run buttons and the isolation verdict, for the header.
     pub fn header_actions(&self) -> gtk::Widget {
-        self.header.clone().upcast()
+        self.header.root.clone().upcast()
+    }
+
+    /// Icons instead of labels in the header, for narrow windows.
+    pub fn set_compact(&self, compact: bool) {
+        self.header.set_compact(compact);
     }
 
     /// The terminal of the sandbox's current run, if it is still attached.
@@ -492,19 +480,10 @@ impl ProjectPage {
 
     fn set_running(&mut self, running: bool, sender: &ComponentSender<Self>) {
         self.running = running;
+        self.header.set_running(running);
         if running {
-            self.run_button.set_label(&gettext("_Stop"));
-            self.run_button.remove_css_class("suggested-action");
-            self.run_button.add_css_class("destructive-action");
-            self.run_button
-                .set_tooltip_text(Some(&gettext("Stop the sandbox (Ctrl+Shift+R)")));
             self.status(sender, ProjectStatus::Running);
         } else {
-            self.run_button.set_label(&gettext("_Run"));
-            self.run_button.remove_css_class("destructive-action");
-            self.run_button.add_css_class("suggested-action");
-            self.run_button
-                .set_tooltip_text(Some(&gettext("Run the agent in its sandbox (Ctrl+R)")));
             self.detached.set_revealed(false);
         }
     }
@@ -529,7 +508,7 @@ impl ProjectPage {
             });
             return;
         }
-        self.run_button.set_sensitive(false);
+        self.header.run.button.set_sensitive(false);
         let project = self.project.clone();
         sender.oneshot_command(async move {
             let result = async {
@@ -550,6 +529,7 @@ impl ProjectPage {
                     return Ok(Some(Attached {
                         name: sandbox.name.clone(),
                         session,
+                        expects_report: false,
                     }));
                 }
                 // Before building: an image is no use when the sandbox cannot start.
@@ -580,7 +560,11 @@ impl ProjectPage {
                     .await
                     .map_err(|e| e.to_string())?;
                 engine.start(&name).await.map_err(|e| e.to_string())?;
-                Ok(Some(Attached { name, session }))
+                Ok(Some(Attached {
+                    name,
+                    session,
+                    expects_report: true,
+                }))
             };
             match result.await {
                 Ok(Some(attached)) => ProjectPageCommand::Attached(Ok(attached)),
@@ -591,12 +575,17 @@ impl ProjectPage {
     }
 
     fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
-        let Attached { name, session } = attached;
+        let Attached {
+            name,
+            session,
+            expects_report,
+        } = attached;
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
                 session,
-                settings: self.settings.clone(),
+                expects_report,
+                settings: self.preferences.clone(),
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminal);
         let tab = self.tabs.append(terminal.widget());
@@ -614,7 +603,7 @@ impl ProjectPage {
         if !self.running {
             return;
         }
-        self.run_button.set_sensitive(false);
+        self.header.run.button.set_sensitive(false);
         let name = self.project.names().container();
         sender.oneshot_command(async move {
             let result = async {
@@ -634,15 +623,15 @@ impl ProjectPage {
                 self.status(sender, ProjectStatus::Exited(code));
                 if let Some((tab, _)) = self.terminals.iter().find(|(_, t)| t.model().has_exited())
                 {
-                    tab.set_title(&fill(
-                        &gettext("{name} (exited: {code})"),
+                    tab.set_title(&tr(
+                        "{name} (exited: {code})",
                         &[("name", &name), ("code", &code)],
                     ));
                 }
                 let _ = sender.output(ProjectPageOutput::Notify {
                     path: self.path.clone(),
-                    title: fill(
-                        &gettext("{name} exited with code {code}"),
+                    title: tr(
+                        "{name} exited with code {code}",
                         &[("name", &name), ("code", &code)],
                     ),
                     body: gettext("The agent’s sandbox has stopped."),
@@ -667,22 +656,7 @@ impl ProjectPage {
         sender: &ComponentSender<Self>,
         fresh: bool,
     ) {
-        for class in ["success", "warning", "error"] {
-            self.verdict.remove_css_class(class);
-        }
-        let (text, class) = match verdict {
-            Ok(Verdict::MicroVm) => (gettext("microVM"), "success"),
-            Ok(Verdict::Container) => (gettext("container only"), "warning"),
-            Ok(Verdict::NotIsolated { .. }) => (gettext("not isolated"), "error"),
-            Err(_) => (gettext("isolation unverified"), "warning"),
-        };
-        self.verdict.set_label(&text);
-        self.verdict.add_css_class(class);
-        self.verdict.set_tooltip_text(Some(&match verdict {
-            Ok(verdict) => verdict.to_string(),
-            Err(error) => error.to_string(),
-        }));
-        self.verdict.set_visible(true);
+        self.header.show_verdict(verdict);
         if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
             let _ = sender.output(ProjectPageOutput::Error {
                 heading: gettext("The Sandbox Is Not a microVM"),
@@ -747,6 +721,112 @@ impl ProjectPage {
             sender.input(ProjectPageMsg::CloseTabAnswered(page.clone(), answer));
         });
         dialog.present(Some(&self.tabs));
+    }
+
+    /// Shows the definition form, or what is wrong with `paddock.toml`
+    /// and how to fix it.
+    fn load_settings(&mut self, sender: &ComponentSender<Self>) {
+        self.fresh = None;
+        self.form = None;
+        let view: gtk::Widget = match definition_of(&self.project, &self.preferences) {
+            Ok((definition, presets)) => {
+                if !self.project.has_definition() {
+                    self.fresh = Some(definition.clone());
+                }
+                let form = DefinitionForm::builder()
+                    .launch(DefinitionFormInit {
+                        project: self.project.clone(),
+                        presets,
+                        definition,
+                        limits: Limits::of_host(),
+                    })
+                    .forward(sender.input_sender(), |output| match output {
+                        DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
+                        DefinitionFormOutput::Error(message) => ProjectPageMsg::SaveFailed(message),
+                    });
+                let widget = form.widget().clone().upcast();
+                self.form = Some(form);
+                widget
+            }
+            Err(Unusable::Invalid(errors)) => {
+                let open = sender.clone();
+                let reset = sender.clone();
+                invalid_definition::view(
+                    DEFINITION_FILE,
+                    &errors,
+                    move || open.input(ProjectPageMsg::OpenDefinition),
+                    move || reset.input(ProjectPageMsg::ResetDefinition),
+                )
+            }
+            Err(Unusable::Other(message)) => adw::StatusPage::builder()
+                .icon_name("dialog-warning-symbolic")
+                .title(gettext("The Sandbox Definition Cannot Be Read"))
+                .description(glib_escape(&message))
+                .build()
+                .upcast(),
+        };
+        self.settings.set_child(Some(&view));
+    }
+
+    fn open_definition(&self, sender: &ComponentSender<Self>) {
+        let file = gio::File::for_path(self.project.definition_path());
+        let window = self.settings.root().and_downcast::<gtk::Window>();
+        let sender = sender.clone();
+        gtk::FileLauncher::new(Some(&file)).launch(
+            window.as_ref(),
+            gio::Cancellable::NONE,
+            move |result| {
+                if let Err(error) = result {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Definition Could Not Be Opened"),
+                        body: tr(
+                            "{error}\n\nOpen {file} in any text editor: this page reloads it when it is saved.",
+                            &[("error", &error), ("file", &file.uri())],
+                        ),
+                    });
+                }
+            },
+        );
+    }
+
+    fn reset_definition(&mut self, sender: &ComponentSender<Self>) {
+        let result = (|| {
+            let presets =
+                Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+            let text = self
+                .project
+                .read_sandbox_file(DEFINITION_FILE)
+                .map_err(|e| e.to_string())?;
+            let kept = self
+                .project
+                .set_aside_definition()
+                .map_err(|e| e.to_string())?;
+            let definition = salvage(&text, &presets, &default_definition(&self.preferences));
+            self.project
+                .save_definition(&definition)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(kept)
+        })();
+        match result {
+            Ok(kept) => {
+                let name = kept
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let _ = sender.output(ProjectPageOutput::Toast(tr(
+                    "Definition reset; the old one is kept as {file}",
+                    &[("file", &name)],
+                )));
+                self.load_settings(sender);
+                self.check_image(sender);
+            }
+            Err(message) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                    body: message,
+                });
+            }
+        }
     }
 
     /// A folder without a definition gets the one the form shows.
@@ -819,7 +899,7 @@ impl ProjectPage {
         }
         let cancel = CancellationToken::new();
         self.building = Some(cancel.clone());
-        self.build_button.set_sensitive(false);
+        self.header.build.button.set_sensitive(false);
         self.build_log.start();
         self.stack.set_visible_child_name("build");
         self.status(sender, ProjectStatus::Building);
@@ -854,23 +934,62 @@ impl ProjectPage {
     }
 }
 
-/// The project's definition, or a new one with the defaults (the user's
-/// resources for new projects) when the folder has none yet (written on the
-/// first change or build).
-fn definition_of(project: &Project, settings: &Settings) -> Result<(Definition, Presets), String> {
-    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
+/// Why the form cannot show a project's definition.
+enum Unusable {
+    /// `paddock.toml` is not valid: each problem with its key.
+    Invalid(Vec<FieldError>),
+    /// Anything else (a link where the file should be, unreadable presets).
+    Other(String),
+}
+
+/// The project's definition, or a new one with the defaults when the folder
+/// has none yet (written on the first change or build).
+fn definition_of(
+    project: &Project,
+    settings: &Settings,
+) -> Result<(Definition, Presets), Unusable> {
+    let presets = Presets::load(Presets::user_dir().as_deref())
+        .map_err(|e| Unusable::Other(e.to_string()))?;
     if project.has_definition() {
-        let definition = project
-            .load_definition(&presets)
-            .map_err(|e| e.to_string())?;
-        Ok((definition, presets))
+        match project.load_definition(&presets) {
+            Ok(definition) => Ok((definition, presets)),
+            Err(ProjectError::Definition { errors, .. }) => Err(Unusable::Invalid(errors.0)),
+            Err(error) => Err(Unusable::Other(error.to_string())),
+        }
     } else {
-        let os_release = std::fs::read_to_string("/etc/os-release").ok();
-        let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
-        let mut definition = Definition::new(DEFAULT_PRESET, &base);
-        definition.resources = settings.new_project_resources();
-        Ok((definition, presets))
+        Ok((default_definition(settings), presets))
     }
+}
+
+/// The definition of a folder that has none, with the resources the user
+/// chose for new projects.
+fn default_definition(settings: &Settings) -> Definition {
+    let os_release = std::fs::read_to_string("/etc/os-release").ok();
+    let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
+    let mut definition = Definition::new(DEFAULT_PRESET, &base);
+    definition.resources = settings.new_project_resources();
+    definition
+}
+
+/// Tells the page when `paddock.toml` is written, replaced or removed.
+fn watch_definition(
+    file: &std::path::Path,
+    sender: &ComponentSender<ProjectPage>,
+) -> Option<gio::FileMonitor> {
+    let monitor = gio::File::for_path(file)
+        .monitor_file(gio::FileMonitorFlags::WATCH_MOVES, gio::Cancellable::NONE)
+        .map_err(|error| tracing::warn!("not watching {}: {error}", file.display()))
+        .ok()?;
+    let sender = sender.clone();
+    monitor.connect_changed(move |_, _, _, event| {
+        if !matches!(
+            event,
+            gio::FileMonitorEvent::Changed | gio::FileMonitorEvent::AttributeChanged
+        ) {
+            sender.input(ProjectPageMsg::DefinitionChanged);
+        }
+    });
+    Some(monitor)
 }
 
 fn glib_escape(text: &str) -> String {
