@@ -70,7 +70,7 @@ fn accels(app: &adw::Application) -> Value {
         let labels: Vec<String> = app
             .accels_for_action(&action)
             .iter()
-            .filter_map(|accel| gtk::accelerator_parse(accel))
+            .filter_map(gtk::accelerator_parse)
             .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string())
             .collect();
         bound.insert(action.to_string(), json!(labels));
