@@ -239,9 +239,10 @@ async fn stream(
         volumes: Vec::new(),
         offline: true,
         isolation: Isolation::Container,
+        secrets: Default::default(),
     };
     engine
-        .create(&plan, true)
+        .create(&plan, true, &BTreeMap::new())
         .await
         .map_err(|e| e.to_string())?;
     let session = engine

@@ -3,12 +3,16 @@
 
 mod engine_support;
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use engine_support::{ContainerGuard, container_plan, read_all, run_to_end, test_image, unique};
-use paddock::engine::{Change, Engine, Error, INSTALL_KRUN, Output};
+use engine_support::{
+    ContainerGuard, container_plan, podman, read_all, run_to_end, test_image, unique,
+};
+use paddock::engine::{Change, Engine, Error, INSTALL_KRUN, Output, SANDBOX_LABEL};
 use paddock::sandbox::plan::{Isolation, VolumeMount};
+use paddock::sandbox::secret::SecretValue;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_written_inside_are_the_users_and_agent_sandbox_is_read_only() {
@@ -71,7 +75,7 @@ async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
              printf '%s' \"$line\" | od -An -tx1; echo size=$(stty size); exit 3",
         ],
     );
-    engine.create(&plan, true).await.unwrap();
+    engine.create(&plan, true, &BTreeMap::new()).await.unwrap();
     let session = engine.attach(&name, false).await.unwrap();
     let (mut output, mut input) = (session.output, session.input);
     engine.start(&name).await.unwrap();
@@ -95,6 +99,71 @@ async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
     assert_eq!(engine.wait(&name).await.unwrap(), 3);
 }
 
+/// podman secrets made for the sandbox `name` (named after it and labelled
+/// with it), by their names.
+fn secrets_of(name: &str) -> Vec<String> {
+    let (ok, out) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(ok, "{out}");
+    out.lines()
+        .filter(|secret| secret.starts_with(&format!("{name}.")))
+        .map(|secret| {
+            let (ok, owner) = podman(&[
+                "secret",
+                "inspect",
+                secret,
+                "--format",
+                &format!("{{{{index .Spec.Labels \"{SANDBOX_LABEL}\"}}}}"),
+            ]);
+            assert!(ok && owner.trim() == name, "{secret}: {owner}");
+            secret.to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_reach_the_environment_masked_and_go_with_the_sandbox() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "secret").await;
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("secret");
+    let _guard = ContainerGuard {
+        name: name.clone(),
+        volumes: vec![],
+    };
+    let value = format!("sk-engine-{}-\"quoted\" $dollar", std::process::id());
+    let plan = container_plan(
+        &name,
+        &image.0,
+        project.path(),
+        &["sh", "-c", "printf '%s' \"$TEST_API_KEY\""],
+    );
+    let secrets = BTreeMap::from([("TEST_API_KEY".to_owned(), SecretValue::new(value.clone()))]);
+    // A stale secret of an earlier sandbox of the same name is replaced.
+    engine.create(&plan, false, &secrets).await.unwrap();
+    engine.remove(&name, false).await.unwrap();
+    assert!(secrets_of(&name).is_empty(), "{:?}", secrets_of(&name));
+    engine.create(&plan, false, &secrets).await.unwrap();
+    assert_eq!(secrets_of(&name), [format!("{name}.TEST_API_KEY")]);
+
+    let mut session = engine.attach(&name, false).await.unwrap();
+    engine.start(&name).await.unwrap();
+    session.input.close().await.unwrap();
+    let (out, _) = read_all(&mut session).await;
+    assert_eq!(out, value, "the value arrives byte for byte");
+    assert_eq!(engine.wait(&name).await.unwrap(), 0);
+
+    let (ok, inspect) = podman(&["inspect", &name]);
+    assert!(ok, "{inspect}");
+    assert!(
+        !inspect.contains(&value),
+        "the value shows in podman inspect"
+    );
+    assert!(inspect.contains("TEST_API_KEY"), "{inspect}");
+
+    engine.remove(&name, false).await.unwrap();
+    assert!(secrets_of(&name).is_empty(), "{:?}", secrets_of(&name));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn stdin_round_trips_without_a_terminal() {
     let engine = Engine::connect().await.unwrap();
@@ -106,7 +175,7 @@ async fn stdin_round_trips_without_a_terminal() {
         volumes: vec![],
     };
     let plan = container_plan(&name, &image.0, project.path(), &["sh", "-c", "tr a-z A-Z"]);
-    engine.create(&plan, false).await.unwrap();
+    engine.create(&plan, false, &BTreeMap::new()).await.unwrap();
     let mut session = engine.attach(&name, false).await.unwrap();
     engine.start(&name).await.unwrap();
     session.input.write(b"round trip\n").await.unwrap();
@@ -212,7 +281,10 @@ async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
     plan.isolation = Isolation::MicroVm;
     plan.annotations
         .insert("run.oci.handler".into(), "krun".into());
-    let err = engine.create(&plan, true).await.unwrap_err();
+    let err = engine
+        .create(&plan, true, &BTreeMap::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::KrunUnavailable { .. }), "{err}");
     assert!(err.to_string().contains(INSTALL_KRUN), "{err}");
     assert!(!engine.exists(&name).await.unwrap());

@@ -170,8 +170,13 @@ fn add_project_goes_through_the_file_chooser_portal() {
 #[test]
 fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     let mut desktop = Desktop::start();
+    let opened = desktop.install_text_editor_double();
     desktop.set_window_size(1280, 800);
-    desktop.launch();
+    // GTK would hand the file to the OpenURI portal, which this bus could
+    // only activate from the system's configuration (outside the test's XDG
+    // dirs); without portals gtk::FileLauncher opens the default
+    // application itself, as on a desktop without xdg-desktop-portal.
+    desktop.launch_with(&[("GDK_DEBUG", "no-portals")]);
     let (_keep, project) = gui_harness::project("gui-invalid", &["sh"]);
     let file = project.join(".agent-sandbox/paddock.toml");
     let valid = std::fs::read_to_string(&file).unwrap();
@@ -202,6 +207,20 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     });
 
     desktop.focus();
+    // "Open in Text Editor" hands the file to the default editor.
+    desktop.click("Open in Text Editor");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !opened.exists() {
+        if std::time::Instant::now() > deadline {
+            let shot = desktop.screenshot("timeout-text-editor");
+            panic!("the text editor was not started ({})", shot.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap(),
+        file.display().to_string()
+    );
     desktop.click("Reset to a Valid Definition");
     desktop.wait_for("the form after the reset", |tree| {
         shows(tree, "CPUs") && shows(tree, "kept as paddock.toml.invalid")

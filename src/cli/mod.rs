@@ -1,4 +1,4 @@
-//! `paddock init | build | run | attach | ls | stop | rm | doctor | open`:
+//! `paddock init | build | run | attach | ls | stop | rm | doctor | open | secret`:
 //! the terminal front end. One module per subcommand.
 
 mod attach;
@@ -11,6 +11,7 @@ mod open;
 mod rm;
 mod run;
 mod sandboxes;
+mod secret;
 mod stop;
 mod terminal;
 
@@ -42,6 +43,7 @@ enum Command {
     Rm(rm::Args),
     Doctor(doctor::Args),
     Open(open::Args),
+    Secret(secret::Args),
 }
 
 /// The command line's definition in the user's language. The derive
@@ -122,6 +124,7 @@ pub fn run() -> ExitCode {
         Command::Rm(args) => rm::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Open(args) => open::run(args),
+        Command::Secret(args) => secret::run(args),
     }
 }
 

@@ -1,4 +1,5 @@
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use gettextrs::gettext;
@@ -6,7 +7,10 @@ use gettextrs::gettext;
 use super::interact::interact;
 use super::{sandboxes, terminal};
 use crate::engine::{Engine, Error};
+use crate::host::secrets;
+use crate::sandbox::messages::tr;
 use crate::sandbox::plan::{Isolation, SandboxPlan};
+use crate::sandbox::secret::{SecretValue, SecretVars};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Build if needed, start the sandbox and attach this terminal to it"))]
@@ -32,7 +36,8 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
     let engine = sandboxes::connect().await?;
-    let (_, mut plan) = sandboxes::project_plan(args.dir.as_deref(), &engine, args.approve).await?;
+    let (project, mut plan) =
+        sandboxes::project_plan(args.dir.as_deref(), &engine, args.approve).await?;
     // Before building: an image is no use when the sandbox cannot start.
     engine
         .refuse_unisolated(&plan.container)
@@ -73,9 +78,10 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
             )
         );
     }
+    let secrets = stored_secrets(&plan.container.secrets, project.root()).await;
     let terminal = args.detach || terminal::stdin_is_terminal();
     engine
-        .create(&plan.container, terminal)
+        .create(&plan.container, terminal, &secrets)
         .await
         .map_err(|err| err.to_string())?;
     if args.detach {
@@ -88,6 +94,39 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     attach_and_start(&engine, &plan).await
+}
+
+/// The values of the sandbox's secret variables that are stored. What is
+/// missing, or a keyring that cannot be reached, is said but stops nothing:
+/// the agent can still log in inside the sandbox.
+async fn stored_secrets(vars: &SecretVars, project: &Path) -> BTreeMap<String, SecretValue> {
+    let values = secrets::values_for(vars, project)
+        .await
+        .unwrap_or_else(|err| {
+            eprintln!(
+                "paddock: {}",
+                tr(
+                    "{problem} The sandbox starts without API keys.",
+                    &[("problem", &err)]
+                )
+            );
+            BTreeMap::new()
+        });
+    if !values.is_empty() {
+        let passed: Vec<&str> = values.keys().map(String::as_str).collect();
+        eprintln!(
+            "paddock: {}",
+            tr(
+                "passing {names} from your keyring",
+                &[("names", &passed.join(", "))]
+            )
+        );
+    }
+    let stored = values.keys().cloned().collect();
+    for line in vars.missing(&stored) {
+        eprintln!("paddock: {line}");
+    }
+    values
 }
 
 async fn attach_and_start(engine: &Engine, plan: &SandboxPlan) -> Result<ExitCode, String> {

@@ -32,7 +32,7 @@ pub(crate) async fn connect() -> Result<Engine, String> {
     Engine::connect().await.map_err(|err| err.to_string())
 }
 
-fn home() -> Result<PathBuf, String> {
+pub(crate) fn home() -> Result<PathBuf, String> {
     std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
         gettext("HOME is not set, so Paddock cannot tell which folders hold your keys; set HOME and try again")
     })

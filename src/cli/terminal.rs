@@ -1,10 +1,10 @@
 //! The local terminal of `paddock run` and `paddock attach`: raw mode that is
-//! always undone, and its size.
+//! always undone, and its size; and typing a secret without echo.
 
 use std::io::IsTerminal;
 use std::os::fd::AsFd;
 
-use rustix::termios::{OptionalActions, Termios, tcgetattr, tcgetwinsize, tcsetattr};
+use rustix::termios::{LocalModes, OptionalActions, Termios, tcgetattr, tcgetwinsize, tcsetattr};
 
 /// Whether keystrokes come from a terminal (else stdin is piped through).
 pub(crate) fn stdin_is_terminal() -> bool {
@@ -45,6 +45,35 @@ impl RawMode {
 }
 
 impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = tcsetattr(std::io::stdin().as_fd(), OptionalActions::Now, &self.saved);
+    }
+}
+
+/// Typed characters are not shown (for `paddock secret set`) until this is
+/// dropped.
+pub(crate) struct NoEcho {
+    saved: Termios,
+}
+
+impl NoEcho {
+    /// Turns echo off on stdin's terminal; `None` when stdin is no terminal.
+    pub(crate) fn enter() -> std::io::Result<Option<NoEcho>> {
+        if !stdin_is_terminal() {
+            return Ok(None);
+        }
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(stdin.as_fd())?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        // Enter still ends the line visibly.
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(stdin.as_fd(), OptionalActions::Flush, &quiet)?;
+        Ok(Some(NoEcho { saved }))
+    }
+}
+
+impl Drop for NoEcho {
     fn drop(&mut self) {
         let _ = tcsetattr(std::io::stdin().as_fd(), OptionalActions::Now, &self.saved);
     }

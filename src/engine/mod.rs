@@ -1,4 +1,5 @@
-//! Podman over the libpod API: build, run, attach, wait, list, events. Async, no GTK.
+//! Podman over the libpod API: build, run, attach, wait, list, events, the
+//! sandbox's secrets. Async, no GTK.
 //!
 //! podman-api does most calls; those it cannot do well go straight to the
 //! libpod endpoint through [`raw`]: the build (podman-api only sends a folder
@@ -13,6 +14,7 @@ mod info;
 mod list;
 mod raw;
 mod run;
+mod secrets;
 mod session;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
 pub use list::{SandboxState, SandboxSummary};
+pub use secrets::SANDBOX_LABEL;
 pub use session::{Output, Session, SessionInput, SessionOutput};
 
 /// The label every Paddock object carries: the project's absolute path.

@@ -6,8 +6,11 @@ use podman_api::opts::{
     VolumeCreateOpts,
 };
 
+use std::collections::BTreeMap;
+
 use super::{Engine, Error, Result};
 use crate::sandbox::plan::{ContainerPlan, Isolation};
+use crate::sandbox::secret::SecretValue;
 
 /// Seconds a stopping sandbox gets between SIGTERM and SIGKILL.
 const STOP_TIMEOUT: usize = 10;
@@ -45,13 +48,21 @@ impl Engine {
 
     /// Creates the sandbox container exactly as the plan says (volumes first),
     /// after [`Engine::refuse_unisolated`]. `terminal` gives it a terminal;
-    /// without one stdin is a plain pipe.
+    /// without one stdin is a plain pipe. `secrets` (variable -> value, looked
+    /// up by the front end for the plan's secret variables) reach its
+    /// environment as podman secrets.
     ///
     /// The runtime is never selected by name: krun's annotation does that,
     /// and crun refuses a runtime named krun together with it.
-    pub async fn create(&self, plan: &ContainerPlan, terminal: bool) -> Result<()> {
+    pub async fn create(
+        &self,
+        plan: &ContainerPlan,
+        terminal: bool,
+        secrets: &BTreeMap<String, SecretValue>,
+    ) -> Result<()> {
         self.refuse_unisolated(plan).await?;
         self.ensure_volumes(plan).await?;
+        let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
             .image(&plan.image)
@@ -81,6 +92,7 @@ impl Engine {
                 options: Some(vec!["U".into(), "z".into()]),
                 is_anonymous: None,
             }))
+            .secret_env(secret_env)
             .terminal(terminal)
             .stdin(true)
             .privileged(false);
@@ -93,11 +105,11 @@ impl Engine {
                 value: None,
             });
         }
-        self.podman
-            .containers()
-            .create(&opts.build())
-            .await
-            .map_err(|err| Error::podman(&plan.name, err))?;
+        let created = self.podman.containers().create(&opts.build()).await;
+        if let Err(err) = created {
+            let _ = self.remove_secrets(&plan.name).await;
+            return Err(Error::podman(&plan.name, err));
+        }
         Ok(())
     }
 
@@ -162,8 +174,8 @@ impl Engine {
             .map_err(|err| Error::podman(name, err))
     }
 
-    /// Removes the sandbox, stopping it first if it runs. Its named volumes
-    /// stay unless `volumes`; even then a volume another container still uses
+    /// Removes the sandbox, stopping it first if it runs, and its podman
+    /// secrets. Its named volumes stay unless `volumes`; even then a volume another container still uses
     /// (an agent's home shared between projects) is kept and named in the result.
     pub async fn remove(&self, name: &str, volumes: bool) -> Result<Vec<String>> {
         let container = self.podman.containers().get(name);
@@ -187,6 +199,7 @@ impl Engine {
             )
             .await
             .map_err(|err| Error::podman(name, err))?;
+        self.remove_secrets(name).await?;
         let mut kept = Vec::new();
         if volumes {
             for volume in named_volumes {

@@ -62,6 +62,11 @@ pub struct Agent {
     pub command: Option<Vec<String>>,
     #[serde(default)]
     pub home: AgentHome,
+    /// Environment variables the sandbox gets from the user's keyring
+    /// (`paddock secret set NAME`) besides the agent's own API key
+    /// variables. Names only: values never go into this file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 /// Where the agent's login and settings live.
@@ -307,6 +312,7 @@ impl Definition {
                 preset: Some(preset.to_owned()),
                 command: None,
                 home: AgentHome::Shared,
+                secrets: Vec::new(),
             },
             image: Image {
                 base: Some(base.to_owned()),
@@ -689,6 +695,19 @@ impl Definition {
         }
 
         // env
+        for (i, name) in self.agent.secrets.iter().enumerate() {
+            let key = format!("agent.secrets[{i}]");
+            check(&mut errors, key.clone(), values::env_name(name), name);
+            if self.env.contains_key(name) {
+                errors.push(FieldError::new(
+                    key,
+                    tr(
+                        "{name} is also set in [env], where its value would be visible; remove it from [env] and store it with: paddock secret set {name}",
+                        &[("name", name)],
+                    ),
+                ));
+            }
+        }
         for (name, value) in &self.env {
             check(
                 &mut errors,
@@ -867,6 +886,7 @@ mod tests {
         });
         definition.env.insert("UV_LINK_MODE".into(), "copy".into());
         definition.sandbox.mount = Some("/src/demo".into());
+        definition.agent.secrets = vec!["HF_TOKEN".into()];
         let text = definition.to_toml();
         assert_eq!(Definition::parse(&text, &presets()), Ok(definition));
     }
@@ -911,6 +931,21 @@ mod tests {
             errors.0[0].message.contains("-1 is out of range"),
             "{}",
             errors.0[0].message
+        );
+    }
+
+    #[test]
+    fn a_secret_is_a_name_and_never_also_plain_env() {
+        let errors = Definition::parse(
+            "version = 1\n[agent]\npreset = \"shell\"\nsecrets = [\"HF_TOKEN\", \"bad-name\"]\n[image]\nbase = \"fedora:44\"\n[env]\nHF_TOKEN = \"hf_abc\"\n",
+            &presets(),
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = errors.0.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["agent.secrets[0]", "agent.secrets[1]"], "{errors}");
+        assert!(
+            errors.0[0].message.contains("paddock secret set HF_TOKEN"),
+            "{errors}"
         );
     }
 }

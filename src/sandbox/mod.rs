@@ -6,6 +6,7 @@
 //! - [`project`]: where a project may be, its files, and its [`plan::SandboxPlan`].
 //! - [`guest`]: the entrypoint's report and the isolation verdict.
 //! - [`names`]: podman names and labels.
+//! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
 //!   reads the runtime versions among them.
@@ -21,5 +22,6 @@ pub mod project;
 pub mod render;
 pub mod salvage;
 pub mod sbx;
+pub mod secret;
 mod values;
 pub mod version;

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::secret::SecretVars;
+
 /// Everything needed to build and run one project's sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxPlan {
@@ -69,4 +71,7 @@ pub struct ContainerPlan {
     /// No network at all (`--network=none`).
     pub offline: bool,
     pub isolation: Isolation,
+    /// Variables whose values the front end looks up in the keyring; the
+    /// engine hands those it gets over as podman secrets.
+    pub secrets: SecretVars,
 }

@@ -49,6 +49,10 @@ pub struct Preset {
     /// the agent), besides `~/.local/bin`.
     #[serde(default)]
     pub path: Vec<String>,
+    /// Variables the agent takes an API key from, any one of which is
+    /// enough; their values come from the user's keyring, never from here.
+    #[serde(default)]
+    pub secrets: Vec<String>,
     #[serde(default)]
     pub install: Install,
 }
@@ -111,6 +115,7 @@ impl Preset {
             config_dir: None,
             env: BTreeMap::new(),
             path: Vec::new(),
+            secrets: Vec::new(),
             install: Install::default(),
         }
     }
@@ -141,6 +146,9 @@ impl Preset {
         }
         for (i, dir) in self.path.iter().enumerate() {
             check(format!("path[{i}]"), home_relative(dir));
+        }
+        for (i, name) in self.secrets.iter().enumerate() {
+            check(format!("secrets[{i}]"), values::env_name(name));
         }
         for (name, value) in &self.env {
             check(format!("env.{name}"), values::env_name(name));

@@ -12,6 +12,7 @@ use super::names::{LABEL_PROJECT, LABEL_SPEC, Names};
 use super::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
 use super::presets::{Preset, Presets};
 use super::render;
+use super::secret::SecretVars;
 
 /// The per-project folder (the seed article's name).
 pub const SANDBOX_DIR: &str = ".agent-sandbox";
@@ -441,6 +442,7 @@ pub fn plan(
             volumes,
             offline: definition.sandbox.network == super::definition::Network::Offline,
             isolation,
+            secrets: SecretVars::of(agent, definition),
         },
     })
 }

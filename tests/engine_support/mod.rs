@@ -78,6 +78,18 @@ impl Drop for ImageGuard {
     }
 }
 
+/// Removes the podman secrets Paddock made for the sandbox `name` (a
+/// container removed with `podman rm` leaves them behind).
+pub fn remove_secrets_of(name: &str) {
+    let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+    for secret in secrets
+        .lines()
+        .filter(|secret| secret.starts_with(&format!("{name}.")))
+    {
+        let _ = podman(&["secret", "rm", secret]);
+    }
+}
+
 /// Removes a container (and, if asked, volumes) when the test ends.
 pub struct ContainerGuard {
     pub name: String,
@@ -87,6 +99,7 @@ pub struct ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         let _ = podman(&["rm", "-f", "-t", "0", &self.name]);
+        remove_secrets_of(&self.name);
         for volume in &self.volumes {
             let _ = podman(&["volume", "rm", "-f", volume]);
         }
@@ -131,6 +144,7 @@ pub fn container_plan(name: &str, image: &str, project: &Path, command: &[&str])
         volumes: Vec::new(),
         offline: false,
         isolation: Isolation::Container,
+        secrets: Default::default(),
     }
 }
 
@@ -165,7 +179,7 @@ pub async fn read_all(session: &mut Session) -> (String, String) {
 /// Runs a plan to its end without a terminal: (exit code, stdout, stderr).
 pub async fn run_to_end(engine: &Engine, plan: &ContainerPlan) -> (i64, String, String) {
     engine
-        .create(plan, false)
+        .create(plan, false, &BTreeMap::new())
         .await
         .expect("the sandbox is created");
     let mut session = engine.attach(&plan.name, false).await.expect("attach");
@@ -234,9 +248,10 @@ impl TestProject {
 impl Drop for TestProject {
     fn drop(&mut self) {
         let label = self.label();
-        let (_, containers) = podman(&["ps", "-aq", "--filter", &label]);
-        for id in containers.split_whitespace() {
-            let _ = podman(&["rm", "-f", "-t", "0", id]);
+        let (_, containers) = podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
+        for name in containers.split_whitespace() {
+            let _ = podman(&["rm", "-f", "-t", "0", name]);
+            remove_secrets_of(name);
         }
         let (_, images) = podman(&["images", "-q", "--filter", &label]);
         for id in images.split_whitespace() {

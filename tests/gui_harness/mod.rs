@@ -199,6 +199,39 @@ impl Desktop {
         self.wait_for_name("org.freedesktop.portal.Desktop");
     }
 
+    /// A text editor test double: the default application for TOML and
+    /// plain text in this desktop's XDG dirs, which only writes the path it
+    /// was asked to open into the returned file.
+    pub fn install_text_editor_double(&self) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let marker = self.home.path().join("editor-opened");
+        let script = self.home.path().join("editor.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", marker.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let applications = self.data_home().join("applications");
+        std::fs::create_dir_all(&applications).unwrap();
+        std::fs::write(
+            applications.join("paddock-test-editor.desktop"),
+            format!(
+                "[Desktop Entry]\nType=Application\nName=Test Editor\nExec={} %f\nMimeType=application/toml;text/plain;\n",
+                script.display()
+            ),
+        )
+        .unwrap();
+        let config = self.home.path().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("mimeapps.list"),
+            "[Default Applications]\napplication/toml=paddock-test-editor.desktop\ntext/plain=paddock-test-editor.desktop\n",
+        )
+        .unwrap();
+        marker
+    }
+
     /// The FileChooser requests the backend double received, as text.
     pub fn file_chooser_calls(&self) -> String {
         let output = Command::new("gdbus")
@@ -793,9 +826,17 @@ pub struct PodmanCleanup(pub PathBuf);
 impl Drop for PodmanCleanup {
     fn drop(&mut self) {
         let label = format!("label=io.github.paddockapp.project={}", self.0.display());
-        let (_, ids) = podman(&["ps", "-aq", "--filter", &label]);
-        for id in ids.split_whitespace() {
-            let _ = podman(&["rm", "-f", id]);
+        let (_, names) = podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
+        for name in names.split_whitespace() {
+            let _ = podman(&["rm", "-f", name]);
+            // The podman secrets Paddock made for it (`<sandbox>.<VARIABLE>`).
+            let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+            for secret in secrets
+                .lines()
+                .filter(|secret| secret.starts_with(&format!("{name}.")))
+            {
+                let _ = podman(&["secret", "rm", secret]);
+            }
         }
         let (_, images) = podman(&["images", "-q", "--filter", &label]);
         for id in images.split_whitespace() {

@@ -111,6 +111,8 @@ pub struct DefinitionFormInit {
     pub presets: Presets,
     pub definition: Definition,
     pub limits: Limits,
+    /// Shown right after the agent's group (the project page's API keys).
+    pub after_agent: Option<adw::PreferencesGroup>,
 }
 
 impl SimpleComponent for DefinitionForm {
@@ -134,6 +136,7 @@ impl SimpleComponent for DefinitionForm {
             presets,
             definition,
             limits,
+            after_agent,
         } = init;
         let edited = {
             let sender = sender.clone();
@@ -171,6 +174,9 @@ impl SimpleComponent for DefinitionForm {
         home.set_subtitle(&gettext("Where the agent keeps its login and settings"));
         agent_group.add(&home);
         page.add(&agent_group);
+        if let Some(group) = &after_agent {
+            page.add(group);
+        }
 
         let image_group = adw::PreferencesGroup::builder()
             .title(gettext("Image"))

@@ -1,3 +1,4 @@
+pub mod api_keys;
 pub mod build_log;
 pub mod definition_form;
 pub mod header_actions;

@@ -17,7 +17,9 @@ use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::Project;
 use crate::sandbox::project::{DEFINITION_FILE, ProjectError};
 use crate::sandbox::salvage::salvage;
+use crate::sandbox::secret::SecretVars;
 use crate::ui::bridge;
+use crate::ui::components::api_keys::{self, ApiKeys, ApiKeysInit, ApiKeysMsg};
 use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
@@ -53,6 +55,8 @@ pub struct ProjectPage {
     form: Option<Controller<DefinitionForm>>,
     /// Reloads the definition when something else writes it.
     _monitor: Option<gio::FileMonitor>,
+    /// The API keys group, shown in the form after the agent's.
+    keys: Option<Controller<ApiKeys>>,
 }
 
 /// An attached sandbox on its way from tokio to the terminal tab.
@@ -284,6 +288,7 @@ impl Component for ProjectPage {
             settings,
             form: None,
             _monitor: watch_definition(&path_for_monitor, &sender),
+            keys: None,
         };
         model.load_settings(&sender);
         model.check_image(&sender);
@@ -315,6 +320,11 @@ impl Component for ProjectPage {
             }
             ProjectPageMsg::DefinitionSaved => {
                 self.fresh = None;
+                if let (Some(keys), Ok((definition, presets))) =
+                    (&self.keys, definition_of(&self.project, &self.preferences))
+                {
+                    keys.emit(ApiKeysMsg::Show(secret_vars(&definition, &presets)));
+                }
                 self.check_image(&sender);
             }
             ProjectPageMsg::DefinitionChanged => {
@@ -550,8 +560,9 @@ impl ProjectPage {
                         .await
                         .map_err(|e| e.to_string())?;
                 }
+                let secrets = api_keys::stored(&plan.container.secrets, project.root()).await;
                 engine
-                    .create(&plan.container, true)
+                    .create(&plan.container, true, &secrets)
                     .await
                     .map_err(|e| e.to_string())?;
                 // Attached before it starts: the first line is the isolation report.
@@ -728,17 +739,25 @@ impl ProjectPage {
     fn load_settings(&mut self, sender: &ComponentSender<Self>) {
         self.fresh = None;
         self.form = None;
+        self.keys = None;
         let view: gtk::Widget = match definition_of(&self.project, &self.preferences) {
             Ok((definition, presets)) => {
                 if !self.project.has_definition() {
                     self.fresh = Some(definition.clone());
                 }
+                let keys = ApiKeys::builder()
+                    .launch(ApiKeysInit {
+                        project: self.path.clone(),
+                        vars: secret_vars(&definition, &presets),
+                    })
+                    .detach();
                 let form = DefinitionForm::builder()
                     .launch(DefinitionFormInit {
                         project: self.project.clone(),
                         presets,
                         definition,
                         limits: Limits::of_host(),
+                        after_agent: Some(keys.widget().clone()),
                     })
                     .forward(sender.input_sender(), |output| match output {
                         DefinitionFormOutput::Saved => ProjectPageMsg::DefinitionSaved,
@@ -746,6 +765,7 @@ impl ProjectPage {
                     });
                 let widget = form.widget().clone().upcast();
                 self.form = Some(form);
+                self.keys = Some(keys);
                 widget
             }
             Err(Unusable::Invalid(errors)) => {
@@ -959,6 +979,15 @@ fn definition_of(
     } else {
         Ok((default_definition(settings), presets))
     }
+}
+
+/// The variables the definition's sandbox takes from the keyring (none when
+/// its agent is unknown: the form shows that problem).
+fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
+    definition
+        .resolve_agent(presets)
+        .map(|agent| SecretVars::of(&agent, definition))
+        .unwrap_or_default()
 }
 
 /// The definition of a folder that has none, with the resources the user

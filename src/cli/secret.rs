@@ -1,0 +1,185 @@
+//! `paddock secret set | ls | rm`: API keys in the user's keyring, by the
+//! name of the environment variable the sandbox gets them in. Values are read
+//! from stdin (without echo on a terminal) and never printed.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{sandboxes, terminal};
+use crate::host::secrets::{Keyring, Scope};
+use crate::sandbox::messages::tr;
+use crate::sandbox::project::Project;
+use crate::sandbox::secret::{self, SecretValue};
+
+/// Store, list or remove API keys for the agents (kept in your keyring)
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Store the value of NAME, read from stdin (typed without echo, or piped)
+    Set {
+        /// The environment variable the sandbox gets it in, e.g. ANTHROPIC_API_KEY
+        name: String,
+        /// Only for the project in DIR (it wins over a key for every project)
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// List the stored keys by name (values are never shown)
+    Ls,
+    /// Remove the stored value of NAME
+    Rm {
+        name: String,
+        /// The key stored only for the project in DIR
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> ExitCode {
+    sandboxes::block_on(async move {
+        let result = match args.command {
+            Command::Set { name, project } => set(&name, project).await,
+            Command::Ls => list().await,
+            Command::Rm { name, project } => remove(&name, project).await,
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => super::fail(message),
+        }
+    })
+}
+
+async fn set(name: &str, project: Option<PathBuf>) -> Result<(), String> {
+    secret::check_name(name)?;
+    let folder = project_root(project)?;
+    let value = read_value(name)?;
+    let keyring = Keyring::open().await.map_err(|err| err.to_string())?;
+    keyring
+        .store(name, scope(&folder), &value)
+        .await
+        .map_err(|err| err.to_string())?;
+    println!("{}", stored_message(name, &folder));
+    Ok(())
+}
+
+fn stored_message(name: &str, folder: &Option<PathBuf>) -> String {
+    match folder {
+        None => tr(
+            "Stored {name} in your keyring; sandboxes that take it get it when they start.",
+            &[("name", &name)],
+        ),
+        Some(folder) => tr(
+            "Stored {name} in your keyring for {project} only.",
+            &[("name", &name), ("project", &folder.display())],
+        ),
+    }
+}
+
+async fn list() -> Result<(), String> {
+    let keyring = Keyring::open().await.map_err(|err| err.to_string())?;
+    let keys = keyring.list().await.map_err(|err| err.to_string())?;
+    if keys.is_empty() {
+        println!(
+            "{}",
+            tr(
+                "No API keys are stored; `paddock secret set NAME` stores one.",
+                &[]
+            )
+        );
+    }
+    for key in keys {
+        match key.project {
+            None => println!("{}", key.name),
+            Some(folder) => println!(
+                "{}",
+                tr(
+                    "{name} (only for {project})",
+                    &[("name", &key.name), ("project", &folder.display())]
+                )
+            ),
+        }
+    }
+    Ok(())
+}
+
+async fn remove(name: &str, project: Option<PathBuf>) -> Result<(), String> {
+    secret::check_name(name)?;
+    let folder = project_root(project)?;
+    let keyring = Keyring::open().await.map_err(|err| err.to_string())?;
+    if keyring
+        .remove(name, scope(&folder))
+        .await
+        .map_err(|err| err.to_string())?
+    {
+        println!(
+            "{}",
+            tr("Removed {name} from your keyring.", &[("name", &name)])
+        );
+        Ok(())
+    } else {
+        Err(tr(
+            "{name} is not stored (`paddock secret ls` lists what is).",
+            &[("name", &name)],
+        ))
+    }
+}
+
+fn scope(folder: &Option<PathBuf>) -> Scope<'_> {
+    match folder {
+        Some(folder) => Scope::Project(folder),
+        None => Scope::Everywhere,
+    }
+}
+
+/// The project folder as sandboxes know it (links resolved, refused places refused).
+fn project_root(dir: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    let home = sandboxes::home()?;
+    let project = Project::open(&dir, &home).map_err(|err| err.to_string())?;
+    Ok(Some(project.root().to_owned()))
+}
+
+/// The value from stdin: one line typed without echo on a terminal, or
+/// everything piped in; trailing line breaks are not part of it.
+fn read_value(name: &str) -> Result<SecretValue, String> {
+    let mut bytes = Vec::new();
+    match terminal::NoEcho::enter().map_err(|err| err.to_string())? {
+        Some(_quiet) => {
+            eprint!(
+                "{}",
+                tr("Value of {name} (not shown): ", &[("name", &name)])
+            );
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|err| err.to_string())?;
+            bytes = line.into_bytes();
+        }
+        None => {
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|err| err.to_string())?;
+        }
+    }
+    while bytes
+        .last()
+        .is_some_and(|byte| *byte == b'\n' || *byte == b'\r')
+    {
+        bytes.pop();
+    }
+    let value = SecretValue::new(std::mem::take(&mut bytes));
+    if value.as_bytes().is_empty() {
+        return Err(tr(
+            "No value for {name} on stdin; type it when asked, or pipe it in: paddock secret set {name} < file",
+            &[("name", &name)],
+        ));
+    }
+    Ok(value)
+}
