@@ -57,8 +57,9 @@ pub fn run(args: Args) -> ExitCode {
 async fn set(name: &str, project: Option<PathBuf>) -> Result<(), String> {
     secret::check_name(name)?;
     let folder = project_root(project)?;
-    let value = read_value(name)?;
+    // First the keyring: nobody should type a key only to hear it cannot be kept.
     let keyring = Keyring::open().await.map_err(|err| err.to_string())?;
+    let value = read_value(name)?;
     keyring
         .store(name, scope(&folder), &value)
         .await
