@@ -1,28 +1,38 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Called by meson: `cargo.sh build SRC BUILD PROFILE OUTPUT` builds the binary
-# and copies it to OUTPUT; `cargo.sh test SRC BUILD PROFILE` runs the cargo
-# suites. A CARGO_TARGET_DIR from the environment (the dev environment's
-# shared one) is kept; otherwise cargo builds inside the meson build folder.
-set -eu
+# and copies it to OUTPUT; `cargo.sh man SRC BUILD PROFILE OUTDIR PROGRAM
+# PAGE...` writes the manual pages (examples/man_page.rs); `cargo.sh test SRC
+# BUILD PROFILE` runs the cargo suites. A CARGO_TARGET_DIR from the environment
+# (the dev environment's shared one) is kept; otherwise cargo builds inside the
+# meson build folder.
+set -euo pipefail
 verb=$1 src=$2 build=$3 profile=$4
-# OUTPUT is relative to the folder meson runs us in.
-output=${5:+$(pwd)/$5}
+shift 4
+# OUTPUT and OUTDIR may be relative to the folder meson runs us in.
+output=${1:-}
+case "$output" in '' | /*) ;; *) output=$(pwd)/$output ;; esac
+[ $# -eq 0 ] || shift
+pages=("$@")
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$build/cargo-target}"
-set --
-[ "$profile" = release ] && set -- --release
+release=()
+[ "$profile" = release ] && release=(--release)
 # cargo reads .cargo/config.toml (vendored sources for offline builds) from
 # the working folder.
 cd "$src"
 case "$verb" in
 build)
-    cargo build "$@"
+    cargo build "${release[@]}"
     cp "$CARGO_TARGET_DIR/$profile/paddock" "$output"
     ;;
+man)
+    # LANGUAGE=C: the pages are in English, whatever the builder's locale.
+    LANGUAGE=C LC_ALL=C cargo run --quiet "${release[@]}" --example man_page -- "$output" "${pages[@]}"
+    ;;
 test)
-    exec cargo test --no-fail-fast "$@"
+    exec cargo test --no-fail-fast "${release[@]}"
     ;;
 *)
-    echo "cargo.sh: unknown verb '$verb' (build or test)" >&2
+    echo "cargo.sh: unknown verb '$verb' (build, man or test)" >&2
     exit 2
     ;;
 esac

@@ -186,8 +186,7 @@ fn window_shows_german_with_german_locale() {
     );
 }
 
-/// The CLI's own messages (not yet clap's --help, whose texts are not
-/// translatable) come out in German.
+/// The CLI's own messages come out in German.
 #[test]
 fn cli_speaks_german_with_german_locale() {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -235,4 +234,69 @@ fn cli_speaks_german_with_german_locale() {
         "in English despite a translation: {in_english:?}\n{text}"
     );
     assert!(!in_german.is_empty(), "no German message in:\n{text}");
+}
+
+/// `paddock --help` and a subcommand's help, clap's headings included, come
+/// out in German; none of the English texts that have a translation is left.
+#[test]
+fn cli_help_is_german_with_german_locale() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let localedir = compile_catalogue(tmp.path());
+    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let help = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_paddock"))
+            .args(args)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANGUAGE", "de")
+            .env("LANG", "de_DE.UTF-8")
+            .env("PADDOCK_LOCALEDIR", &localedir)
+            .output()
+            .expect("run paddock --help");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "paddock {args:?} failed: {text}");
+        text
+    };
+
+    for args in [&["--help"][..], &["init", "--help"], &["help", "rm"]] {
+        let text = help(args);
+        let in_english: Vec<&String> = german
+            .keys()
+            .filter(|id| id.chars().count() > 8 && text.contains(id.as_str()))
+            .filter(|id| german.get(*id).is_some_and(|de| de != *id))
+            .collect();
+        assert!(
+            in_english.is_empty(),
+            "paddock {args:?} shows English despite a translation: {in_english:?}\n{text}"
+        );
+        for heading in ["Aufruf:", "Optionen:"] {
+            assert!(
+                text.contains(heading),
+                "no {heading} in paddock {args:?}:\n{text}"
+            );
+        }
+    }
+    let top = help(&["--help"]);
+    for expected in [
+        "KI-Programmieragenten in einer MicroVM pro Projekt ausführen.",
+        "Befehle:",
+        "Eine laufende Sandbox anhalten",
+        "Version ausgeben",
+    ] {
+        assert!(
+            top.contains(expected),
+            "no {expected:?} in paddock --help:\n{top}"
+        );
+    }
+    let init = help(&["init", "--help"]);
+    for expected in [
+        "Argumente:",
+        "Virtuelle Prozessoren der MicroVM",
+        "Hilfe ausgeben",
+    ] {
+        assert!(
+            init.contains(expected),
+            "no {expected:?} in paddock init --help:\n{init}"
+        );
+    }
 }

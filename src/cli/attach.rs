@@ -5,10 +5,10 @@ use gettextrs::gettext;
 use super::interact::interact;
 use super::sandboxes;
 
-/// Attach this terminal to a running sandbox
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Attach this terminal to a running sandbox"))]
 pub struct Args {
-    /// The sandbox name, as `paddock ls` shows it, or its project folder
+    #[arg(help = gettext("The sandbox name, as `paddock ls` shows it, or its project folder"))]
     pub name: String,
 }
 

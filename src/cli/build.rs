@@ -9,14 +9,12 @@ use super::sandboxes;
 use crate::engine::{BuildEvent, BuildOutcome, Engine, Error};
 use crate::sandbox::plan::BuildPlan;
 
-/// Build the sandbox image of a project
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Build the sandbox image of a project"))]
 pub struct Args {
-    /// The project folder (default: the current folder)
+    #[arg(help = gettext("The project folder (default: the current folder)"))]
     pub dir: Option<PathBuf>,
-    /// Approve the sandbox definition as it is now (shown as a diff) when it
-    /// is new or changed since you last approved it
-    #[arg(long)]
+    #[arg(long, help = gettext("Approve the sandbox definition as it is now (shown as a diff) when it is new or changed since you last approved it"))]
     pub approve: bool,
 }
 

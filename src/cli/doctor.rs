@@ -5,15 +5,12 @@ use gettextrs::gettext;
 
 use crate::host::preflight::{self, Check, Probe, Report, State};
 
-/// Check that this machine can run sandboxes, and say how to fix what is missing
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Check that this machine can run sandboxes, and say how to fix what is missing"))]
 pub struct Args {
-    /// Print the checks as JSON
-    #[arg(long)]
+    #[arg(long, help = gettext("Print the checks as JSON"))]
     pub json: bool,
-    /// Perform the fixes Paddock can do itself (such as starting podman's
-    /// socket), then check again
-    #[arg(long)]
+    #[arg(long, help = gettext("Perform the fixes Paddock can do itself (such as starting podman's socket), then check again"))]
     pub fix: bool,
 }
 

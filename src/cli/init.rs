@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use gettextrs::gettext;
+
 use crate::host::approval::Approvals;
 use crate::sandbox::definition::{Definition, Network, Runtime};
 use crate::sandbox::host_facts::default_base_image;
@@ -13,35 +15,27 @@ use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
 use crate::sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
 use crate::sandbox::sbx;
 
-/// Write the sandbox definition into DIR/.agent-sandbox/
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Agents: aider, claude, codex, copilot, gemini, opencode, shell (and any in ~/.config/paddock/agents/).\n\
-In a folder set up by the seed article's `sbx init`, imports its Dockerfile, CPUs, memory and volumes."
+    about = gettext("Write the sandbox definition into DIR/.agent-sandbox/"),
+    after_help = gettext("Agents: aider, claude, codex, copilot, gemini, opencode, shell (and any in ~/.config/paddock/agents/).\nIn a folder set up by the seed article's `sbx init`, imports its Dockerfile, CPUs, memory and volumes.")
 )]
 pub struct Args {
-    /// The project folder (default: the current folder)
+    #[arg(help = gettext("The project folder (default: the current folder)"))]
     pub dir: Option<PathBuf>,
-    /// The agent preset
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = gettext("The agent preset"))]
     pub agent: Option<String>,
-    /// Virtual CPUs of the microVM
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = gettext("Virtual CPUs of the microVM"))]
     pub cpus: Option<u32>,
-    /// Memory of the microVM in MiB
-    #[arg(long, value_name = "MIB")]
+    #[arg(long, value_name = "MIB", help = gettext("Memory of the microVM in MiB"))]
     pub memory: Option<u32>,
-    /// The image to build from (default: the host's Fedora release)
-    #[arg(long, value_name = "IMAGE")]
+    #[arg(long, value_name = "IMAGE", help = gettext("The image to build from (default: the host's Fedora release)"))]
     pub base: Option<String>,
-    /// No network inside the sandbox
-    #[arg(long)]
+    #[arg(long, help = gettext("No network inside the sandbox"))]
     pub offline: bool,
-    /// A plain container instead of a microVM: weaker, the agent shares the host's kernel
-    #[arg(long)]
+    #[arg(long, help = gettext("A plain container instead of a microVM: weaker, the agent shares the host's kernel"))]
     pub container: bool,
-    /// Replace an existing, different definition
-    #[arg(long)]
+    #[arg(long, help = gettext("Replace an existing, different definition"))]
     pub force: bool,
 }
 
@@ -55,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
 fn init(args: &Args) -> Result<(), String> {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
-        .ok_or_else(|| gettextrs::gettext("HOME is not set, so Paddock cannot tell which folders hold your keys; set HOME and try again"))?;
+        .ok_or_else(|| gettext("HOME is not set, so Paddock cannot tell which folders hold your keys; set HOME and try again"))?;
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(|e| e.to_string())?,
@@ -77,7 +71,7 @@ fn init(args: &Args) -> Result<(), String> {
             Err(error) => {
                 return Err(format!(
                     "{error}\n{}",
-                    gettextrs::gettext("Fix it, or run `paddock init --force` to replace it.")
+                    gettext("Fix it, or run `paddock init --force` to replace it.")
                 ));
             }
         }
@@ -152,7 +146,7 @@ fn init(args: &Args) -> Result<(), String> {
             .approve_written(&project)
             .map_err(|e| e.to_string())?;
     } else {
-        notes.push(gettextrs::gettext(
+        notes.push(gettext(
             "you have not approved this definition yet; `paddock build` shows it for review first",
         ));
     }
@@ -177,14 +171,14 @@ fn init(args: &Args) -> Result<(), String> {
     if definition.sandbox.runtime == Runtime::Container {
         println!(
             "{}",
-            gettextrs::gettext(
+            gettext(
                 "Warning: container only. The agent shares the host's kernel; a microVM (the default) isolates it better."
             )
         );
     }
     println!(
         "{}",
-        gettextrs::gettext("Next: `paddock run` starts the agent (it builds the image first).")
+        gettext("Next: `paddock run` starts the agent (it builds the image first).")
     );
     Ok(())
 }
@@ -217,12 +211,12 @@ fn apply(mut definition: Definition, args: &Args) -> Definition {
 
 fn summary(definition: &Definition, agent_name: &str) -> String {
     let isolation = match definition.sandbox.runtime {
-        Runtime::Krun => gettextrs::gettext("microVM (krun)"),
-        Runtime::Container => gettextrs::gettext("container only"),
+        Runtime::Krun => gettext("microVM (krun)"),
+        Runtime::Container => gettext("container only"),
     };
     let network = match definition.sandbox.network {
-        Network::Full => gettextrs::gettext("network on"),
-        Network::Offline => gettextrs::gettext("offline"),
+        Network::Full => gettext("network on"),
+        Network::Offline => gettext("offline"),
     };
     tr(
         "{agent}: {cpus} CPUs, {memory} MiB, {isolation}, {network}",
@@ -240,7 +234,7 @@ fn summary(definition: &Definition, agent_name: &str) -> String {
 fn changes(old: &Definition, new: &Definition) -> Vec<String> {
     let (old, new) = (flatten(old), flatten(new));
     let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    let none = gettextrs::gettext("(none)");
+    let none = gettext("(none)");
     keys.into_iter()
         .filter(|key| old.get(*key) != new.get(*key))
         .map(|key| {

@@ -4,8 +4,8 @@ use gettextrs::gettext;
 
 use super::sandboxes;
 
-/// List the sandboxes Paddock made
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("List the sandboxes Paddock made"))]
 pub struct Args {}
 
 pub fn run(_args: Args) -> ExitCode {

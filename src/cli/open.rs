@@ -17,10 +17,10 @@ const OPEN_PROJECT: &str = "open-project";
 /// How long a freshly started window may take to answer on the bus.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Open a project folder in the Paddock window (starting it if needed)
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Open a project folder in the Paddock window (starting it if needed)"))]
 pub struct Args {
-    /// The project folder
+    #[arg(help = gettext("The project folder"))]
     pub dir: PathBuf,
 }
 

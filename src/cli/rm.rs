@@ -4,13 +4,12 @@ use gettextrs::gettext;
 
 use super::sandboxes;
 
-/// Remove a sandbox (its named volumes are kept unless --volumes)
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Remove a sandbox (its named volumes are kept unless --volumes)"))]
 pub struct Args {
-    /// The sandbox name, as `paddock ls` shows it, or its project folder
+    #[arg(help = gettext("The sandbox name, as `paddock ls` shows it, or its project folder"))]
     pub name: String,
-    /// Also remove its named volumes (agent login, caches) unless another sandbox uses them
-    #[arg(long)]
+    #[arg(long, help = gettext("Also remove its named volumes (agent login, caches) unless another sandbox uses them"))]
     pub volumes: bool,
 }
 

@@ -12,20 +12,16 @@ use crate::sandbox::messages::tr;
 use crate::sandbox::plan::{Isolation, SandboxPlan};
 use crate::sandbox::secret::{SecretValue, SecretVars};
 
-/// Build if needed, start the sandbox and attach this terminal to it
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Build if needed, start the sandbox and attach this terminal to it"))]
 pub struct Args {
-    /// The project folder (default: the current folder)
+    #[arg(help = gettext("The project folder (default: the current folder)"))]
     pub dir: Option<PathBuf>,
-    /// Approve the sandbox definition as it is now (shown as a diff) when it
-    /// is new or changed since you last approved it
-    #[arg(long)]
+    #[arg(long, help = gettext("Approve the sandbox definition as it is now (shown as a diff) when it is new or changed since you last approved it"))]
     pub approve: bool,
-    /// Leave the sandbox running in the background (`paddock attach` joins it)
-    #[arg(long, short)]
+    #[arg(long, short, help = gettext("Leave the sandbox running in the background (`paddock attach` joins it)"))]
     pub detach: bool,
-    /// A command to run instead of the agent
-    #[arg(last = true, value_name = "CMD")]
+    #[arg(last = true, value_name = "CMD", help = gettext("A command to run instead of the agent"))]
     pub command: Vec<String>,
 }
 

@@ -4,10 +4,10 @@ use gettextrs::gettext;
 
 use super::sandboxes;
 
-/// Stop a running sandbox
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Stop a running sandbox"))]
 pub struct Args {
-    /// The sandbox name, as `paddock ls` shows it, or its project folder
+    #[arg(help = gettext("The sandbox name, as `paddock ls` shows it, or its project folder"))]
     pub name: String,
 }
 

@@ -18,6 +18,7 @@ use super::introspection;
 use super::notify;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
 use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
+use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
 use crate::host::document_portal;
@@ -40,6 +41,7 @@ fn narrower_than(width: f64) -> adw::Breakpoint {
 pub struct App {
     state: UiState,
     state_path: PathBuf,
+    settings: Settings,
     window: adw::ApplicationWindow,
     toasts: adw::ToastOverlay,
     split: adw::NavigationSplitView,
@@ -98,7 +100,6 @@ pub enum AppMsg {
     About,
     Shortcuts,
     SaveState,
-    ZoomChanged(f64),
     /// Leaves the window; sandboxes keep running and are reattached next time.
     Quit,
 }
@@ -121,14 +122,14 @@ impl AsyncComponent for App {
     /// Sized here, before the window is first shown (the async `init` runs
     /// after that).
     fn init_root() -> Self::Root {
-        let state = UiState::load(&UiState::default_path());
+        let (width, height, maximized) = Settings::open().window();
         adw::ApplicationWindow::builder()
             .title(gettext("Paddock"))
             .width_request(360)
             .height_request(294)
-            .default_width(state.width)
-            .default_height(state.height)
-            .maximized(state.maximized)
+            .default_width(width)
+            .default_height(height)
+            .maximized(maximized)
             .build()
     }
 
@@ -248,6 +249,7 @@ impl AsyncComponent for App {
         let model = App {
             state,
             state_path,
+            settings: Settings::open(),
             window,
             toasts,
             split,
@@ -328,17 +330,13 @@ impl AsyncComponent for App {
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
-            AppMsg::SaveState => self.save_state(),
-            AppMsg::ZoomChanged(zoom) => {
-                self.state.terminal_zoom = zoom;
-                self.save_state();
-            }
+            AppMsg::SaveState => self.save_window(),
             AppMsg::Show(path) => {
                 self.open(path, &sender);
                 self.window.present();
             }
             AppMsg::Quit => {
-                self.save_state();
+                self.save_window();
                 relm4::main_adw_application().quit();
             }
         }
@@ -506,7 +504,7 @@ impl App {
             let page = ProjectPage::builder()
                 .launch(ProjectPageInit {
                     project,
-                    zoom: self.state.terminal_zoom,
+                    settings: self.settings.clone(),
                 })
                 .forward(sender.input_sender(), |output| match output {
                     ProjectPageOutput::Status(path, status) => AppMsg::StatusChanged(path, status),
@@ -515,7 +513,6 @@ impl App {
                     ProjectPageOutput::Notify { path, title, body } => {
                         AppMsg::Notify { path, title, body }
                     }
-                    ProjectPageOutput::ZoomChanged(zoom) => AppMsg::ZoomChanged(zoom),
                 });
             self.stack
                 .add_named(page.widget(), Some(&path.display().to_string()));
@@ -611,14 +608,18 @@ impl App {
         }
     }
 
-    fn save_state(&mut self) {
-        let (width, height) = self.window.default_size();
-        self.state.width = width;
-        self.state.height = height;
-        self.state.maximized = self.window.is_maximized();
+    fn save_state(&self) {
         if let Err(error) = self.state.save(&self.state_path) {
             tracing::warn!("could not save {}: {error}", self.state_path.display());
         }
+    }
+
+    /// The size the window returns to next time (the unmaximized one).
+    fn save_window(&self) {
+        let (width, height) = self.window.default_size();
+        self.settings
+            .save_window(width, height, self.window.is_maximized());
+        self.settings.flush();
     }
 }
 

@@ -4,7 +4,9 @@
 //! `io.github.paddockapp.Paddock.Introspection.Dump()` on its own bus
 //! connection with the tree of visible widgets (titles, labels, log and
 //! terminal text, progress), read from the widgets themselves, so a test sees
-//! what a user would and fails when the window does not show it.
+//! what a user would and fails when the window does not show it. Besides the
+//! tree: the window's size, and the zoom and font of every terminal, shown or
+//! not (what the user's settings did to them).
 
 use adw::prelude::*;
 use gtk::gio;
@@ -45,6 +47,8 @@ pub fn install(app: &adw::Application, window: &adw::ApplicationWindow) {
                     let mut tree =
                         with_other_toplevels(widget(window.upcast_ref(), &window), &window);
                     tree["dark"] = json!(adw::StyleManager::default().is_dark());
+                    tree["window"] = window_state(&window);
+                    tree["terminals"] = terminals(window.upcast_ref());
                     if let Some(app) = application.upgrade() {
                         tree["accels"] = accels(&app);
                     }
@@ -85,6 +89,38 @@ fn with_other_toplevels(mut tree: Value, window: &adw::ApplicationWindow) -> Val
         children.extend(others);
     }
     tree
+}
+
+fn window_state(window: &adw::ApplicationWindow) -> Value {
+    let (width, height) = window.default_size();
+    json!({
+        "width": window.width(),
+        "height": window.height(),
+        "default_width": width,
+        "default_height": height,
+        "maximized": window.is_maximized(),
+    })
+}
+
+/// Every terminal under `root`, in the tabs on screen or not.
+fn terminals(root: &gtk::Widget) -> Value {
+    use vte4::prelude::*;
+    let mut found = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(current) = stack.pop() {
+        if let Some(terminal) = current.downcast_ref::<vte4::Terminal>() {
+            found.push(json!({
+                "font_scale": terminal.font_scale(),
+                "font": terminal.font().map(|font| font.to_string()),
+            }));
+        }
+        let mut child = current.first_child();
+        while let Some(next) = child {
+            child = next.next_sibling();
+            stack.push(next);
+        }
+    }
+    Value::Array(found)
 }
 
 /// A mapped widget and its mapped children, with what each shows and where

@@ -12,6 +12,7 @@ mod notify;
 mod pages;
 mod project_plan;
 mod report_line;
+mod settings;
 mod state;
 mod status;
 mod text;

@@ -1,6 +1,10 @@
-//! What the window remembers between launches: the recent projects, the
-//! window size and the terminal zoom. A small JSON file under the user's data
-//! folder (not GSettings, so that no installed schema is needed to start).
+//! The projects the window lists, most recent first: a small JSON file under
+//! the user's data folder. Preferences (window size, terminal zoom and font,
+//! resources for new projects) are GSettings' (`ui::settings`); this list is
+//! not a preference but the user's data, a list of paths of any length that
+//! `gsettings` has no business editing. What a project's last run said (its
+//! isolation verdict) is not kept here either: podman keeps it with the
+//! sandbox, and the project page reads it back from there.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -9,29 +13,14 @@ use serde::{Deserialize, Serialize};
 
 const FILE_NAME: &str = "state.json";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Files written by earlier versions also hold the window size and zoom,
+/// which are ignored (GSettings has them now).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UiState {
     /// Most recently added first. Only paths: removing one forgets it and
     /// never touches the folder.
     pub projects: Vec<PathBuf>,
-    pub width: i32,
-    pub height: i32,
-    pub maximized: bool,
-    /// VTE font scale, shared by every terminal.
-    pub terminal_zoom: f64,
-}
-
-impl Default for UiState {
-    fn default() -> Self {
-        UiState {
-            projects: Vec::new(),
-            width: 1000,
-            height: 700,
-            maximized: false,
-            terminal_zoom: 1.0,
-        }
-    }
 }
 
 impl UiState {
@@ -89,7 +78,6 @@ mod tests {
         state.remember(Path::new("/home/u/a"));
         state.remember(Path::new("/home/u/b"));
         state.remember(Path::new("/home/u/a"));
-        state.terminal_zoom = 1.2;
         state.save(&path).unwrap();
         let loaded = UiState::load(&path);
         assert_eq!(
@@ -117,5 +105,20 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, b"{not json").unwrap();
         assert_eq!(UiState::load(&path), UiState::default());
+    }
+
+    #[test]
+    fn a_file_from_an_earlier_version_keeps_its_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &path,
+            br#"{"projects": ["/home/u/a"], "width": 1200, "height": 800, "maximized": false, "terminal_zoom": 1.2}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            UiState::load(&path).projects,
+            vec![PathBuf::from("/home/u/a")]
+        );
     }
 }

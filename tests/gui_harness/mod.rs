@@ -1,7 +1,9 @@
 //! Shared by the GUI tests: a private X display (Xvfb) and session bus per
 //! test, the real `paddock` binary started on them, its exported actions
 //! called over that bus, and what its window shows read back through the
-//! test-only introspection interface (`PADDOCK_TEST_INTROSPECTION=1`).
+//! test-only introspection interface (`PADDOCK_TEST_INTROSPECTION=1`). The
+//! app's GSettings schema is compiled for it, and its settings are kept in a
+//! key file under the test's own XDG_CONFIG_HOME (`Desktop::gsettings`).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -15,6 +17,7 @@ use zbus::zvariant;
 
 pub const APP_ID: &str = "io.github.paddockapp.Paddock.Devel";
 pub const APP_PATH: &str = "/io/github/paddockapp/Paddock/Devel";
+const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Screen size; the window is given a little less so that the pointer can
 /// be moved off it (to take the focus away).
@@ -94,6 +97,7 @@ impl Desktop {
             icons.join(format!("{APP_ID}.svg")),
         )
         .expect("the app's icon");
+        compile_schema(&home.path().join("schemas"));
         Desktop {
             xvfb,
             bus_daemon,
@@ -270,18 +274,26 @@ impl Desktop {
         self.home.path().join("data")
     }
 
-    /// Sets the window size the app will restore (its state file).
+    /// Sets the window size the app will restore (its settings).
     pub fn set_window_size(&self, width: u32, height: u32) {
-        let dir = self.data_home().join("paddock");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.json");
-        let mut state: Value = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_else(|| serde_json::json!({}));
-        state["width"] = width.into();
-        state["height"] = height.into();
-        std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+        self.gsettings(&["set", APP_ID, "window-width", &width.to_string()]);
+        self.gsettings(&["set", APP_ID, "window-height", &height.to_string()]);
+    }
+
+    /// Runs the `gsettings` tool on the app's settings (the same schema and
+    /// key file the app uses) and returns what it printed.
+    pub fn gsettings(&self, args: &[&str]) -> String {
+        let output = self
+            .command("gsettings")
+            .args(args)
+            .output()
+            .expect("gsettings (libglib2.0-bin)");
+        assert!(
+            output.status.success(),
+            "gsettings {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
@@ -296,6 +308,8 @@ impl Desktop {
             .env("XDG_CONFIG_HOME", self.home.path().join("config"))
             .env("XDG_CACHE_HOME", self.home.path().join("cache"))
             .env("PADDOCK_TEST_INTROSPECTION", "1")
+            .env("GSETTINGS_SCHEMA_DIR", self.home.path().join("schemas"))
+            .env("GSETTINGS_BACKEND", "keyfile")
             .env_remove("GTK_USE_PORTAL");
         command
     }
@@ -629,6 +643,26 @@ impl Drop for Desktop {
         let _ = self.xvfb.kill();
         let _ = self.xvfb.wait();
     }
+}
+
+/// data/…gschema.xml.in filled in as meson does for a development build
+/// (the app ID cargo builds use), compiled into DIR.
+fn compile_schema(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("the schema folder");
+    let source = std::fs::read_to_string(
+        Path::new(SOURCE).join("data/io.github.paddockapp.Paddock.gschema.xml.in"),
+    )
+    .expect("the schema source");
+    let schema = source
+        .replace("@APP_ID@", APP_ID)
+        .replace("@SCHEMA_PATH@", &format!("{APP_PATH}/"));
+    std::fs::write(dir.join(format!("{APP_ID}.gschema.xml")), schema).expect("write the schema");
+    let status = Command::new("glib-compile-schemas")
+        .arg("--strict")
+        .arg(dir)
+        .status()
+        .expect("glib-compile-schemas (libglib2.0-bin)");
+    assert!(status.success(), "the schema does not compile");
 }
 
 pub fn screenshot_dir() -> PathBuf {

@@ -15,9 +15,9 @@ use crate::sandbox::guest::{NotAReport, Verdict};
 use crate::sandbox::messages::tr;
 use crate::ui::bridge;
 use crate::ui::report_line::ReportLine;
+use crate::ui::settings::{self, Settings};
 
 const ZOOM_STEP: f64 = 1.1;
-const ZOOM_RANGE: (f64, f64) = (0.5, 3.0);
 /// How many output chunks are fed to VTE per main-loop wake-up at most.
 const BATCH: usize = 256;
 
@@ -28,6 +28,10 @@ pub struct SandboxTerminal {
     /// The attach stream broke (podman went away): the sandbox may run on,
     /// and a new terminal reattaches.
     lost: bool,
+    /// Zoom and font are shared by every terminal: a change made in one (or
+    /// with `gsettings`) reaches all of them through the settings.
+    settings: Settings,
+    follows_settings: Option<glib::SignalHandlerId>,
 }
 
 pub struct TerminalInit {
@@ -36,7 +40,7 @@ pub struct TerminalInit {
     pub session: Session,
     /// Attached before the start: the output begins with the isolation report.
     pub expects_report: bool,
-    pub zoom: f64,
+    pub settings: Settings,
 }
 
 #[derive(Debug)]
@@ -59,7 +63,6 @@ pub enum TerminalOutput {
     Exited(i64),
     Lost(String),
     RunAgain,
-    ZoomChanged(f64),
 }
 
 impl Component for SandboxTerminal {
@@ -83,7 +86,7 @@ impl Component for SandboxTerminal {
             name,
             session,
             expects_report,
-            zoom,
+            settings,
         } = init;
         let banner = adw::Banner::builder()
             .button_label(gettext("_Run Again"))
@@ -97,7 +100,15 @@ impl Component for SandboxTerminal {
         let frame = TerminalFrame::new(&terminal);
         frame.set_vexpand(true);
         frame.set_hexpand(true);
-        terminal.set_font_scale(zoom);
+        apply_settings(&terminal, &settings);
+        let follows_settings = {
+            let terminal = terminal.downgrade();
+            settings.connect_terminal_changed(move |settings| {
+                if let Some(terminal) = terminal.upgrade() {
+                    apply_settings(&terminal, settings);
+                }
+            })
+        };
         terminal.set_scrollback_lines(10_000);
         terminal.set_scroll_on_output(false);
         terminal.set_scroll_on_keystroke(true);
@@ -201,6 +212,8 @@ impl Component for SandboxTerminal {
             banner,
             exited: None,
             lost: false,
+            settings,
+            follows_settings,
         };
         ComponentParts { model, widgets: () }
     }
@@ -209,13 +222,13 @@ impl Component for SandboxTerminal {
         match msg {
             TerminalMsg::Zoom(factor) => {
                 let scale = match factor {
-                    Some(factor) => {
-                        (self.terminal.font_scale() * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1)
-                    }
-                    None => 1.0,
+                    Some(factor) => (self.terminal.font_scale() * factor)
+                        .clamp(settings::ZOOM_RANGE.0, settings::ZOOM_RANGE.1),
+                    None => settings::DEFAULTS.terminal_zoom,
                 };
+                // Applied here too, for when there are no settings to store it.
                 self.terminal.set_font_scale(scale);
-                let _ = sender.output(TerminalOutput::ZoomChanged(scale));
+                self.settings.set_terminal_zoom(scale);
             }
             TerminalMsg::RunAgain => {
                 let _ = sender.output(TerminalOutput::RunAgain);
@@ -257,6 +270,18 @@ impl Component for SandboxTerminal {
             }
         }
     }
+
+    fn shutdown(&mut self, _widgets: &mut Self::Widgets, _output: relm4::Sender<Self::Output>) {
+        if let Some(handler) = self.follows_settings.take() {
+            self.settings.disconnect(handler);
+        }
+    }
+}
+
+/// The user's zoom and font (the system's monospace font when none is set).
+fn apply_settings(terminal: &vte4::Terminal, settings: &Settings) {
+    terminal.set_font_scale(settings.terminal_zoom());
+    terminal.set_font(settings.terminal_font().as_ref());
 }
 
 impl SandboxTerminal {

@@ -28,6 +28,7 @@ use crate::ui::components::header_actions::HeaderActions;
 use crate::ui::components::invalid_definition;
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::project_plan;
+use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 
 pub struct ProjectPage {
@@ -43,7 +44,8 @@ pub struct ProjectPage {
     /// The sandbox container runs (attached here or not).
     running: bool,
     run_after_build: bool,
-    zoom: f64,
+    /// The user's GSettings: new projects' resources, the terminals' zoom and font.
+    preferences: Settings,
     header: HeaderActions,
     build_log: BuildLog,
     building: Option<CancellationToken>,
@@ -75,7 +77,7 @@ impl std::fmt::Debug for Attached {
 
 pub struct ProjectPageInit {
     pub project: Project,
-    pub zoom: f64,
+    pub settings: Settings,
 }
 
 #[derive(Debug)]
@@ -149,7 +151,6 @@ pub enum ProjectPageOutput {
         title: String,
         body: String,
     },
-    ZoomChanged(f64),
 }
 
 impl Component for ProjectPage {
@@ -169,7 +170,10 @@ impl Component for ProjectPage {
         root: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
-        let ProjectPageInit { project, zoom } = init;
+        let ProjectPageInit {
+            project,
+            settings: preferences,
+        } = init;
         let path = project.root().to_path_buf();
         let detached = adw::Banner::builder()
             .title(gettext("The sandbox is running without a terminal here"))
@@ -284,7 +288,7 @@ impl Component for ProjectPage {
             fresh: None,
             running: false,
             run_after_build: false,
-            zoom,
+            preferences,
             header,
             build_log,
             building: None,
@@ -324,7 +328,7 @@ impl Component for ProjectPage {
             ProjectPageMsg::DefinitionSaved => {
                 self.fresh = None;
                 if let (Some(keys), Ok((definition, presets))) =
-                    (&self.keys, definition_of(&self.project))
+                    (&self.keys, definition_of(&self.project, &self.preferences))
                 {
                     keys.emit(ApiKeysMsg::Show(secret_vars(&definition, &presets)));
                 }
@@ -333,7 +337,8 @@ impl Component for ProjectPage {
             ProjectPageMsg::DefinitionChanged => {
                 // The form's own saves leave the file valid: nothing to do.
                 if self.form.is_none()
-                    || (self.project.has_definition() && definition_of(&self.project).is_err())
+                    || (self.project.has_definition()
+                        && definition_of(&self.project, &self.preferences).is_err())
                 {
                     self.load_settings(&sender);
                     self.check_image(&sender);
@@ -627,7 +632,7 @@ impl ProjectPage {
                 name: name.clone(),
                 session,
                 expects_report,
-                zoom: self.zoom,
+                settings: self.preferences.clone(),
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminal);
         let tab = self.tabs.append(terminal.widget());
@@ -685,10 +690,6 @@ impl ProjectPage {
                 self.check_image(sender);
             }
             TerminalOutput::RunAgain => self.run(sender),
-            TerminalOutput::ZoomChanged(zoom) => {
-                self.zoom = zoom;
-                let _ = sender.output(ProjectPageOutput::ZoomChanged(zoom));
-            }
         }
     }
 
@@ -775,7 +776,7 @@ impl ProjectPage {
         self.fresh = None;
         self.form = None;
         self.keys = None;
-        let view: gtk::Widget = match definition_of(&self.project) {
+        let view: gtk::Widget = match definition_of(&self.project, &self.preferences) {
             Ok((definition, presets)) => {
                 if !self.project.has_definition() {
                     self.fresh = Some(definition.clone());
@@ -856,7 +857,7 @@ impl ProjectPage {
                 .project
                 .set_aside_definition()
                 .map_err(|e| e.to_string())?;
-            let definition = salvage(&text, &presets, &default_definition());
+            let definition = salvage(&text, &presets, &default_definition(&self.preferences));
             self.project
                 .save_definition(&definition)
                 .map_err(|e| e.to_string())?;
@@ -1002,7 +1003,10 @@ enum Unusable {
 
 /// The project's definition, or a new one with the defaults when the folder
 /// has none yet (written on the first change or build).
-fn definition_of(project: &Project) -> Result<(Definition, Presets), Unusable> {
+fn definition_of(
+    project: &Project,
+    settings: &Settings,
+) -> Result<(Definition, Presets), Unusable> {
     let presets = Presets::load(Presets::user_dir().as_deref())
         .map_err(|e| Unusable::Other(e.to_string()))?;
     if project.has_definition() {
@@ -1012,7 +1016,7 @@ fn definition_of(project: &Project) -> Result<(Definition, Presets), Unusable> {
             Err(error) => Err(Unusable::Other(error.to_string())),
         }
     } else {
-        Ok((default_definition(), presets))
+        Ok((default_definition(settings), presets))
     }
 }
 
@@ -1025,11 +1029,14 @@ fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
         .unwrap_or_default()
 }
 
-/// The definition of a folder that has none.
-fn default_definition() -> Definition {
+/// The definition of a folder that has none, with the resources the user
+/// chose for new projects.
+fn default_definition(settings: &Settings) -> Definition {
     let os_release = std::fs::read_to_string("/etc/os-release").ok();
     let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
-    Definition::new(DEFAULT_PRESET, &base)
+    let mut definition = Definition::new(DEFAULT_PRESET, &base);
+    definition.resources = settings.new_project_resources();
+    definition
 }
 
 /// Tells the page when `paddock.toml` is written, replaced or removed.
