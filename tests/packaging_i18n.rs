@@ -258,7 +258,12 @@ fn cli_help_is_german_with_german_locale() {
         text
     };
 
-    for args in [&["--help"][..], &["init", "--help"], &["help", "rm"]] {
+    for args in [
+        &["--help"][..],
+        &["init", "--help"],
+        &["help", "rm"],
+        &["secret", "set", "--help"],
+    ] {
         let text = help(args);
         let in_english: Vec<&String> = german
             .keys()
@@ -281,6 +286,7 @@ fn cli_help_is_german_with_german_locale() {
         "KI-Programmieragenten in einer MicroVM pro Projekt ausführen.",
         "Befehle:",
         "Eine laufende Sandbox anhalten",
+        "API-Schlüssel für die Agenten speichern",
         "Version ausgeben",
     ] {
         assert!(

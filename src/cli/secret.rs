@@ -6,14 +6,16 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use gettextrs::gettext;
+
 use super::{sandboxes, terminal};
 use crate::host::secrets::{Keyring, Scope};
 use crate::sandbox::messages::tr;
 use crate::sandbox::project::Project;
 use crate::sandbox::secret::{self, SecretValue};
 
-/// Store, list or remove API keys for the agents (kept in your keyring)
 #[derive(Debug, clap::Args)]
+#[command(about = gettext("Store, list or remove API keys for the agents (kept in your keyring)"))]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,
@@ -21,21 +23,20 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Store the value of NAME, read from stdin (typed without echo, or piped)
+    #[command(about = gettext("Store the value of NAME, read from stdin (typed without echo, or piped)"))]
     Set {
-        /// The environment variable the sandbox gets it in, e.g. ANTHROPIC_API_KEY
+        #[arg(help = gettext("The environment variable the sandbox gets it in, e.g. ANTHROPIC_API_KEY"))]
         name: String,
-        /// Only for the project in DIR (it wins over a key for every project)
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help = gettext("Only for the project in DIR (it wins over a key for every project)"))]
         project: Option<PathBuf>,
     },
-    /// List the stored keys by name (values are never shown)
+    #[command(about = gettext("List the stored keys by name (values are never shown)"))]
     Ls,
-    /// Remove the stored value of NAME
+    #[command(about = gettext("Remove the stored value of NAME"))]
     Rm {
+        #[arg(help = gettext("The environment variable whose key to remove"))]
         name: String,
-        /// The key stored only for the project in DIR
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", help = gettext("The key stored only for the project in DIR"))]
         project: Option<PathBuf>,
     },
 }
