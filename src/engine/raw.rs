@@ -53,14 +53,7 @@ impl Raw {
         if response.status().is_success() {
             return Ok(response);
         }
-        let status = response.status();
-        let body = hyper::body::to_bytes(response.into_body())
-            .await
-            .map_err(|err| Error::Connection(err.to_string()))?;
-        Err(Error::Podman {
-            context: String::new(),
-            message: error_message(status, &body),
-        })
+        Err(failure(response).await)
     }
 }
 
@@ -89,13 +82,7 @@ impl Raw {
             .map_err(|err| Error::Connection(err.to_string()))?;
         let status = response.status();
         if status != hyper::StatusCode::SWITCHING_PROTOCOLS && !status.is_success() {
-            let body = hyper::body::to_bytes(response.into_body())
-                .await
-                .map_err(|err| Error::Connection(err.to_string()))?;
-            return Err(Error::Podman {
-                context: String::new(),
-                message: error_message(status, &body),
-            });
+            return Err(failure(response).await);
         }
         let content_type = response
             .headers()
@@ -107,6 +94,18 @@ impl Raw {
             .await
             .map_err(|err| Error::Connection(err.to_string()))?;
         Ok((stream, content_type))
+    }
+}
+
+/// The error a failed libpod response carries in its body.
+async fn failure(response: Response<Body>) -> Error {
+    let status = response.status();
+    match hyper::body::to_bytes(response.into_body()).await {
+        Ok(body) => Error::Podman {
+            context: String::new(),
+            message: error_message(status, &body),
+        },
+        Err(err) => Error::Connection(err.to_string()),
     }
 }
 
