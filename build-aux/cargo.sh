@@ -29,7 +29,7 @@ man)
     LANGUAGE=C LC_ALL=C cargo run --quiet "${release[@]}" --example man_page -- "$output" "${pages[@]}"
     ;;
 test)
-    exec cargo test --no-fail-fast "${release[@]}"
+    exec cargo test --workspace --no-fail-fast "${release[@]}"
     ;;
 *)
     echo "cargo.sh: unknown verb '$verb' (build, man or test)" >&2

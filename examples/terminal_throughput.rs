@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use engine::{Engine, Output};
 use gtk::glib;
 use gtk::prelude::*;
-use paddock::engine::{Engine, Output};
-use paddock::sandbox::plan::{ContainerPlan, Isolation};
+use sandbox::plan::{ContainerPlan, Isolation};
 use tokio::sync::mpsc;
 use vte4::prelude::*;
 

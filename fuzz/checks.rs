@@ -7,13 +7,13 @@
 
 use std::path::Path;
 
-use paddock::engine::BuildStep;
-use paddock::sandbox::definition::{Cache, Definition, Mount};
-use paddock::sandbox::host_facts::VmSizing;
-use paddock::sandbox::names::Names;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::user_home;
-use paddock::sandbox::render;
+use engine::BuildStep;
+use sandbox::definition::{Cache, Definition, Mount};
+use sandbox::host_facts::VmSizing;
+use sandbox::names::Names;
+use sandbox::presets::Presets;
+use sandbox::project::user_home;
+use sandbox::render;
 
 /// `text` as `paddock.toml`. Errors name a key and say something; a valid
 /// definition round-trips through TOML and renders exactly the structure of

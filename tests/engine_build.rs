@@ -2,8 +2,8 @@
 
 mod engine_support;
 
+use engine::{BuildEvent, BuildOutcome, Engine, Error};
 use engine_support::{ImageGuard, build_plan, image_exists, podman, unique};
-use paddock::engine::{BuildEvent, BuildOutcome, Engine, Error};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 

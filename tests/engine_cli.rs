@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
+use engine::{ENABLE_SOCKET, INSTALL_KRUN};
 use engine_support::pty::PtyChild;
 use engine_support::{TestProject, paddock, podman};
-use paddock::engine::{ENABLE_SOCKET, INSTALL_KRUN};
 
 const LONG: Duration = Duration::from_secs(120);
 

@@ -3,8 +3,8 @@
 
 mod engine_support;
 
+use engine::Engine;
 use engine_support::podman;
-use paddock::engine::Engine;
 
 #[tokio::test]
 async fn connect_ping_version_and_info_match_the_podman_cli() {

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use engine_support::{TestProject, paddock};
-use paddock::sandbox::guest::EXIT_NOT_ISOLATED;
+use sandbox::guest::EXIT_NOT_ISOLATED;
 
 /// The stand-in runtime: plain crun that says it was built with libkrun.
 const STANDIN: &str = r#"#!/bin/sh

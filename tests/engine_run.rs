@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
+use engine::{Change, Engine, Error, INSTALL_KRUN, Output, SANDBOX_LABEL};
 use engine_support::{
     ContainerGuard, container_plan, podman, read_all, run_to_end, test_image, unique,
 };
-use paddock::engine::{Change, Engine, Error, INSTALL_KRUN, Output, SANDBOX_LABEL};
-use paddock::sandbox::plan::{Isolation, VolumeMount};
-use paddock::sandbox::secret::SecretValue;
+use sandbox::plan::{Isolation, VolumeMount};
+use sandbox::secret::SecretValue;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn files_written_inside_are_the_users_and_agent_sandbox_is_read_only() {
@@ -91,7 +91,7 @@ async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
     }
     // Ctrl-P Ctrl-Q is podman's default detach sequence: it must reach the sandbox.
     input.write(b"\x10\x11hi\r").await.unwrap();
-    let mut session = paddock::engine::Session { output, input };
+    let mut session = engine::Session { output, input };
     let (rest, _) = read_all(&mut session).await;
     screen.push_str(&rest);
     assert!(screen.contains("10 11 68 69"), "{screen:?}");

@@ -11,15 +11,15 @@ mod host_support;
 
 use std::path::Path;
 
+use engine::{BuildOutcome, Engine};
 use engine_support::{ImageGuard, TestProject, base_image, podman, unique};
 use host_support::{PodmanService, krun_runtime_stand_in};
-use paddock::engine::{BuildOutcome, Engine};
-use paddock::sandbox::definition::Definition;
-use paddock::sandbox::host_facts::{HostFacts, VmSizing};
-use paddock::sandbox::plan::SandboxPlan;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::{self, Project};
-use paddock::sandbox::render::KRUN_VM_FILE;
+use sandbox::definition::Definition;
+use sandbox::host_facts::{HostFacts, VmSizing};
+use sandbox::plan::SandboxPlan;
+use sandbox::presets::Presets;
+use sandbox::project::{self, Project};
+use sandbox::render::KRUN_VM_FILE;
 use tokio_util::sync::CancellationToken;
 
 fn id(flag: &str) -> u32 {

@@ -12,8 +12,8 @@ mod host_support;
 
 use std::path::Path;
 
+use host::document_portal::{DocumentPortal, FolderError, HOST_PATH_XATTR};
 use host_support::{PrivateBus, start_double};
-use paddock::host::document_portal::{DocumentPortal, FolderError, HOST_PATH_XATTR};
 
 fn set_host_path(path: &Path, host: &Path) {
     rustix::fs::setxattr(

@@ -6,10 +6,10 @@ mod host_support;
 
 use std::collections::BTreeMap;
 
+use host::systemd::{PODMAN_SOCKET_UNIT, UnitState, UserManager};
 use host_support::{
     PidFile, PrivateBus, doctor, kvm_stand_in, systemd_double_calls, systemd_user_double,
 };
-use paddock::host::systemd::{PODMAN_SOCKET_UNIT, UnitState, UserManager};
 
 #[tokio::test]
 async fn user_manager_reads_enables_and_starts_units_on_the_systemd_double() {

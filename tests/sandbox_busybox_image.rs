@@ -7,11 +7,11 @@
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use paddock::sandbox::definition::{Cache, Definition};
-use paddock::sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
-use paddock::sandbox::host_facts::VmSizing;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::render;
+use sandbox::definition::{Cache, Definition};
+use sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
+use sandbox::host_facts::VmSizing;
+use sandbox::presets::Presets;
+use sandbox::render;
 
 struct Image(String);
 

@@ -1,8 +1,8 @@
 //! Bad definitions, case by case: each error names the key, shows the bad
 //! value and says what is allowed.
 
-use paddock::sandbox::definition::Definition;
-use paddock::sandbox::presets::Presets;
+use sandbox::definition::Definition;
+use sandbox::presets::Presets;
 
 const GOOD: &str = r#"
 version = 1

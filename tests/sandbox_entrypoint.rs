@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use paddock::sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::render;
+use sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
+use sandbox::presets::Presets;
+use sandbox::render;
 
 fn write_entrypoint(dir: &Path) -> PathBuf {
     let presets = Presets::builtin();

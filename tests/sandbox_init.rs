@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use paddock::sandbox::definition::{Definition, Network, Runtime};
-use paddock::sandbox::host_facts::default_base_image;
-use paddock::sandbox::presets::Presets;
+use sandbox::definition::{Definition, Network, Runtime};
+use sandbox::host_facts::default_base_image;
+use sandbox::presets::Presets;
 
 struct Setup {
     _dir: tempfile::TempDir,

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use paddock::sandbox::definition::{Cache, Definition, Mount, Runtime};
-use paddock::sandbox::host_facts::VmSizing;
-use paddock::sandbox::names::Names;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::user_home;
-use paddock::sandbox::render;
 use proptest::prelude::*;
+use sandbox::definition::{Cache, Definition, Mount, Runtime};
+use sandbox::host_facts::VmSizing;
+use sandbox::names::Names;
+use sandbox::presets::Presets;
+use sandbox::project::user_home;
+use sandbox::render;
 
 /// Pieces that mean something to a shell, a Containerfile or YAML.
 fn nasty() -> impl Strategy<Value = String> {

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use paddock::sandbox::definition::{AgentHome, Cache, Definition, Runtime};
-use paddock::sandbox::host_facts::{HostFacts, VmSizing};
-use paddock::sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
-use paddock::sandbox::plan::{Isolation, SandboxPlan};
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::{self, Project};
-use paddock::sandbox::render::KRUN_VM_FILE;
+use sandbox::definition::{AgentHome, Cache, Definition, Runtime};
+use sandbox::host_facts::{HostFacts, VmSizing};
+use sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
+use sandbox::plan::{Isolation, SandboxPlan};
+use sandbox::presets::Presets;
+use sandbox::project::{self, Project};
+use sandbox::render::KRUN_VM_FILE;
 
 fn host(home: &Path, vm_sizing: VmSizing) -> HostFacts {
     HostFacts {

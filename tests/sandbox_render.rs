@@ -5,12 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
-use paddock::sandbox::definition::{Cache, Definition, PackageManager, Runtime};
-use paddock::sandbox::host_facts::VmSizing;
-use paddock::sandbox::names::Names;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::user_home;
-use paddock::sandbox::render;
+use sandbox::definition::{Cache, Definition, PackageManager, Runtime};
+use sandbox::host_facts::VmSizing;
+use sandbox::names::Names;
+use sandbox::presets::Presets;
+use sandbox::project::user_home;
+use sandbox::render;
 
 const MOUNT: &str = "/src/demo";
 

@@ -5,10 +5,10 @@
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use paddock::host::approval::{Approvals, Gate, HostSockets, Status};
-use paddock::sandbox::definition::{Definition, Mount};
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::Project;
+use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::definition::{Definition, Mount};
+use sandbox::presets::Presets;
+use sandbox::project::Project;
 
 struct Setup {
     _dir: tempfile::TempDir,

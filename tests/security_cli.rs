@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use paddock::host::approval::{Approvals, Gate, HostSockets, Status};
-use paddock::sandbox::definition::Definition;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::Project;
+use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::definition::Definition;
+use sandbox::presets::Presets;
+use sandbox::project::Project;
 
 struct Setup {
     _dir: tempfile::TempDir,

@@ -10,14 +10,14 @@ mod engine_support;
 use std::path::Path;
 use std::process::Command;
 
+use engine::Engine;
 use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
-use paddock::engine::Engine;
-use paddock::host::approval::{Approvals, Gate, HostSockets, Status};
-use paddock::sandbox::definition::{Definition, Mount, Network, Runtime};
-use paddock::sandbox::host_facts::{HostFacts, VmSizing};
-use paddock::sandbox::plan::SandboxPlan;
-use paddock::sandbox::presets::Presets;
-use paddock::sandbox::project::{self, Project};
+use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::definition::{Definition, Mount, Network, Runtime};
+use sandbox::host_facts::{HostFacts, VmSizing};
+use sandbox::plan::SandboxPlan;
+use sandbox::presets::Presets;
+use sandbox::project::{self, Project};
 use tokio_util::sync::CancellationToken;
 
 fn output(program: &str, args: &[&str]) -> String {

@@ -6,8 +6,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::sandboxes;
-use crate::engine::{BuildEvent, BuildOutcome, Engine, Error};
-use crate::sandbox::plan::BuildPlan;
+use engine::{BuildEvent, BuildOutcome, Engine, Error};
+use sandbox::plan::BuildPlan;
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Build the sandbox image of a project"))]

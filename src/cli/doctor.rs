@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 
-use crate::host::preflight::{self, Check, Probe, Report, State};
+use host::preflight::{self, Check, Probe, Report, State};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Check that this machine can run sandboxes, and say how to fix what is missing"))]

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 
-use crate::host::approval::Approvals;
-use crate::sandbox::definition::{Definition, Network, Runtime};
-use crate::sandbox::host_facts::default_base_image;
-use crate::sandbox::messages::tr;
-use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
-use crate::sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
-use crate::sandbox::sbx;
+use host::approval::Approvals;
+use sandbox::definition::{Definition, Network, Runtime};
+use sandbox::host_facts::default_base_image;
+use sandbox::messages::tr;
+use sandbox::presets::{DEFAULT_PRESET, Presets};
+use sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
+use sandbox::sbx;
 
 #[derive(Debug, clap::Args)]
 #[command(

@@ -9,7 +9,7 @@ use tokio::io::AsyncReadExt;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::terminal::{self, RawMode};
-use crate::engine::{Engine, Error, Output, Session};
+use engine::{Engine, Error, Output, Session};
 
 /// How a terminal session ended.
 pub(crate) enum Ending {

@@ -6,11 +6,11 @@ use gettextrs::gettext;
 
 use super::interact::interact;
 use super::{sandboxes, terminal};
-use crate::engine::{Engine, Error};
-use crate::host::secrets;
-use crate::sandbox::messages::tr;
-use crate::sandbox::plan::{Isolation, SandboxPlan};
-use crate::sandbox::secret::{SecretValue, SecretVars};
+use engine::{Engine, Error};
+use host::secrets;
+use sandbox::messages::tr;
+use sandbox::plan::{Isolation, SandboxPlan};
+use sandbox::secret::{SecretValue, SecretVars};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Build if needed, start the sandbox and attach this terminal to it"))]

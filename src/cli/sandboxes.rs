@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 
-use crate::engine::{Engine, Error, SandboxSummary};
-use crate::host::approval::{Approvals, Approved, Gate, HostSockets, Review};
-use crate::sandbox::plan::SandboxPlan;
-use crate::sandbox::presets::Presets;
-use crate::sandbox::project::{self, Project};
+use engine::{Engine, Error, SandboxSummary};
+use host::approval::{Approvals, Approved, Gate, HostSockets, Review};
+use sandbox::plan::SandboxPlan;
+use sandbox::presets::Presets;
+use sandbox::project::{self, Project};
 
 /// Runs an async command to completion. Blocking reads of stdin still in
 /// flight are abandoned rather than waited for.

@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 
 use super::{sandboxes, terminal};
-use crate::host::secrets::{Keyring, Scope};
-use crate::sandbox::messages::tr;
-use crate::sandbox::project::Project;
-use crate::sandbox::secret::{self, SecretValue};
+use host::secrets::{Keyring, Scope};
+use sandbox::messages::tr;
+use sandbox::project::Project;
+use sandbox::secret::{self, SecretValue};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Store, list or remove API keys for the agents (kept in your keyring)"))]

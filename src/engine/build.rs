@@ -12,9 +12,9 @@ use hyper::{Body, Method};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use super::raw::Lines;
-use super::{Engine, Error, Result};
-use crate::sandbox::plan::BuildPlan;
+use crate::raw::Lines;
+use crate::{Engine, Error, Result};
+use sandbox::plan::BuildPlan;
 
 /// One "STEP n/m: INSTRUCTION" line of podman's build log.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::raw::Raw;
-use super::{Engine, Error, Result};
+use crate::raw::Raw;
+use crate::{Engine, Error, Result};
 
 /// Where podman listens: `CONTAINER_HOST` when set, else the user's default socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,6 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("CONTAINER_HOST"), "{message}");
-        assert!(message.contains(super::super::ENABLE_SOCKET), "{message}");
+        assert!(message.contains(crate::ENABLE_SOCKET), "{message}");
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use gettextrs::gettext;
 
-use super::build::BuildStep;
+use crate::build::BuildStep;
 
 /// The command that turns on podman's API socket for the user.
 pub const ENABLE_SOCKET: &str = "systemctl --user enable --now podman.socket";

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use hyper::{Body, Method};
 
-use super::raw::Lines;
-use super::{Engine, Error, PROJECT_LABEL, Result};
+use crate::raw::Lines;
+use crate::{Engine, Error, PROJECT_LABEL, Result};
 
 /// A change of one sandbox's state.
 #[derive(Debug, Clone, PartialEq, Eq)]

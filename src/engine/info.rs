@@ -1,12 +1,12 @@
 //! What podman reports about the host: the facts preflight checks and the
 //! isolation rules depend on, in a small struct of our own.
 
-use super::{Engine, Result};
+use crate::{Engine, Result};
 use std::path::PathBuf;
 
-use crate::sandbox::guest::{GuestReport, Verdict};
-use crate::sandbox::host_facts::{HostFacts, VmSizing};
-use crate::sandbox::plan::Isolation;
+use sandbox::guest::{GuestReport, Verdict};
+use sandbox::host_facts::{HostFacts, VmSizing};
+use sandbox::plan::Isolation;
 
 /// The host as podman sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ impl Engine {
         let host = self
             .host
             .get_or_try_init(|| async {
-                Ok::<_, super::Error>(HostInfo::from_podman(self.podman.info().await?))
+                Ok::<_, crate::Error>(HostInfo::from_podman(self.podman.info().await?))
             })
             .await?;
         Ok(host.clone())

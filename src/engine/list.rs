@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use gettextrs::gettext;
 use hyper::{Body, Method};
 
-use super::{Engine, Error, PROJECT_LABEL, Result, SPEC_LABEL};
-use crate::sandbox::guest::{GuestReport, Verdict};
+use crate::{Engine, Error, PROJECT_LABEL, Result, SPEC_LABEL};
+use sandbox::guest::{GuestReport, Verdict};
 
 /// A sandbox's state, as podman reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl Engine {
                 Body::empty(),
             )
             .await?;
-        let mut lines = super::raw::Lines::new(response.into_body());
+        let mut lines = crate::raw::Lines::new(response.into_body());
         let Some(first) = lines.next().await? else {
             return Ok(None);
         };

@@ -6,7 +6,7 @@ use hyper::body::HttpBody;
 use hyper::{Body, Client, Method, Request, Response};
 use hyperlocal::UnixConnector;
 
-use super::{Error, Result};
+use crate::{Error, Result};
 
 /// The libpod API version prefix of every raw call (podman >= 5 serves it).
 const API: &str = "/v5.0.0/libpod";

@@ -8,9 +8,9 @@ use podman_api::opts::{
 
 use std::collections::BTreeMap;
 
-use super::{Engine, Error, Result};
-use crate::sandbox::plan::{ContainerPlan, Isolation};
-use crate::sandbox::secret::SecretValue;
+use crate::{Engine, Error, Result};
+use sandbox::plan::{ContainerPlan, Isolation};
+use sandbox::secret::SecretValue;
 
 /// Seconds a stopping sandbox gets between SIGTERM and SIGKILL.
 const STOP_TIMEOUT: usize = 10;

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use hyper::{Body, Method};
 
-use super::{Engine, Error, Result};
-use crate::sandbox::secret::SecretValue;
+use crate::{Engine, Error, Result};
+use sandbox::secret::SecretValue;
 
 /// The label naming the sandbox a podman secret belongs to.
 pub const SANDBOX_LABEL: &str = "io.github.paddockapp.sandbox";

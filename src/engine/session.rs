@@ -14,8 +14,8 @@ use hyper::Method;
 use hyper::upgrade::Upgraded;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 
-use super::{Engine, Error, Result};
-use crate::sandbox::guest::{GuestReport, NotAReport, Verdict};
+use crate::{Engine, Error, Result};
+use sandbox::guest::{GuestReport, NotAReport, Verdict};
 
 /// What arrives from the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +193,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::plan::Isolation;
+    use sandbox::plan::Isolation;
 
     #[test]
     fn the_report_is_read_across_chunks() {

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::sandbox::messages::tr;
-use crate::sandbox::secret::{self, SecretValue, SecretVars};
+use sandbox::messages::tr;
+use sandbox::secret::{self, SecretValue, SecretVars};
 
 const APPLICATION: &str = "paddock";
 /// Lets keyring browsers (Seahorse) group Paddock's items.

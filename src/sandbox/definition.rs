@@ -9,9 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::messages::tr;
-use super::presets::{Preset, Presets};
-use super::values;
+use crate::messages::tr;
+use crate::presets::{Preset, Presets};
+use crate::values;
 
 /// The only format version this Paddock reads and writes.
 pub const VERSION: u32 = 1;
@@ -44,7 +44,7 @@ pub struct Definition {
     pub env: BTreeMap<String, String>,
     /// Host files or folders mounted besides the project. Those outside the
     /// project reach the sandbox only through the user's approval of the
-    /// definition (`crate::host::approval`), which also refuses host sockets
+    /// definition (`paddock_host::approval`), which also refuses host sockets
     /// and the places that are never a project.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
@@ -374,10 +374,10 @@ impl Definition {
         self.agent.preset.as_deref().unwrap_or("custom")
     }
 
-    pub fn isolation(&self) -> super::plan::Isolation {
+    pub fn isolation(&self) -> crate::plan::Isolation {
         match self.sandbox.runtime {
-            Runtime::Krun => super::plan::Isolation::MicroVm,
-            Runtime::Container => super::plan::Isolation::Container,
+            Runtime::Krun => crate::plan::Isolation::MicroVm,
+            Runtime::Container => crate::plan::Isolation::Container,
         }
     }
 
@@ -493,7 +493,7 @@ impl Definition {
                         "image.user_home",
                         tr(
                             "only applies with image.containerfile; generated images use {home}",
-                            &[("home", &super::render::USER_HOME)],
+                            &[("home", &crate::render::USER_HOME)],
                         ),
                     ));
                 }
@@ -505,8 +505,8 @@ impl Definition {
                     values::file_name(file),
                     file,
                 );
-                if super::project::GENERATED_FILES.contains(&file.as_str())
-                    || file == super::project::DEFINITION_FILE
+                if crate::project::GENERATED_FILES.contains(&file.as_str())
+                    || file == crate::project::DEFINITION_FILE
                 {
                     errors.push(FieldError::new("image.containerfile", tr("\"{value}\" is a file Paddock writes; name your own Containerfile differently", &[("value", file)])));
                 }
@@ -579,7 +579,7 @@ impl Definition {
             .image
             .user_home
             .as_deref()
-            .unwrap_or(super::render::USER_HOME)
+            .unwrap_or(crate::render::USER_HOME)
             .trim_end_matches('/');
         if mount.as_deref() == Some(home) {
             errors.push(FieldError::new(
@@ -627,7 +627,7 @@ impl Definition {
                 ));
             }
             if let Some(mount) = &mount {
-                let protected = format!("{mount}/{}", super::project::SANDBOX_DIR);
+                let protected = format!("{mount}/{}", crate::project::SANDBOX_DIR);
                 if path == mount || path == protected || path.starts_with(&format!("{protected}/"))
                 {
                     errors.push(FieldError::new(
@@ -668,14 +668,14 @@ impl Definition {
                 |folder: &str| target == folder || folder.starts_with(&format!("{target}/"));
             let hides_project = match &mount {
                 Some(mount) => {
-                    let protected = format!("{mount}/{}", super::project::SANDBOX_DIR);
+                    let protected = format!("{mount}/{}", crate::project::SANDBOX_DIR);
                     covers(mount) || target.starts_with(&format!("{protected}/"))
                 }
                 // The default mount point is a folder of /src.
                 None => target == "/src" || target.starts_with("/src/"),
             };
             if hides_project
-                || target.ends_with(&format!("/{}", super::project::SANDBOX_DIR))
+                || target.ends_with(&format!("/{}", crate::project::SANDBOX_DIR))
                 || covers(home)
             {
                 errors.push(FieldError::new(

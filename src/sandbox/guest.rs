@@ -1,12 +1,12 @@
 //! What the sandbox reports about itself: the entrypoint's first line (see
-//! the contract in [`crate::sandbox::render`]) and the verdict drawn from it.
+//! the contract in [`crate::render`]) and the verdict drawn from it.
 //! Isolation is checked, not assumed: "microVM" only when the guest runs a
 //! kernel other than the host's.
 
 use std::fmt;
 
-use super::messages::tr;
-use super::plan::Isolation;
+use crate::messages::tr;
+use crate::plan::Isolation;
 
 /// The entrypoint's exit status when a requested microVM is not one (or the
 /// host kernel was not passed in, so it cannot tell): the agent never started.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::version::at_least;
+use crate::version::at_least;
 
 /// The Fedora release used when the host's own cannot be found out.
 pub const PINNED_FEDORA: &str = "44";

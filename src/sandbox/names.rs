@@ -8,7 +8,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::definition::AgentHome;
+use crate::definition::AgentHome;
 
 /// Label holding the project's absolute path.
 pub const LABEL_PROJECT: &str = "io.github.paddockapp.project";

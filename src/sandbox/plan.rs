@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::secret::SecretVars;
+use crate::secret::SecretVars;
 
 /// Everything needed to build and run one project's sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]

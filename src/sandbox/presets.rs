@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::definition::{FieldError, PackageManager};
-use super::messages::tr;
-use super::values;
+use crate::definition::{FieldError, PackageManager};
+use crate::messages::tr;
+use crate::values;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("claude", include_str!("../../data/agents/claude.toml")),

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use super::definition::{Definition, DefinitionErrors};
-use super::host_facts::{HostFacts, VmSizing};
-use super::messages::tr;
-use super::names::{LABEL_PROJECT, LABEL_SPEC, Names};
-use super::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
-use super::presets::{Preset, Presets};
-use super::render;
-use super::secret::SecretVars;
+use crate::definition::{Definition, DefinitionErrors};
+use crate::host_facts::{HostFacts, VmSizing};
+use crate::messages::tr;
+use crate::names::{LABEL_PROJECT, LABEL_SPEC, Names};
+use crate::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
+use crate::presets::{Preset, Presets};
+use crate::render;
+use crate::secret::SecretVars;
 
 /// The per-project folder (the seed article's name).
 pub const SANDBOX_DIR: &str = ".agent-sandbox";
@@ -450,7 +450,7 @@ pub fn plan(
                 },
             ],
             volumes,
-            offline: definition.sandbox.network == super::definition::Network::Offline,
+            offline: definition.sandbox.network == crate::definition::Network::Offline,
             isolation,
             secrets: SecretVars::of(agent, definition),
         },

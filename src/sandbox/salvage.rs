@@ -5,8 +5,8 @@
 
 use toml::{Table, Value};
 
-use super::definition::Definition;
-use super::presets::Presets;
+use crate::definition::Definition;
+use crate::presets::Presets;
 
 /// How many rounds of "drop what the errors name, check again" at most: the
 /// TOML parser reports one type error at a time.

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::Value;
 
-use super::definition::{AgentHome, Cache, Definition, Network, Resources, Runtime};
-use super::messages::tr;
-use super::presets::Presets;
-use super::project::{ENTRYPOINT, Project, SANDBOX_DIR};
+use crate::definition::{AgentHome, Cache, Definition, Network, Resources, Runtime};
+use crate::messages::tr;
+use crate::presets::Presets;
+use crate::project::{ENTRYPOINT, Project, SANDBOX_DIR};
 
 pub const SBX_COMPOSE: &str = "docker-compose.yaml";
 pub const SBX_DOCKERFILE: &str = "Dockerfile";
@@ -22,7 +22,7 @@ pub const SBX_ENTRYPOINT_KEPT: &str = "entrypoint.sbx.sh";
 #[derive(Debug, thiserror::Error)]
 pub enum SbxError {
     #[error(transparent)]
-    Project(#[from] super::project::ProjectError),
+    Project(#[from] crate::project::ProjectError),
     #[error("{}", tr("{file} is not a compose file Paddock can read: {problem}", &[("file", file), ("problem", problem)]))]
     Compose { file: String, problem: String },
 }

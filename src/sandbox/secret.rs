@@ -8,9 +8,9 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::definition::Definition;
-use super::messages::tr;
-use super::presets::Preset;
+use crate::definition::Definition;
+use crate::messages::tr;
+use crate::presets::Preset;
 
 /// A secret's value. It is never printed: `Debug` shows only its length, and
 /// the memory is wiped when it is dropped.
@@ -36,7 +36,7 @@ impl fmt::Debug for SecretValue {
 /// Whether `name` can be a secret's variable: an environment variable name
 /// that is not Paddock's own; the error says why not.
 pub fn check_name(name: &str) -> Result<(), String> {
-    super::values::env_name(name).map_err(|problem| {
+    crate::values::env_name(name).map_err(|problem| {
         tr(
             "\"{name}\" cannot be a secret's variable: {problem}",
             &[("name", &name.escape_debug()), ("problem", &problem)],

@@ -7,7 +7,7 @@
 //! line breaks) and to YAML. Values that cannot be made safe are refused with
 //! a message that says which characters are allowed; nothing is rewritten.
 
-use super::messages::tr;
+use crate::messages::tr;
 
 /// Each check returns the message to show next to the field.
 pub type Check = Result<(), String>;

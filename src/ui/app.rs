@@ -21,9 +21,9 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use crate::host::document_portal;
-use crate::sandbox::messages::tr;
-use crate::sandbox::project::Project;
+use host::document_portal;
+use sandbox::messages::tr;
+use sandbox::project::Project;
 
 /// The narrowest width (sp) at which sidebar and content still fit side by side.
 const COLLAPSE_BELOW: f64 = 400.0;

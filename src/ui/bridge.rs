@@ -10,7 +10,7 @@ use std::time::Duration;
 use gettextrs::gettext;
 use tokio::sync::OnceCell;
 
-use crate::engine::{Engine, SandboxEvent};
+use engine::{Engine, SandboxEvent};
 
 static ENGINE: OnceCell<Engine> = OnceCell::const_new();
 
@@ -22,7 +22,7 @@ const LAST_RETRY: Duration = Duration::from_secs(4);
 /// The shared podman connection. A failure is not cached: the next call
 /// tries again (the user may have just started the socket). The engine holds
 /// only the socket's path, so it serves a restarted service as well.
-pub async fn engine() -> Result<Engine, crate::engine::Error> {
+pub async fn engine() -> Result<Engine, engine::Error> {
     ENGINE.get_or_try_init(Engine::connect).await.cloned()
 }
 

@@ -7,8 +7,8 @@ use ashpd::desktop::file_chooser::SelectedFiles;
 use gettextrs::gettext;
 use gtk::prelude::*;
 
-use crate::sandbox::messages::tr;
-use crate::sandbox::project::Project;
+use sandbox::messages::tr;
+use sandbox::project::Project;
 
 /// Asks the desktop's file chooser portal for one folder. `Ok(None)` when the
 /// user cancelled.

@@ -2,10 +2,10 @@
 //! definition, the generated files (kept in `.agent-sandbox/` for
 //! podman-compose users) and the host facts the plan needs.
 
-use crate::engine::Engine;
-use crate::sandbox::plan::SandboxPlan;
-use crate::sandbox::presets::Presets;
-use crate::sandbox::project::{self, Project};
+use engine::Engine;
+use sandbox::plan::SandboxPlan;
+use sandbox::presets::Presets;
+use sandbox::project::{self, Project};
 
 /// The plan for the project's saved definition. `write_files` also writes
 /// the generated files (when building or running, not when only looking).

@@ -16,7 +16,7 @@ use gtk::pango;
 use gtk::prelude::*;
 
 use crate::config::APP_ID;
-use crate::sandbox::definition::Resources;
+use sandbox::definition::Resources;
 
 /// What the schema holds, and what the window uses when it is missing.
 #[derive(Debug, Clone, PartialEq)]

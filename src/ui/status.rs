@@ -2,7 +2,7 @@
 
 use gettextrs::gettext;
 
-use crate::sandbox::messages::tr;
+use sandbox::messages::tr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectStatus {

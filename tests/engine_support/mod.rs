@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use std::path::{Path, PathBuf};
 
-use paddock::engine::{Engine, Output, Session};
-use paddock::sandbox::plan::{Bind, BuildPlan, ContainerPlan, Isolation};
+use engine::{Engine, Output, Session};
+use sandbox::plan::{Bind, BuildPlan, ContainerPlan, Isolation};
 
 pub mod pty;
 

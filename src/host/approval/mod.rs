@@ -28,11 +28,11 @@ use sha2::{Digest, Sha256};
 pub use mounts::{HostSockets, MountError, ResolvedMount};
 pub use snapshot::Snapshot;
 
-use crate::sandbox::definition::Definition;
-use crate::sandbox::messages::tr;
-use crate::sandbox::plan::Bind;
-use crate::sandbox::presets::Presets;
-use crate::sandbox::project::{Project, ProjectError};
+use sandbox::definition::Definition;
+use sandbox::messages::tr;
+use sandbox::plan::Bind;
+use sandbox::presets::Presets;
+use sandbox::project::{Project, ProjectError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {

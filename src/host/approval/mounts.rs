@@ -10,10 +10,10 @@
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use crate::sandbox::definition::Mount;
-use crate::sandbox::messages::tr;
-use crate::sandbox::plan::Bind;
-use crate::sandbox::project::{Project, ProjectError, check_location};
+use sandbox::definition::Mount;
+use sandbox::messages::tr;
+use sandbox::plan::Bind;
+use sandbox::project::{Project, ProjectError, check_location};
 
 /// One `[[mounts]]` entry with its host path resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::ApprovalError;
-use crate::sandbox::messages::tr;
-use crate::sandbox::project::{DEFINITION_FILE, Project};
+use sandbox::messages::tr;
+use sandbox::project::{DEFINITION_FILE, Project};
 
 /// The definition's files by name, as bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

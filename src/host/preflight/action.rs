@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use gettextrs::gettext;
 
 use super::{Action, Probe};
-use crate::engine::{ENABLE_SOCKET, Engine};
-use crate::host::systemd::{PODMAN_SOCKET_UNIT, UserManager};
+use crate::systemd::{PODMAN_SOCKET_UNIT, UserManager};
+use engine::{ENABLE_SOCKET, Engine};
 
 /// How long podman gets to answer once systemd has started its socket.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);

@@ -7,10 +7,10 @@ use gettextrs::gettext;
 
 use super::State;
 use super::{Action, Check, CheckId, Fix, INSTALL_PODMAN, JOIN_KVM_GROUP, MIN_CRUN, MIN_LIBKRUN};
-use crate::engine::{ENABLE_SOCKET, HostInfo, INSTALL_KRUN};
-use crate::host::systemd::{PODMAN_SOCKET_UNIT, UnitState};
-use crate::sandbox::render::KRUN_VM_FILE;
-use crate::sandbox::version::{self, at_least, parse};
+use crate::systemd::{PODMAN_SOCKET_UNIT, UnitState};
+use engine::{ENABLE_SOCKET, HostInfo, INSTALL_KRUN};
+use sandbox::render::KRUN_VM_FILE;
+use sandbox::version::{self, at_least, parse};
 
 /// What became of connecting to podman.
 #[derive(Debug, Clone, PartialEq, Eq)]

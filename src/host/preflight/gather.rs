@@ -7,8 +7,8 @@ use gettextrs::gettext;
 
 use super::checks::{self, Socket};
 use super::{Probe, Report};
-use crate::engine::{self, Engine};
-use crate::host::systemd::{PODMAN_SOCKET_UNIT, UserManager};
+use crate::systemd::{PODMAN_SOCKET_UNIT, UserManager};
+use engine::{self, Engine};
 
 /// How long systemd's user manager gets to answer before the check says so.
 const BUS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -129,7 +129,7 @@ async fn unreachable(probe: &Probe, detail: String) -> Socket {
     }
 }
 
-async fn podman_socket_unit(probe: &Probe) -> Result<crate::host::systemd::UnitState, String> {
+async fn podman_socket_unit(probe: &Probe) -> Result<crate::systemd::UnitState, String> {
     let ask = async {
         let bus = probe.bus().await.map_err(|err| err.to_string())?;
         UserManager::new(bus)

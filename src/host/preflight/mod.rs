@@ -20,7 +20,7 @@ pub use action::{ActionError, perform};
 pub use gather::run;
 pub use probe::Probe;
 
-pub use crate::sandbox::host_facts::MIN_CRUN;
+pub use sandbox::host_facts::MIN_CRUN;
 /// The lowest libkrun that passes Enter through to a TUI as CR rather than LF.
 pub const MIN_LIBKRUN: &str = "1.18";
 /// Installs podman and the krun runtime on Fedora.

@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::sandbox::definition::{Definition, Network, Runtime};
-use crate::sandbox::names::Names;
-use crate::sandbox::presets::Preset;
+use crate::definition::{Definition, Network, Runtime};
+use crate::names::Names;
+use crate::presets::Preset;
 
 /// The compose service name.
 pub const SERVICE: &str = "agent";
@@ -85,10 +85,7 @@ pub fn render(
     line(format!("      - {}", quote(&format!("..:{mount}:U,z"))));
     line(format!(
         "      - {}",
-        quote(&format!(
-            ".:{mount}/{}:ro,z",
-            crate::sandbox::project::SANDBOX_DIR
-        ))
+        quote(&format!(".:{mount}/{}:ro,z", crate::project::SANDBOX_DIR))
     ));
     for (volume, target) in home_volume.iter().chain(caches.iter()) {
         line(format!(

@@ -14,10 +14,10 @@
 use std::fmt::Write;
 
 use super::{ENTRYPOINT_IN_IMAGE, USER_HOME, USER_NAME};
-use crate::sandbox::definition::{Definition, PackageManager};
-use crate::sandbox::host_facts::{MIN_CRUN, VmSizing};
-use crate::sandbox::plan::Isolation;
-use crate::sandbox::presets::{Preset, RunAs};
+use crate::definition::{Definition, PackageManager};
+use crate::host_facts::{MIN_CRUN, VmSizing};
+use crate::plan::Isolation;
+use crate::presets::{Preset, RunAs};
 
 /// Where crun's krun handler reads a microVM's configuration, inside the
 /// container's root (`KRUN_VM_FILE` in crun's src/libcrun/handlers/krun.c,

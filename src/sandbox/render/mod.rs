@@ -4,7 +4,7 @@
 //! # The entrypoint contract
 //!
 //! Paddock (engine, CLI and window alike) relies on this, and
-//! [`crate::sandbox::guest`] parses it:
+//! [`crate::guest`] parses it:
 //!
 //! - The entrypoint reads `PADDOCK_ISOLATION` (`microvm`, the default, or
 //!   `container`), `PADDOCK_HOST_KERNEL` (the host's `uname -r`) and, when it
@@ -13,9 +13,9 @@
 //!   `paddock-sandbox guest-kernel=<uname -r> uid=<uid the agent runs as> isolation=<requested>`.
 //! - With `microvm`, if the guest kernel equals `PADDOCK_HOST_KERNEL` (or that
 //!   is unset), it says so on stderr and exits with
-//!   [`EXIT_NOT_ISOLATED`](crate::sandbox::guest::EXIT_NOT_ISOLATED) without
+//!   [`EXIT_NOT_ISOLATED`](crate::guest::EXIT_NOT_ISOLATED) without
 //!   starting the agent.
-//! - It exits with [`EXIT_SETUP_FAILED`](crate::sandbox::guest::EXIT_SETUP_FAILED)
+//! - It exits with [`EXIT_SETUP_FAILED`](crate::guest::EXIT_SETUP_FAILED)
 //!   when it cannot become the agent user (never runs the agent as root).
 //! - Otherwise it execs the command (the image's CMD: the agent), or the
 //!   user's shell when there is none. A krun microVM boots as root and

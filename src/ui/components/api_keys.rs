@@ -10,9 +10,9 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use crate::host::secrets::{self, Keyring, Scope};
-use crate::sandbox::messages::tr;
-use crate::sandbox::secret::{SecretValue, SecretVars};
+use host::secrets::{self, Keyring, Scope};
+use sandbox::messages::tr;
+use sandbox::secret::{SecretValue, SecretVars};
 
 pub struct ApiKeys {
     group: adw::PreferencesGroup,

@@ -4,9 +4,9 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use crate::engine::BuildStep;
-use crate::sandbox::messages::tr;
 use crate::ui::ansi::{self, Style};
+use engine::BuildStep;
+use sandbox::messages::tr;
 
 /// The 16 terminal colours as they read on both light and dark backgrounds.
 const PALETTE: [&str; 16] = [

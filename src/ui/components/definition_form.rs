@@ -9,11 +9,11 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use crate::sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
-use crate::sandbox::messages::tr;
-use crate::sandbox::presets::{Preset, Presets};
-use crate::sandbox::project::Project;
 use crate::ui::text::{join_words, split_words};
+use sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
+use sandbox::messages::tr;
+use sandbox::presets::{Preset, Presets};
+use sandbox::project::Project;
 
 /// Memory left to the host when sizing the memory slider.
 const MEMORY_RESERVE_MIB: u32 = 2048;

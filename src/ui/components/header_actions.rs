@@ -5,7 +5,7 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use crate::sandbox::guest::{NotAReport, Verdict};
+use sandbox::guest::{NotAReport, Verdict};
 
 pub struct HeaderActions {
     pub root: gtk::Box,

@@ -7,8 +7,8 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use crate::sandbox::definition::FieldError;
-use crate::sandbox::messages::tr;
+use sandbox::definition::FieldError;
+use sandbox::messages::tr;
 
 pub fn view(
     file_name: &str,

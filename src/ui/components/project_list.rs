@@ -6,8 +6,8 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use crate::sandbox::messages::tr;
 use crate::ui::status::ProjectStatus;
+use sandbox::messages::tr;
 
 pub struct ProjectList {
     list: gtk::ListBox,

@@ -10,12 +10,12 @@ use tokio::sync::mpsc;
 use vte4::prelude::*;
 
 use super::terminal_widget::TerminalFrame;
-use crate::engine::{Output, Session};
-use crate::sandbox::guest::{NotAReport, Verdict};
-use crate::sandbox::messages::tr;
 use crate::ui::bridge;
 use crate::ui::report_line::ReportLine;
 use crate::ui::settings::{self, Settings};
+use engine::{Output, Session};
+use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
 
 const ZOOM_STEP: f64 = 1.1;
 /// How many output chunks are fed to VTE per main-loop wake-up at most.

@@ -9,15 +9,6 @@ use gtk::{gio, glib};
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
-use crate::sandbox::definition::{Definition, FieldError};
-use crate::sandbox::guest::{NotAReport, Verdict};
-use crate::sandbox::messages::tr;
-use crate::sandbox::presets::{DEFAULT_PRESET, Presets};
-use crate::sandbox::project::Project;
-use crate::sandbox::project::{DEFINITION_FILE, ProjectError};
-use crate::sandbox::salvage::salvage;
-use crate::sandbox::secret::SecretVars;
 use crate::ui::bridge;
 use crate::ui::components::api_keys::{self, ApiKeys, ApiKeysInit, ApiKeysMsg};
 use crate::ui::components::build_log::BuildLog;
@@ -30,6 +21,15 @@ use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOut
 use crate::ui::project_plan;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
+use engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
+use sandbox::definition::{Definition, FieldError};
+use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
+use sandbox::presets::{DEFAULT_PRESET, Presets};
+use sandbox::project::Project;
+use sandbox::project::{DEFINITION_FILE, ProjectError};
+use sandbox::salvage::salvage;
+use sandbox::secret::SecretVars;
 
 pub struct ProjectPage {
     path: PathBuf,
@@ -1033,7 +1033,7 @@ fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
 /// chose for new projects.
 fn default_definition(settings: &Settings) -> Definition {
     let os_release = std::fs::read_to_string("/etc/os-release").ok();
-    let base = crate::sandbox::host_facts::default_base_image(os_release.as_deref());
+    let base = sandbox::host_facts::default_base_image(os_release.as_deref());
     let mut definition = Definition::new(DEFAULT_PRESET, &base);
     definition.resources = settings.new_project_resources();
     definition

@@ -6,7 +6,7 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use crate::host::preflight::{self, Action, Check, Probe, Report, State};
+use host::preflight::{self, Action, Check, Probe, Report, State};
 
 pub struct SystemCheck {
     page: adw::PreferencesPage,
