@@ -119,7 +119,7 @@ fn a_cancelled_build_leaves_no_tag_and_no_build_container() {
     let seen_while_building = engine_support::runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let mut plan = build_plan(&image, "");
-        plan.context.insert(
+        plan.unchecked_mut().context.insert(
             "Containerfile".into(),
             format!("FROM {base}\nRUN sleep 2\nRUN echo after-the-sleep\n").into_bytes(),
         );
@@ -166,7 +166,7 @@ fn a_missing_base_image_is_named_with_the_fix() {
     let err = engine_support::runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let mut plan = build_plan(&image, "");
-        plan.context.insert(
+        plan.unchecked_mut().context.insert(
             "Containerfile".into(),
             format!("FROM {missing}\nRUN true\n").into_bytes(),
         );

@@ -78,7 +78,7 @@ async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
     engine.create(&plan, true, &BTreeMap::new()).await.unwrap();
     let session = engine.attach(&name, false).await.unwrap();
     let (mut output, mut input) = (session.output, session.input);
-    engine.start(&name).await.unwrap();
+    engine.start(&plan).await.unwrap();
     engine.resize(&name, 123, 45).await.unwrap();
     let mut screen = String::new();
     while !screen.contains("ready") {
@@ -146,7 +146,7 @@ async fn secrets_reach_the_environment_masked_and_go_with_the_sandbox() {
     assert_eq!(secrets_of(&name), [format!("{name}.TEST_API_KEY")]);
 
     let mut session = engine.attach(&name, false).await.unwrap();
-    engine.start(&name).await.unwrap();
+    engine.start(&plan).await.unwrap();
     session.input.close().await.unwrap();
     let (out, _) = read_all(&mut session).await;
     assert_eq!(out, value, "the value arrives byte for byte");
@@ -177,7 +177,7 @@ async fn stdin_round_trips_without_a_terminal() {
     let plan = container_plan(&name, &image.0, project.path(), &["sh", "-c", "tr a-z A-Z"]);
     engine.create(&plan, false, &BTreeMap::new()).await.unwrap();
     let mut session = engine.attach(&name, false).await.unwrap();
-    engine.start(&name).await.unwrap();
+    engine.start(&plan).await.unwrap();
     session.input.write(b"round trip\n").await.unwrap();
     session.input.close().await.unwrap();
     let (out, _) = read_all(&mut session).await;
@@ -196,7 +196,7 @@ async fn offline_sandboxes_have_only_loopback() {
         volumes: vec![],
     };
     let mut plan = container_plan(&name, &image.0, project.path(), &["ip", "-o", "link"]);
-    plan.offline = true;
+    plan.unchecked_mut().offline = true;
     let (code, out, err) = run_to_end(&engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     let links: Vec<&str> = out
@@ -246,7 +246,7 @@ async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
         project.path(),
         &["sh", "-c", "echo kept > /cache/note"],
     );
-    plan.volumes.push(mount.clone());
+    plan.unchecked_mut().volumes.push(mount.clone());
     let (code, _, err) = run_to_end(&engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     assert!(engine.remove(&first, false).await.unwrap().is_empty());
@@ -254,7 +254,7 @@ async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
     assert!(engine_support::podman(&["volume", "exists", &volume]).0);
 
     let mut plan = container_plan(&second, &image.0, project.path(), &["cat", "/cache/note"]);
-    plan.volumes.push(mount);
+    plan.unchecked_mut().volumes.push(mount);
     let (code, out, err) = run_to_end(&engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "kept\n");
@@ -278,8 +278,9 @@ async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
         volumes: vec![],
     };
     let mut plan = container_plan(&name, "localhost/never-built:x", project.path(), &["true"]);
-    plan.isolation = Isolation::MicroVm;
-    plan.annotations
+    plan.unchecked_mut().isolation = Isolation::MicroVm;
+    plan.unchecked_mut()
+        .annotations
         .insert("run.oci.handler".into(), "krun".into());
     let err = engine
         .create(&plan, true, &BTreeMap::new())

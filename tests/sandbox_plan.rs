@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
+use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets};
 use sandbox::definition::{AgentHome, Cache, Definition, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
-use sandbox::plan::{Isolation, SandboxPlan};
+use sandbox::plan::{self, Isolation, SandboxPlan};
 use sandbox::presets::Presets;
 use sandbox::project::{self, Project};
 use sandbox::render::KRUN_VM_FILE;
@@ -31,7 +32,27 @@ fn plan_with(root: &Path, definition: &Definition, vm_sizing: VmSizing) -> Sandb
     let presets = Presets::builtin();
     definition.validate(&presets).expect("valid");
     let agent = definition.resolve_agent(&presets).expect("agent");
-    project::plan(&project, definition, &agent, &host(&home, vm_sizing)).expect("plan")
+    let approved = approved(&project, definition, &home);
+    plan::plan(&project, &approved, &agent, &host(&home, vm_sizing)).expect("plan")
+}
+
+/// `definition` saved in the project and approved, as `paddock init`
+/// would: the only way to a plan.
+fn approved(project: &Project, definition: &Definition, home: &Path) -> Approved {
+    project.save_definition(definition).expect("save");
+    let approvals = Approvals::at(home.join(".local/share/paddock/approvals"));
+    let sockets = HostSockets::new(Vec::new());
+    let presets = Presets::builtin();
+    approvals
+        .approve_written(project, &presets, home, &sockets)
+        .expect("approve");
+    match approvals
+        .gate(project, &presets, home, &sockets)
+        .expect("gate")
+    {
+        Gate::Approved(approved) => *approved,
+        Gate::NeedsApproval(_) => panic!("just approved"),
+    }
 }
 
 fn containerfile(plan: &SandboxPlan) -> String {
@@ -171,7 +192,7 @@ fn the_image_tag_follows_what_goes_into_the_image() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("demo");
     std::fs::create_dir_all(&root).expect("project");
-    let first = plan_for(&root, &base()).build.image;
+    let first = plan_for(&root, &base()).build.image.clone();
     assert_eq!(
         plan_for(&root, &base()).build.image,
         first,
@@ -294,7 +315,6 @@ fn a_linked_agent_sandbox_folder_is_refused() {
     let project = Project::open(&root, &home).expect("project");
     let presets = Presets::builtin();
     let definition = base();
-    let agent = definition.resolve_agent(&presets).expect("agent");
     let refused = |result: Result<(), project::ProjectError>| {
         let error = result.expect_err("refused");
         assert!(
@@ -303,14 +323,13 @@ fn a_linked_agent_sandbox_folder_is_refused() {
         );
         assert!(error.to_string().contains("symbolic link"), "{error}");
     };
+    let approvals = Approvals::at(home.join("approvals"));
     refused(
-        project::plan(
-            &project,
-            &definition,
-            &agent,
-            &host(&home, VmSizing::Annotations),
-        )
-        .map(|_| ()),
+        match approvals.gate(&project, &presets, &home, &HostSockets::new(Vec::new())) {
+            Err(ApprovalError::Project(error)) => Err(error),
+            Err(other) => panic!("{other}"),
+            Ok(_) => Ok(()),
+        },
     );
     refused(project.load_definition(&presets).map(|_| ()));
     refused(project.save_definition(&definition));

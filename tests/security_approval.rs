@@ -5,7 +5,7 @@
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::{Definition, Mount};
 use sandbox::presets::Presets;
 use sandbox::project::Project;
@@ -55,7 +55,12 @@ impl Setup {
     fn save_approved(&self, definition: &Definition) {
         self.save(definition);
         self.approvals
-            .approve_written(&self.project)
+            .approve_written(
+                &self.project,
+                &Presets::builtin(),
+                &self.home,
+                &self.sockets,
+            )
             .expect("approve");
     }
 
@@ -63,7 +68,7 @@ impl Setup {
         match self.gate() {
             Gate::NeedsApproval(review) => self
                 .approvals
-                .approve(&self.project, &review.snapshot)
+                .approve(&self.project, &review)
                 .expect("approve"),
             Gate::Approved(_) => panic!("expected a review"),
         }
@@ -118,13 +123,11 @@ fn an_approved_definition_passes_and_a_changed_one_shows_its_diff() {
     let text = review.to_text(&s.project);
     assert!(text.contains("changed since you approved it"), "{text}");
 
-    s.approvals
-        .approve(&s.project, &review.snapshot)
-        .expect("approve");
+    s.approvals.approve(&s.project, &review).expect("approve");
     let Gate::Approved(approved) = s.gate() else {
         panic!("approved now");
     };
-    assert_eq!(approved.definition.resources.cpus, 16);
+    assert_eq!(approved.definition().resources.cpus, 16);
 }
 
 #[test]
@@ -140,9 +143,7 @@ fn approving_records_what_was_shown_not_what_is_there_later() {
     // Changed again between showing the diff and the user's yes.
     changed.resources.cpus = 64;
     s.save(&changed);
-    s.approvals
-        .approve(&s.project, &review.snapshot)
-        .expect("approve");
+    s.approvals.approve(&s.project, &review).expect("approve");
     let Gate::NeedsApproval(again) = s.gate() else {
         panic!("the later change was never shown, so it is not approved");
     };
@@ -244,9 +245,7 @@ fn a_damaged_record_asks_again_and_says_why() {
         "{:?}",
         review.notes
     );
-    s.approvals
-        .approve(&s.project, &review.snapshot)
-        .expect("approve");
+    s.approvals.approve(&s.project, &review).expect("approve");
     assert!(matches!(s.gate(), Gate::Approved(_)));
 }
 
@@ -278,7 +277,7 @@ fn extra_mounts_outside_the_project_pass_only_when_approved_and_read_only_by_def
     let Gate::Approved(approved) = s.gate() else {
         panic!("approved");
     };
-    let binds = approved.binds();
+    let binds: Vec<_> = approved.mounts().iter().map(|m| m.bind()).collect();
     assert_eq!(binds.len(), 2);
     assert_eq!(binds[0].source, data);
     assert_eq!(binds[0].target, "/data");
@@ -286,8 +285,8 @@ fn extra_mounts_outside_the_project_pass_only_when_approved_and_read_only_by_def
         binds.iter().all(|b| b.read_only),
         "read-only by default: {binds:?}"
     );
-    assert!(approved.mounts[1].inside_project);
-    assert!(!approved.mounts[0].inside_project);
+    assert!(approved.mounts()[1].inside_project);
+    assert!(!approved.mounts()[0].inside_project);
 
     // Written access is part of what is approved.
     let mut writable = widened.clone();
@@ -310,7 +309,7 @@ fn extra_mounts_outside_the_project_pass_only_when_approved_and_read_only_by_def
     let Gate::Approved(approved) = s.gate() else {
         panic!("approved");
     };
-    assert!(!approved.binds()[0].read_only);
+    assert!(!approved.mounts()[0].read_only);
 }
 
 #[test]
@@ -368,7 +367,7 @@ fn sockets_secrets_and_system_folders_are_never_mounted() {
             .gate(&s.project, &Presets::builtin(), &s.home, &s.sockets);
         let error = match result {
             Err(error) => error.to_string(),
-            Ok(Gate::Approved(a)) => panic!("{extra:?} was mounted: {:?}", a.binds()),
+            Ok(Gate::Approved(a)) => panic!("{extra:?} was mounted: {:?}", a.mounts()),
             Ok(Gate::NeedsApproval(r)) => panic!("{extra:?}: {:?}", r.notes),
         };
         assert!(error.contains(reason), "{extra:?}: {error}");

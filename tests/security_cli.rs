@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::Definition;
 use sandbox::presets::Presets;
 use sandbox::project::Project;

@@ -12,12 +12,12 @@ use std::process::Command;
 
 use engine::Engine;
 use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
-use host::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::{Definition, Mount, Network, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
-use sandbox::plan::SandboxPlan;
+use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 use tokio_util::sync::CancellationToken;
 
 fn output(program: &str, args: &[&str]) -> String {
@@ -78,7 +78,9 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
     });
     project.save_definition(&definition).expect("save");
     // As `paddock init` or the window would: what the user wrote is approved.
-    approvals.approve_written(&project).expect("approve");
+    approvals
+        .approve_written(&project, &presets, &home, &sockets)
+        .expect("approve");
     let Gate::Approved(approved) = approvals
         .gate(&project, &presets, &home, &sockets)
         .expect("gate")
@@ -86,7 +88,10 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
         panic!("just approved");
     };
 
-    let agent = approved.definition.resolve_agent(&presets).expect("agent");
+    let agent = approved
+        .definition()
+        .resolve_agent(&presets)
+        .expect("agent");
     let uid: u32 = output("id", &["-u"]).parse().expect("uid");
     let gid: u32 = output("id", &["-g"]).parse().expect("gid");
     let host = HostFacts {
@@ -96,10 +101,7 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
         home: home.clone(),
         vm_sizing: VmSizing::Annotations,
     };
-    let mut plan = project::plan(&project, &approved.definition, &agent, &host).expect("plan");
-    plan.container.binds.extend(approved.binds());
-    plan.build.image = format!("localhost/{}:test", unique("security-sandbox"));
-    plan.container.image = plan.build.image.clone();
+    let plan = plan::plan(&project, &approved, &agent, &host).expect("plan");
     let _image = ImageGuard(plan.build.image.clone());
     engine_support::runtime().block_on(async {
         let engine = Engine::connect().await.expect("podman service");

@@ -36,7 +36,7 @@ async fn attach(name_or_dir: &str) -> Result<ExitCode, String> {
         .attach(&sandbox.name, false)
         .await
         .map_err(|err| err.to_string())?;
-    let ending = interact(&engine, &sandbox.name, session, false)
+    let ending = interact(&engine, &sandbox.name, session)
         .await
         .map_err(|err| err.to_string())?;
     Ok(ending.exit_code())

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sandboxes;
 use engine::{BuildEvent, BuildOutcome, Engine, Error};
-use sandbox::plan::BuildPlan;
+use sandbox::plan::{BuildPlan, Gated};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Build the sandbox image of a project"))]
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Builds the image unless it exists, printing podman's log as it comes.
 /// Ctrl-C cancels the build (and waits for podman to drop it).
-pub(crate) async fn build(engine: &Engine, plan: &BuildPlan) -> Result<BuildOutcome, Error> {
+pub(crate) async fn build(engine: &Engine, plan: &Gated<BuildPlan>) -> Result<BuildOutcome, Error> {
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         while let Some(event) = receiver.recv().await {

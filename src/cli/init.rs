@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 
-use host::approval::Approvals;
+use host::launch::Launcher;
+use sandbox::approval::Gate;
 use sandbox::definition::{Definition, Network, Runtime};
 use sandbox::host_facts::default_base_image;
 use sandbox::messages::tr;
@@ -79,12 +80,15 @@ fn init(args: &Args) -> Result<(), String> {
         None
     };
 
-    let approvals = Approvals::for_user().map_err(|e| e.to_string())?;
+    let launcher = Launcher::for_user().map_err(|e| e.to_string())?;
     // What init writes from its own defaults and the user's options is the
     // user's; an existing definition stays as approved as it was, and an
     // imported sbx Dockerfile is shown for review before its first build.
     let mut approve = match &existing {
-        Some(_) => approvals.is_approved(&project).map_err(|e| e.to_string())?,
+        Some(_) => matches!(
+            launcher.gate(&project).map_err(|e| e.to_string())?,
+            Gate::Approved(_)
+        ),
         None => true,
     };
     let start = match &existing {
@@ -142,7 +146,7 @@ fn init(args: &Args) -> Result<(), String> {
         .write_generated(&definition, &agent)
         .map_err(|e| e.to_string())?;
     if approve {
-        approvals
+        launcher
             .approve_written(&project)
             .map_err(|e| e.to_string())?;
     } else {

@@ -20,13 +20,11 @@ pub(crate) enum Ending {
 }
 
 /// Runs the session until the sandbox's output ends (then returns its exit
-/// code) or this process is told to stop. `start` starts the sandbox once
-/// attached, so that no output is missed.
+/// code) or this process is told to stop.
 pub(crate) async fn interact(
     engine: &Engine,
     name: &str,
     session: Session,
-    start: bool,
 ) -> Result<Ending, Error> {
     let raw = RawMode::enter().map_err(|err| Error::Connection(err.to_string()))?;
     let newline = if raw.is_some() { "\r\n" } else { "\n" };
@@ -34,9 +32,6 @@ pub(crate) async fn interact(
         mut output,
         mut input,
     } = session;
-    if start {
-        engine.start(name).await?;
-    }
     if raw.is_some()
         && let Some((columns, rows)) = terminal::size()
     {

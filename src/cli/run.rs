@@ -1,16 +1,14 @@
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use gettextrs::gettext;
 
 use super::interact::interact;
 use super::{sandboxes, terminal};
-use engine::{Engine, Error};
-use host::secrets;
+use engine::Error;
+use host::launch::{self, KeyReport, LaunchError};
 use sandbox::messages::tr;
-use sandbox::plan::{Isolation, SandboxPlan};
-use sandbox::secret::{SecretValue, SecretVars};
+use sandbox::plan::Isolation;
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Build if needed, start the sandbox and attach this terminal to it"))]
@@ -44,7 +42,7 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
         .await
         .map_err(|err| err.to_string())?;
     if !args.command.is_empty() {
-        plan.container.command = Some(args.command.clone());
+        plan.container = plan.container.with_command(args.command.clone());
     }
     let name = plan.container.name.clone();
     if let Some(existing) = engine
@@ -53,16 +51,9 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|s| s.name == name)
+        && existing.state.is_running()
     {
-        if existing.state.is_running() {
-            return Err(gettext("{name} is already running: `paddock attach {name}` joins it, `paddock stop {name}` ends it.").replace("{name}", &name));
-        }
-        // A stopped sandbox is made afresh from the current definition; its
-        // named volumes (agent login, caches) stay.
-        engine
-            .remove(&name, false)
-            .await
-            .map_err(|e| e.to_string())?;
+        return Err(LaunchError::AlreadyRunning { name }.to_string());
     }
     super::build::build(&engine, &plan.build)
         .await
@@ -78,65 +69,48 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
             )
         );
     }
-    let secrets = stored_secrets(&plan.container.secrets, project.root()).await;
     let terminal = args.detach || terminal::stdin_is_terminal();
-    engine
-        .create(&plan.container, terminal, &secrets)
+    let (session, keys) = launch::start(&engine, &project, &plan, terminal, !args.detach)
         .await
         .map_err(|err| err.to_string())?;
-    if args.detach {
-        engine.start(&name).await.map_err(|err| err.to_string())?;
+    say_keys(&keys);
+    let Some(session) = session else {
         println!(
             "{}",
             gettext("{name} is running; `paddock attach {name}` joins it.")
                 .replace("{name}", &name)
         );
         return Ok(ExitCode::SUCCESS);
-    }
-    attach_and_start(&engine, &plan).await
+    };
+    let ending = interact(&engine, &name, session)
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(ending.exit_code())
 }
 
-/// The values of the sandbox's secret variables that are stored. What is
-/// missing, or a keyring that cannot be reached, is said but stops nothing:
-/// the agent can still log in inside the sandbox.
-async fn stored_secrets(vars: &SecretVars, project: &Path) -> BTreeMap<String, SecretValue> {
-    let values = secrets::values_for(vars, project)
-        .await
-        .unwrap_or_else(|err| {
-            eprintln!(
-                "paddock: {}",
-                tr(
-                    "{problem} The sandbox starts without API keys.",
-                    &[("problem", &err)]
-                )
-            );
-            BTreeMap::new()
-        });
-    if !values.is_empty() {
-        let passed: Vec<&str> = values.keys().map(String::as_str).collect();
+/// Which API keys the sandbox got. What is missing, or a keyring that
+/// cannot be reached, is said but stops nothing: the agent can still log
+/// in inside the sandbox.
+fn say_keys(keys: &KeyReport) {
+    if let Some(problem) = &keys.problem {
+        eprintln!(
+            "paddock: {}",
+            tr(
+                "{problem} The sandbox starts without API keys.",
+                &[("problem", problem)]
+            )
+        );
+    }
+    if !keys.passed.is_empty() {
         eprintln!(
             "paddock: {}",
             tr(
                 "passing {names} from your keyring",
-                &[("names", &passed.join(", "))]
+                &[("names", &keys.passed.join(", "))]
             )
         );
     }
-    let stored = values.keys().cloned().collect();
-    for line in vars.missing(&stored) {
+    for line in &keys.missing {
         eprintln!("paddock: {line}");
     }
-    values
-}
-
-async fn attach_and_start(engine: &Engine, plan: &SandboxPlan) -> Result<ExitCode, String> {
-    let name = &plan.container.name;
-    let session = engine
-        .attach(name, true)
-        .await
-        .map_err(|err| err.to_string())?;
-    let ending = interact(engine, name, session, true)
-        .await
-        .map_err(|err| err.to_string())?;
-    Ok(ending.exit_code())
 }

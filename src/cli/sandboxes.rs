@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 
 use engine::{Engine, Error, SandboxSummary};
-use host::approval::{Approvals, Approved, Gate, HostSockets, Review};
+use host::launch::Launcher;
+use sandbox::approval::{Gate, Review};
 use sandbox::plan::SandboxPlan;
-use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 
 /// Runs an async command to completion. Blocking reads of stdin still in
 /// flight are abandoned rather than waited for.
@@ -39,82 +39,46 @@ pub(crate) fn home() -> Result<PathBuf, String> {
 }
 
 /// The project in `dir` (default: the current folder) and what its
-/// definition asks the engine to build and run.
+/// approved definition asks the engine to build and run, through the one
+/// launch path ([`Launcher`]). A definition Paddock did not write, or one
+/// changed since, is shown first and used only once the user answers yes
+/// (on stdin, so `echo y |` works for scripts that showed it), or once it
+/// is run again with `--approve` (`approve`).
 pub(crate) async fn project_plan(
     dir: Option<&Path>,
     engine: &Engine,
     approve: bool,
 ) -> Result<(Project, SandboxPlan), String> {
-    let home = home()?;
+    let launcher = Launcher::for_user().map_err(|err| err.to_string())?;
     let dir = match dir {
         Some(dir) => dir.to_owned(),
         None => std::env::current_dir().map_err(|err| err.to_string())?,
     };
-    let project = Project::open(&dir, &home).map_err(|err| err.to_string())?;
-    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|err| err.to_string())?;
-    // An invalid definition gets its errors, by key, not a review to approve.
-    project
-        .load_definition(&presets)
+    let project = launcher.open(&dir).map_err(|err| err.to_string())?;
+    let approved = match launcher.gate(&project).map_err(|err| err.to_string())? {
+        Gate::Approved(approved) => *approved,
+        Gate::NeedsApproval(review) => {
+            if approve {
+                // `--approve`: the user has reviewed it; still show what is recorded.
+                eprintln!("{}", review.to_text(&project));
+            } else if !ask_approval(&review, &project) {
+                return Err(gettext(
+                    "The sandbox definition was not approved, so nothing was built or run. Review it and answer y, or run the same command again with --approve.",
+                ));
+            }
+            launcher
+                .approve(&project, &review)
+                .map_err(|err| err.to_string())?
+        }
+    };
+    launcher
+        .write_generated(&project, &approved)
         .map_err(|err| err.to_string())?;
-    let approved = approved_definition(&project, &presets, &home, approve)?;
-    let agent = approved
-        .definition
-        .resolve_agent(&presets)
-        .map_err(|err| err.to_string())?;
-    let host = engine
-        .host_facts(
-            approved.definition.isolation(),
-            rustix::process::getuid().as_raw(),
-            rustix::process::getgid().as_raw(),
-            home,
-        )
+    let plan = launcher
+        .plan(engine, &project, &approved)
         .await
         .map_err(|err| err.to_string())?;
-    let mut plan = project::plan(&project, &approved.definition, &agent, &host)
-        .map_err(|err| err.to_string())?;
-    plan.container.binds.extend(approved.binds());
     Ok((project, plan))
-}
-
-/// The definition as the user approved it. A definition Paddock did not
-/// write, or one changed since, is shown first and used only once the user
-/// answers yes (on stdin, so `echo y |` works for scripts that showed it),
-/// or once it is run again with `--approve` (`approve`).
-fn approved_definition(
-    project: &Project,
-    presets: &Presets,
-    home: &Path,
-    approve: bool,
-) -> Result<Approved, String> {
-    let approvals = Approvals::for_user().map_err(|err| err.to_string())?;
-    let sockets = HostSockets::from_env();
-    let review = match approvals
-        .gate(project, presets, home, &sockets)
-        .map_err(|err| err.to_string())?
-    {
-        Gate::Approved(approved) => return Ok(*approved),
-        Gate::NeedsApproval(review) => review,
-    };
-    if approve {
-        // `--approve`: the user has reviewed it; still show what is recorded.
-        eprintln!("{}", review.to_text(project));
-    } else if !ask_approval(&review, project) {
-        return Err(gettext(
-            "The sandbox definition was not approved, so nothing was built or run. Review it and answer y, or run the same command again with --approve.",
-        ));
-    }
-    approvals
-        .approve(project, &review.snapshot)
-        .map_err(|err| err.to_string())?;
-    match approvals
-        .gate(project, presets, home, &sockets)
-        .map_err(|err| err.to_string())?
-    {
-        Gate::Approved(approved) => Ok(*approved),
-        Gate::NeedsApproval(_) => Err(gettext(
-            "The sandbox definition changed while you reviewed it; run the command again to review the new one.",
-        )),
-    }
 }
 
 fn ask_approval(review: &Review, project: &Project) -> bool {

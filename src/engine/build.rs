@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::raw::Lines;
 use crate::{Engine, Error, Result};
-use sandbox::plan::BuildPlan;
+use sandbox::plan::{BuildNetwork, BuildPlan, Gated};
 
 /// One "STEP n/m: INSTRUCTION" line of podman's build log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +66,11 @@ impl Engine {
 
     /// Builds `plan.image` unless it exists. Log lines and steps go to `events`
     /// as podman sends them. On `cancel` the build is dropped, podman is given
-    /// time to stop it, and a tag it may still have written is removed.
+    /// time to stop it, and a tag it may still have written is removed. Only
+    /// a plan that passed the approval gate is built.
     pub async fn build(
         &self,
-        plan: &BuildPlan,
+        plan: &Gated<BuildPlan>,
         events: &UnboundedSender<BuildEvent>,
         cancel: &CancellationToken,
     ) -> Result<BuildOutcome> {
@@ -286,6 +287,15 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
         .append_pair("dockerfile", &plan.containerfile)
         .append_pair("labels", &json(&plan.labels)?)
         .append_pair("buildargs", &json(&plan.build_args)?)
+        // RUN steps never share the host's network namespace (its loopback
+        // services, the X server's abstract socket).
+        .append_pair(
+            "networkmode",
+            match plan.network {
+                BuildNetwork::None => "none",
+                BuildNetwork::Private => "private",
+            },
+        )
         // Remove every intermediate container, also when a step fails.
         .append_pair("rm", "true")
         .append_pair("forcerm", "true");

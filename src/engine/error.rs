@@ -40,6 +40,8 @@ pub enum Error {
     KrunUnavailable { runtime: String },
     /// No Paddock sandbox of that name.
     NoSuchSandbox(String),
+    /// A bind source is no longer the file or folder the plan pinned.
+    BindMoved(sandbox::plan::PinError),
 }
 
 impl Error {
@@ -150,6 +152,7 @@ impl fmt::Display for Error {
                 gettext("There is no Paddock sandbox named {name}. `paddock ls` lists them.")
                     .replace("{name}", name)
             ),
+            Error::BindMoved(error) => write!(f, "{error}"),
         }
     }
 }

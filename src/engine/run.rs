@@ -9,8 +9,15 @@ use podman_api::opts::{
 use std::collections::BTreeMap;
 
 use crate::{Engine, Error, Result};
-use sandbox::plan::{ContainerPlan, Isolation};
+use sandbox::plan::{ContainerPlan, Gated, Isolation};
 use sandbox::secret::SecretValue;
+
+fn verify_binds(plan: &ContainerPlan) -> Result<()> {
+    for bind in &plan.binds {
+        bind.verify().map_err(Error::BindMoved)?;
+    }
+    Ok(())
+}
 
 /// Seconds a stopping sandbox gets between SIGTERM and SIGKILL.
 const STOP_TIMEOUT: usize = 10;
@@ -54,14 +61,19 @@ impl Engine {
     ///
     /// The runtime is never selected by name: krun's annotation does that,
     /// and crun refuses a runtime named krun together with it.
+    ///
+    /// Only a plan that passed the approval gate is created, and only while
+    /// every bind source is still the one pinned when the plan was made:
+    /// checked here, after any build, immediately before podman gets them.
     pub async fn create(
         &self,
-        plan: &ContainerPlan,
+        plan: &Gated<ContainerPlan>,
         terminal: bool,
         secrets: &BTreeMap<String, SecretValue>,
     ) -> Result<()> {
         self.refuse_unisolated(plan).await?;
         self.ensure_volumes(plan).await?;
+        verify_binds(plan)?;
         let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
@@ -113,13 +125,16 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn start(&self, name: &str) -> Result<()> {
+    /// Starts the sandbox created from `plan`, once more checking that its
+    /// bind sources are still the pinned ones (the runtime mounts them now).
+    pub async fn start(&self, plan: &Gated<ContainerPlan>) -> Result<()> {
+        verify_binds(plan)?;
         self.podman
             .containers()
-            .get(name)
+            .get(&plan.name)
             .start(None)
             .await
-            .map_err(|err| Error::podman(name, err))
+            .map_err(|err| Error::podman(&plan.name, err))
     }
 
     /// Tells the sandbox's terminal its new size.

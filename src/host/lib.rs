@@ -1,7 +1,7 @@
 //! The desktop around the engine: preflight checks, portals, settings, the keyring.
 
-pub mod approval;
 pub mod document_portal;
+pub mod launch;
 pub mod preflight;
 pub mod secrets;
 pub mod systemd;

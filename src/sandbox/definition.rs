@@ -44,7 +44,7 @@ pub struct Definition {
     pub env: BTreeMap<String, String>,
     /// Host files or folders mounted besides the project. Those outside the
     /// project reach the sandbox only through the user's approval of the
-    /// definition (`paddock_host::approval`), which also refuses host sockets
+    /// definition ([`crate::approval`]), which also refuses host sockets
     /// and the places that are never a project.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,

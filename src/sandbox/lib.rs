@@ -11,6 +11,7 @@
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
 //!   reads the runtime versions among them.
 
+pub mod approval;
 pub mod definition;
 pub mod guest;
 pub mod host_facts;
@@ -23,5 +24,6 @@ pub mod render;
 pub mod salvage;
 pub mod sbx;
 pub mod secret;
+pub mod shown;
 mod values;
 pub mod version;

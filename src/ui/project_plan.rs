@@ -1,49 +1,68 @@
-//! From a project folder to what the engine builds and runs: the saved
-//! definition, the generated files (kept in `.agent-sandbox/` for
-//! podman-compose users) and the host facts the plan needs.
+//! The window's side of the one launch path ([`host::launch`]): a project
+//! either has an approved plan or a review the user must answer first.
 
 use engine::Engine;
+use host::launch::{LaunchError, Launcher};
+use sandbox::approval::{Gate, Review};
 use sandbox::plan::SandboxPlan;
-use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 
-/// The plan for the project's saved definition. `write_files` also writes
-/// the generated files (when building or running, not when only looking).
-pub async fn plan(
+/// Where a project stands at the gate.
+pub enum Prepared {
+    /// Approved: what the engine builds and runs.
+    Ready(Box<SandboxPlan>),
+    /// New or changed since the user approved it: to be shown first.
+    Review(Box<Review>),
+}
+
+/// The plan for the project's approved definition, or its review. With
+/// `write_files` the generated files are written too (before a build or a
+/// run, not when only looking).
+pub async fn prepare(
     project: &Project,
     engine: &Engine,
     write_files: bool,
-) -> Result<SandboxPlan, String> {
-    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
-    let definition = project
-        .load_definition(&presets)
-        .map_err(|e| e.to_string())?;
-    let agent = definition
-        .resolve_agent(&presets)
-        .map_err(|e| e.to_string())?;
-    let (uid, gid) = ids();
-    let host = engine
-        .host_facts(definition.isolation(), uid, gid, gtk::glib::home_dir())
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<Prepared, LaunchError> {
+    let launcher = Launcher::for_user()?;
+    let approved = match launcher.gate(project)? {
+        Gate::Approved(approved) => approved,
+        Gate::NeedsApproval(review) => return Ok(Prepared::Review(Box::new(review))),
+    };
     if write_files {
-        project
-            .write_generated(&definition, &agent)
-            .map_err(|e| e.to_string())?;
+        launcher.write_generated(project, &approved)?;
     }
-    project::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
+    let plan = launcher.plan(engine, project, &approved).await?;
+    Ok(Prepared::Ready(Box::new(plan)))
 }
 
-/// The real uid and gid of this process, from `/proc/self/status`.
-fn ids() -> (u32, u32) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|id| id.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Uid:"), field("Gid:"))
+/// The review the user must answer before the project is built or run;
+/// `None` when its definition is approved and unchanged.
+pub fn pending_review(project: &Project) -> Result<Option<Review>, LaunchError> {
+    Ok(match Launcher::for_user()?.gate(project)? {
+        Gate::Approved(_) => None,
+        Gate::NeedsApproval(review) => Some(review),
+    })
+}
+
+/// Records what the review showed as approved.
+pub fn approve(project: &Project, review: &Review) -> Result<(), LaunchError> {
+    Launcher::for_user()?.approve(project, review).map(drop)
+}
+
+/// Saves a definition the window's own form (or its defaults) wrote. The
+/// window wrote it for the user, so it counts as approved, but only when
+/// what it replaces was approved too: an edit on top of a definition the
+/// user has not reviewed leaves the whole of it to the review.
+pub fn save_definition(
+    project: &Project,
+    definition: &sandbox::definition::Definition,
+) -> Result<(), LaunchError> {
+    let launcher = Launcher::for_user()?;
+    let approved_before =
+        !project.has_definition() || matches!(launcher.gate(project), Ok(Gate::Approved(_)));
+    project.save_definition(definition)?;
+    if approved_before {
+        launcher.approve_written(project)?;
+    }
+    Ok(())
 }

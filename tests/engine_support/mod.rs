@@ -9,9 +9,32 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::path::{Path, PathBuf};
 
 use engine::{Engine, Output, Session};
-use sandbox::plan::{Bind, BuildPlan, ContainerPlan, Isolation};
+use sandbox::approval::{Approvals, Approved, Gate, HostSockets};
+use sandbox::definition::Definition;
+use sandbox::plan::{Bind, BuildNetwork, BuildPlan, ContainerPlan, Gated, Isolation};
+use sandbox::presets::Presets;
+use sandbox::project::Project;
 
 pub mod pty;
+
+/// `definition` saved in the project and approved (in approvals kept
+/// under `home`), as `paddock init` would: the only way to a plan.
+pub fn approved(project: &Project, definition: &Definition, home: &Path) -> Approved {
+    project.save_definition(definition).expect("save");
+    let approvals = Approvals::at(home.join(".local/share/paddock/approvals"));
+    let sockets = HostSockets::new(Vec::new());
+    let presets = Presets::builtin();
+    approvals
+        .approve_written(project, &presets, home, &sockets)
+        .expect("approve");
+    match approvals
+        .gate(project, &presets, home, &sockets)
+        .expect("gate")
+    {
+        Gate::Approved(approved) => *approved,
+        Gate::NeedsApproval(_) => panic!("just approved"),
+    }
+}
 
 /// The local busybox image every test image starts from.
 pub fn base_image() -> String {
@@ -30,17 +53,21 @@ pub fn unique(test: &str) -> String {
 }
 
 /// A plan whose Containerfile is `FROM <base>` followed by `steps`.
-pub fn build_plan(image: &str, steps: &str) -> BuildPlan {
+pub fn build_plan(image: &str, steps: &str) -> Gated<BuildPlan> {
     build_plan_with(image, steps, BTreeMap::new())
 }
 
-pub fn build_plan_with(image: &str, steps: &str, extra: BTreeMap<String, Vec<u8>>) -> BuildPlan {
+pub fn build_plan_with(
+    image: &str,
+    steps: &str,
+    extra: BTreeMap<String, Vec<u8>>,
+) -> Gated<BuildPlan> {
     let mut context = extra;
     context.insert(
         "Containerfile".into(),
         format!("FROM {}\n{steps}", base_image()).into_bytes(),
     );
-    BuildPlan {
+    Gated::unchecked(BuildPlan {
         image: image.to_owned(),
         context,
         containerfile: "Containerfile".into(),
@@ -49,7 +76,8 @@ pub fn build_plan_with(image: &str, steps: &str, extra: BTreeMap<String, Vec<u8>
             "io.github.paddockapp.project".to_owned(),
             "/tmp/paddock-test".to_owned(),
         )]),
-    }
+        network: BuildNetwork::Private,
+    })
 }
 
 /// Runs the podman CLI (against the same service) and returns its stdout.
@@ -115,10 +143,17 @@ pub fn runtime() -> tokio::runtime::Runtime {
 
 /// A sandbox plan made by hand: `project` mounted read-write at /work with
 /// its `.agent-sandbox/` read-only on top, running `command` as a container.
-pub fn container_plan(name: &str, image: &str, project: &Path, command: &[&str]) -> ContainerPlan {
+pub fn container_plan(
+    name: &str,
+    image: &str,
+    project: &Path,
+    command: &[&str],
+) -> Gated<ContainerPlan> {
     let sandbox_dir = project.join(".agent-sandbox");
     std::fs::create_dir_all(&sandbox_dir).expect("a temp project");
-    ContainerPlan {
+    let project = project.canonicalize().expect("a canonical project path");
+    let sandbox_dir = sandbox_dir.canonicalize().expect("a canonical path");
+    Gated::unchecked(ContainerPlan {
         name: name.to_owned(),
         image: image.to_owned(),
         command: Some(command.iter().map(|arg| (*arg).to_owned()).collect()),
@@ -130,22 +165,14 @@ pub fn container_plan(name: &str, image: &str, project: &Path, command: &[&str])
             project.display().to_string(),
         )]),
         binds: vec![
-            Bind {
-                source: project.to_owned(),
-                target: "/work".into(),
-                read_only: false,
-            },
-            Bind {
-                source: sandbox_dir,
-                target: "/work/.agent-sandbox".into(),
-                read_only: true,
-            },
+            Bind::pinned(project, "/work".into(), false).expect("pinned"),
+            Bind::pinned(sandbox_dir, "/work/.agent-sandbox".into(), true).expect("pinned"),
         ],
         volumes: Vec::new(),
         offline: false,
         isolation: Isolation::Container,
         secrets: Default::default(),
-    }
+    })
 }
 
 /// Builds the plain test image (base + nothing) under a unique tag.
@@ -177,13 +204,13 @@ pub async fn read_all(session: &mut Session) -> (String, String) {
 }
 
 /// Runs a plan to its end without a terminal: (exit code, stdout, stderr).
-pub async fn run_to_end(engine: &Engine, plan: &ContainerPlan) -> (i64, String, String) {
+pub async fn run_to_end(engine: &Engine, plan: &Gated<ContainerPlan>) -> (i64, String, String) {
     engine
         .create(plan, false, &BTreeMap::new())
         .await
         .expect("the sandbox is created");
     let mut session = engine.attach(&plan.name, false).await.expect("attach");
-    engine.start(&plan.name).await.expect("start");
+    engine.start(plan).await.expect("start");
     session.input.close().await.expect("closing stdin");
     let (out, err) = read_all(&mut session).await;
     let code = engine.wait(&plan.name).await.expect("wait");

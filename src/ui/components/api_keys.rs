@@ -4,13 +4,13 @@
 //! stored values are never read back into the window, only shown as set.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use host::secrets::{self, Keyring, Scope};
+use host::secrets::{Keyring, Scope};
 use sandbox::messages::tr;
 use sandbox::secret::{SecretValue, SecretVars};
 
@@ -188,15 +188,4 @@ fn mark(row: &adw::PasswordEntryRow, label: &gtk::Label, set: bool) {
     label.set_label(&state);
     row.upcast_ref::<gtk::Widget>()
         .update_property(&[gtk::accessible::Property::Description(&state)]);
-}
-
-/// The stored values of the sandbox's secret variables, for starting it; a
-/// keyring that cannot be reached gives none (the agent can log in inside).
-pub async fn stored(vars: &SecretVars, project: &Path) -> BTreeMap<String, SecretValue> {
-    secrets::values_for(vars, project)
-        .await
-        .unwrap_or_else(|err| {
-            tracing::warn!("no API keys for the sandbox: {err}");
-            BTreeMap::new()
-        })
 }

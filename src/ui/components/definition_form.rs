@@ -9,6 +9,8 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
+use crate::ui::project_plan;
+
 use crate::ui::text::{join_words, split_words};
 use sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
 use sandbox::messages::tr;
@@ -293,7 +295,7 @@ impl SimpleComponent for DefinitionForm {
                 match candidate.validate(&self.presets) {
                     Ok(()) => {
                         self.mark(None);
-                        match self.project.save_definition(&candidate) {
+                        match project_plan::save_definition(&self.project, &candidate) {
                             Ok(()) => {
                                 self.definition = candidate;
                                 let _ = sender.output(DefinitionFormOutput::Saved);

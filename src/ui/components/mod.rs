@@ -4,5 +4,6 @@ pub mod definition_form;
 pub mod header_actions;
 pub mod invalid_definition;
 pub mod project_list;
+pub mod review_dialog;
 pub mod terminal;
 pub mod terminal_widget;

@@ -10,18 +10,21 @@ use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::ui::bridge;
-use crate::ui::components::api_keys::{self, ApiKeys, ApiKeysInit, ApiKeysMsg};
+use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysMsg};
 use crate::ui::components::build_log::BuildLog;
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
 use crate::ui::components::header_actions::HeaderActions;
 use crate::ui::components::invalid_definition;
+use crate::ui::components::review_dialog::{self, AfterReview};
 use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
-use crate::ui::project_plan;
+use crate::ui::project_plan::{self, Prepared};
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 use engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
+use host::launch;
+use sandbox::approval::{Review, Status};
 use sandbox::definition::{Definition, FieldError};
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
@@ -37,6 +40,9 @@ pub struct ProjectPage {
     stack: adw::ViewStack,
     /// Offers to reattach to a sandbox that runs without a terminal here.
     detached: adw::Banner,
+    /// Says that the definition is new or changed since the user approved
+    /// it, and offers the review.
+    review_banner: adw::Banner,
     tabs: adw::TabView,
     terminals: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
     /// The definition shown when the folder has none yet; written on Build.
@@ -57,6 +63,14 @@ pub struct ProjectPage {
     _monitor: Option<gio::FileMonitor>,
     /// The API keys group, shown in the form after the agent's.
     keys: Option<Controller<ApiKeys>>,
+}
+
+/// Where a press of Run got to.
+enum RunStep {
+    Attached(Attached),
+    NeedsBuild,
+    /// The definition changed between the review check and the plan.
+    Review(Box<Review>),
 }
 
 /// An attached sandbox on its way from tokio to the terminal tab.
@@ -105,6 +119,14 @@ pub enum ProjectPageMsg {
     /// The user's answer to "stop the sandbox?" when closing its tab.
     CloseTabAnswered(adw::TabPage, CloseAnswer),
     Terminal(TerminalOutput),
+    /// Show the review of the definition (the banner's button).
+    Review,
+    /// The user's answer to the review dialog.
+    ReviewAnswered {
+        review: Box<Review>,
+        after: AfterReview,
+        approved: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +148,11 @@ pub enum ProjectPageCommand {
         exited: Option<i64>,
         /// The verdict of the sandbox's last start, read back from podman.
         verdict: Option<Verdict>,
+        /// Why the definition needs the user's review first, if it does.
+        review: Option<Status>,
     },
+    /// The definition must be reviewed before it is built or run.
+    NeedsReview(Box<Review>, AfterReview),
     /// podman could not be asked: what the page shows stays as it is.
     Unknown,
     /// The image must be built before the sandbox can run.
@@ -185,6 +211,16 @@ impl Component for ProjectPage {
             detached.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Run));
         }
         root.append(&detached);
+        let review_banner = adw::Banner::builder()
+            .button_label(gettext("_Review"))
+            .revealed(false)
+            .build();
+        review_banner.add_css_class("warning");
+        {
+            let sender = sender.clone();
+            review_banner.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Review));
+        }
+        root.append(&review_banner);
         // Sized by the visible view alone, so that a short window fits.
         let stack = adw::ViewStack::builder()
             .vexpand(true)
@@ -283,6 +319,7 @@ impl Component for ProjectPage {
             project,
             stack,
             detached,
+            review_banner,
             tabs,
             terminals: Vec::new(),
             fresh: None,
@@ -365,6 +402,34 @@ impl Component for ProjectPage {
                 }
             }
             ProjectPageMsg::Terminal(output) => self.terminal_output(output, &sender),
+            ProjectPageMsg::Review => {
+                self.review(AfterReview::Nothing, &sender);
+            }
+            ProjectPageMsg::ReviewAnswered {
+                review,
+                after,
+                approved,
+            } => {
+                self.header.build.button.set_sensitive(true);
+                self.header.run.button.set_sensitive(true);
+                if !approved {
+                    return;
+                }
+                if let Err(error) = project_plan::approve(&self.project, &review) {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Definition Was Not Approved"),
+                        body: error.to_string(),
+                    });
+                    self.check_image(&sender);
+                    return;
+                }
+                self.review_banner.set_revealed(false);
+                match after {
+                    AfterReview::Build => self.build(&sender),
+                    AfterReview::Run => self.run(&sender),
+                    AfterReview::Nothing => self.check_image(&sender),
+                }
+            }
         }
     }
 
@@ -381,7 +446,9 @@ impl Component for ProjectPage {
                 running,
                 exited,
                 verdict,
+                review,
             } => {
+                self.show_review_needed(review);
                 if let Some(verdict) = verdict
                     && !self.header.has_verdict()
                 {
@@ -414,6 +481,24 @@ impl Component for ProjectPage {
                         },
                     );
                 }
+            }
+            ProjectPageCommand::NeedsReview(review, after) => {
+                self.show_review_needed(Some(review.status));
+                let sender = sender.clone();
+                let shown = review.clone();
+                review_dialog::present(
+                    &self.stack,
+                    &self.project,
+                    &review,
+                    after,
+                    move |approved| {
+                        sender.input(ProjectPageMsg::ReviewAnswered {
+                            review: shown.clone(),
+                            after,
+                            approved,
+                        });
+                    },
+                );
             }
             ProjectPageCommand::NeedsBuild => {
                 self.header.run.button.set_sensitive(true);
@@ -513,6 +598,51 @@ impl ProjectPage {
             .find(|(_, terminal)| terminal.model().is_live())
     }
 
+    /// Presents the review when the definition needs one; `true` when it
+    /// is approved and unchanged, so that `after` can go ahead now.
+    fn review(&mut self, after: AfterReview, sender: &ComponentSender<Self>) -> bool {
+        match project_plan::pending_review(&self.project) {
+            Ok(None) => {
+                self.show_review_needed(None);
+                if after == AfterReview::Nothing {
+                    let _ = sender.output(ProjectPageOutput::Toast(gettext(
+                        "The sandbox definition is approved",
+                    )));
+                }
+                true
+            }
+            Ok(Some(review)) => {
+                sender.oneshot_command(async move {
+                    ProjectPageCommand::NeedsReview(Box::new(review), after)
+                });
+                false
+            }
+            Err(error) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Used"),
+                    body: error.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    /// The banner saying the definition waits for the user's review.
+    fn show_review_needed(&self, status: Option<Status>) {
+        let Some(status) = status else {
+            self.review_banner.set_revealed(false);
+            return;
+        };
+        self.review_banner.set_title(&match status {
+            Status::NeverApproved => gettext("You have not approved this sandbox definition yet"),
+            Status::Changed => gettext("The sandbox definition changed since you approved it"),
+            Status::MountMoved => {
+                gettext("A folder the sandbox mounts is not the one you approved")
+            }
+        });
+        self.review_banner.set_revealed(true);
+    }
+
     /// The banner over a sandbox that runs with no terminal here.
     fn offer_reattach(&self) {
         if self.live_terminal().is_some() {
@@ -554,13 +684,15 @@ impl ProjectPage {
             });
             return;
         }
+        // Joining a sandbox that already runs builds and creates nothing.
+        if !self.running && !self.review(AfterReview::Run, sender) {
+            return;
+        }
         self.header.run.button.set_sensitive(false);
         let project = self.project.clone();
         sender.oneshot_command(async move {
             let result = async {
                 let engine = bridge::engine().await.map_err(|e| e.to_string())?;
-                let plan = project_plan::plan(&project, &engine, true).await?;
-                let name = plan.container.name.clone();
                 let existing = engine
                     .sandbox_of(project.root())
                     .await
@@ -572,12 +704,19 @@ impl ProjectPage {
                         .attach(&sandbox.name, false)
                         .await
                         .map_err(|e| e.to_string())?;
-                    return Ok(Some(Attached {
+                    return Ok(RunStep::Attached(Attached {
                         name: sandbox.name.clone(),
                         session,
                         expects_report: false,
                     }));
                 }
+                let plan = match project_plan::prepare(&project, &engine, true)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Prepared::Ready(plan) => plan,
+                    Prepared::Review(review) => return Ok(RunStep::Review(review)),
+                };
                 // Before building: an image is no use when the sandbox cannot start.
                 engine
                     .refuse_unisolated(&plan.container)
@@ -588,34 +727,27 @@ impl ProjectPage {
                     .await
                     .map_err(|e| e.to_string())?
                 {
-                    return Ok(None);
+                    return Ok(RunStep::NeedsBuild);
                 }
-                if let Some(sandbox) = existing {
-                    engine
-                        .remove(&sandbox.name, false)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                let secrets = api_keys::stored(&plan.container.secrets, project.root()).await;
-                engine
-                    .create(&plan.container, true, &secrets)
+                let (session, keys) = launch::start(&engine, &project, &plan, true, true)
                     .await
                     .map_err(|e| e.to_string())?;
-                // Attached before it starts: the first line is the isolation report.
-                let session = engine
-                    .attach(&name, true)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                engine.start(&name).await.map_err(|e| e.to_string())?;
-                Ok(Some(Attached {
-                    name,
+                if let Some(problem) = keys.problem {
+                    tracing::warn!("no API keys for the sandbox: {problem}");
+                }
+                let session = session.ok_or_else(|| gettext("The sandbox was not attached"))?;
+                Ok(RunStep::Attached(Attached {
+                    name: plan.container.name.clone(),
                     session,
                     expects_report: true,
                 }))
             };
             match result.await {
-                Ok(Some(attached)) => ProjectPageCommand::Attached(Ok(attached)),
-                Ok(None) => ProjectPageCommand::NeedsBuild,
+                Ok(RunStep::Attached(attached)) => ProjectPageCommand::Attached(Ok(attached)),
+                Ok(RunStep::NeedsBuild) => ProjectPageCommand::NeedsBuild,
+                Ok(RunStep::Review(review)) => {
+                    ProjectPageCommand::NeedsReview(review, AfterReview::Run)
+                }
                 Err(message) => ProjectPageCommand::Attached(Err(message)),
             }
         });
@@ -890,9 +1022,7 @@ impl ProjectPage {
         if let Some(definition) = &self.fresh
             && !self.project.has_definition()
         {
-            self.project
-                .save_definition(definition)
-                .map_err(|e| e.to_string())?;
+            project_plan::save_definition(&self.project, definition).map_err(|e| e.to_string())?;
         }
         self.fresh = None;
         Ok(())
@@ -926,21 +1056,26 @@ impl ProjectPage {
                 Some(sandbox) => engine.last_verdict(&sandbox.name).await.ok().flatten(),
                 None => None,
             };
-            let built = match project.has_definition() {
-                true => match project_plan::plan(&project, &engine, false).await {
-                    Ok(plan) => engine
-                        .image_exists(&plan.build.image)
-                        .await
-                        .unwrap_or(false),
-                    Err(_) => false,
+            let (built, review) = match project.has_definition() {
+                true => match project_plan::prepare(&project, &engine, false).await {
+                    Ok(Prepared::Ready(plan)) => (
+                        engine
+                            .image_exists(&plan.build.image)
+                            .await
+                            .unwrap_or(false),
+                        None,
+                    ),
+                    Ok(Prepared::Review(review)) => (false, Some(review.status)),
+                    Err(_) => (false, None),
                 },
-                false => false,
+                false => (false, None),
             };
             ProjectPageCommand::Checked {
                 built,
                 running,
                 exited,
                 verdict,
+                review,
             }
         });
     }
@@ -956,6 +1091,10 @@ impl ProjectPage {
             });
             return;
         }
+        if !self.review(AfterReview::Build, sender) {
+            self.run_after_build = false;
+            return;
+        }
         let cancel = CancellationToken::new();
         self.building = Some(cancel.clone());
         self.header.build.button.set_sensitive(false);
@@ -966,7 +1105,17 @@ impl ProjectPage {
         sender.command(move |out, _shutdown| async move {
             let result = async {
                 let engine = bridge::engine().await.map_err(|e| e.to_string())?;
-                let plan = project_plan::plan(&project, &engine, true).await?;
+                let plan = match project_plan::prepare(&project, &engine, true)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Prepared::Ready(plan) => plan,
+                    Prepared::Review(_) => {
+                        return Err(gettext(
+                            "The sandbox definition changed just now; build again to review it.",
+                        ));
+                    }
+                };
                 let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
                 let forward = {
                     let out = out.clone();

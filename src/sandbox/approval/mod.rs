@@ -12,11 +12,18 @@
 //! [`Approvals::approve`]. A definition Paddock writes for the user
 //! (`paddock init`, the window's editor) is approved as it is written.
 //!
-//! Extra mounts reach a plan only through [`Approved::binds`], so a front
-//! end that skipped the gate would run without them rather than with
-//! unapproved ones.
+//! [`Approved`] can only be made here, and [`crate::plan::plan`] (the
+//! only way to a plan the engine builds or creates) takes one: no front end
+//! can build or run a definition without passing the gate.
+//!
+//! The record also keeps each extra mount's source as it was resolved when
+//! the user approved it, with its device and inode ([`Pin`]). A source that
+//! now resolves elsewhere (replaced by a symbolic link, renamed, swapped for
+//! another folder) sends the definition back to review, even though its
+//! text did not change.
 
 mod mounts;
+mod notes;
 mod snapshot;
 
 use std::collections::BTreeMap;
@@ -28,11 +35,12 @@ use sha2::{Digest, Sha256};
 pub use mounts::{HostSockets, MountError, ResolvedMount};
 pub use snapshot::Snapshot;
 
-use sandbox::definition::Definition;
-use sandbox::messages::tr;
-use sandbox::plan::Bind;
-use sandbox::presets::Presets;
-use sandbox::project::{Project, ProjectError};
+use crate::definition::Definition;
+use crate::messages::tr;
+use crate::plan::Pin;
+use crate::presets::Presets;
+use crate::project::{Project, ProjectError};
+use crate::shown;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
@@ -82,17 +90,28 @@ pub enum Gate {
     NeedsApproval(Review),
 }
 
-/// A definition as the user approved it, read from the approved bytes.
+/// A definition as the user approved it, read from the approved bytes,
+/// with its extra mounts resolved and still the ones approved. Only
+/// [`Approvals::gate`] makes one.
 #[derive(Debug, Clone)]
 pub struct Approved {
-    pub definition: Definition,
-    pub mounts: Vec<ResolvedMount>,
+    definition: Definition,
+    mounts: Vec<ResolvedMount>,
+    snapshot: Snapshot,
 }
 
 impl Approved {
-    /// The extra mounts, to add to the plan's binds.
-    pub fn binds(&self) -> Vec<Bind> {
-        self.mounts.iter().map(ResolvedMount::bind).collect()
+    pub fn definition(&self) -> &Definition {
+        &self.definition
+    }
+
+    pub fn mounts(&self) -> &[ResolvedMount] {
+        &self.mounts
+    }
+
+    /// The approved files, as read once: what the build uses.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
     }
 }
 
@@ -102,35 +121,52 @@ pub enum Status {
     NeverApproved,
     /// Different from what the user approved.
     Changed,
+    /// The text is what the user approved, but an extra mount's source is
+    /// no longer the file or folder it was then.
+    MountMoved,
 }
 
-/// What the user must see before approving.
+/// What the user must see before approving. Every text in it is safe to
+/// show as it is: the diff and the notes have their control, bidi and
+/// zero-width characters escaped ([`shown::escape`]).
 #[derive(Debug, Clone)]
 pub struct Review {
     pub status: Status,
     /// What [`Approvals::approve`] records: exactly what the diff shows.
     pub snapshot: Snapshot,
-    /// A unified diff from the approved files (or from nothing).
+    /// The extra mounts as the notes show them; recorded with the snapshot.
+    pub mounts: Vec<ResolvedMount>,
+    /// A unified diff from the approved files (or from nothing), escaped.
     pub diff: String,
-    /// What deserves attention beyond the diff: the extra mounts (those
-    /// outside the project above all) and why a record could not be read.
+    /// What deserves attention beyond the diff, escaped: hidden characters
+    /// first, then each security-relevant change, the extra mounts (those
+    /// outside the project above all), and why a record could not be read.
     pub notes: Vec<String>,
 }
 
 impl Review {
-    /// The review as text for a terminal: a heading, the diff, the notes.
-    pub fn to_text(&self, project: &Project) -> String {
-        let heading = match self.status {
+    /// The heading: why the definition needs a review.
+    pub fn heading(&self, project: &Project) -> String {
+        let path = shown::escape(&project.root().display().to_string());
+        match self.status {
             Status::NeverApproved => tr(
                 "The sandbox definition of {path} has not been approved by you yet (Paddock did not write it: cloned, copied or imported). Review it:",
-                &[("path", &project.root().display())],
+                &[("path", &path)],
             ),
             Status::Changed => tr(
                 "The sandbox definition of {path} changed since you approved it (an agent, a git pull, a teammate?). Review the changes:",
-                &[("path", &project.root().display())],
+                &[("path", &path)],
             ),
-        };
-        let mut text = format!("{heading}\n{}", self.diff);
+            Status::MountMoved => tr(
+                "The sandbox definition of {path} is unchanged, but a folder it mounts is no longer the one you approved. Review it:",
+                &[("path", &path)],
+            ),
+        }
+    }
+
+    /// The review as text for a terminal: a heading, the diff, the notes.
+    pub fn to_text(&self, project: &Project) -> String {
+        let mut text = format!("{}\n{}", self.heading(project), self.diff);
         for note in &self.notes {
             text.push_str(&tr("Note: {note}\n", &[("note", note)]));
         }
@@ -145,6 +181,26 @@ struct Record {
     digest: String,
     /// The approved files as text, for the diff.
     files: BTreeMap<String, String>,
+    /// Each extra mount's source as approved, in the definition's order.
+    /// (Records from before mounts were pinned have none: a definition
+    /// with mounts then goes back to review once.)
+    #[serde(default)]
+    mounts: Vec<RecordedMount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct RecordedMount {
+    source: PathBuf,
+    pin: Pin,
+}
+
+impl RecordedMount {
+    fn of(mount: &ResolvedMount) -> RecordedMount {
+        RecordedMount {
+            source: mount.source.clone(),
+            pin: mount.pin,
+        }
+    }
 }
 
 impl Approvals {
@@ -177,20 +233,27 @@ impl Approvals {
         let snapshot = Snapshot::read(project)?;
         let (record, mut notes) = match self.load(project) {
             Ok(record) => (record, Vec::new()),
-            Err(problem) => (None, vec![problem]),
+            Err(problem) => (None, vec![shown::escape(&problem)]),
+        };
+        let mut status = match &record {
+            None => Status::NeverApproved,
+            Some(_) => Status::Changed,
         };
         if let Some(record) = &record
             && record.digest == snapshot.digest()
         {
             let definition = parse(project, &snapshot, presets)?;
             let mounts = mounts::resolve(project, &definition.mounts, home, sockets)?;
-            return Ok(Gate::Approved(Box::new(Approved { definition, mounts })));
-        }
-        if let Ok(definition) = parse(project, &snapshot, presets) {
-            match mounts::resolve(project, &definition.mounts, home, sockets) {
-                Ok(resolved) => notes.extend(resolved.iter().map(ResolvedMount::describe)),
-                Err(error) => notes.push(error.to_string()),
+            let moved = moved_mounts(&definition, &record.mounts, &mounts);
+            if moved.is_empty() {
+                return Ok(Gate::Approved(Box::new(Approved {
+                    definition,
+                    mounts,
+                    snapshot,
+                })));
             }
+            status = Status::MountMoved;
+            notes.extend(moved);
         }
         let approved = record.map(|record| {
             Snapshot::from_files(
@@ -201,20 +264,85 @@ impl Approvals {
                     .collect(),
             )
         });
+        let hidden: Vec<String> = snapshot
+            .files()
+            .iter()
+            .filter_map(|(name, bytes)| {
+                let (line, c) = shown::first_hidden(&String::from_utf8_lossy(bytes))?;
+                Some(tr(
+                    "WARNING: {name}, line {line}, holds characters that a terminal or viewer would not show as they are (the first: {character}); they are shown escaped below. Do not approve a definition you cannot read.",
+                    &[
+                        ("name", &shown::escape(name)),
+                        ("line", &line),
+                        ("character", &shown::escape(&c.to_string())),
+                    ],
+                ))
+            })
+            .collect();
+        notes.splice(0..0, hidden);
+        let mut resolved = Vec::new();
+        if let Ok(definition) = parse(project, &snapshot, presets) {
+            let old = approved
+                .as_ref()
+                .and_then(|old| Definition::parse(&old.definition_text(), presets).ok());
+            let containerfile_changed =
+                definition.image.containerfile.as_ref().is_some_and(|name| {
+                    approved.as_ref().and_then(|old| old.files().get(name))
+                        != snapshot.files().get(name)
+                });
+            notes.extend(
+                notes::security_notes(old.as_ref(), &definition, containerfile_changed)
+                    .iter()
+                    .map(|note| shown::escape(note)),
+            );
+            match mounts::resolve(project, &definition.mounts, home, sockets) {
+                Ok(mounts) => {
+                    notes.extend(mounts.iter().map(|m| shown::escape(&m.describe())));
+                    resolved = mounts;
+                }
+                Err(error) => notes.push(shown::escape(&error.to_string())),
+            }
+        }
         Ok(Gate::NeedsApproval(Review {
-            status: if approved.is_some() {
-                Status::Changed
-            } else {
-                Status::NeverApproved
-            },
-            diff: snapshot.diff_from(approved.as_ref()),
+            status,
+            diff: shown::escape(&snapshot.diff_from(approved.as_ref())),
             snapshot,
+            mounts: resolved,
             notes,
         }))
     }
 
-    /// Records `snapshot` (what the user saw) as approved for `project`.
-    pub fn approve(&self, project: &Project, snapshot: &Snapshot) -> Result<(), ApprovalError> {
+    /// Records what the user saw in `review` as approved for `project`: the
+    /// files and the extra mounts as they were resolved for the review.
+    pub fn approve(&self, project: &Project, review: &Review) -> Result<(), ApprovalError> {
+        self.record(project, &review.snapshot, &review.mounts)
+    }
+
+    /// Approves the definition as it is now on disk: for the definitions
+    /// Paddock writes on the user's behalf (`paddock init`, the window's
+    /// form). Its extra mounts are recorded as they resolve now; one that
+    /// cannot be resolved is left out, and the gate then says why.
+    pub fn approve_written(
+        &self,
+        project: &Project,
+        presets: &Presets,
+        home: &Path,
+        sockets: &HostSockets,
+    ) -> Result<(), ApprovalError> {
+        let snapshot = Snapshot::read(project)?;
+        let mounts = parse(project, &snapshot, presets)
+            .ok()
+            .and_then(|d| mounts::resolve(project, &d.mounts, home, sockets).ok())
+            .unwrap_or_default();
+        self.record(project, &snapshot, &mounts)
+    }
+
+    fn record(
+        &self,
+        project: &Project,
+        snapshot: &Snapshot,
+        mounts: &[ResolvedMount],
+    ) -> Result<(), ApprovalError> {
         let record = Record {
             project: project.root().to_owned(),
             digest: snapshot.digest(),
@@ -223,22 +351,11 @@ impl Approvals {
                 .iter()
                 .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
                 .collect(),
+            mounts: mounts.iter().map(RecordedMount::of).collect(),
         };
         let json = serde_json::to_vec_pretty(&record)
             .map_err(|e| ApprovalError::io("write", &self.dir, std::io::Error::other(e)))?;
         write_atomically(&self.dir, &self.record_path(project), &json)
-    }
-
-    /// Approves the definition as it is now on disk: for the definitions
-    /// Paddock writes on the user's behalf.
-    pub fn approve_written(&self, project: &Project) -> Result<(), ApprovalError> {
-        self.approve(project, &Snapshot::read(project)?)
-    }
-
-    /// Whether the definition on disk is the approved one.
-    pub fn is_approved(&self, project: &Project) -> Result<bool, ApprovalError> {
-        let snapshot = Snapshot::read(project)?;
-        Ok(matches!(self.load(project), Ok(Some(record)) if record.digest == snapshot.digest()))
     }
 
     fn record_path(&self, project: &Project) -> PathBuf {
@@ -271,6 +388,43 @@ impl Approvals {
         }
         Ok(Some(record))
     }
+}
+
+/// A note for each extra mount whose source is not what was approved:
+/// another path (a symbolic link now, a rename) or another file or folder
+/// at the same path (swapped).
+fn moved_mounts(
+    definition: &Definition,
+    recorded: &[RecordedMount],
+    now: &[ResolvedMount],
+) -> Vec<String> {
+    now.iter()
+        .enumerate()
+        .filter_map(|(index, mount)| {
+            let written = shown::escape(&definition.mounts[index].source);
+            let source = shown::escape(&mount.source.display().to_string());
+            match recorded.get(index) {
+                None => Some(tr(
+                    "mounts[{index}]: {written} (now {source}) has no approved source on record",
+                    &[("index", &index), ("written", &written), ("source", &source)],
+                )),
+                Some(old) if old.source != mount.source => Some(tr(
+                    "mounts[{index}]: {written} now resolves to {source}, not to {approved} as when you approved it (a symbolic link or a rename?)",
+                    &[
+                        ("index", &index),
+                        ("written", &written),
+                        ("source", &source),
+                        ("approved", &shown::escape(&old.source.display().to_string())),
+                    ],
+                )),
+                Some(old) if old.pin != mount.pin => Some(tr(
+                    "mounts[{index}]: {source} is not the folder you approved: it was replaced by another one at the same path",
+                    &[("index", &index), ("source", &source)],
+                )),
+                Some(_) => None,
+            }
+        })
+        .collect()
 }
 
 fn parse(

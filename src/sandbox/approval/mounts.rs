@@ -10,10 +10,10 @@
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
-use sandbox::definition::Mount;
-use sandbox::messages::tr;
-use sandbox::plan::Bind;
-use sandbox::project::{Project, ProjectError, check_location};
+use crate::definition::Mount;
+use crate::messages::tr;
+use crate::plan::{Bind, Pin};
+use crate::project::{Project, ProjectError, check_location};
 
 /// One `[[mounts]]` entry with its host path resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub struct ResolvedMount {
     pub read_only: bool,
     /// Inside the project folder (which the agent has anyway).
     pub inside_project: bool,
+    /// What `source` was when it was resolved.
+    pub pin: Pin,
 }
 
 impl ResolvedMount {
@@ -32,6 +34,7 @@ impl ResolvedMount {
             source: self.source.clone(),
             target: self.target.trim_end_matches('/').to_owned(),
             read_only: self.read_only,
+            pin: self.pin,
         }
     }
 
@@ -200,6 +203,11 @@ fn resolve_one(
         path: source.clone(),
         source: error,
     })?;
+    let pin = Pin::of(&source).map_err(|error| MountError::Io {
+        index,
+        path: source.clone(),
+        source: error,
+    })?;
     if meta.file_type().is_socket() {
         return Err(MountError::Socket {
             index,
@@ -229,6 +237,7 @@ fn resolve_one(
         target: mount.target.clone(),
         read_only: mount.read_only,
         inside_project,
+        pin,
     })
 }
 

@@ -13,8 +13,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::ApprovalError;
-use sandbox::messages::tr;
-use sandbox::project::{DEFINITION_FILE, Project};
+use crate::messages::tr;
+use crate::project::{DEFINITION_FILE, Project};
 
 /// The definition's files by name, as bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +27,7 @@ impl Snapshot {
     /// are not followed: `.agent-sandbox/` is read-only inside the sandbox,
     /// its link targets need not be.
     pub fn read(project: &Project) -> Result<Snapshot, ApprovalError> {
+        project.refuse_links(None)?;
         let dir = project.sandbox_dir();
         let definition =
             read_file(&dir, DEFINITION_FILE)?.ok_or_else(|| ApprovalError::NoDefinition {

@@ -1,0 +1,234 @@
+//! The one way from a project folder to a running sandbox, for the window
+//! and the CLI alike: open the project, load and validate its definition
+//! (errors first: an invalid file is never offered for review), pass the
+//! approval gate, plan with the approved mounts, build, create, start.
+//! The front ends only present the questions (the review) and the results.
+//!
+//! The engine builds and creates only [`sandbox::plan::Gated`] plans, and
+//! those come only from [`Launcher::plan`] with an
+//! [`sandbox::approval::Approved`] definition that only the gate makes, so
+//! skipping a step here does not compile.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use engine::{Engine, Session};
+use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets, Review};
+use sandbox::definition::DefinitionErrors;
+use sandbox::messages::tr;
+use sandbox::plan::{self, SandboxPlan};
+use sandbox::presets::{PresetError, Presets};
+use sandbox::project::{Project, ProjectError};
+use sandbox::secret::SecretValue;
+
+use crate::secrets;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(
+        "{}",
+        gettextrs::gettext(
+            "HOME is not set, so Paddock cannot tell which folders hold your keys; set HOME and try again"
+        )
+    )]
+    NoHome,
+    #[error(transparent)]
+    Presets(#[from] PresetError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error("{}", tr("{file}: {errors}", &[("file", &file.display()), ("errors", errors)]))]
+    Agent {
+        file: PathBuf,
+        errors: DefinitionErrors,
+    },
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error(
+        "{}",
+        gettextrs::gettext(
+            "The sandbox definition changed while you reviewed it; nothing was approved. Review the new one."
+        )
+    )]
+    ChangedDuringReview,
+    #[error(transparent)]
+    Engine(#[from] engine::Error),
+    #[error("{}", tr("{name} is already running: `paddock attach {name}` joins it, `paddock stop {name}` ends it.", &[("name", name)]))]
+    AlreadyRunning { name: String },
+}
+
+/// What the gate and the plan need of this user's session, gathered once.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    approvals: Approvals,
+    presets: Presets,
+    home: PathBuf,
+    sockets: HostSockets,
+}
+
+/// Which API keys a created sandbox got, for the front end to say.
+#[derive(Debug, Default)]
+pub struct KeyReport {
+    /// Variables whose values came from the keyring.
+    pub passed: Vec<String>,
+    /// A line for each agent key or requested variable not stored.
+    pub missing: Vec<String>,
+    /// Why the keyring could not be asked, when it could not.
+    pub problem: Option<String>,
+}
+
+impl Launcher {
+    /// The user's approvals, the presets (built in and the user's own) and
+    /// the host sockets that are never mounted.
+    pub fn for_user() -> Result<Launcher, LaunchError> {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .ok_or(LaunchError::NoHome)?;
+        Ok(Launcher {
+            approvals: Approvals::for_user()?,
+            presets: Presets::load(Presets::user_dir().as_deref())?,
+            home,
+            sockets: HostSockets::from_env(),
+        })
+    }
+
+    /// A launcher with its own approvals folder, for tests of the gate.
+    pub fn with_approvals(mut self, approvals: Approvals) -> Launcher {
+        self.approvals = approvals;
+        self
+    }
+
+    pub fn presets(&self) -> &Presets {
+        &self.presets
+    }
+
+    pub fn open(&self, dir: &Path) -> Result<Project, LaunchError> {
+        Ok(Project::open(dir, &self.home)?)
+    }
+
+    /// Validates the definition, then passes it through the approval gate:
+    /// approved and unchanged (with its mounts still the approved ones), or
+    /// a review to show.
+    pub fn gate(&self, project: &Project) -> Result<Gate, LaunchError> {
+        project.load_definition(&self.presets)?;
+        Ok(self
+            .approvals
+            .gate(project, &self.presets, &self.home, &self.sockets)?)
+    }
+
+    /// Records what `review` showed as approved and passes the gate again;
+    /// a definition changed on disk meanwhile is not approved.
+    pub fn approve(&self, project: &Project, review: &Review) -> Result<Approved, LaunchError> {
+        match self.gate(project)? {
+            Gate::Approved(approved) => return Ok(*approved),
+            Gate::NeedsApproval(now)
+                if now.snapshot == review.snapshot && now.mounts == review.mounts => {}
+            Gate::NeedsApproval(_) => return Err(LaunchError::ChangedDuringReview),
+        }
+        self.approvals.approve(project, review)?;
+        match self.gate(project)? {
+            Gate::Approved(approved) => Ok(*approved),
+            Gate::NeedsApproval(_) => Err(LaunchError::ChangedDuringReview),
+        }
+    }
+
+    /// Approves the definition on disk as Paddock just wrote it for the user
+    /// (`paddock init`, the window's form).
+    pub fn approve_written(&self, project: &Project) -> Result<(), LaunchError> {
+        Ok(self
+            .approvals
+            .approve_written(project, &self.presets, &self.home, &self.sockets)?)
+    }
+
+    /// What the engine builds and runs for the approved definition.
+    pub async fn plan(
+        &self,
+        engine: &Engine,
+        project: &Project,
+        approved: &Approved,
+    ) -> Result<SandboxPlan, LaunchError> {
+        let definition = approved.definition();
+        let agent =
+            definition
+                .resolve_agent(&self.presets)
+                .map_err(|errors| LaunchError::Agent {
+                    file: project.definition_path(),
+                    errors,
+                })?;
+        let host = engine
+            .host_facts(
+                definition.isolation(),
+                rustix::process::getuid().as_raw(),
+                rustix::process::getgid().as_raw(),
+                self.home.clone(),
+            )
+            .await?;
+        Ok(plan::plan(project, approved, &agent, &host)?)
+    }
+
+    /// Writes the generated files of the approved definition into
+    /// `.agent-sandbox/`, for podman-compose users (Paddock itself never
+    /// builds from them): before a build or a run, not when only looking.
+    pub fn write_generated(
+        &self,
+        project: &Project,
+        approved: &Approved,
+    ) -> Result<(), LaunchError> {
+        let definition = approved.definition();
+        let agent =
+            definition
+                .resolve_agent(&self.presets)
+                .map_err(|errors| LaunchError::Agent {
+                    file: project.definition_path(),
+                    errors,
+                })?;
+        project.write_generated(definition, &agent)?;
+        Ok(())
+    }
+}
+
+/// Creates the sandbox of `plan` afresh (a stopped one of the same name is
+/// removed first; its named volumes stay) with the API keys stored for it,
+/// attaches to it when `attach` (before it starts, so that its first line,
+/// the isolation report, is not missed) and starts it.
+pub async fn start(
+    engine: &Engine,
+    project: &Project,
+    plan: &SandboxPlan,
+    terminal: bool,
+    attach: bool,
+) -> Result<(Option<Session>, KeyReport), LaunchError> {
+    let name = &plan.container.name;
+    engine.refuse_unisolated(&plan.container).await?;
+    if let Some(existing) = engine.list().await?.into_iter().find(|s| &s.name == name) {
+        if existing.state.is_running() {
+            return Err(LaunchError::AlreadyRunning { name: name.clone() });
+        }
+        engine.remove(name, false).await?;
+    }
+    let (values, report) = stored_keys(plan, project.root()).await;
+    engine.create(&plan.container, terminal, &values).await?;
+    let session = match attach {
+        true => Some(engine.attach(name, true).await?),
+        false => None,
+    };
+    engine.start(&plan.container).await?;
+    Ok((session, report))
+}
+
+async fn stored_keys(
+    plan: &SandboxPlan,
+    project: &Path,
+) -> (BTreeMap<String, SecretValue>, KeyReport) {
+    let vars = &plan.container.secrets;
+    let (values, problem) = match secrets::values_for(vars, project).await {
+        Ok(values) => (values, None),
+        Err(error) => (BTreeMap::new(), Some(error.to_string())),
+    };
+    let stored = values.keys().cloned().collect();
+    let report = KeyReport {
+        passed: values.keys().cloned().collect(),
+        missing: vars.missing(&stored),
+        problem,
+    };
+    (values, report)
+}

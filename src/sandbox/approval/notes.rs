@@ -1,0 +1,167 @@
+//! The lines a review shows besides the diff: each change that decides
+//! what the sandbox can reach gets one of its own, so that a one-word edit
+//! deep in a long diff (`runtime`, `network`) is not missed.
+
+use crate::definition::{Definition, Network, Runtime};
+use crate::messages::tr;
+
+/// One line per security-relevant setting that differs between `old` (the
+/// approved definition; `None` when there is none, and then every such
+/// setting is listed as it is) and `new`. `containerfile_changed`: the
+/// hand-written Containerfile's bytes differ from the approved ones.
+pub fn security_notes(
+    old: Option<&Definition>,
+    new: &Definition,
+    containerfile_changed: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let changed = |pick: &dyn Fn(&Definition) -> String| match old {
+        None => Some((None, pick(new))),
+        Some(old) if pick(old) != pick(new) => Some((Some(pick(old)), pick(new))),
+        Some(_) => None,
+    };
+    let line = |what: &str, (was, now): (Option<String>, String)| match was {
+        None => tr("{what}: {now}", &[("what", &what), ("now", &now)]),
+        Some(was) => tr(
+            "{what} CHANGED: {was} -> {now}",
+            &[("what", &what), ("was", &was), ("now", &now)],
+        ),
+    };
+    if let Some(change) = changed(&|d| runtime(d.sandbox.runtime)) {
+        notes.push(line(&gettextrs::gettext("isolation"), change));
+    }
+    if let Some(change) = changed(&|d| network(d.sandbox.network)) {
+        notes.push(line(&gettextrs::gettext("network"), change));
+        notes.push(build_network(new.sandbox.network));
+    }
+    if let Some(change) = changed(&|d| list(&d.agent.secrets)) {
+        notes.push(line(&gettextrs::gettext("API keys requested"), change));
+    }
+    if let Some(change) = changed(&|d| list(&d.image.packages)) {
+        notes.push(line(&gettextrs::gettext("packages"), change));
+    }
+    if let Some(change) = changed(&|d| {
+        list(
+            &d.mounts
+                .iter()
+                .map(|m| {
+                    let access = if m.read_only { "ro" } else { "rw" };
+                    format!("{} -> {} ({access})", m.source, m.target)
+                })
+                .collect::<Vec<_>>(),
+        )
+    }) {
+        notes.push(line(&gettextrs::gettext("extra mounts"), change));
+    }
+    let containerfile = |d: &Definition| d.image.containerfile.clone().unwrap_or_default();
+    match (&new.image.containerfile, old) {
+        (Some(name), Some(old)) if containerfile(old) == *name && containerfile_changed => {
+            notes.push(tr(
+                "hand-written Containerfile {name} CHANGED: its steps run when the image is built",
+                &[("name", name)],
+            ));
+        }
+        (Some(name), Some(old)) if containerfile(old) == *name => {}
+        (Some(name), _) => notes.push(tr(
+            "builds from the hand-written Containerfile {name}: its steps run when the image is built",
+            &[("name", name)],
+        )),
+        (None, Some(old)) if old.image.containerfile.is_some() => notes.push(gettextrs::gettext(
+            "no longer builds from a hand-written Containerfile",
+        )),
+        (None, _) => {}
+    }
+    notes
+}
+
+fn runtime(runtime: Runtime) -> String {
+    match runtime {
+        Runtime::Krun => gettextrs::gettext("microVM (its own kernel)"),
+        Runtime::Container => {
+            gettextrs::gettext("container only (the agent shares the host's kernel)")
+        }
+    }
+}
+
+fn network(network: Network) -> String {
+    match network {
+        Network::Offline => gettextrs::gettext("offline"),
+        Network::Full => gettextrs::gettext("full network access"),
+    }
+}
+
+/// What the image's `RUN` steps get: never the host's network namespace.
+pub(super) fn build_network(network: Network) -> String {
+    match network {
+        Network::Offline => gettextrs::gettext("builds: RUN steps have no network"),
+        Network::Full => gettextrs::gettext(
+            "builds: RUN steps get a network of their own, not the host's (no access to services on this computer's loopback)",
+        ),
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        gettextrs::gettext("none")
+    } else {
+        items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::Mount;
+
+    fn definition() -> Definition {
+        let mut d = Definition::new("shell", "fedora:44");
+        d.sandbox.network = Network::Offline;
+        d
+    }
+
+    #[test]
+    fn every_security_change_gets_its_own_line() {
+        let old = definition();
+        let mut new = old.clone();
+        assert!(security_notes(Some(&old), &new, false).is_empty());
+        new.sandbox.runtime = Runtime::Container;
+        new.sandbox.network = Network::Full;
+        new.agent.secrets = vec!["HF_TOKEN".into()];
+        new.image.packages = vec!["curl".into()];
+        new.mounts = vec![Mount {
+            source: "~/.ssh".into(),
+            target: "/keys".into(),
+            read_only: false,
+        }];
+        new.image.containerfile = Some("Dockerfile".into());
+        let notes = security_notes(Some(&old), &new, false).join("\n");
+        for needle in [
+            "isolation CHANGED",
+            "network CHANGED: offline -> full",
+            "RUN steps get a network of their own",
+            "API keys requested CHANGED: none -> HF_TOKEN",
+            "packages CHANGED: none -> curl",
+            "extra mounts CHANGED: none -> ~/.ssh -> /keys (rw)",
+            "hand-written Containerfile Dockerfile",
+        ] {
+            assert!(notes.contains(needle), "{needle} in {notes}");
+        }
+    }
+
+    #[test]
+    fn a_changed_containerfile_is_named_even_when_the_definition_is_not() {
+        let mut old = definition();
+        old.image.containerfile = Some("Dockerfile".into());
+        let notes = security_notes(Some(&old), &old, true);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("Dockerfile CHANGED"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_first_review_lists_the_settings_as_they_are() {
+        let notes = security_notes(None, &definition(), false).join("\n");
+        assert!(notes.contains("isolation: microVM"), "{notes}");
+        assert!(notes.contains("network: offline"), "{notes}");
+        assert!(notes.contains("RUN steps have no network"), "{notes}");
+    }
+}
