@@ -288,12 +288,15 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
         .append_pair("labels", &json(&plan.labels)?)
         .append_pair("buildargs", &json(&plan.build_args)?)
         // RUN steps never share the host's network namespace (its loopback
-        // services, the X server's abstract socket).
+        // services, the X server's abstract socket): libpod's build puts
+        // them there unless `nsoptions` asks for a namespace of their own.
+        // `networkmode` is buildah's network policy: 1 disabled, 2 enabled.
+        .append_pair("nsoptions", r#"[{"Name":"network","Host":false,"Path":""}]"#)
         .append_pair(
             "networkmode",
             match plan.network {
-                BuildNetwork::None => "none",
-                BuildNetwork::Private => "private",
+                BuildNetwork::None => "1",
+                BuildNetwork::Private => "2",
             },
         )
         // Remove every intermediate container, also when a step fails.
