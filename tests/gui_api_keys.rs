@@ -18,7 +18,7 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
     let mut desktop = Desktop::start();
     let _keyring = TestKeyring::start(&desktop.bus_address, &desktop.home.path().join("keyring"));
     desktop.set_window_size(1280, 800);
-    let (_keep, project) = gui_harness::project(
+    let (_keep, project) = desktop.approved_project(
         "gui-keys",
         &[
             "sh",

@@ -130,7 +130,7 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         .0
     );
     let _base = BuildLeftovers(base.clone());
-    let (_keep, building) = gui_harness::project("gui-outage-build", &["sh"]);
+    let (_keep, building) = desktop.approved_project("gui-outage-build", &["sh"]);
     let definition = building.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap();
     std::fs::write(
@@ -185,7 +185,7 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
     );
 
     // A run: the sandbox outlives the service, and its terminal comes back.
-    let (_keep_run, running) = gui_harness::project("gui-outage-run", TICKS);
+    let (_keep_run, running) = desktop.approved_project("gui-outage-run", TICKS);
     let _cleanup_run = PodmanCleanup(running.clone());
     desktop
         .activate("run-project", Some(&running))
@@ -251,7 +251,7 @@ fn killed_mid_run_the_next_launch_reattaches_or_tells_how_it_ended() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-killed", TICKS);
+    let (_keep, project) = desktop.approved_project("gui-killed", TICKS);
     let _cleanup = PodmanCleanup(project.clone());
     desktop
         .activate("run-project", Some(&project))
@@ -317,7 +317,7 @@ fn a_second_launch_hands_over_to_the_running_window() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(windows(&desktop.tree()), 1, "still one window");
 
-    let (_keep, project) = gui_harness::project("gui-second-launch", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-second-launch", &["sh"]);
     let status = desktop
         .command(env!("CARGO_BIN_EXE_paddock"))
         .arg("open")

@@ -14,7 +14,7 @@ fn projects_open_persist_and_refuse_bad_folders() {
     desktop.wait_for("the empty state", |tree| shows(tree, "No Projects"));
     desktop.screenshot("empty-state");
 
-    let (_keep, project) = gui_harness::project("gui-open", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-open", &["sh"]);
     desktop
         .activate("open-project", Some(&project))
         .expect("app.open-project over D-Bus");
@@ -41,7 +41,7 @@ fn projects_open_persist_and_refuse_bad_folders() {
     });
 
     // `paddock open DIR` hands a second folder to the running instance.
-    let (_keep2, second) = gui_harness::project("gui-second", &["sh"]);
+    let (_keep2, second) = desktop.approved_project("gui-second", &["sh"]);
     let status = desktop
         .command(env!("CARGO_BIN_EXE_paddock"))
         .arg("open")
@@ -65,7 +65,7 @@ fn projects_open_persist_and_refuse_bad_folders() {
 #[test]
 fn paddock_open_starts_the_window_when_none_runs() {
     let desktop = Desktop::start();
-    let (_keep, project) = gui_harness::project("gui-cold", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-cold", &["sh"]);
     let status = desktop
         .command(env!("CARGO_BIN_EXE_paddock"))
         .arg("open")
@@ -130,7 +130,7 @@ fn a_folder_dropped_on_the_window_becomes_a_project() {
     desktop.launch();
     // Other sandboxes on this podman may be listed: no empty state needed.
     desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
-    let (_keep, project) = gui_harness::project("gui-dropped", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-dropped", &["sh"]);
     desktop.drag_folder_onto_window(&project);
     let tree = desktop.wait_for("the dropped project", |tree| {
         shows(tree, "gui-dropped") && shows(tree, "CPUs")
@@ -144,7 +144,7 @@ fn a_folder_dropped_on_the_window_becomes_a_project() {
 #[test]
 fn add_project_goes_through_the_file_chooser_portal() {
     let mut desktop = Desktop::start();
-    let (_keep, project) = gui_harness::project("gui-chosen", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-chosen", &["sh"]);
     desktop.start_file_chooser_double(&project);
     desktop.set_window_size(1280, 800);
     desktop.launch();
@@ -177,7 +177,7 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     // dirs); without portals gtk::FileLauncher opens the default
     // application itself, as on a desktop without xdg-desktop-portal.
     desktop.launch_with(&[("GDK_DEBUG", "no-portals")]);
-    let (_keep, project) = gui_harness::project("gui-invalid", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-invalid", &["sh"]);
     let file = project.join(".agent-sandbox/paddock.toml");
     let valid = std::fs::read_to_string(&file).unwrap();
     let invalid = valid

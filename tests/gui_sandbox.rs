@@ -39,7 +39,7 @@ fn build_run_type_exit_and_notify() {
     desktop.start_notification_double();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project(
+    let (_keep, project) = desktop.approved_project(
         "gui-run",
         &[
             "sh",
@@ -131,7 +131,7 @@ fn a_microvm_without_krun_is_refused_before_anything_is_built() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-no-krun", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-no-krun", &["sh"]);
     let definition = project.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap();
     std::fs::write(
@@ -163,7 +163,7 @@ fn a_failing_build_shows_the_failing_step() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-fail", &["sh"]);
+    let (_keep, project) = desktop.approved_project("gui-fail", &["sh"]);
     // A package list on an image with no package manager fails validation;
     // a bad base image fails the build itself, at its FROM step.
     let definition = project.join(".agent-sandbox/paddock.toml");
@@ -194,7 +194,7 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project(
+    let (_keep, project) = desktop.approved_project(
         "gui-reattach",
         &[
             "sh",

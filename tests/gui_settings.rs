@@ -96,8 +96,8 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
     });
 
     // Two terminals, in two projects.
-    let (_keep_a, a) = gui_harness::project("zoom-a", &["sh", "-c", "echo ready-a; sleep 600"]);
-    let (_keep_b, b) = gui_harness::project("zoom-b", &["sh", "-c", "echo ready-b; sleep 600"]);
+    let (_keep_a, a) = desktop.approved_project("zoom-a", &["sh", "-c", "echo ready-a; sleep 600"]);
+    let (_keep_b, b) = desktop.approved_project("zoom-b", &["sh", "-c", "echo ready-b; sleep 600"]);
     let _cleanup_a = PodmanCleanup(a.clone());
     let _cleanup_b = PodmanCleanup(b.clone());
     run(&desktop, &a, "ready-a");

@@ -291,7 +291,10 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
         // services, the X server's abstract socket): libpod's build puts
         // them there unless `nsoptions` asks for a namespace of their own.
         // `networkmode` is buildah's network policy: 1 disabled, 2 enabled.
-        .append_pair("nsoptions", r#"[{"Name":"network","Host":false,"Path":""}]"#)
+        .append_pair(
+            "nsoptions",
+            r#"[{"Name":"network","Host":false,"Path":""}]"#,
+        )
         .append_pair(
             "networkmode",
             match plan.network {

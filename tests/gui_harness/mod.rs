@@ -296,6 +296,29 @@ impl Desktop {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
+    /// [`project`], approved as if the user had written it in Paddock, so
+    /// that the window builds and runs it without asking.
+    pub fn approved_project(&self, name: &str, command: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let (keep, dir) = project(name, command);
+        self.approve(&dir);
+        (keep, dir)
+    }
+
+    /// Records the definition in `dir` as approved, where the app under
+    /// test keeps its approvals.
+    pub fn approve(&self, dir: &Path) {
+        let home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
+        let project = sandbox::project::Project::open(dir, &home).expect("a project");
+        sandbox::approval::Approvals::at(self.data_home().join("paddock/approvals"))
+            .approve_written(
+                &project,
+                &sandbox::presets::Presets::builtin(),
+                &home,
+                &sandbox::approval::HostSockets::from_env(),
+            )
+            .expect("approve");
+    }
+
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
         command

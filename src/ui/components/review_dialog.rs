@@ -42,7 +42,6 @@ pub fn present(
                 .wrap(true)
                 .wrap_mode(gtk::pango::WrapMode::WordChar)
                 .xalign(0.0)
-                .selectable(true)
                 .build();
             if note.starts_with("WARNING") || note.contains("CHANGED") || note.contains("OUTSIDE") {
                 label.add_css_class("warning");
@@ -55,7 +54,7 @@ pub fn present(
         .editable(false)
         .cursor_visible(false)
         .monospace(true)
-        .wrap_mode(gtk::WrapMode::Char)
+        .wrap_mode(gtk::WrapMode::WordChar)
         .top_margin(8)
         .bottom_margin(8)
         .left_margin(8)
@@ -75,6 +74,7 @@ pub fn present(
     scrolled.add_css_class("card");
     content.append(&scrolled);
     dialog.set_extra_child(Some(&content));
+    dialog.set_prefer_wide_layout(true);
     let approve = match after {
         AfterReview::Build => gettext("_Approve and Build"),
         AfterReview::Run => gettext("_Approve and Run"),

@@ -372,14 +372,15 @@ impl Component for ProjectPage {
                 self.check_image(&sender);
             }
             ProjectPageMsg::DefinitionChanged => {
-                // The form's own saves leave the file valid: nothing to do.
+                // The form's own saves leave the file valid: the form stays.
                 if self.form.is_none()
                     || (self.project.has_definition()
                         && definition_of(&self.project, &self.preferences).is_err())
                 {
                     self.load_settings(&sender);
-                    self.check_image(&sender);
                 }
+                // Whoever wrote it, the image and the approval may differ now.
+                self.check_image(&sender);
             }
             ProjectPageMsg::OpenDefinition => self.open_definition(&sender),
             ProjectPageMsg::ResetDefinition => self.reset_definition(&sender),
