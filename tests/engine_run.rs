@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use engine::{Change, Engine, Error, INSTALL_KRUN, Output, SANDBOX_LABEL};
+use engine::{Change, Engine, Error, INSTALL_KRUN, Output};
 use engine_support::{
     ContainerGuard, container_plan, podman, read_all, run_to_end, test_image, unique,
 };
+use sandbox::names::LABEL_SANDBOX;
 use sandbox::plan::{Isolation, VolumeMount};
 use sandbox::secret::SecretValue;
 
@@ -112,7 +113,7 @@ fn secrets_of(name: &str) -> Vec<String> {
                 "inspect",
                 secret,
                 "--format",
-                &format!("{{{{index .Spec.Labels \"{SANDBOX_LABEL}\"}}}}"),
+                &format!("{{{{index .Spec.Labels \"{LABEL_SANDBOX}\"}}}}"),
             ]);
             assert!(ok && owner.trim() == name, "{secret}: {owner}");
             secret.to_owned()

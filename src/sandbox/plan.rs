@@ -63,7 +63,7 @@ pub struct ContainerPlan {
     pub env: BTreeMap<String, String>,
     /// `run.oci.handler=krun`, `krun.cpus`, `krun.ram_mib` for a microVM.
     pub annotations: BTreeMap<String, String>,
-    /// `io.github.paddockapp.project`, `io.github.paddockapp.spec`.
+    /// [`crate::names::LABEL_PROJECT`] and [`crate::names::LABEL_SPEC`].
     pub labels: BTreeMap<String, String>,
     /// The project (read-write) and its `.agent-sandbox/` (read-only, on top).
     pub binds: Vec<Bind>,
