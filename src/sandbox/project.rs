@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::definition::{Definition, DefinitionErrors};
 use crate::host_facts::{HostFacts, VmSizing};
+use crate::krun;
 use crate::messages::tr;
 use crate::names::{LABEL_PROJECT, LABEL_SPEC, Names};
 use crate::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
@@ -386,18 +387,10 @@ pub fn plan(
     env.insert("PADDOCK_GID".into(), host.gid.to_string());
 
     let annotations: BTreeMap<String, String> = match isolation {
-        Isolation::MicroVm => [
-            ("run.oci.handler".to_owned(), "krun".to_owned()),
-            (
-                "krun.cpus".to_owned(),
-                definition.resources.cpus.to_string(),
-            ),
-            (
-                "krun.ram_mib".to_owned(),
-                definition.resources.memory_mib.to_string(),
-            ),
-        ]
-        .into(),
+        Isolation::MicroVm => krun::annotations(&definition.resources)
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
         Isolation::Container => BTreeMap::new(),
     };
 
