@@ -16,9 +16,9 @@ use engine_support::{ImageGuard, TestProject, base_image, podman, unique};
 use host_support::{PodmanService, krun_runtime_stand_in};
 use sandbox::definition::Definition;
 use sandbox::host_facts::{HostFacts, VmSizing};
-use sandbox::plan::SandboxPlan;
+use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 use sandbox::render::KRUN_VM_FILE;
 use tokio_util::sync::CancellationToken;
 
@@ -51,7 +51,7 @@ fn plan(root: &Path, crun_version: &str) -> SandboxPlan {
         home,
         vm_sizing: VmSizing::for_crun(Some(crun_version)),
     };
-    project::plan(&project, &definition, &agent, &host).expect("plan")
+    plan::plan(&project, &definition, &agent, &host).expect("plan")
 }
 
 /// Builds the plan's image; the guard removes it.

@@ -5,7 +5,7 @@ use std::path::Path;
 use sandbox::definition::{AgentHome, Cache, Definition, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
-use sandbox::plan::{Isolation, SandboxPlan};
+use sandbox::plan::{self, Isolation, SandboxPlan};
 use sandbox::presets::Presets;
 use sandbox::project::{self, Project};
 use sandbox::render::KRUN_VM_FILE;
@@ -31,7 +31,7 @@ fn plan_with(root: &Path, definition: &Definition, vm_sizing: VmSizing) -> Sandb
     let presets = Presets::builtin();
     definition.validate(&presets).expect("valid");
     let agent = definition.resolve_agent(&presets).expect("agent");
-    project::plan(&project, definition, &agent, &host(&home, vm_sizing)).expect("plan")
+    plan::plan(&project, definition, &agent, &host(&home, vm_sizing)).expect("plan")
 }
 
 fn containerfile(plan: &SandboxPlan) -> String {
@@ -304,7 +304,7 @@ fn a_linked_agent_sandbox_folder_is_refused() {
         assert!(error.to_string().contains("symbolic link"), "{error}");
     };
     refused(
-        project::plan(
+        plan::plan(
             &project,
             &definition,
             &agent,

@@ -15,9 +15,9 @@ use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
 use host::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::{Definition, Mount, Network, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
-use sandbox::plan::SandboxPlan;
+use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 use tokio_util::sync::CancellationToken;
 
 fn output(program: &str, args: &[&str]) -> String {
@@ -96,7 +96,7 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
         home: home.clone(),
         vm_sizing: VmSizing::Annotations,
     };
-    let mut plan = project::plan(&project, &approved.definition, &agent, &host).expect("plan");
+    let mut plan = plan::plan(&project, &approved.definition, &agent, &host).expect("plan");
     plan.container.binds.extend(approved.binds());
     plan.build.image = format!("localhost/{}:test", unique("security-sandbox"));
     plan.container.image = plan.build.image.clone();

@@ -9,9 +9,9 @@ use gettextrs::gettext;
 
 use engine::{Engine, Error, SandboxSummary};
 use host::approval::{Approvals, Approved, Gate, HostSockets, Review};
-use sandbox::plan::SandboxPlan;
+use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 
 /// Runs an async command to completion. Blocking reads of stdin still in
 /// flight are abandoned rather than waited for.
@@ -70,8 +70,8 @@ pub(crate) async fn project_plan(
         )
         .await
         .map_err(|err| err.to_string())?;
-    let mut plan = project::plan(&project, &approved.definition, &agent, &host)
-        .map_err(|err| err.to_string())?;
+    let mut plan =
+        plan::plan(&project, &approved.definition, &agent, &host).map_err(|err| err.to_string())?;
     plan.container.binds.extend(approved.binds());
     Ok((project, plan))
 }

@@ -3,7 +3,8 @@
 //! - [`definition`]: `.agent-sandbox/paddock.toml`, parsed and validated.
 //! - [`presets`]: the agents (`data/agents/*.toml`).
 //! - [`render`]: Containerfile, entrypoint.sh, compose.yaml and the spec hash.
-//! - [`project`]: where a project may be, its files, and its [`plan::SandboxPlan`].
+//! - [`project`]: where a project may be and its files; [`plan`]: the
+//!   [`plan::SandboxPlan`] the engine builds and runs for it.
 //! - [`guest`]: the entrypoint's report and the isolation verdict.
 //! - [`names`]: podman names and labels; [`krun`]: the annotations that ask
 //!   for a microVM.

@@ -1,19 +1,15 @@
-//! A project folder: where it may be, its `.agent-sandbox/` files, and the
-//! [`SandboxPlan`] the engine runs for it.
+//! A project folder: where it may be and its `.agent-sandbox/` files. What
+//! the engine runs for it is [`crate::plan::plan`]'s.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::definition::{Definition, DefinitionErrors};
-use crate::host_facts::{HostFacts, VmSizing};
-use crate::krun;
+use crate::host_facts::VmSizing;
 use crate::messages::tr;
-use crate::names::{LABEL_PROJECT, LABEL_SPEC, Names};
-use crate::plan::{Bind, BuildPlan, ContainerPlan, Isolation, SandboxPlan, VolumeMount};
+use crate::names::Names;
 use crate::presets::{Preset, Presets};
 use crate::render;
-use crate::secret::SecretVars;
 
 /// The per-project folder (the seed article's name).
 pub const SANDBOX_DIR: &str = ".agent-sandbox";
@@ -164,7 +160,7 @@ impl Project {
     /// link: the folder is bind-mounted into the sandbox and its files go
     /// into the image, so a link planted in a project must not point them
     /// elsewhere (at `~/.ssh`, say).
-    fn refuse_links(&self, file: Option<&str>) -> Result<(), ProjectError> {
+    pub(crate) fn refuse_links(&self, file: Option<&str>) -> Result<(), ProjectError> {
         let dir = self.sandbox_dir();
         let paths = std::iter::once(dir.clone()).chain(file.map(|name| dir.join(name)));
         for path in paths {
@@ -285,7 +281,7 @@ pub fn user_home(definition: &Definition) -> String {
 /// are for podman-compose on whatever host the project goes to, so the
 /// Containerfile sizes a microVM in the image too ([`VmSizing::ImageFile`]),
 /// which every crun with krun reads; Paddock's own builds render it for this
-/// host ([`plan`]).
+/// host ([`crate::plan::plan`]).
 pub fn generated_files(
     project: &Project,
     definition: &Definition,
@@ -317,137 +313,6 @@ pub fn generated_files(
         ),
     ));
     files
-}
-
-/// What the engine builds and runs for this project. `agent` is
-/// [`Definition::resolve_agent`]'s result.
-pub fn plan(
-    project: &Project,
-    definition: &Definition,
-    agent: &Preset,
-    host: &HostFacts,
-) -> Result<SandboxPlan, ProjectError> {
-    project.refuse_links(None)?;
-    let names = project.names();
-    let mount = definition.mount_point(&project.folder_name());
-    let home = user_home(definition);
-
-    let mut context: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let containerfile = match &definition.image.containerfile {
-        Some(name) => {
-            context.insert(name.clone(), project.read_sandbox_file(name)?.into_bytes());
-            name.clone()
-        }
-        None => {
-            context.insert(
-                CONTAINERFILE.to_owned(),
-                render::containerfile(definition, agent, &mount, host.vm_sizing).into_bytes(),
-            );
-            CONTAINERFILE.to_owned()
-        }
-    };
-    context.insert(
-        ENTRYPOINT.to_owned(),
-        render::entrypoint(agent).into_bytes(),
-    );
-    let build_args: BTreeMap<String, String> = [
-        ("HOST_UID".to_owned(), host.uid.to_string()),
-        ("HOST_GID".to_owned(), host.gid.to_string()),
-    ]
-    .into();
-    let spec = render::spec_hash(&context, &build_args);
-    let image = names.image(&spec);
-    let labels: BTreeMap<String, String> = [
-        (
-            LABEL_PROJECT.to_owned(),
-            project.root().to_string_lossy().into_owned(),
-        ),
-        (LABEL_SPEC.to_owned(), spec),
-    ]
-    .into();
-
-    let isolation = definition.isolation();
-    let mut env: BTreeMap<String, String> = BTreeMap::new();
-    env.insert("TERM".into(), "xterm-256color".into());
-    env.insert("COLORTERM".into(), "truecolor".into());
-    env.extend(agent.env_in(&home));
-    env.extend(definition.env.clone());
-    if let Some(kernel) = &host.kernel {
-        env.insert("PADDOCK_HOST_KERNEL".into(), kernel.trim().to_owned());
-    }
-    env.insert(
-        "PADDOCK_ISOLATION".into(),
-        match isolation {
-            Isolation::MicroVm => "microvm",
-            Isolation::Container => "container",
-        }
-        .into(),
-    );
-    env.insert("PADDOCK_UID".into(), host.uid.to_string());
-    env.insert("PADDOCK_GID".into(), host.gid.to_string());
-
-    let annotations: BTreeMap<String, String> = match isolation {
-        Isolation::MicroVm => krun::annotations(&definition.resources)
-            .into_iter()
-            .map(|(key, value)| (key.to_owned(), value))
-            .collect(),
-        Isolation::Container => BTreeMap::new(),
-    };
-
-    let mut volumes = Vec::new();
-    if let Some(dir) = &agent.config_dir {
-        volumes.push(VolumeMount {
-            volume: names.home_volume(&agent.id, definition.agent.home),
-            target: format!("{home}/{dir}"),
-        });
-    }
-    for cache in &definition.caches {
-        volumes.push(VolumeMount {
-            volume: names.cache_volume(&cache.name),
-            target: cache.path.trim_end_matches('/').to_owned(),
-        });
-    }
-
-    let command = match &definition.image.containerfile {
-        // A hand-written Containerfile's CMD is not the agent's.
-        Some(_) if !agent.command.is_empty() => Some(agent.command.clone()),
-        _ => None,
-    };
-
-    Ok(SandboxPlan {
-        build: BuildPlan {
-            image: image.clone(),
-            context,
-            containerfile,
-            build_args,
-            labels: labels.clone(),
-        },
-        container: ContainerPlan {
-            name: names.container(),
-            image,
-            command,
-            workdir: mount.clone(),
-            env,
-            annotations,
-            labels,
-            binds: vec![
-                Bind {
-                    source: project.root().to_owned(),
-                    target: mount.clone(),
-                    read_only: false,
-                },
-                Bind {
-                    source: project.sandbox_dir(),
-                    target: format!("{mount}/{SANDBOX_DIR}"),
-                    read_only: true,
-                },
-            ],
-            volumes,
-            offline: definition.sandbox.network == crate::definition::Network::Offline,
-            isolation,
-            secrets: SecretVars::of(agent, definition),
-        },
-    })
 }
 
 /// Refuses the places that must never be a project (nor be mounted into

@@ -3,9 +3,9 @@
 //! podman-compose users) and the host facts the plan needs.
 
 use engine::Engine;
-use sandbox::plan::SandboxPlan;
+use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{self, Project};
+use sandbox::project::Project;
 
 /// The plan for the project's saved definition. `write_files` also writes
 /// the generated files (when building or running, not when only looking).
@@ -31,7 +31,7 @@ pub async fn plan(
             .write_generated(&definition, &agent)
             .map_err(|e| e.to_string())?;
     }
-    project::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
+    plan::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
 }
 
 /// The real uid and gid of this process, from `/proc/self/status`.
