@@ -21,6 +21,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
+use super::text::project_name;
 use host::document_portal;
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -621,12 +622,6 @@ impl App {
             .save_window(width, height, self.window.is_maximized());
         self.settings.flush();
     }
-}
-
-pub fn project_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Finds the sandboxes left running by an earlier session, then follows

@@ -21,6 +21,7 @@ use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOut
 use crate::ui::project_plan;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
+use crate::ui::text::{escape_markup, project_name};
 use engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
 use sandbox::definition::{Definition, FieldError};
 use sandbox::guest::{NotAReport, Verdict};
@@ -817,7 +818,7 @@ impl ProjectPage {
             Err(Unusable::Other(message)) => adw::StatusPage::builder()
                 .icon_name("dialog-warning-symbolic")
                 .title(gettext("The Sandbox Definition Cannot Be Read"))
-                .description(glib_escape(&message))
+                .description(escape_markup(&message))
                 .build()
                 .upcast(),
         };
@@ -899,7 +900,7 @@ impl ProjectPage {
     }
 
     fn name(&self) -> String {
-        self.project.folder_name()
+        project_name(self.project.root())
     }
 
     fn status(&self, sender: &ComponentSender<Self>, status: ProjectStatus) {
@@ -1058,8 +1059,4 @@ fn watch_definition(
         }
     });
     Some(monitor)
-}
-
-fn glib_escape(text: &str) -> String {
-    gtk::glib::markup_escape_text(text).to_string()
 }
