@@ -14,6 +14,7 @@ use super::bridge::{self, Link};
 use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
 use super::dialogs;
 use super::folder;
+#[cfg(feature = "test-hooks")]
 use super::introspection;
 use super::notify;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
@@ -245,6 +246,7 @@ impl AsyncComponent for App {
 
         let app = relm4::main_adw_application();
         actions::install(&app, &sender);
+        #[cfg(feature = "test-hooks")]
         introspection::install(&app, &window);
 
         let model = App {

@@ -29,9 +29,7 @@ pub async fn run(probe: &Probe) -> Report {
                 checks.push(checks::cgroups(&info));
             }
             Err(err) => {
-                checks.push(checks::podman_socket(
-                    &unreachable(probe, err.to_string()).await,
-                ));
+                checks.push(checks::podman_socket(&unreachable(err.to_string()).await));
                 checks.extend(checks::podman_unasked(&gettext(
                     "podman did not answer the question",
                 )));
@@ -39,7 +37,7 @@ pub async fn run(probe: &Probe) -> Report {
         },
         Err(err) => {
             let detail = engine_detail(err);
-            checks.push(checks::podman_socket(&unreachable(probe, detail).await));
+            checks.push(checks::podman_socket(&unreachable(detail).await));
             checks.extend(checks::podman_unasked(&gettext("podman does not answer")));
         }
     }
@@ -83,11 +81,11 @@ fn place(endpoint: &Endpoint) -> String {
     }
 }
 
-async fn unreachable(probe: &Probe, detail: String) -> Socket {
+async fn unreachable(detail: String) -> Socket {
     let endpoint = Endpoint::from_env();
     let default_socket = endpoint.is_user_socket();
     let unit = if default_socket {
-        podman_socket_unit(probe).await
+        podman_socket_unit().await
     } else {
         Err(String::new())
     };
@@ -100,9 +98,11 @@ async fn unreachable(probe: &Probe, detail: String) -> Socket {
     }
 }
 
-async fn podman_socket_unit(probe: &Probe) -> Result<crate::systemd::UnitState, String> {
+async fn podman_socket_unit() -> Result<crate::systemd::UnitState, String> {
     let ask = async {
-        let bus = probe.bus().await.map_err(|err| err.to_string())?;
+        let bus = zbus::Connection::session()
+            .await
+            .map_err(|err| err.to_string())?;
         UserManager::new(bus)
             .unit_state(PODMAN_SOCKET_UNIT)
             .await

@@ -100,9 +100,7 @@ impl Component for SystemCheck {
                 }
                 self.busy = true;
                 sender.oneshot_command(async move {
-                    let result = preflight::perform(action, &Probe::from_env())
-                        .await
-                        .map_err(|e| e.to_string());
+                    let result = preflight::perform(action).await.map_err(|e| e.to_string());
                     SystemCheckCommand::Performed(action, result)
                 });
             }
