@@ -251,7 +251,7 @@ async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
     let (code, _, err) = run_to_end(&engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     assert!(engine.remove(&first, false).await.unwrap().is_empty());
-    assert!(!engine.exists(&first).await.unwrap());
+    assert!(!engine_support::podman(&["container", "exists", &first]).0);
     assert!(engine_support::podman(&["volume", "exists", &volume]).0);
 
     let mut plan = container_plan(&second, &image.0, project.path(), &["cat", "/cache/note"]);
@@ -288,7 +288,7 @@ async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
         .unwrap_err();
     assert!(matches!(err, Error::KrunUnavailable { .. }), "{err}");
     assert!(err.to_string().contains(INSTALL_KRUN), "{err}");
-    assert!(!engine.exists(&name).await.unwrap());
+    assert!(!engine_support::podman(&["container", "exists", &name]).0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

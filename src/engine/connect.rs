@@ -122,12 +122,6 @@ impl Engine {
         self.podman.ping().await?;
         Ok(())
     }
-
-    /// podman's own version, e.g. "5.4.2".
-    pub async fn version(&self) -> Result<String> {
-        let version = self.podman.version().await?;
-        Ok(version.version.unwrap_or_default())
-    }
 }
 
 #[cfg(test)]

@@ -240,14 +240,6 @@ impl fmt::Display for DefinitionErrors {
 }
 
 impl DefinitionErrors {
-    /// The message for one key, for a form field.
-    pub fn for_key(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.key == key)
-            .map(|e| e.message.as_str())
-    }
-
     /// Every error about a field and its items: `image.packages` also gets
     /// `image.packages[2]`, `env` gets `env.FOO`.
     pub fn for_field<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a FieldError> + 'a {
