@@ -92,7 +92,7 @@ async fn open(dir: &Path) -> Result<(), String> {
                 &(
                     OPEN_PROJECT,
                     vec![Value::from(target.as_str())],
-                    HashMap::<&str, Value>::new(),
+                    HashMap::<&str, Value<'_>>::new(),
                 ),
             )
             .await;
