@@ -3,6 +3,7 @@
 //! `sandbox` (pure data and text) -> `engine` (podman over the libpod API)
 //! -> `host` (the desktop around it) -> `ui` and `cli`.
 
+pub mod app_actions;
 pub mod cli;
 pub mod config;
 pub mod i18n;

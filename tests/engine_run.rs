@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
-use engine::{Change, Engine, Error, INSTALL_KRUN, Output, SANDBOX_LABEL};
+use engine::{Change, Engine, Error, INSTALL_KRUN, Output};
 use engine_support::{
     ContainerGuard, container_plan, podman, read_all, run_to_end, test_image, unique,
 };
+use sandbox::names::LABEL_SANDBOX;
 use sandbox::plan::{Isolation, VolumeMount};
 use sandbox::secret::SecretValue;
 
@@ -112,7 +113,7 @@ fn secrets_of(name: &str) -> Vec<String> {
                 "inspect",
                 secret,
                 "--format",
-                &format!("{{{{index .Spec.Labels \"{SANDBOX_LABEL}\"}}}}"),
+                &format!("{{{{index .Spec.Labels \"{LABEL_SANDBOX}\"}}}}"),
             ]);
             assert!(ok && owner.trim() == name, "{secret}: {owner}");
             secret.to_owned()
@@ -250,7 +251,7 @@ async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
     let (code, _, err) = run_to_end(&engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     assert!(engine.remove(&first, false).await.unwrap().is_empty());
-    assert!(!engine.exists(&first).await.unwrap());
+    assert!(!engine_support::podman(&["container", "exists", &first]).0);
     assert!(engine_support::podman(&["volume", "exists", &volume]).0);
 
     let mut plan = container_plan(&second, &image.0, project.path(), &["cat", "/cache/note"]);
@@ -288,7 +289,7 @@ async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
         .unwrap_err();
     assert!(matches!(err, Error::KrunUnavailable { .. }), "{err}");
     assert!(err.to_string().contains(INSTALL_KRUN), "{err}");
-    assert!(!engine.exists(&name).await.unwrap());
+    assert!(!engine_support::podman(&["container", "exists", &name]).0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

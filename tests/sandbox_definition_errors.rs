@@ -307,8 +307,8 @@ fn every_problem_is_reported_at_once() {
         ]
     );
     assert_eq!(
-        errors.for_key("resources.cpus"),
-        Some(errors.0[1].message.as_str())
+        errors.for_field("resources.cpus").next(),
+        Some(&errors.0[1])
     );
     assert_eq!(errors.for_field("image.packages").count(), 1);
     assert_eq!(errors.for_field("resources").count(), 2);

@@ -421,13 +421,19 @@ fn mount_values_are_checked_with_their_keys() {
         let mut d = definition();
         d.mounts.push(extra.clone());
         let errors = d.validate(&presets).expect_err("refused");
-        assert!(errors.for_key(key).is_some(), "{extra:?}: {errors}");
+        assert!(
+            errors.for_field(key).next().is_some(),
+            "{extra:?}: {errors}"
+        );
     }
     let mut twice = definition();
     twice.mounts.push(mount("a", "/x", true));
     twice.mounts.push(mount("b", "/x/", true));
     let errors = twice.validate(&presets).expect_err("refused");
-    assert!(errors.for_key("mounts[1].target").is_some(), "{errors}");
+    assert!(
+        errors.for_field("mounts[1].target").next().is_some(),
+        "{errors}"
+    );
 
     let mut fine = definition();
     fine.mounts.push(mount("~/My Data/set-1", "/data", true));

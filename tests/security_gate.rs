@@ -233,8 +233,8 @@ fn escape_sequences_in_the_definition_are_shown_escaped_and_a_containerfile_with
     std::fs::create_dir_all(s.project.sandbox_dir()).expect("dir");
     // A TOML comment with a C1 CSI (U+009B: "cursor up 3 lines, erase"),
     // which the TOML parser accepts, and a Containerfile comment with ESC.
-    let toml = format!(
-        "version = 1\n[agent]\npreset = \"shell\"\n[image]\ncontainerfile = \"Dockerfile\"\n# fine\u{9b}3A\u{9b}2K\n"
+    let toml = String::from(
+        "version = 1\n[agent]\npreset = \"shell\"\n[image]\ncontainerfile = \"Dockerfile\"\n# fine\u{9b}3A\u{9b}2K\n",
     );
     std::fs::write(s.project.definition_path(), toml).expect("toml");
     std::fs::write(

@@ -5,6 +5,9 @@
 //! nothing else: not `podman inspect`, not the image or its history, not a
 //! file of the project or of Paddock's data, not the CLI's own output.
 
+// Its helpers, like its tests, fail by panicking.
+#![allow(clippy::unwrap_used)]
+
 mod engine_support;
 mod host_support;
 mod keyring_support;

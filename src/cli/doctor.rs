@@ -34,7 +34,7 @@ async fn doctor(args: Args) -> ExitCode {
             println!("{}", gettext("Nothing Paddock can fix by itself."));
         }
         for action in actions {
-            match preflight::perform(action, &probe).await {
+            match preflight::perform(action).await {
                 Ok(()) => {
                     if !args.json {
                         println!(

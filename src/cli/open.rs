@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 use gettextrs::gettext;
 use zbus::zvariant::Value;
 
+use crate::app_actions::OPEN_PROJECT;
 use crate::config::APP_ID;
 
-/// The action the window exports for this (see `src/ui/actions.rs`).
-const OPEN_PROJECT: &str = "open-project";
 /// How long a freshly started window may take to answer on the bus.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -93,7 +92,7 @@ async fn open(dir: &Path) -> Result<(), String> {
                 &(
                     OPEN_PROJECT,
                     vec![Value::from(target.as_str())],
-                    HashMap::<&str, Value>::new(),
+                    HashMap::<&str, Value<'_>>::new(),
                 ),
             )
             .await;

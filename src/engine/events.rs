@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use hyper::{Body, Method};
 
 use crate::raw::Lines;
-use crate::{Engine, Error, PROJECT_LABEL, Result};
+use crate::{Engine, Error, Result};
+use sandbox::names::LABEL_PROJECT;
 
 /// A change of one sandbox's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +85,7 @@ impl RawEvent {
         if self.kind != "container" {
             return None;
         }
-        let project = self.actor.attributes.remove(PROJECT_LABEL)?;
+        let project = self.actor.attributes.remove(LABEL_PROJECT)?;
         let name = self.actor.attributes.remove("name")?;
         let change = match self.action.as_str() {
             "create" => Change::Created,

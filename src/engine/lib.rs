@@ -21,17 +21,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStep};
+pub use connect::Endpoint;
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
 pub use list::{SandboxState, SandboxSummary};
-pub use secrets::SANDBOX_LABEL;
 pub use session::{Output, Session, SessionInput, SessionOutput};
-
-/// The label every Paddock object carries: the project's absolute path.
-pub const PROJECT_LABEL: &str = "io.github.paddockapp.project";
-/// The label holding the hash of the definition a sandbox was made from.
-pub const SPEC_LABEL: &str = "io.github.paddockapp.spec";
 
 /// A connection to the user's podman service.
 #[derive(Clone)]

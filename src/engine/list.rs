@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use gettextrs::gettext;
 use hyper::{Body, Method};
 
-use crate::{Engine, Error, PROJECT_LABEL, Result, SPEC_LABEL};
+use crate::{Engine, Error, Result};
 use sandbox::guest::{GuestReport, Verdict};
+use sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
 
 /// A sandbox's state, as podman reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +106,7 @@ impl Engine {
 
     /// Paddock's sandboxes (by label), in any state, sorted by name.
     pub async fn list(&self) -> Result<Vec<SandboxSummary>> {
-        let filters = serde_json::json!({ "label": [PROJECT_LABEL] }).to_string();
+        let filters = serde_json::json!({ "label": [LABEL_PROJECT] }).to_string();
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("all", "true")
             .append_pair("filters", &filters)
@@ -119,10 +120,10 @@ impl Engine {
                 SandboxSummary {
                     name: container.names.into_iter().next().unwrap_or(container.id),
                     project: labels
-                        .get(PROJECT_LABEL)
+                        .get(LABEL_PROJECT)
                         .map(PathBuf::from)
                         .unwrap_or_default(),
-                    spec: labels.get(SPEC_LABEL).cloned(),
+                    spec: labels.get(LABEL_SPEC).cloned(),
                     image: container.image,
                     state: SandboxState::from_podman(&container.state, container.exit_code),
                 }

@@ -24,7 +24,7 @@ const STOP_TIMEOUT: usize = 10;
 
 impl Engine {
     /// Creates the named volumes the plan mounts, unless they exist.
-    pub async fn ensure_volumes(&self, plan: &ContainerPlan) -> Result<()> {
+    async fn ensure_volumes(&self, plan: &ContainerPlan) -> Result<()> {
         for mount in &plan.volumes {
             if self.podman.volumes().get(&mount.volume).exists().await? {
                 continue;
@@ -168,16 +168,6 @@ impl Engine {
             .and_then(|state| state.exit_code)
             .map(i64::from)
             .unwrap_or_default())
-    }
-
-    /// Whether a container of that name exists (any state).
-    pub async fn exists(&self, name: &str) -> Result<bool> {
-        self.podman
-            .containers()
-            .get(name)
-            .exists()
-            .await
-            .map_err(|err| Error::podman(name, err))
     }
 
     pub async fn stop(&self, name: &str) -> Result<()> {

@@ -10,10 +10,8 @@ use std::collections::BTreeMap;
 use hyper::{Body, Method};
 
 use crate::{Engine, Error, Result};
+use sandbox::names::LABEL_SANDBOX;
 use sandbox::secret::SecretValue;
-
-/// The label naming the sandbox a podman secret belongs to.
-pub const SANDBOX_LABEL: &str = "io.github.paddockapp.sandbox";
 
 impl Engine {
     /// Replaces the sandbox's podman secrets with `values` (variable ->
@@ -24,7 +22,7 @@ impl Engine {
         values: &BTreeMap<String, SecretValue>,
     ) -> Result<BTreeMap<String, String>> {
         self.remove_secrets(sandbox).await?;
-        let labels = serde_json::json!({ SANDBOX_LABEL: sandbox }).to_string();
+        let labels = serde_json::json!({ LABEL_SANDBOX: sandbox }).to_string();
         let mut secret_env = BTreeMap::new();
         for (variable, value) in values {
             let name = secret_name(sandbox, variable);
@@ -66,7 +64,7 @@ impl Engine {
             let ours = spec
                 .labels
                 .as_ref()
-                .and_then(|labels| labels.get(SANDBOX_LABEL))
+                .and_then(|labels| labels.get(LABEL_SANDBOX))
                 .is_some_and(|owner| owner == sandbox);
             if let (true, Some(name)) = (ours, spec.name) {
                 self.podman

@@ -3,9 +3,11 @@
 //! - [`definition`]: `.agent-sandbox/paddock.toml`, parsed and validated.
 //! - [`presets`]: the agents (`data/agents/*.toml`).
 //! - [`render`]: Containerfile, entrypoint.sh, compose.yaml and the spec hash.
-//! - [`project`]: where a project may be, its files, and its [`plan::SandboxPlan`].
+//! - [`project`]: where a project may be and its files; [`plan`]: the
+//!   [`plan::SandboxPlan`] the engine builds and runs for it.
 //! - [`guest`]: the entrypoint's report and the isolation verdict.
-//! - [`names`]: podman names and labels.
+//! - [`names`]: podman names and labels; [`krun`]: the annotations that ask
+//!   for a microVM.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
@@ -15,6 +17,7 @@ pub mod approval;
 pub mod definition;
 pub mod guest;
 pub mod host_facts;
+pub mod krun;
 pub mod messages;
 pub mod names;
 pub mod plan;

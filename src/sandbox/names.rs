@@ -14,6 +14,8 @@ use crate::definition::AgentHome;
 pub const LABEL_PROJECT: &str = "io.github.paddockapp.project";
 /// Label holding the spec hash the object was made from.
 pub const LABEL_SPEC: &str = "io.github.paddockapp.spec";
+/// Label naming the sandbox (container) a podman secret belongs to.
+pub const LABEL_SANDBOX: &str = "io.github.paddockapp.sandbox";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {

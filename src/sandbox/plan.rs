@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use crate::approval::Approved;
 use crate::definition::Network;
 use crate::host_facts::HostFacts;
+use crate::krun;
 use crate::messages::tr;
 use crate::names::{LABEL_PROJECT, LABEL_SPEC};
 use crate::presets::Preset;
@@ -205,7 +206,7 @@ pub struct ContainerPlan {
     pub env: BTreeMap<String, String>,
     /// `run.oci.handler=krun`, `krun.cpus`, `krun.ram_mib` for a microVM.
     pub annotations: BTreeMap<String, String>,
-    /// `io.github.paddockapp.project`, `io.github.paddockapp.spec`.
+    /// [`LABEL_PROJECT`] and [`LABEL_SPEC`].
     pub labels: BTreeMap<String, String>,
     /// The project (read-write), its `.agent-sandbox/` (read-only, on top),
     /// then the approved extra mounts.
@@ -310,18 +311,10 @@ pub fn plan(
     env.insert("PADDOCK_GID".into(), host.gid.to_string());
 
     let annotations: BTreeMap<String, String> = match isolation {
-        Isolation::MicroVm => [
-            ("run.oci.handler".to_owned(), "krun".to_owned()),
-            (
-                "krun.cpus".to_owned(),
-                definition.resources.cpus.to_string(),
-            ),
-            (
-                "krun.ram_mib".to_owned(),
-                definition.resources.memory_mib.to_string(),
-            ),
-        ]
-        .into(),
+        Isolation::MicroVm => krun::annotations(&definition.resources)
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
         Isolation::Container => BTreeMap::new(),
     };
 

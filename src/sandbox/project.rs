@@ -1,4 +1,5 @@
-//! A project folder: where it may be and its `.agent-sandbox/` files.
+//! A project folder: where it may be and its `.agent-sandbox/` files. What
+//! the engine runs for it is [`crate::plan::plan`]'s.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -290,7 +291,7 @@ pub fn user_home(definition: &Definition) -> String {
 /// are for podman-compose on whatever host the project goes to, so the
 /// Containerfile sizes a microVM in the image too ([`VmSizing::ImageFile`]),
 /// which every crun with krun reads; Paddock's own builds render it for this
-/// host ([`plan`]).
+/// host ([`crate::plan::plan`]).
 pub fn generated_files(
     project: &Project,
     definition: &Definition,

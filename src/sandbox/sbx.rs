@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde_yaml_ng::Value;
 
 use crate::definition::{AgentHome, Cache, Definition, Network, Resources, Runtime};
+use crate::krun;
 use crate::messages::tr;
 use crate::presets::Presets;
 use crate::project::{ENTRYPOINT, Project, SANDBOX_DIR};
@@ -94,10 +95,10 @@ pub fn import(project: &Project, presets: &Presets) -> Result<Imported, SbxError
             .unwrap_or(default)
     };
     definition.resources = Resources {
-        cpus: number("krun.cpus", definition.resources.cpus),
-        memory_mib: number("krun.ram_mib", definition.resources.memory_mib),
+        cpus: number(krun::CPUS, definition.resources.cpus),
+        memory_mib: number(krun::RAM_MIB, definition.resources.memory_mib),
     };
-    if annotation("run.oci.handler").as_deref() != Some("krun") {
+    if annotation(krun::HANDLER).as_deref() != Some(krun::HANDLER_KRUN) {
         notes.push(gettextrs::gettext("the sbx setup did not ask for krun; Paddock runs it as a microVM (choose container isolation explicitly if you want less)"));
     }
     definition.sandbox.runtime = Runtime::Krun;

@@ -9,11 +9,7 @@ use gtk::{gio, glib};
 use relm4::prelude::*;
 
 use super::app::{App, AppMsg};
-
-pub const OPEN_PROJECT: &str = "open-project";
-pub const BUILD_PROJECT: &str = "build-project";
-pub const RUN_PROJECT: &str = "run-project";
-pub const SHOW_PROJECT: &str = "show-project";
+use crate::app_actions::{BUILD_PROJECT, OPEN_PROJECT, RUN_PROJECT, SHOW_PROJECT};
 
 /// The accelerators, also listed in the shortcuts dialog.
 pub const ACCELS: &[(&str, &[&str])] = &[

@@ -14,6 +14,7 @@ use super::bridge::{self, Link};
 use super::components::project_list::{ProjectList, ProjectListMsg, ProjectListOutput};
 use super::dialogs;
 use super::folder;
+#[cfg(feature = "test-hooks")]
 use super::introspection;
 use super::notify;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
@@ -21,6 +22,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
+use super::text::project_name;
 use host::document_portal;
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -244,6 +246,7 @@ impl AsyncComponent for App {
 
         let app = relm4::main_adw_application();
         actions::install(&app, &sender);
+        #[cfg(feature = "test-hooks")]
         introspection::install(&app, &window);
 
         let model = App {
@@ -621,12 +624,6 @@ impl App {
             .save_window(width, height, self.window.is_maximized());
         self.settings.flush();
     }
-}
-
-pub fn project_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Finds the sandboxes left running by an earlier session, then follows

@@ -1,6 +1,8 @@
 //! A read-only view of what the window shows, for the GUI tests.
 //!
-//! Only when `PADDOCK_TEST_INTROSPECTION=1`: the app then answers
+//! Only in a build with the `test-hooks` feature (which the tests' own
+//! builds get, a release never) and only when `PADDOCK_TEST_INTROSPECTION=1`:
+//! the app then answers
 //! `io.github.paddockapp.Paddock.Introspection.Dump()` on its own bus
 //! connection with the tree of visible widgets (titles, labels, log and
 //! terminal text, progress), read from the widgets themselves, so a test sees
@@ -12,7 +14,7 @@ use adw::prelude::*;
 use gtk::gio;
 use serde_json::{Value, json};
 
-pub const ENABLE_ENV: &str = "PADDOCK_TEST_INTROSPECTION";
+const ENABLE_ENV: &str = "PADDOCK_TEST_INTROSPECTION";
 const INTERFACE: &str = r#"
 <node>
   <interface name="io.github.paddockapp.Paddock.Introspection">

@@ -7,6 +7,7 @@ mod bridge;
 mod components;
 mod dialogs;
 mod folder;
+#[cfg(feature = "test-hooks")]
 mod introspection;
 mod notify;
 mod pages;

@@ -7,7 +7,7 @@ use std::path::Path;
 use adw::prelude::*;
 use gtk::gio;
 
-use super::actions::SHOW_PROJECT;
+use crate::app_actions::SHOW_PROJECT;
 
 pub fn send(project: &Path, title: &str, body: &str) {
     let notification = gio::Notification::new(title);

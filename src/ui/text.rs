@@ -1,5 +1,21 @@
-//! Command lines as the form shows them: words split and joined the way a
-//! shell would.
+//! Text as the window shows it: a project's name, markup escaped, and
+//! command lines split and joined the way a shell would.
+
+use std::path::Path;
+
+/// A project's name in the window: its folder's name (the whole path for a
+/// folder without one).
+pub fn project_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// `text` as Pango markup shows it literally: titles, subtitles and
+/// descriptions are markup, and a folder called `a&b` must show as such.
+pub fn escape_markup(text: &str) -> String {
+    gtk::glib::markup_escape_text(text).to_string()
+}
 
 /// Splits a command line the way a shell would for plain words and quotes:
 /// `sh -c "echo hi; exit 3"` -> [sh, -c, echo hi; exit 3].

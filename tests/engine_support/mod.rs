@@ -1,6 +1,8 @@
 //! Shared by the engine's integration tests: unique names, plans built by
 //! hand, and guards that remove what a test made from podman.
 #![allow(dead_code)]
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -5,6 +5,8 @@
 //! app's GSettings schema is compiled for it, and its settings are kept in a
 //! key file under the test's own XDG_CONFIG_HOME (`Desktop::gsettings`).
 #![allow(dead_code)]
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -418,7 +420,7 @@ impl Desktop {
 
     /// `org.gtk.Actions.Activate` on the app, as the shell or `gapplication` would.
     pub fn activate(&self, action: &str, path: Option<&Path>) -> zbus::Result<()> {
-        let parameter: Vec<zvariant::Value> = path
+        let parameter: Vec<zvariant::Value<'_>> = path
             .map(|p| vec![zvariant::Value::from(p.to_string_lossy().into_owned())])
             .unwrap_or_default();
         self.runtime.block_on(async {
@@ -428,7 +430,11 @@ impl Desktop {
                     APP_PATH,
                     Some("org.gtk.Actions"),
                     "Activate",
-                    &(action, parameter, HashMap::<&str, zvariant::Value>::new()),
+                    &(
+                        action,
+                        parameter,
+                        HashMap::<&str, zvariant::Value<'_>>::new(),
+                    ),
                 )
                 .await
                 .map(drop)

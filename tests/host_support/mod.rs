@@ -2,6 +2,8 @@
 //! systemd user manager double, podman services of their own, and running
 //! `paddock doctor` through the real binary.
 #![allow(dead_code)]
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

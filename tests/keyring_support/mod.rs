@@ -2,6 +2,8 @@
 //! test's own session bus, its login keyring made fresh in a temp folder and
 //! unlocked with a test password given on stdin.
 #![allow(dead_code)]
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use gettextrs::gettext;
 
-use super::{Action, Probe};
+use super::Action;
 use crate::systemd::{PODMAN_SOCKET_UNIT, UserManager};
 use engine::{ENABLE_SOCKET, Engine};
 
@@ -45,16 +45,15 @@ impl std::error::Error for ActionError {}
 
 /// Performs `action`, and returns once what it fixes works (run the checks
 /// again afterwards to show the new state).
-pub async fn perform(action: Action, probe: &Probe) -> Result<(), ActionError> {
+pub async fn perform(action: Action) -> Result<(), ActionError> {
     match action {
-        Action::StartPodmanSocket => start_podman_socket(probe).await,
+        Action::StartPodmanSocket => start_podman_socket().await,
     }
 }
 
-async fn start_podman_socket(probe: &Probe) -> Result<(), ActionError> {
+async fn start_podman_socket() -> Result<(), ActionError> {
     let start = async {
-        let bus = probe
-            .bus()
+        let bus = zbus::Connection::session()
             .await
             .map_err(|err| ActionError::Systemd(err.to_string()))?;
         UserManager::new(bus)

@@ -1,6 +1,6 @@
 //! Asks podman, systemd and the file system, and turns the answers into a report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use gettextrs::gettext;
@@ -8,7 +8,7 @@ use gettextrs::gettext;
 use super::checks::{self, Socket};
 use super::{Probe, Report};
 use crate::systemd::{PODMAN_SOCKET_UNIT, UserManager};
-use engine::{self, Engine};
+use engine::{self, Endpoint, Engine};
 
 /// How long systemd's user manager gets to answer before the check says so.
 const BUS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,9 +29,7 @@ pub async fn run(probe: &Probe) -> Report {
                 checks.push(checks::cgroups(&info));
             }
             Err(err) => {
-                checks.push(checks::podman_socket(
-                    &unreachable(probe, err.to_string()).await,
-                ));
+                checks.push(checks::podman_socket(&unreachable(err.to_string()).await));
                 checks.extend(checks::podman_unasked(&gettext(
                     "podman did not answer the question",
                 )));
@@ -39,7 +37,7 @@ pub async fn run(probe: &Probe) -> Report {
         },
         Err(err) => {
             let detail = engine_detail(err);
-            checks.push(checks::podman_socket(&unreachable(probe, detail).await));
+            checks.push(checks::podman_socket(&unreachable(detail).await));
             checks.extend(checks::podman_unasked(&gettext("podman does not answer")));
         }
     }
@@ -74,64 +72,37 @@ fn sort(checks: &mut [super::Check]) {
     checks.sort_by_key(|check| order.iter().position(|id| *id == check.id));
 }
 
-/// Where Paddock looks for podman: `CONTAINER_HOST` when set, else the user's
-/// socket (the engine connects the same way).
-pub(super) struct Endpoint {
-    pub(super) place: String,
-    /// The user's own socket, the one `podman.socket` makes listen.
-    pub(super) default_socket: bool,
-}
-
-impl Endpoint {
-    pub(super) fn from_env() -> Endpoint {
-        let user_socket = std::env::var_os("XDG_RUNTIME_DIR")
-            .filter(|dir| !dir.is_empty())
-            .map(|dir| PathBuf::from(dir).join("podman").join("podman.sock"));
-        let container_host = std::env::var("CONTAINER_HOST")
-            .ok()
-            .filter(|host| !host.is_empty());
-        match (container_host, user_socket) {
-            (Some(host), user_socket) => {
-                let path = host
-                    .strip_prefix("unix://")
-                    .or_else(|| host.strip_prefix("unix:"))
-                    .map(Path::new);
-                Endpoint {
-                    default_socket: path.is_some() && path == user_socket.as_deref(),
-                    place: host,
-                }
-            }
-            (None, Some(socket)) => Endpoint {
-                place: socket.display().to_string(),
-                default_socket: true,
-            },
-            (None, None) => Endpoint {
-                place: gettext("the default podman socket (XDG_RUNTIME_DIR is not set)"),
-                default_socket: false,
-            },
-        }
+/// Where Paddock looked for podman, in words.
+fn place(endpoint: &Endpoint) -> String {
+    match (endpoint.container_host(), endpoint.user_socket()) {
+        (Some(host), _) => host.to_owned(),
+        (None, Some(socket)) => socket.display().to_string(),
+        (None, None) => gettext("the default podman socket (XDG_RUNTIME_DIR is not set)"),
     }
 }
 
-async fn unreachable(probe: &Probe, detail: String) -> Socket {
+async fn unreachable(detail: String) -> Socket {
     let endpoint = Endpoint::from_env();
-    let unit = if endpoint.default_socket {
-        podman_socket_unit(probe).await
+    let default_socket = endpoint.is_user_socket();
+    let unit = if default_socket {
+        podman_socket_unit().await
     } else {
         Err(String::new())
     };
     Socket::Unreachable {
-        place: endpoint.place,
+        place: place(&endpoint),
         detail,
         podman_installed: podman_installed(),
-        default_socket: endpoint.default_socket,
+        default_socket,
         unit,
     }
 }
 
-async fn podman_socket_unit(probe: &Probe) -> Result<crate::systemd::UnitState, String> {
+async fn podman_socket_unit() -> Result<crate::systemd::UnitState, String> {
     let ask = async {
-        let bus = probe.bus().await.map_err(|err| err.to_string())?;
+        let bus = zbus::Connection::session()
+            .await
+            .map_err(|err| err.to_string())?;
         UserManager::new(bus)
             .unit_state(PODMAN_SOCKET_UNIT)
             .await

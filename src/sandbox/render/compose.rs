@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::definition::{Definition, Network, Runtime};
+use crate::krun;
 use crate::names::Names;
 use crate::presets::Preset;
 
@@ -63,15 +64,9 @@ pub fn render(
     line(format!("        HOST_GID: {}", quote("${HOST_GID:-1000}")));
     if definition.sandbox.runtime == Runtime::Krun {
         line("    annotations:".into());
-        line(format!("      run.oci.handler: {}", quote("krun")));
-        line(format!(
-            "      krun.cpus: {}",
-            quote(&definition.resources.cpus.to_string())
-        ));
-        line(format!(
-            "      krun.ram_mib: {}",
-            quote(&definition.resources.memory_mib.to_string())
-        ));
+        for (key, value) in krun::annotations(&definition.resources) {
+            line(format!("      {key}: {}", quote(&value)));
+        }
     }
     line(format!(
         "    user: {}",

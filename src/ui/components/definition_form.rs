@@ -403,17 +403,9 @@ impl DefinitionForm {
             ("env", self.env.upcast_ref()),
         ];
         for (key, row) in rows {
-            let message = errors.and_then(|errors| {
-                errors
-                    .0
-                    .iter()
-                    .find(|e| {
-                        e.key == key
-                            || e.key.starts_with(&format!("{key}."))
-                            || e.key.starts_with(&format!("{key}["))
-                    })
-                    .map(|e| e.message.clone())
-            });
+            let message = errors
+                .and_then(|errors| errors.for_field(key).next())
+                .map(|e| e.message.clone());
             match message {
                 Some(message) => {
                     row.add_css_class("error");

@@ -7,6 +7,7 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
+use crate::ui::text::escape_markup;
 use sandbox::definition::FieldError;
 use sandbox::messages::tr;
 
@@ -60,7 +61,7 @@ pub fn view(
     adw::StatusPage::builder()
         .icon_name("dialog-warning-symbolic")
         .title(gettext("The Sandbox Definition Is Not Valid"))
-        .description(gtk::glib::markup_escape_text(&tr(
+        .description(escape_markup(&tr(
             "Fix {file} in a text editor: this page reloads it when it is saved. Or reset it: valid settings are kept, the others return to their defaults, and the current file is kept beside it.",
             &[("file", &file_name)],
         )))

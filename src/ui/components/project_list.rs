@@ -7,6 +7,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::ui::status::ProjectStatus;
+use crate::ui::text::{escape_markup, project_name};
 use sandbox::messages::tr;
 
 pub struct ProjectList {
@@ -118,13 +119,10 @@ impl ProjectList {
     }
 
     fn insert_top(&mut self, path: &Path, sender: &ComponentSender<Self>) {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
+        let name = project_name(path);
         let widget = adw::ActionRow::builder()
-            .title(glib_markup_escape(&name))
-            .subtitle(glib_markup_escape(&path.display().to_string()))
+            .title(escape_markup(&name))
+            .subtitle(escape_markup(&path.display().to_string()))
             .subtitle_lines(1)
             .activatable(true)
             .build();
@@ -176,9 +174,4 @@ fn set_status_style(label: &gtk::Label, status: &ProjectStatus) {
         ProjectStatus::Exited(0) => "dim-label",
         ProjectStatus::Exited(_) | ProjectStatus::BuildFailed => "error",
     });
-}
-
-/// Row titles are markup; a folder called `a&b` must show as such.
-fn glib_markup_escape(text: &str) -> String {
-    gtk::glib::markup_escape_text(text).to_string()
 }

@@ -13,6 +13,7 @@ use super::terminal_widget::TerminalFrame;
 use crate::ui::bridge;
 use crate::ui::report_line::ReportLine;
 use crate::ui::settings::{self, Settings};
+use crate::ui::text::escape_markup;
 use engine::{Output, Session};
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
@@ -260,7 +261,7 @@ impl Component for SandboxTerminal {
             TerminalCommand::Ended(Err(error)) => {
                 self.lost = true;
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&glib::markup_escape_text(&tr(
+                self.banner.set_title(&escape_markup(&tr(
                     "The connection to the sandbox was lost: {error}",
                     &[("error", &error)],
                 )));

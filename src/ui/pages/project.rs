@@ -22,6 +22,7 @@ use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOut
 use crate::ui::project_plan::{self, Prepared};
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
+use crate::ui::text::{escape_markup, project_name};
 use engine::{BuildEvent, BuildOutcome, Change, SandboxState, Session};
 use host::launch;
 use sandbox::approval::{Review, Status};
@@ -950,7 +951,7 @@ impl ProjectPage {
             Err(Unusable::Other(message)) => adw::StatusPage::builder()
                 .icon_name("dialog-warning-symbolic")
                 .title(gettext("The Sandbox Definition Cannot Be Read"))
-                .description(glib_escape(&message))
+                .description(escape_markup(&message))
                 .build()
                 .upcast(),
         };
@@ -1030,7 +1031,7 @@ impl ProjectPage {
     }
 
     fn name(&self) -> String {
-        self.project.folder_name()
+        project_name(self.project.root())
     }
 
     fn status(&self, sender: &ComponentSender<Self>, status: ProjectStatus) {
@@ -1208,8 +1209,4 @@ fn watch_definition(
         }
     });
     Some(monitor)
-}
-
-fn glib_escape(text: &str) -> String {
-    gtk::glib::markup_escape_text(text).to_string()
 }

@@ -6,6 +6,7 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
+use crate::ui::text::escape_markup;
 use host::preflight::{self, Action, Check, Probe, Report, State};
 
 pub struct SystemCheck {
@@ -99,9 +100,7 @@ impl Component for SystemCheck {
                 }
                 self.busy = true;
                 sender.oneshot_command(async move {
-                    let result = preflight::perform(action, &Probe::from_env())
-                        .await
-                        .map_err(|e| e.to_string());
+                    let result = preflight::perform(action).await.map_err(|e| e.to_string());
                     SystemCheckCommand::Performed(action, result)
                 });
             }
@@ -179,20 +178,20 @@ fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::Preferences
     image.update_property(&[gtk::accessible::Property::Label(&state)]);
     let Some(fix) = &check.fix else {
         let row = adw::ActionRow::builder()
-            .title(glib_escape(&check.title))
-            .subtitle(glib_escape(&check.found))
+            .title(escape_markup(&check.title))
+            .subtitle(escape_markup(&check.found))
             .build();
         row.add_prefix(&image);
         return row.upcast();
     };
     let row = adw::ExpanderRow::builder()
-        .title(glib_escape(&check.title))
-        .subtitle(glib_escape(&check.found))
+        .title(escape_markup(&check.title))
+        .subtitle(escape_markup(&check.found))
         .expanded(check.state == State::Blocking)
         .build();
     row.add_prefix(&image);
     let how = adw::ActionRow::builder()
-        .title(glib_escape(&fix.text))
+        .title(escape_markup(&fix.text))
         .title_lines(0)
         .build();
     if let Some(action) = fix.action {
@@ -215,7 +214,7 @@ fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::Preferences
 /// A command in monospace with a button that copies it.
 fn command_row(command: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
-        .title(glib_escape(command))
+        .title(escape_markup(command))
         .css_classes(["monospace"])
         .title_selectable(true)
         .build();
@@ -232,8 +231,4 @@ fn command_row(command: &str) -> adw::ActionRow {
     copy.connect_clicked(move |button| button.clipboard().set_text(&command));
     row.add_suffix(&copy);
     row
-}
-
-fn glib_escape(text: &str) -> String {
-    gtk::glib::markup_escape_text(text).to_string()
 }

@@ -1,0 +1,13 @@
+//! The window's actions that other programs activate by name on the session
+//! bus (`org.gtk.Actions.Activate` at the application's object path):
+//! `paddock open`, notifications, GNOME Shell and the GUI tests. Each takes a
+//! project folder's path; `ui::actions` installs them.
+
+/// Adds the folder as a project, or brings it up when it is one already.
+pub const OPEN_PROJECT: &str = "open-project";
+/// Builds the project's sandbox image.
+pub const BUILD_PROJECT: &str = "build-project";
+/// Runs the project's sandbox (building it first when needed).
+pub const RUN_PROJECT: &str = "run-project";
+/// Brings up the window on the project (a notification's default action).
+pub const SHOW_PROJECT: &str = "show-project";
