@@ -33,6 +33,8 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
         "[agent]\nsecrets = [\"GUI_TEST_TOKEN\", \"GUI_OTHER_TOKEN\"]\n",
     );
     std::fs::write(&definition, text).unwrap();
+    // As if the user had asked for the keys in Paddock.
+    desktop.approve(&project);
 
     let value = format!("gui-secret-{}", std::process::id());
     let mut set = desktop
