@@ -5,8 +5,10 @@
 //!
 //! # How Paddock runs it
 //!
-//! - A podman network created `--internal` for one sandbox (no route out),
-//!   which the sandbox alone joins, and a normal network.
+//! - A podman network created `--internal --disable-dns` for one sandbox
+//!   (no route out, and no podman resolver on it: with aardvark-dns there,
+//!   podman gives the sandbox aardvark's address instead of `--dns`), which
+//!   the sandbox alone joins, and a normal network.
 //! - A gateway container on both, running
 //!   `paddock-gateway --policy /etc/paddock/policy.json --address IP`,
 //!   where IP is the gateway's address on the internal network (give the
