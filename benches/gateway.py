@@ -129,6 +129,12 @@ def tunnelled(proxy, server, path):
         return fetch(conn, b"GET %s HTTP/1.1\r\nHost: bench.test\r\n\r\n" % path)
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(action):
     start = time.perf_counter()
     length = action()
@@ -184,10 +190,13 @@ def main():
                 assert length == len(SMALL), (name, length)
                 setup[name].add(seconds)
         throughput = {name: Series() for name in paths}
+        gateway_cpu = {name: 0.0 for name in paths}
         log(f"throughput: {args.downloads} downloads of {BIG_MIB} MiB per path, alternating")
         for _ in range(args.downloads):
             for name, fetcher in paths.items():
+                cpu = cpu_seconds(gateway.pid)
                 seconds, length = timed(lambda: fetcher(b"/big"))
+                gateway_cpu[name] += cpu_seconds(gateway.pid) - cpu
                 assert length == len(big), (name, length)
                 throughput[name].add(len(big) / seconds / (1 << 20))
     finally:
@@ -212,6 +221,11 @@ def main():
         ratio = series.median / base
         target = "-" if name == "direct" else f">= 0.8x: {'met' if ratio >= 0.8 else 'missed'}"
         print(f"| {BIG_MIB} MiB download | {name} | {series.text(1, 'MiB/s')} | {ratio:.2f}x | {target} |")
+    print()
+    for name in list(paths)[1:]:
+        per_download = gateway_cpu[name] / args.downloads
+        print(f"- {name}: the gateway used {per_download * 1000:.0f} ms of CPU per {BIG_MIB} MiB "
+              "(a measure of its own cost that does not depend on the machine's load)")
     print(f"\nThe gateway logged {lines} attempts for {expected} proxied connections.")
     if lines != expected:
         raise SystemExit("the attempt log is incomplete")

@@ -77,6 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    raise_file_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -123,6 +124,21 @@ async fn serve(args: Args, policy: paddock_gateway::Policy) -> ExitCode {
             _ = interrupt.recv() => return ExitCode::SUCCESS,
         }
     }
+}
+
+/// A spliced connection holds six descriptors (two sockets, two pipes), so
+/// the usual soft limit of 1024 would end below the connection limit; the
+/// hard limit is what the container allows.
+fn raise_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let _ = setrlimit(
+        Resource::Nofile,
+        rustix::process::Rlimit {
+            current: limit.maximum,
+            ..limit
+        },
+    );
 }
 
 fn warn(warnings: &[String]) {

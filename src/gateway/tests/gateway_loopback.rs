@@ -10,13 +10,14 @@ use paddock_gateway::{Decision, Kind, Reason};
 use support::*;
 
 /// A policy for `allowed.test` (pinned: port 80 to an HTTP server, port 443
-/// to an echo server) and `echo.test:tcp_port` (pinned to an echo server).
+/// to an echo server), `echo.test:tcp_port` and `body.test` (both pinned to
+/// an echo server).
 fn policy(http: u16, echo: u16, tcp_port: u16) -> String {
     format!(
-        r#"{{"allow": ["allowed.test", "echo.test:{tcp_port}", "*.wild.test"],
+        r#"{{"allow": ["allowed.test", "echo.test:{tcp_port}", "*.wild.test", "body.test"],
             "deny": ["no.wild.test"],
             "hosts": {{"allowed.test:80": "127.0.0.1:{http}", "allowed.test:443": "127.0.0.1:{echo}",
-                       "echo.test:{tcp_port}": "127.0.0.1:{echo}"}}}}"#
+                       "echo.test:{tcp_port}": "127.0.0.1:{echo}", "body.test:80": "127.0.0.1:{echo}"}}}}"#
     )
 }
 
@@ -178,6 +179,35 @@ fn a_second_request_on_a_forwarded_connection_never_leaves() {
         "{answer}"
     );
     assert!(answer.contains("Connection: close"), "{answer}");
+}
+
+#[test]
+fn a_request_body_is_forwarded_by_its_length_and_nothing_after_it() {
+    let s = setup();
+    // Upstream is an echo server: what comes back is exactly what the
+    // gateway sent it.
+    let mut stream = connect(s.gateway.proxy);
+    stream
+        .write_all(b"POST http://body.test/up HTTP/1.1\r\nHost: body.test\r\nContent-Length: 5\r\n\r\nhelloEXTRA")
+        .unwrap();
+    let forwarded = b"POST /up HTTP/1.1\r\nHost: body.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    assert_eq!(
+        String::from_utf8_lossy(&read_up_to(&mut stream, forwarded.len())),
+        String::from_utf8_lossy(forwarded)
+    );
+    stream.write_all(b"MORE").unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let mut rest = [0; 64];
+    let after = std::io::Read::read(&mut stream, &mut rest);
+    // Neither more bytes nor the end: the upload half stays open upstream.
+    assert!(
+        after.is_err(),
+        "after the body, upstream sent back (0: it saw the end): {after:?} {:?}",
+        &rest[..8]
+    );
+    s.gateway.expect(Some("body.test"), Decision::Allowed, None);
 }
 
 #[test]
