@@ -85,6 +85,7 @@ struct Shared {
     config: Config,
     policy: RwLock<Arc<Policy>>,
     slots: Arc<Semaphore>,
+    resolver: upstream::Resolver,
 }
 
 impl Shared {
@@ -134,6 +135,7 @@ impl Gateway {
             config,
             policy: RwLock::new(Arc::new(policy)),
             slots: Arc::new(Semaphore::new(config.limits.connections)),
+            resolver: upstream::Resolver::default(),
         });
         let ports = config.ports;
         let mut listeners = Vec::new();
@@ -374,14 +376,22 @@ async fn tunnel(
         if let Err(reason) = checked {
             return attempt.blocked(reason).write();
         }
-        let upstream = match upstream::connect(&policy, &host, port, limits.connect).await {
+        let upstream = match shared
+            .resolver
+            .connect(&policy, &host, port, limits.connect)
+            .await
+        {
             Ok(upstream) => upstream,
             Err(reason) => return blocked_or_failed(attempt, reason).write(),
         };
         attempt.write();
         return send_and_splice(client, upstream, &hello, None, limits.idle).await;
     }
-    let upstream = match upstream::connect(&policy, &host, port, limits.connect).await {
+    let upstream = match shared
+        .resolver
+        .connect(&policy, &host, port, limits.connect)
+        .await
+    {
         Ok(upstream) => upstream,
         Err(reason) => return refuse_after_check(client, attempt, reason).await,
     };
@@ -445,7 +455,11 @@ async fn forward(
         return refuse_http(client, attempt, reason).await;
     }
     let limits = shared.config.limits;
-    let upstream = match upstream::connect(&policy, &host, port, limits.connect).await {
+    let upstream = match shared
+        .resolver
+        .connect(&policy, &host, port, limits.connect)
+        .await
+    {
         Ok(upstream) => upstream,
         Err(reason) => return refuse_after_check(client, attempt, reason).await,
     };
@@ -485,7 +499,11 @@ async fn transparent_https(shared: &Shared, mut client: TcpStream, peer: SocketA
     if let Err(reason) = policy.check(&host, 443) {
         return attempt.blocked(reason).write();
     }
-    let upstream = match upstream::connect(&policy, &host, 443, limits.connect).await {
+    let upstream = match shared
+        .resolver
+        .connect(&policy, &host, 443, limits.connect)
+        .await
+    {
         Ok(upstream) => upstream,
         Err(reason) => return blocked_or_failed(attempt, reason).write(),
     };
@@ -545,7 +563,11 @@ async fn tcp(shared: &Shared, client: TcpStream, peer: SocketAddr, port: u16) {
     };
     let attempt = Attempt::new(peer, Kind::Tcp, Some(host.to_string()), Some(port));
     let limits = shared.config.limits;
-    let upstream = match upstream::connect(&policy, &host, port, limits.connect).await {
+    let upstream = match shared
+        .resolver
+        .connect(&policy, &host, port, limits.connect)
+        .await
+    {
         Ok(upstream) => upstream,
         Err(reason) => return blocked_or_failed(attempt, reason).write(),
     };

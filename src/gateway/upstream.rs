@@ -2,8 +2,10 @@
 //! the system resolver says (inside the gateway's container, podman's
 //! resolver on the outer network).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -12,48 +14,84 @@ use crate::host::Host;
 use crate::policy::Policy;
 use crate::reason::Reason;
 
-/// Connects to `host` on `port`, which the policy has allowed, within
-/// `limit` for the lookup and the connection together.
-pub async fn connect(
-    policy: &Policy,
-    host: &Host,
-    port: u16,
-    limit: Duration,
-) -> Result<TcpStream, Reason> {
-    timeout(limit, async {
-        let addresses = match (policy.pinned(host, port), host) {
-            (Some(address), _) => vec![address],
-            (None, Host::Ip(ip)) => vec![SocketAddr::new(*ip, port)],
-            (None, Host::Name(name)) => resolve(name, port).await?,
-        };
-        for address in addresses {
-            if let Ok(stream) = TcpStream::connect(address).await {
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-        }
-        Err(Reason::Unreachable)
-    })
-    .await
-    .unwrap_or(Err(Reason::Unreachable))
+/// How long a looked-up address is used again before it is looked up anew.
+const REMEMBER: Duration = Duration::from_secs(10);
+/// The most names remembered; past that the memory starts over.
+const NAMES: usize = 1024;
+
+/// The system resolver, with a short memory: without it every connection
+/// would wait for a lookup (a millisecond or more through podman's
+/// resolver) that the direct path does once per process.
+#[derive(Default)]
+pub struct Resolver {
+    known: Mutex<HashMap<String, (Instant, Vec<IpAddr>)>>,
 }
 
-async fn resolve(name: &str, port: u16) -> Result<Vec<SocketAddr>, Reason> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((name, port))
+impl Resolver {
+    /// Connects to `host` on `port`, which the policy has allowed, within
+    /// `limit` for the lookup and the connection together.
+    pub async fn connect(
+        &self,
+        policy: &Policy,
+        host: &Host,
+        port: u16,
+        limit: Duration,
+    ) -> Result<TcpStream, Reason> {
+        timeout(limit, async {
+            let addresses = match (policy.pinned(host, port), host) {
+                (Some(address), _) => vec![address],
+                (None, Host::Ip(ip)) => vec![SocketAddr::new(*ip, port)],
+                (None, Host::Name(name)) => self
+                    .resolve(name)
+                    .await?
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect(),
+            };
+            for address in addresses {
+                if let Ok(stream) = TcpStream::connect(address).await {
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+            }
+            Err(Reason::Unreachable)
+        })
         .await
-        .map_err(|_| Reason::Unresolved)?
-        .collect();
-    if found.is_empty() {
-        return Err(Reason::Unresolved);
+        .unwrap_or(Err(Reason::Unreachable))
     }
-    let usable: Vec<SocketAddr> = found
-        .into_iter()
-        .filter(|address| !is_local(address.ip()))
-        .collect();
-    if usable.is_empty() {
-        return Err(Reason::LocalAddress);
+
+    /// The addresses of `name` that lead out, looked up or remembered.
+    async fn resolve(&self, name: &str) -> Result<Vec<IpAddr>, Reason> {
+        if let Some((at, addresses)) = self.known().get(name)
+            && at.elapsed() < REMEMBER
+        {
+            return Ok(addresses.clone());
+        }
+        let found: Vec<IpAddr> = tokio::net::lookup_host((name, 0))
+            .await
+            .map_err(|_| Reason::Unresolved)?
+            .map(|address| address.ip())
+            .collect();
+        if found.is_empty() {
+            return Err(Reason::Unresolved);
+        }
+        let usable: Vec<IpAddr> = found.into_iter().filter(|&ip| !is_local(ip)).collect();
+        if usable.is_empty() {
+            return Err(Reason::LocalAddress);
+        }
+        let mut known = self.known();
+        if known.len() >= NAMES {
+            known.clear();
+        }
+        known.insert(name.to_owned(), (Instant::now(), usable.clone()));
+        Ok(usable)
     }
-    Ok(usable)
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Vec<IpAddr>)>> {
+        self.known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Addresses that are never a way out: a name resolving to one would point
