@@ -62,6 +62,13 @@
 //!   forwarding to that host (when one port has several hosts, only the
 //!   proxy can tell them apart; the listener refuses).
 //!
+//! Upstream, names are looked up with the system resolver (inside the
+//! container, podman's resolver on the outer network) after the `hosts`
+//! pins, and remembered for 10 s; a name that resolves only to loopback,
+//! link-local, multicast or unspecified addresses is refused
+//! (`local_address`). Spliced bytes move through splice(2) and never pass
+//! through the gateway's memory.
+//!
 //! What it does not stop: an allowed host can still carry data out; inside
 //! TLS the gateway sees only the SNI, so a server behind a shared front (a
 //! CDN) can be asked for another site (domain fronting); a wildcard lets the
