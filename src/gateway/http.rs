@@ -95,7 +95,7 @@ pub fn parse(bytes: &[u8]) -> Result<Option<Request>, Reason> {
         return Err(Reason::Malformed);
     };
 
-    let headers: &[httparse::Header] = request.headers;
+    let headers: &[httparse::Header<'_>] = request.headers;
     let named = |name: &'static str| {
         headers
             .iter()

@@ -256,13 +256,10 @@ fn named(error: io::Error, address: Ipv4Addr, port: u16, role: Role) -> io::Erro
 
 async fn accept(listener: TcpListener, shared: Arc<Shared>, role: Role) {
     loop {
-        let (stream, client) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: wait instead of spinning.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
+        // Out of file descriptors and the like: wait instead of spinning.
+        let Ok((stream, client)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
         };
         let Ok(slot) = shared.slots.clone().try_acquire_owned() else {
             Attempt::new(client, role.kind(), None, None)
@@ -587,14 +584,11 @@ fn resolve(shared: &Shared, message: &[u8], peer: SocketAddr) -> Option<Vec<u8>>
         return dns::answer(&query, dns::REFUSED, None);
     };
     let name = question.name();
-    let host = match name.as_deref().map(Host::parse) {
-        Some(Ok(host @ Host::Name(_))) => host,
-        _ => {
-            Attempt::new(peer, Kind::Dns, name, None)
-                .blocked(Reason::NotAHostName)
-                .write();
-            return dns::answer(&query, dns::NXDOMAIN, None);
-        }
+    let Some(Ok(host @ Host::Name(_))) = name.as_deref().map(Host::parse) else {
+        Attempt::new(peer, Kind::Dns, name, None)
+            .blocked(Reason::NotAHostName)
+            .write();
+        return dns::answer(&query, dns::NXDOMAIN, None);
     };
     let attempt = Attempt::new(peer, Kind::Dns, Some(host.to_string()), None);
     match shared.policy().resolves(&host) {

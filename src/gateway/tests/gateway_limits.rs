@@ -1,6 +1,8 @@
 //! The bounds on what the sandbox can make the gateway hold, with limits
 //! small enough to reach in a test (the library, in this process, on
 //! 127.0.0.1; its attempt lines go to this process's stdout).
+// Its helpers (not tests themselves) unwrap like the tests do.
+#![allow(clippy::unwrap_used)]
 
 mod support;
 

@@ -105,12 +105,12 @@ fn blocked_hosts_direct_ips_and_other_ports_are_refused_and_logged() {
     let s = setup();
     let cases = [
         (
-            "CONNECT blocked.test:443 HTTP/1.1\r\n\r\n".to_string(),
+            "CONNECT blocked.test:443 HTTP/1.1\r\n\r\n".to_owned(),
             "blocked.test",
             Reason::NotAllowed,
         ),
         (
-            "GET http://blocked.test/ HTTP/1.1\r\nHost: blocked.test\r\n\r\n".to_string(),
+            "GET http://blocked.test/ HTTP/1.1\r\nHost: blocked.test\r\n\r\n".to_owned(),
             "blocked.test",
             Reason::NotAllowed,
         ),
@@ -130,12 +130,12 @@ fn blocked_hosts_direct_ips_and_other_ports_are_refused_and_logged() {
             Reason::PortNotAllowed,
         ),
         (
-            "CONNECT no.wild.test:443 HTTP/1.1\r\n\r\n".to_string(),
+            "CONNECT no.wild.test:443 HTTP/1.1\r\n\r\n".to_owned(),
             "no.wild.test",
             Reason::Denied,
         ),
         (
-            "CONNECT wild.test:443 HTTP/1.1\r\n\r\n".to_string(),
+            "CONNECT wild.test:443 HTTP/1.1\r\n\r\n".to_owned(),
             "wild.test",
             Reason::NotAllowed,
         ),

@@ -3,6 +3,8 @@
 //! client (standing in for the sandbox) joins, the gateway on it and on a
 //! normal network, and busybox httpd servers on the normal network standing
 //! in for the internet, reached by name through the gateway.
+// Its helpers (not tests themselves) unwrap like the tests do.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::Command;

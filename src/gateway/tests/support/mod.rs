@@ -2,6 +2,8 @@
 //! loopback with ports of the test's choosing, its log read back, and small
 //! local servers standing in for the internet (127.0.0.1 only).
 #![allow(dead_code)]
+// Helpers, not tests: clippy.toml's allowance for tests does not reach them.
+#![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
