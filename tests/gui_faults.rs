@@ -150,6 +150,7 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         format!("FROM {base}\nRUN sleep 20\n"),
     )
     .unwrap();
+    desktop.approve(&building);
     let _cleanup_build = PodmanCleanup(building.clone());
 
     // The window comes up before podman does: the system check says so,

@@ -88,6 +88,7 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
     let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
     for (dark, name) in [(false, "narrow"), (true, "narrow-dark")] {
         let mut desktop = Desktop::start();
+        desktop.approve(&project);
         desktop.set_window_size(360, 294);
         let scheme = if dark { "prefer-dark" } else { "prefer-light" };
         desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);

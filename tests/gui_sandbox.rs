@@ -139,6 +139,7 @@ fn a_microvm_without_krun_is_refused_before_anything_is_built() {
         text.replace("runtime = \"container\"", "runtime = \"krun\""),
     )
     .unwrap();
+    desktop.approve(&project);
     let _cleanup = PodmanCleanup(project.clone());
     desktop
         .activate("run-project", Some(&project))
@@ -174,6 +175,7 @@ fn a_failing_build_shows_the_failing_step() {
         text.replace(&base, "localhost/paddock-test/does-not-exist:none"),
     )
     .unwrap();
+    desktop.approve(&project);
     let _cleanup = PodmanCleanup(project.clone());
     desktop
         .activate("build-project", Some(&project))
