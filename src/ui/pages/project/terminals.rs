@@ -1,0 +1,252 @@
+//! The Terminal view of a project: one tab per attached run of its sandbox,
+//! the question asked when a live one is closed, and the tab titles that
+//! say how a run ended.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::glib;
+use relm4::prelude::*;
+
+use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
+use crate::ui::settings::Settings;
+use engine::Session;
+use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
+
+pub struct Terminals {
+    tabs: adw::TabView,
+    open: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
+    /// The project's name, the title of its tabs.
+    title: String,
+    /// The terminals' zoom and font.
+    settings: Settings,
+}
+
+/// An attached sandbox on its way from tokio to a terminal tab.
+pub struct Attached {
+    pub name: String,
+    pub session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    pub expects_report: bool,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+pub struct TerminalsInit {
+    pub title: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug)]
+pub enum TerminalsMsg {
+    /// A new tab for an attached sandbox, brought up.
+    Attach(Attached),
+    /// Brings up the live terminal and gives it the keyboard.
+    Focus,
+    Close(adw::TabPage),
+    /// The user's answer to "stop the sandbox?" when closing its tab.
+    CloseAnswered(adw::TabPage, CloseAnswer),
+    Terminal(TerminalOutput),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum CloseAnswer {
+    Cancel,
+    Detach,
+    Stop,
+}
+
+#[derive(Debug)]
+pub enum TerminalsOutput {
+    Verdict(Result<Verdict, NotAReport>),
+    Exited(i64),
+    Lost(String),
+    RunAgain,
+    /// A tab was closed; `stop`: the user asked to stop the sandbox too.
+    Closed {
+        stop: bool,
+    },
+}
+
+impl Component for Terminals {
+    type Init = TerminalsInit;
+    type Input = TerminalsMsg;
+    type Output = TerminalsOutput;
+    type CommandOutput = ();
+    type Root = gtk::Box;
+    type Widgets = ();
+
+    fn init_root() -> Self::Root {
+        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    }
+
+    fn init(
+        init: TerminalsInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let tabs = adw::TabView::new();
+        tabs.set_vexpand(true);
+        let tab_bar = adw::TabBar::builder().view(&tabs).autohide(false).build();
+        {
+            let sender = sender.clone();
+            tabs.connect_close_page(move |_, page| {
+                sender.input(TerminalsMsg::Close(page.clone()));
+                glib::Propagation::Stop
+            });
+        }
+        let no_terminal = adw::StatusPage::builder()
+            .icon_name("utilities-terminal-symbolic")
+            .title(gettext("Not Running"))
+            .description(gettext("Run the sandbox to get the agent’s terminal here"))
+            .vexpand(true)
+            .build();
+        root.append(&tab_bar);
+        root.append(&tabs);
+        root.append(&no_terminal);
+        tabs.bind_property("n-pages", &no_terminal, "visible")
+            .transform_to(|_, n: i32| Some(n == 0))
+            .sync_create()
+            .build();
+        tabs.bind_property("n-pages", &tab_bar, "visible")
+            .transform_to(|_, n: i32| Some(n > 0))
+            .sync_create()
+            .build();
+        tabs.bind_property("n-pages", &tabs, "visible")
+            .transform_to(|_, n: i32| Some(n > 0))
+            .sync_create()
+            .build();
+        let model = Terminals {
+            tabs,
+            open: Vec::new(),
+            title: init.title,
+            settings: init.settings,
+        };
+        ComponentParts { model, widgets: () }
+    }
+
+    fn update(&mut self, msg: TerminalsMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            TerminalsMsg::Attach(attached) => self.attach(attached, &sender),
+            TerminalsMsg::Focus => {
+                if let Some((tab, terminal)) = self.live() {
+                    self.tabs.set_selected_page(tab);
+                    terminal.model().focus();
+                }
+            }
+            TerminalsMsg::Close(page) => self.ask_close(page, &sender),
+            TerminalsMsg::CloseAnswered(page, answer) => {
+                let stop = matches!(answer, CloseAnswer::Stop);
+                let close = !matches!(answer, CloseAnswer::Cancel);
+                if close {
+                    // Dropping the terminal detaches; the sandbox keeps running.
+                    self.open.retain(|(tab, _)| tab != &page);
+                }
+                self.tabs.close_page_finish(&page, close);
+                if close {
+                    let _ = sender.output(TerminalsOutput::Closed { stop });
+                }
+            }
+            TerminalsMsg::Terminal(output) => self.terminal_output(output, &sender),
+        }
+    }
+}
+
+impl Terminals {
+    /// Whether a terminal is still attached to the sandbox's current run.
+    pub fn has_live(&self) -> bool {
+        self.live().is_some()
+    }
+
+    /// Whether any tab is open, live or showing how its run ended.
+    pub fn has_tabs(&self) -> bool {
+        !self.open.is_empty()
+    }
+
+    fn live(&self) -> Option<&(adw::TabPage, Controller<SandboxTerminal>)> {
+        self.open
+            .iter()
+            .find(|(_, terminal)| terminal.model().is_live())
+    }
+
+    fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
+        let Attached {
+            name,
+            session,
+            expects_report,
+        } = attached;
+        let terminal = SandboxTerminal::builder()
+            .launch(TerminalInit {
+                name: name.clone(),
+                session,
+                expects_report,
+                settings: self.settings.clone(),
+            })
+            .forward(sender.input_sender(), TerminalsMsg::Terminal);
+        let tab = self.tabs.append(terminal.widget());
+        tab.set_title(&self.title);
+        tab.set_tooltip(&name);
+        self.tabs.set_selected_page(&tab);
+        terminal.model().focus();
+        self.open.push((tab, terminal));
+    }
+
+    fn terminal_output(&mut self, output: TerminalOutput, sender: &ComponentSender<Self>) {
+        let output = match output {
+            TerminalOutput::Verdict(verdict) => TerminalsOutput::Verdict(verdict),
+            TerminalOutput::Exited(code) => {
+                if let Some((tab, _)) = self.open.iter().find(|(_, t)| !t.model().is_live()) {
+                    tab.set_title(&tr(
+                        "{name} (exited: {code})",
+                        &[("name", &self.title), ("code", &code)],
+                    ));
+                }
+                TerminalsOutput::Exited(code)
+            }
+            TerminalOutput::Lost(message) => TerminalsOutput::Lost(message),
+            TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
+        };
+        let _ = sender.output(output);
+    }
+
+    fn ask_close(&mut self, page: adw::TabPage, sender: &ComponentSender<Self>) {
+        let live = self
+            .open
+            .iter()
+            .any(|(tab, terminal)| tab == &page && terminal.model().is_live());
+        if !live {
+            sender.input(TerminalsMsg::CloseAnswered(page, CloseAnswer::Detach));
+            return;
+        }
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Stop the Sandbox?")),
+            Some(&gettext(
+                "Closing the terminal leaves the agent running; you can reattach later. Or stop the sandbox now.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("detach", &gettext("_Keep Running")),
+            ("stop", &gettext("_Stop")),
+        ]);
+        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("detach"));
+        dialog.set_close_response("cancel");
+        let sender = sender.clone();
+        dialog.connect_response(None, move |_, response| {
+            let answer = match response {
+                "detach" => CloseAnswer::Detach,
+                "stop" => CloseAnswer::Stop,
+                _ => CloseAnswer::Cancel,
+            };
+            sender.input(TerminalsMsg::CloseAnswered(page.clone(), answer));
+        });
+        dialog.present(Some(&self.tabs));
+    }
+}
