@@ -296,7 +296,7 @@ impl AsyncComponent for App {
             AppMsg::ShowSystemCheck => self.show_system_check(),
             AppMsg::Compact(compact) => {
                 for page in self.pages.values() {
-                    page.model().set_compact(compact);
+                    page.emit(ProjectPageMsg::Compact(compact));
                 }
             }
             AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
@@ -529,9 +529,10 @@ impl App {
         if let Some(old) = self.header_actions.take() {
             self.header.remove(&old);
         }
-        page.model()
-            .set_compact(self.window.current_breakpoint().is_some());
-        let actions = page.model().header_actions();
+        page.emit(ProjectPageMsg::Compact(
+            self.window.current_breakpoint().is_some(),
+        ));
+        let actions: gtk::Widget = page.widgets().header.clone().upcast();
         self.header.pack_end(&actions);
         self.header_actions = Some(actions);
         let name = project_name(path);

@@ -1,12 +1,15 @@
 //! One project: its sandbox definition as preference rows, the build, and the
 //! terminals of its running sandbox.
 //!
-//! The page holds the header's actions and the build; its Sandbox view
-//! ([`definition`]) and Terminal view ([`terminals`]) are components of
-//! their own, and what it asks of podman runs on tokio ([`jobs`]).
+//! The page holds the project's [`Phase`] and shows it, in its `view!`, in
+//! the header's actions and the banner; its Sandbox view ([`definition`])
+//! and Terminal view ([`terminals`]) are components of their own, and what
+//! it asks of podman runs on tokio ([`jobs`]).
 
 mod definition;
+mod header;
 mod jobs;
+mod phase;
 mod terminals;
 
 use std::path::PathBuf;
@@ -17,11 +20,12 @@ use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::ui::components::build_log::BuildLog;
-use crate::ui::components::header_actions::HeaderActions;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
 use engine::{BuildEvent, BuildOutcome, Change};
+use header::VerdictLook;
+use phase::Phase;
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -30,17 +34,43 @@ use terminals::{Attached, Terminals, TerminalsInit, TerminalsMsg, TerminalsOutpu
 pub struct ProjectPage {
     path: PathBuf,
     project: Project,
+    phase: Phase,
+    /// The Sandbox, Build and Terminal views.
     stack: adw::ViewStack,
-    /// Offers to reattach to a sandbox that runs without a terminal here.
-    detached: adw::Banner,
-    terminals: Controller<Terminals>,
-    /// The sandbox container runs (attached here or not).
-    running: bool,
-    run_after_build: bool,
-    header: HeaderActions,
+    /// The banner over a sandbox that runs, or ended, with no terminal here.
+    detached: Option<Detached>,
+    /// What the sandbox's last start reported about its isolation.
+    verdict: Option<VerdictLook>,
+    /// Icons instead of labels in the header, for narrow windows.
+    compact: bool,
     build_log: BuildLog,
-    building: Option<CancellationToken>,
     definition: Controller<DefinitionEditor>,
+    terminals: Controller<Terminals>,
+}
+
+/// What the banner says about a sandbox with no terminal here.
+#[derive(Debug, Clone, Copy)]
+enum Detached {
+    /// It runs: Reattach.
+    Running,
+    /// It ended while Paddock was not looking: how, and Run Again.
+    Exited(i64),
+}
+
+impl Detached {
+    fn title(self) -> String {
+        match self {
+            Detached::Running => gettext("The sandbox is running without a terminal here"),
+            Detached::Exited(code) => tr("The sandbox exited with code {code}", &[("code", &code)]),
+        }
+    }
+
+    fn button(self) -> String {
+        match self {
+            Detached::Running => gettext("_Reattach"),
+            Detached::Exited(_) => gettext("_Run Again"),
+        }
+    }
 }
 
 pub struct ProjectPageInit {
@@ -56,6 +86,8 @@ pub enum ProjectPageMsg {
     Stop,
     /// The header button: Run, or Stop while the sandbox runs.
     RunOrStop,
+    /// The window became narrow (or wide again).
+    Compact(bool),
     /// podman reported a change of this project's sandbox.
     Sandbox(Change),
     /// podman is back after an outage: look at the image and sandbox again.
@@ -103,16 +135,156 @@ pub enum ProjectPageOutput {
     },
 }
 
+#[relm4::component(pub)]
 impl Component for ProjectPage {
     type Init = ProjectPageInit;
     type Input = ProjectPageMsg;
     type Output = ProjectPageOutput;
     type CommandOutput = ProjectPageCommand;
-    type Root = gtk::Box;
-    type Widgets = ();
 
-    fn init_root() -> Self::Root {
-        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    view! {
+        #[root]
+        gtk::Box {
+            set_orientation: gtk::Orientation::Vertical,
+
+            adw::Banner {
+                #[watch]
+                set_title?: model.detached.map(Detached::title).as_deref(),
+                #[watch]
+                set_button_label?: model.detached.map(Detached::button).as_deref().map(Some),
+                #[watch]
+                set_revealed: model.detached.is_some(),
+                connect_button_clicked => ProjectPageMsg::Run,
+            },
+
+            #[name = "switcher"]
+            adw::InlineViewSwitcher {
+                set_stack: Some(stack),
+                set_halign: gtk::Align::Center,
+                set_margin_top: 6,
+                set_margin_bottom: 6,
+            },
+
+            // Sized by the visible view alone, so that a short window fits.
+            #[local_ref]
+            stack -> adw::ViewStack {
+                set_vexpand: true,
+                set_vhomogeneous: false,
+
+                #[local_ref]
+                add_titled_with_icon[Some("settings"), &gettext("Sandbox"), "emblem-system-symbolic"] =
+                    settings_view -> adw::Bin {},
+                #[local_ref]
+                add_titled_with_icon[Some("build"), &gettext("Build"), "system-run-symbolic"] =
+                    build_view -> gtk::Box {},
+                #[local_ref]
+                add_titled_with_icon[Some("terminal"), &gettext("Terminal"), "utilities-terminal-symbolic"] =
+                    terminal_view -> gtk::Box {},
+            },
+        },
+
+        // The isolation verdict and the Build and Run buttons, which the
+        // window puts into its header bar while the project is shown.
+        #[name = "header"]
+        gtk::Box {
+            set_spacing: 6,
+
+            gtk::Box {
+                set_spacing: 6,
+                set_valign: gtk::Align::Center,
+                #[watch]
+                set_visible: model.verdict.is_some(),
+                #[watch]
+                set_class_active: ("success", model.verdict_class() == Some("success")),
+                #[watch]
+                set_class_active: ("warning", model.verdict_class() == Some("warning")),
+                #[watch]
+                set_class_active: ("error", model.verdict_class() == Some("error")),
+                #[watch]
+                set_tooltip_text: model.verdict.as_ref().map(|look| look.detail.as_str()),
+                #[watch]
+                update_property: &[gtk::accessible::Property::Label(
+                    model.verdict.as_ref().map_or("", |look| look.text.as_str()),
+                )],
+
+                gtk::Image {
+                    #[watch]
+                    set_icon_name: model.verdict.as_ref().map(|look| look.icon),
+                },
+                gtk::Label {
+                    add_css_class: "caption-heading",
+                    #[watch]
+                    set_label?: model.verdict.as_ref().map(|look| look.text.as_str()),
+                    #[watch]
+                    set_visible: !model.compact,
+                },
+            },
+
+            gtk::Button {
+                set_tooltip_text: Some(&header::build_button().tooltip),
+                update_property: &[gtk::accessible::Property::Label(&header::build_button().accessible)],
+                #[watch]
+                set_sensitive: model.phase.can_build(),
+                #[watch]
+                set_child: Some(if model.compact {
+                    build_icon.upcast_ref::<gtk::Widget>()
+                } else {
+                    build_content.upcast_ref()
+                }),
+                #[watch]
+                set_class_active: ("image-button", model.compact),
+                connect_clicked => ProjectPageMsg::Build,
+            },
+
+            gtk::Button {
+                #[watch]
+                set_tooltip_text: Some(&header::run_button(model.phase.is_running()).tooltip),
+                #[watch]
+                update_property: &[gtk::accessible::Property::Label(
+                    &header::run_button(model.phase.is_running()).accessible,
+                )],
+                #[watch]
+                set_sensitive: model.phase.can_run_or_stop(),
+                #[watch]
+                set_child: Some(if model.compact {
+                    run_icon.upcast_ref::<gtk::Widget>()
+                } else {
+                    run_content.upcast_ref()
+                }),
+                #[watch]
+                set_class_active: ("image-button", model.compact),
+                #[watch]
+                set_class_active: ("suggested-action", !model.phase.is_running()),
+                #[watch]
+                set_class_active: ("destructive-action", model.phase.is_running()),
+                connect_clicked => ProjectPageMsg::RunOrStop,
+            },
+        },
+
+        // The buttons' content, labelled or (compact) an icon alone.
+        #[name = "build_content"]
+        adw::ButtonContent {
+            set_label: &header::build_button().label,
+            set_icon_name: header::build_button().icon,
+            set_use_underline: true,
+        },
+        #[name = "build_icon"]
+        gtk::Image {
+            set_icon_name: Some(header::build_button().icon),
+        },
+        #[name = "run_content"]
+        adw::ButtonContent {
+            set_use_underline: true,
+            #[watch]
+            set_label: &header::run_button(model.phase.is_running()).label,
+            #[watch]
+            set_icon_name: header::run_button(model.phase.is_running()).icon,
+        },
+        #[name = "run_icon"]
+        gtk::Image {
+            #[watch]
+            set_icon_name: Some(header::run_button(model.phase.is_running()).icon),
+        },
     }
 
     fn init(
@@ -124,121 +296,69 @@ impl Component for ProjectPage {
             project,
             settings: preferences,
         } = init;
-        let path = project.root().to_path_buf();
-        let detached = adw::Banner::builder()
-            .title(gettext("The sandbox is running without a terminal here"))
-            .button_label(gettext("_Reattach"))
-            .revealed(false)
-            .build();
-        {
-            let sender = sender.clone();
-            detached.connect_button_clicked(move |_| sender.input(ProjectPageMsg::Run));
-        }
-        root.append(&detached);
-        // Sized by the visible view alone, so that a short window fits.
-        let stack = adw::ViewStack::builder()
-            .vexpand(true)
-            .vhomogeneous(false)
-            .build();
-        let switcher = adw::InlineViewSwitcher::builder()
-            .stack(&stack)
-            .halign(gtk::Align::Center)
-            .margin_top(6)
-            .margin_bottom(6)
-            .build();
-        switcher
-            .upcast_ref::<gtk::Widget>()
-            .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
-        root.append(&switcher);
-        root.append(&stack);
-
         let definition = DefinitionEditor::builder()
             .launch(DefinitionInit {
                 project: project.clone(),
                 preferences: preferences.clone(),
             })
             .forward(sender.input_sender(), ProjectPageMsg::Definition);
-        stack.add_titled_with_icon(
-            definition.widget(),
-            Some("settings"),
-            &gettext("Sandbox"),
-            "emblem-system-symbolic",
-        );
-
         let build_log = {
             let sender = sender.clone();
             BuildLog::new(move || sender.input(ProjectPageMsg::CancelBuild))
         };
-        stack.add_titled_with_icon(
-            &build_log.root,
-            Some("build"),
-            &gettext("Build"),
-            "system-run-symbolic",
-        );
-
         let terminals = Terminals::builder()
             .launch(TerminalsInit {
                 title: project.folder_name(),
                 settings: preferences,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminals);
-        stack.add_titled_with_icon(
-            terminals.widget(),
-            Some("terminal"),
-            &gettext("Terminal"),
-            "utilities-terminal-symbolic",
-        );
-
-        let header = HeaderActions::new();
-        {
-            let sender = sender.clone();
-            header
-                .build
-                .button
-                .connect_clicked(move |_| sender.input(ProjectPageMsg::Build));
-        }
-        {
-            let sender = sender.clone();
-            header
-                .run
-                .button
-                .connect_clicked(move |_| sender.input(ProjectPageMsg::RunOrStop));
-        }
-
         let model = ProjectPage {
-            path,
+            path: project.root().to_path_buf(),
             project,
-            stack,
-            detached,
-            terminals,
-            running: false,
-            run_after_build: false,
-            header,
+            phase: Phase::Idle,
+            stack: adw::ViewStack::new(),
+            detached: None,
+            verdict: None,
+            compact: false,
             build_log,
-            building: None,
             definition,
+            terminals,
         };
+        let stack = &model.stack;
+        let settings_view = model.definition.widget();
+        let build_view = &model.build_log.root;
+        let terminal_view = model.terminals.widget();
+        let widgets = view_output!();
+        widgets
+            .switcher
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
         model.check_image(&sender);
-        ComponentParts { model, widgets: () }
+        ComponentParts { model, widgets }
     }
 
     fn update(&mut self, msg: ProjectPageMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
         match msg {
-            ProjectPageMsg::Build => self.build(&sender),
+            ProjectPageMsg::Build => {
+                if self.phase.can_build() {
+                    self.build(false, &sender);
+                }
+            }
             ProjectPageMsg::CancelBuild => {
-                if let Some(cancel) = &self.building {
-                    cancel.cancel();
+                if let Some(build) = self.phase.build() {
+                    build.cancel.cancel();
                 }
             }
             ProjectPageMsg::Run => self.run(&sender),
             ProjectPageMsg::Stop => self.stop(&sender),
             ProjectPageMsg::RunOrStop => {
-                if self.running {
+                if self.phase.is_running() {
                     self.stop(&sender);
                 } else {
                     self.run(&sender);
                 }
             }
+            ProjectPageMsg::Compact(compact) => self.compact = compact,
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
             ProjectPageMsg::Recheck => self.check_image(&sender),
             ProjectPageMsg::Definition(output) => match output {
@@ -269,28 +389,22 @@ impl Component for ProjectPage {
                 verdict,
             } => {
                 if let Some(verdict) = verdict
-                    && !self.header.has_verdict()
+                    && self.verdict.is_none()
                 {
                     self.show_verdict(&Ok(verdict), &sender, false);
                 }
                 if running {
-                    self.set_running(true, &sender);
-                    self.offer_reattach();
+                    self.seen_running(&sender);
                 } else if let Some(code) = exited
                     && !self.terminals.model().has_tabs()
-                    && self.building.is_none()
+                    && !self.phase.is_building()
                 {
                     // It ended with no terminal here to tell (Paddock was
                     // closed or killed): say how.
-                    self.set_running(false, &sender);
+                    self.ended();
                     self.status(&sender, ProjectStatus::Exited(code));
-                    self.detached.set_title(&tr(
-                        "The sandbox exited with code {code}",
-                        &[("code", &code)],
-                    ));
-                    self.detached.set_button_label(Some(&gettext("_Run Again")));
-                    self.detached.set_revealed(true);
-                } else if self.building.is_none() && !self.running {
+                    self.detached = Some(Detached::Exited(code));
+                } else if !self.phase.is_building() && !self.phase.is_running() {
                     self.status(
                         &sender,
                         if built {
@@ -301,17 +415,10 @@ impl Component for ProjectPage {
                     );
                 }
             }
-            ProjectPageCommand::NeedsBuild => {
-                self.header.run.button.set_sensitive(true);
-                self.run_after_build = true;
-                self.build(&sender);
-            }
-            ProjectPageCommand::Attached(Ok(attached)) => {
-                self.header.run.button.set_sensitive(true);
-                self.attach(attached, &sender);
-            }
+            ProjectPageCommand::NeedsBuild => self.build(true, &sender),
+            ProjectPageCommand::Attached(Ok(attached)) => self.attach(attached, &sender),
             ProjectPageCommand::Attached(Err(message)) => {
-                self.header.run.button.set_sensitive(true);
+                self.phase.start_failed();
                 let _ = sender.output(ProjectPageOutput::Error {
                     heading: gettext("The Sandbox Could Not Start"),
                     body: message,
@@ -319,7 +426,7 @@ impl Component for ProjectPage {
                 self.check_image(&sender);
             }
             ProjectPageCommand::Stopped(result) => {
-                self.header.run.button.set_sensitive(true);
+                self.phase.stop_answered();
                 if let Err(message) = result {
                     let _ = sender.output(ProjectPageOutput::Error {
                         heading: gettext("The Sandbox Could Not Be Stopped"),
@@ -342,15 +449,15 @@ impl Component for ProjectPage {
                 self.build_log.append(&lines);
             }
             ProjectPageCommand::BuildDone(result) => {
-                let cancelled = self.building.take().is_some_and(|c| c.is_cancelled());
-                self.header.build.button.set_sensitive(true);
+                let cancelled = self.phase.build().is_some_and(|b| b.cancel.is_cancelled());
+                let then_run = self.phase.build_ended();
                 let name = self.name();
                 match result {
                     Ok(outcome) => {
                         self.build_log
                             .finished(outcome == BuildOutcome::AlreadyBuilt);
                         self.status(&sender, ProjectStatus::Built);
-                        if std::mem::take(&mut self.run_after_build) {
+                        if then_run {
                             self.run(&sender);
                         }
                         let _ = sender.output(ProjectPageOutput::Notify {
@@ -360,13 +467,11 @@ impl Component for ProjectPage {
                         });
                     }
                     Err(_) if cancelled => {
-                        self.run_after_build = false;
                         self.build_log.cancelled();
                         self.status(&sender, ProjectStatus::NotBuilt);
                         let _ = sender.output(ProjectPageOutput::Toast(gettext("Build cancelled")));
                     }
                     Err(message) => {
-                        self.run_after_build = false;
                         self.build_log.failed(&message);
                         self.status(&sender, ProjectStatus::BuildFailed);
                         let _ = sender.output(ProjectPageOutput::Notify {
@@ -382,35 +487,29 @@ impl Component for ProjectPage {
 }
 
 impl ProjectPage {
-    /// The Build and Run buttons and the isolation verdict, for the header.
-    pub fn header_actions(&self) -> gtk::Widget {
-        self.header.root.clone().upcast()
+    fn verdict_class(&self) -> Option<&'static str> {
+        self.verdict.as_ref().map(|look| look.class)
     }
 
-    /// Icons instead of labels in the header, for narrow windows.
-    pub fn set_compact(&self, compact: bool) {
-        self.header.set_compact(compact);
-    }
-
-    /// The banner over a sandbox that runs with no terminal here.
-    fn offer_reattach(&self) {
-        if self.terminals.model().has_live() {
-            return;
+    /// The banner over a sandbox that runs with no terminal here (none while
+    /// podman is still starting it here).
+    fn offer_reattach(&mut self) {
+        if !self.terminals.model().has_live() && !matches!(self.phase, Phase::Starting { .. }) {
+            self.detached = Some(Detached::Running);
         }
-        self.detached
-            .set_title(&gettext("The sandbox is running without a terminal here"));
-        self.detached.set_button_label(Some(&gettext("_Reattach")));
-        self.detached.set_revealed(true);
     }
 
-    fn set_running(&mut self, running: bool, sender: &ComponentSender<Self>) {
-        self.running = running;
-        self.header.set_running(running);
-        if running {
-            self.status(sender, ProjectStatus::Running);
-        } else {
-            self.detached.set_revealed(false);
-        }
+    /// podman says the sandbox runs.
+    fn seen_running(&mut self, sender: &ComponentSender<Self>) {
+        self.phase.seen_running();
+        self.status(sender, ProjectStatus::Running);
+        self.offer_reattach();
+    }
+
+    /// The sandbox does not run any more.
+    fn ended(&mut self) {
+        self.phase.ended();
+        self.detached = None;
     }
 
     fn name(&self) -> String {
@@ -442,13 +541,14 @@ impl ProjectPage {
         sender.oneshot_command(jobs::check(self.project.clone()));
     }
 
-    fn build(&mut self, sender: &ComponentSender<Self>) {
-        if self.building.is_some() || !self.ensure_definition(sender) {
+    /// Builds the image; `then_run`: a run asked for it.
+    fn build(&mut self, then_run: bool, sender: &ComponentSender<Self>) {
+        if !self.ensure_definition(sender) {
+            self.phase.start_failed();
             return;
         }
         let cancel = CancellationToken::new();
-        self.building = Some(cancel.clone());
-        self.header.build.button.set_sensitive(false);
+        self.phase.build_began(cancel.clone(), then_run);
         self.build_log.start();
         self.stack.set_visible_child_name("build");
         self.status(sender, ProjectStatus::Building);
@@ -464,29 +564,29 @@ impl ProjectPage {
             self.terminals.emit(TerminalsMsg::Focus);
             return;
         }
-        if self.building.is_some() {
-            self.run_after_build = true;
+        if !self.phase.can_run_or_stop() || self.phase.run_after_build() {
             return;
         }
         if !self.ensure_definition(sender) {
             return;
         }
-        self.header.run.button.set_sensitive(false);
+        self.phase.starting();
         sender.oneshot_command(jobs::start(self.project.clone()));
     }
 
     fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
         self.terminals.emit(TerminalsMsg::Attach(attached));
-        self.detached.set_revealed(false);
+        self.phase.attached();
+        self.detached = None;
         self.stack.set_visible_child_name("terminal");
-        self.set_running(true, sender);
+        self.status(sender, ProjectStatus::Running);
     }
 
     fn stop(&mut self, sender: &ComponentSender<Self>) {
-        if !self.running {
+        if !matches!(self.phase, Phase::Running { .. }) {
             return;
         }
-        self.header.run.button.set_sensitive(false);
+        self.phase.stopping();
         sender.oneshot_command(jobs::stop(self.project.names().container()));
     }
 
@@ -495,7 +595,7 @@ impl ProjectPage {
         match output {
             TerminalsOutput::Verdict(verdict) => self.show_verdict(&verdict, sender, true),
             TerminalsOutput::Exited(code) => {
-                self.set_running(false, sender);
+                self.ended();
                 self.status(sender, ProjectStatus::Exited(code));
                 let _ = sender.output(ProjectPageOutput::Notify {
                     path: self.path.clone(),
@@ -516,7 +616,7 @@ impl ProjectPage {
             TerminalsOutput::Closed { stop } => {
                 if stop {
                     self.stop(sender);
-                } else if self.running {
+                } else if self.phase.is_running() {
                     self.offer_reattach();
                 }
             }
@@ -526,12 +626,12 @@ impl ProjectPage {
     /// The isolation the sandbox reported about itself, in the header.
     /// `fresh`: from a run that just started (a failure is worth a dialog).
     fn show_verdict(
-        &self,
+        &mut self,
         verdict: &Result<Verdict, NotAReport>,
         sender: &ComponentSender<Self>,
         fresh: bool,
     ) {
-        self.header.show_verdict(verdict);
+        self.verdict = Some(VerdictLook::of(verdict));
         if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
             let _ = sender.output(ProjectPageOutput::Error {
                 heading: gettext("The Sandbox Is Not a microVM"),
@@ -544,21 +644,16 @@ impl ProjectPage {
         // An attached terminal reports its own sandbox's exit, with the code.
         let attached = self.terminals.model().has_live();
         match change {
-            Change::Started if !self.running => {
-                self.set_running(true, sender);
-                if !attached {
-                    self.offer_reattach();
-                }
-            }
-            Change::Died { exit_code } if !attached && self.running => {
-                self.set_running(false, sender);
+            Change::Started if !self.phase.is_running() => self.seen_running(sender),
+            Change::Died { exit_code } if !attached && self.phase.is_running() => {
+                self.ended();
                 match exit_code {
                     Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
                     None => self.check_image(sender),
                 }
             }
             Change::Removed if !attached => {
-                self.set_running(false, sender);
+                self.ended();
                 self.check_image(sender);
             }
             _ => {}

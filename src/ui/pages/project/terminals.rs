@@ -74,16 +74,42 @@ pub enum TerminalsOutput {
     },
 }
 
+#[relm4::component(pub)]
 impl Component for Terminals {
     type Init = TerminalsInit;
     type Input = TerminalsMsg;
     type Output = TerminalsOutput;
     type CommandOutput = ();
-    type Root = gtk::Box;
-    type Widgets = ();
 
-    fn init_root() -> Self::Root {
-        gtk::Box::new(gtk::Orientation::Vertical, 0)
+    view! {
+        gtk::Box {
+            set_orientation: gtk::Orientation::Vertical,
+
+            adw::TabBar {
+                set_view: Some(tabs),
+                set_autohide: false,
+                #[watch]
+                set_visible: model.has_tabs(),
+            },
+            #[local_ref]
+            tabs -> adw::TabView {
+                set_vexpand: true,
+                #[watch]
+                set_visible: model.has_tabs(),
+                connect_close_page[sender] => move |_, page| {
+                    sender.input(TerminalsMsg::Close(page.clone()));
+                    glib::Propagation::Stop
+                },
+            },
+            adw::StatusPage {
+                set_icon_name: Some("utilities-terminal-symbolic"),
+                set_title: &gettext("Not Running"),
+                set_description: Some(&gettext("Run the sandbox to get the agent’s terminal here")),
+                set_vexpand: true,
+                #[watch]
+                set_visible: !model.has_tabs(),
+            },
+        }
     }
 
     fn init(
@@ -91,44 +117,15 @@ impl Component for Terminals {
         root: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
-        let tabs = adw::TabView::new();
-        tabs.set_vexpand(true);
-        let tab_bar = adw::TabBar::builder().view(&tabs).autohide(false).build();
-        {
-            let sender = sender.clone();
-            tabs.connect_close_page(move |_, page| {
-                sender.input(TerminalsMsg::Close(page.clone()));
-                glib::Propagation::Stop
-            });
-        }
-        let no_terminal = adw::StatusPage::builder()
-            .icon_name("utilities-terminal-symbolic")
-            .title(gettext("Not Running"))
-            .description(gettext("Run the sandbox to get the agent’s terminal here"))
-            .vexpand(true)
-            .build();
-        root.append(&tab_bar);
-        root.append(&tabs);
-        root.append(&no_terminal);
-        tabs.bind_property("n-pages", &no_terminal, "visible")
-            .transform_to(|_, n: i32| Some(n == 0))
-            .sync_create()
-            .build();
-        tabs.bind_property("n-pages", &tab_bar, "visible")
-            .transform_to(|_, n: i32| Some(n > 0))
-            .sync_create()
-            .build();
-        tabs.bind_property("n-pages", &tabs, "visible")
-            .transform_to(|_, n: i32| Some(n > 0))
-            .sync_create()
-            .build();
         let model = Terminals {
-            tabs,
+            tabs: adw::TabView::new(),
             open: Vec::new(),
             title: init.title,
             settings: init.settings,
         };
-        ComponentParts { model, widgets: () }
+        let tabs = &model.tabs;
+        let widgets = view_output!();
+        ComponentParts { model, widgets }
     }
 
     fn update(&mut self, msg: TerminalsMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
