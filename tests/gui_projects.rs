@@ -23,6 +23,10 @@ fn projects_open_persist_and_refuse_bad_folders() {
     });
     assert!(shows(&tree, &project.display().to_string()), "path shown");
     assert!(shows(&tree, "0.5 GiB"), "memory shown in GiB");
+    assert!(
+        !shows(&tree, "API Keys"),
+        "an agent that takes no key has no keys group"
+    );
     desktop.screenshot("project-page");
 
     // Changing the definition on disk is not what the form does: it saves on

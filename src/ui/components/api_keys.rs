@@ -105,6 +105,8 @@ impl ApiKeys {
     /// One row per variable, then asks the keyring which are set.
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
+        // Before the shortcut below: an agent that takes no key gets no group.
+        self.group.set_visible(!names.is_empty());
         if names.iter().eq(self.rows.keys()) {
             return;
         }
@@ -134,7 +136,6 @@ impl ApiKeys {
             self.group.add(&row);
             self.rows.insert(name.clone(), (row, label));
         }
-        self.group.set_visible(!names.is_empty());
         self.describe(None);
         let project = self.project.clone();
         sender.oneshot_command(async move {
