@@ -99,8 +99,8 @@ pub enum AppMsg {
     },
     About,
     Shortcuts,
-    SaveState,
-    /// Leaves the window; sandboxes keep running and are reattached next time.
+    /// Leaves the window (closed, or the quit action); sandboxes keep
+    /// running and are reattached next time.
     Quit,
 }
 
@@ -235,10 +235,11 @@ impl AsyncComponent for App {
 
         window.add_controller(drop_target(&sender));
         {
+            // Through Quit, which writes what the pages have not yet.
             let sender = sender.clone();
             window.connect_close_request(move |_| {
-                sender.input(AppMsg::SaveState);
-                glib::Propagation::Proceed
+                sender.input(AppMsg::Quit);
+                glib::Propagation::Stop
             });
         }
 
@@ -330,12 +331,21 @@ impl AsyncComponent for App {
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
-            AppMsg::SaveState => self.save_window(),
             AppMsg::Show(path) => {
                 self.open(path, &sender);
                 self.window.present();
             }
             AppMsg::Quit => {
+                for (path, page) in &self.pages {
+                    // No window is left to tell: the error was shown when
+                    // the form first failed to write it.
+                    if let Err(error) = page.model().save_definition() {
+                        tracing::warn!(
+                            "the definition of {} is not saved: {error}",
+                            path.display()
+                        );
+                    }
+                }
                 self.save_window();
                 relm4::main_adw_application().quit();
             }
@@ -522,6 +532,9 @@ impl App {
     }
 
     fn show(&mut self, path: &Path) {
+        if self.current.as_deref() != Some(path) {
+            self.leave_current();
+        }
         let Some(page) = self.pages.get(path) else {
             return;
         };
@@ -545,6 +558,7 @@ impl App {
     }
 
     fn show_system_check(&mut self) {
+        self.leave_current();
         self.system_check.emit(SystemCheckMsg::Refresh);
         self.stack.set_visible_child_name("system-check");
         if let Some(old) = self.header_actions.take() {
@@ -558,6 +572,9 @@ impl App {
     }
 
     fn remove(&mut self, path: &Path) {
+        if self.current.as_deref() == Some(path) {
+            self.leave_current();
+        }
         self.state.forget(path);
         self.save_state();
         self.sidebar
@@ -580,6 +597,20 @@ impl App {
             "Removed {name} from the list; the folder is untouched",
             &[("name", &project_name(path))],
         )));
+    }
+
+    /// The project in view is left: what its form holds is written.
+    fn leave_current(&self) {
+        let Some(page) = self.current.as_ref().and_then(|path| self.pages.get(path)) else {
+            return;
+        };
+        if let Err(error) = page.model().save_definition() {
+            dialogs::error(
+                &self.window,
+                &gettext("The Sandbox Definition Cannot Be Saved"),
+                &error,
+            );
+        }
     }
 
     /// Sends a page message to the named project (opening it first), or to

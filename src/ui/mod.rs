@@ -5,6 +5,7 @@ mod ansi;
 mod app;
 mod bridge;
 mod components;
+mod debounce;
 mod dialogs;
 mod folder;
 mod introspection;

@@ -1,6 +1,14 @@
 //! The Sandbox view of a project: its definition in the form (with the API
 //! keys it takes), or what is wrong with `paddock.toml` and the ways out;
 //! reloaded when something else writes the file.
+//!
+//! What the form shows and the file does not hold yet is a [`Draft`]. Edits
+//! are written once the typing has stopped for [`QUIET`] (each write is an
+//! fsync and makes the page ask podman about the image again), and any draft
+//! is written at once before a build or a run and when the user leaves the
+//! project or the window, so that nothing typed is lost.
+
+use std::time::Duration;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -12,6 +20,7 @@ use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
 };
 use crate::ui::components::invalid_definition;
+use crate::ui::debounce::Debounce;
 use crate::ui::settings::Settings;
 use sandbox::definition::{Definition, FieldError};
 use sandbox::messages::tr;
@@ -20,20 +29,51 @@ use sandbox::project::{DEFINITION_FILE, Project, ProjectError};
 use sandbox::salvage::salvage;
 use sandbox::secret::SecretVars;
 
+/// How long the typing must have stopped before an edit is written.
+pub const QUIET: Duration = Duration::from_millis(500);
+
 pub struct DefinitionEditor {
     project: Project,
     /// The resources of new projects.
     preferences: Settings,
     /// Holds the form, or what is wrong with `paddock.toml`.
     view: adw::Bin,
-    /// The definition shown when the folder has none yet; written on Build.
-    fresh: Option<Definition>,
     /// `None` while the definition cannot be read.
-    form: Option<Controller<DefinitionForm>>,
-    /// The API keys group, shown in the form after the agent's.
-    keys: Option<Controller<ApiKeys>>,
+    form: Option<Form>,
+    draft: Option<Draft>,
+    /// Writes the edits once the typing stops.
+    quiet: Debounce,
+    /// Tells the page about writes that [`DefinitionEditor::save`] made
+    /// when the page asked for them.
+    sender: ComponentSender<DefinitionEditor>,
     /// Reloads the definition when something else writes it.
     _monitor: Option<gio::FileMonitor>,
+}
+
+/// The form, with what it needs to show the API keys of what it holds.
+struct Form {
+    _form: Controller<DefinitionForm>,
+    /// The API keys group, shown in the form after the agent's.
+    keys: Controller<ApiKeys>,
+    presets: Presets,
+}
+
+/// What the form shows and `paddock.toml` does not hold yet.
+#[derive(Debug)]
+enum Draft {
+    /// The definition of a folder that has none: written before its first
+    /// build or run, unless one has appeared meanwhile.
+    Fresh(Definition),
+    /// The user's edit.
+    Edited(Definition),
+}
+
+impl Draft {
+    fn definition(&self) -> &Definition {
+        match self {
+            Draft::Fresh(definition) | Draft::Edited(definition) => definition,
+        }
+    }
 }
 
 pub struct DefinitionInit {
@@ -43,9 +83,10 @@ pub struct DefinitionInit {
 
 #[derive(Debug)]
 pub enum DefinitionMsg {
-    Saved,
-    SaveFailed(String),
-    /// `paddock.toml` changed on disk (an editor, an agent, or the form).
+    Edited(Box<Definition>),
+    /// The typing stopped: write the edit.
+    Quiet,
+    /// `paddock.toml` changed on disk (an editor, an agent, or a save here).
     FileChanged,
     /// Opens the invalid `paddock.toml` in the user's text editor.
     Open,
@@ -88,9 +129,10 @@ impl Component for DefinitionEditor {
             project: init.project,
             preferences: init.preferences,
             view,
-            fresh: None,
             form: None,
-            keys: None,
+            draft: None,
+            quiet: Debounce::new(QUIET),
+            sender: sender.clone(),
             _monitor: monitor,
         };
         model.load(&sender);
@@ -99,23 +141,24 @@ impl Component for DefinitionEditor {
 
     fn update(&mut self, msg: DefinitionMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
         match msg {
-            DefinitionMsg::SaveFailed(message) => {
-                let _ = sender.output(DefinitionOutput::Error {
-                    heading: gettext("The Sandbox Definition Cannot Be Saved"),
-                    body: message,
-                });
+            DefinitionMsg::Edited(definition) => {
+                self.draft = Some(Draft::Edited(*definition));
+                let sender = sender.clone();
+                self.quiet
+                    .schedule(move || sender.input(DefinitionMsg::Quiet));
             }
-            DefinitionMsg::Saved => {
-                self.fresh = None;
-                if let (Some(keys), Ok((definition, presets))) =
-                    (&self.keys, definition_of(&self.project, &self.preferences))
-                {
-                    keys.emit(ApiKeysMsg::Show(secret_vars(&definition, &presets)));
+            DefinitionMsg::Quiet => {
+                if let Err(message) = self.save() {
+                    let _ = sender.output(DefinitionOutput::Error {
+                        heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                        body: message,
+                    });
                 }
-                let _ = sender.output(DefinitionOutput::Changed);
             }
             DefinitionMsg::FileChanged => {
-                // The form's own saves leave the file valid: nothing to do.
+                // The editor's own saves leave the file valid: nothing to do.
+                // A file made invalid meanwhile replaces the draft: it is
+                // the newer word.
                 if self.form.is_none()
                     || (self.project.has_definition()
                         && definition_of(&self.project, &self.preferences).is_err())
@@ -131,29 +174,40 @@ impl Component for DefinitionEditor {
 }
 
 impl DefinitionEditor {
-    /// A folder without a definition gets the one the form shows.
-    pub fn ensure_saved(&mut self) -> Result<(), String> {
-        if let Some(definition) = &self.fresh
-            && !self.project.has_definition()
-        {
-            self.project
-                .save_definition(definition)
-                .map_err(|e| e.to_string())?;
+    /// Writes the draft, if there is one. One that cannot be written stays,
+    /// for the next try.
+    pub fn save(&mut self) -> Result<(), String> {
+        self.quiet.cancel();
+        let Some(draft) = self.draft.take() else {
+            return Ok(());
+        };
+        if matches!(draft, Draft::Fresh(_)) && self.project.has_definition() {
+            return Ok(());
         }
-        self.fresh = None;
+        if let Err(error) = self.project.save_definition(draft.definition()) {
+            self.draft = Some(draft);
+            return Err(error.to_string());
+        }
+        if let Some(form) = &self.form {
+            form.keys.emit(ApiKeysMsg::Show(secret_vars(
+                draft.definition(),
+                &form.presets,
+            )));
+        }
+        let _ = self.sender.output(DefinitionOutput::Changed);
         Ok(())
     }
 
     /// Shows the definition form, or what is wrong with `paddock.toml`
     /// and how to fix it.
     fn load(&mut self, sender: &ComponentSender<Self>) {
-        self.fresh = None;
+        self.quiet.cancel();
+        self.draft = None;
         self.form = None;
-        self.keys = None;
         let view: gtk::Widget = match definition_of(&self.project, &self.preferences) {
             Ok((definition, presets)) => {
                 if !self.project.has_definition() {
-                    self.fresh = Some(definition.clone());
+                    self.draft = Some(Draft::Fresh(definition.clone()));
                 }
                 let keys = ApiKeys::builder()
                     .launch(ApiKeysInit {
@@ -163,19 +217,22 @@ impl DefinitionEditor {
                     .detach();
                 let form = DefinitionForm::builder()
                     .launch(DefinitionFormInit {
-                        project: self.project.clone(),
-                        presets,
+                        presets: presets.clone(),
                         definition,
                         limits: Limits::of_host(),
                         after_agent: Some(keys.widget().clone()),
                     })
                     .forward(sender.input_sender(), |output| match output {
-                        DefinitionFormOutput::Saved => DefinitionMsg::Saved,
-                        DefinitionFormOutput::Error(message) => DefinitionMsg::SaveFailed(message),
+                        DefinitionFormOutput::Edited(definition) => {
+                            DefinitionMsg::Edited(Box::new(definition))
+                        }
                     });
                 let widget = form.widget().clone().upcast();
-                self.form = Some(form);
-                self.keys = Some(keys);
+                self.form = Some(Form {
+                    _form: form,
+                    keys,
+                    presets,
+                });
                 widget
             }
             Err(Unusable::Invalid(errors)) => {

@@ -520,10 +520,16 @@ impl ProjectPage {
         let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
     }
 
-    /// A folder without a definition gets the one the form shows; false
-    /// (after telling the user) when it cannot be written.
-    fn ensure_definition(&self, sender: &ComponentSender<Self>) -> bool {
-        match self.definition.state().get_mut().model.ensure_saved() {
+    /// Writes what the Sandbox view shows and `paddock.toml` does not hold
+    /// yet: before a build or a run, and when the user leaves the project.
+    pub fn save_definition(&self) -> Result<(), String> {
+        self.definition.state().get_mut().model.save()
+    }
+
+    /// [`ProjectPage::save_definition`] before a build or a run; false (after
+    /// telling the user) when it cannot be written.
+    fn definition_saved(&self, sender: &ComponentSender<Self>) -> bool {
+        match self.save_definition() {
             Ok(()) => true,
             Err(message) => {
                 let _ = sender.output(ProjectPageOutput::Error {
@@ -543,7 +549,7 @@ impl ProjectPage {
 
     /// Builds the image; `then_run`: a run asked for it.
     fn build(&mut self, then_run: bool, sender: &ComponentSender<Self>) {
-        if !self.ensure_definition(sender) {
+        if !self.definition_saved(sender) {
             self.phase.start_failed();
             return;
         }
@@ -567,7 +573,7 @@ impl ProjectPage {
         if !self.phase.can_run_or_stop() || self.phase.run_after_build() {
             return;
         }
-        if !self.ensure_definition(sender) {
+        if !self.definition_saved(sender) {
             return;
         }
         self.phase.starting();
