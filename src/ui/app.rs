@@ -21,7 +21,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use host::document_portal;
+use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
 use sandbox::project::Project;
 
@@ -106,8 +106,8 @@ pub enum AppMsg {
 
 #[derive(Debug)]
 pub enum AppCommand {
-    FolderChosen(Result<Option<PathBuf>, String>),
-    Resolved(Result<PathBuf, String>),
+    FolderChosen(Result<Option<PathBuf>, folder::ChooseError>),
+    Resolved(Result<PathBuf, FolderError>),
     Podman(Link),
 }
 
@@ -287,11 +287,7 @@ impl AsyncComponent for App {
             AppMsg::Select(path) => self.select(&path, &sender),
             AppMsg::OpenChosen(path) => {
                 sender.oneshot_command(async move {
-                    AppCommand::Resolved(
-                        document_portal::resolve_folder(&path)
-                            .await
-                            .map_err(|e| e.to_string()),
-                    )
+                    AppCommand::Resolved(document_portal::resolve_folder(&path).await)
                 });
             }
             AppMsg::ShowSystemCheck => self.show_system_check(),
@@ -363,15 +359,19 @@ impl AsyncComponent for App {
             AppCommand::Resolved(Ok(path)) => {
                 self.open(path, &sender);
             }
-            AppCommand::Resolved(Err(message)) => {
-                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+            AppCommand::Resolved(Err(error)) => {
+                dialogs::error(
+                    &self.window,
+                    &gettext("Cannot Add This Folder"),
+                    &error.to_string(),
+                );
             }
             AppCommand::FolderChosen(Ok(None)) => {}
-            AppCommand::FolderChosen(Err(message)) => {
+            AppCommand::FolderChosen(Err(error)) => {
                 dialogs::error(
                     &self.window,
                     &gettext("Could Not Choose a Folder"),
-                    &message,
+                    &error.to_string(),
                 );
             }
             AppCommand::Podman(Link::Down(reason)) => {
@@ -420,8 +420,8 @@ impl App {
                         self.show(&path);
                     }
                 }
-                Err(message) => {
-                    tracing::warn!("a sandbox runs for {}: {message}", project.display());
+                Err(error) => {
+                    tracing::warn!("a sandbox runs for {}: {error}", project.display());
                 }
             }
         }
@@ -469,8 +469,12 @@ impl App {
     fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
         let project = match folder::accept(&path) {
             Ok(project) => project,
-            Err(message) => {
-                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+            Err(error) => {
+                dialogs::error(
+                    &self.window,
+                    &gettext("Cannot Add This Folder"),
+                    &error.to_string(),
+                );
                 return None;
             }
         };
@@ -491,12 +495,12 @@ impl App {
         }
         match folder::accept(path) {
             Ok(project) => self.show_page(project, sender),
-            Err(message) => dialogs::error(
+            Err(error) => dialogs::error(
                 &self.window,
                 &gettext("This Project Cannot Be Opened"),
                 &tr(
                     "{error}\n\nRemove it from the list, or put the folder back.",
-                    &[("error", &message)],
+                    &[("error", &error)],
                 ),
             ),
         }
@@ -608,7 +612,7 @@ impl App {
             dialogs::error(
                 &self.window,
                 &gettext("The Sandbox Definition Cannot Be Saved"),
-                &error,
+                &error.to_string(),
             );
         }
     }

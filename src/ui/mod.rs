@@ -7,6 +7,7 @@ mod bridge;
 mod components;
 mod debounce;
 mod dialogs;
+mod error;
 mod folder;
 mod introspection;
 mod notify;

@@ -2,6 +2,7 @@
 //! definition, the generated files (kept in `.agent-sandbox/` for
 //! podman-compose users) and the host facts the plan needs.
 
+use super::error::Error;
 use engine::Engine;
 use sandbox::plan::SandboxPlan;
 use sandbox::presets::Presets;
@@ -13,25 +14,18 @@ pub async fn plan(
     project: &Project,
     engine: &Engine,
     write_files: bool,
-) -> Result<SandboxPlan, String> {
-    let presets = Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
-    let definition = project
-        .load_definition(&presets)
-        .map_err(|e| e.to_string())?;
-    let agent = definition
-        .resolve_agent(&presets)
-        .map_err(|e| e.to_string())?;
+) -> Result<SandboxPlan, Error> {
+    let presets = Presets::load(Presets::user_dir().as_deref())?;
+    let definition = project.load_definition(&presets)?;
+    let agent = definition.resolve_agent(&presets)?;
     let (uid, gid) = ids();
     let host = engine
         .host_facts(definition.isolation(), uid, gid, gtk::glib::home_dir())
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if write_files {
-        project
-            .write_generated(&definition, &agent)
-            .map_err(|e| e.to_string())?;
+        project.write_generated(&definition, &agent)?;
     }
-    project::plan(project, &definition, &agent, &host).map_err(|e| e.to_string())
+    Ok(project::plan(project, &definition, &agent, &host)?)
 }
 
 /// The real uid and gid of this process, from `/proc/self/status`.

@@ -6,7 +6,7 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use host::preflight::{self, Action, Check, Probe, Report, State};
+use host::preflight::{self, Action, ActionError, Check, Probe, Report, State};
 
 pub struct SystemCheck {
     page: adw::PreferencesPage,
@@ -23,7 +23,7 @@ pub enum SystemCheckMsg {
 #[derive(Debug)]
 pub enum SystemCheckCommand {
     Checked(Report),
-    Performed(Action, Result<(), String>),
+    Performed(Action, Result<(), ActionError>),
 }
 
 /// What the window's banner shows: the first blocking check and its fix.
@@ -99,9 +99,7 @@ impl Component for SystemCheck {
                 }
                 self.busy = true;
                 sender.oneshot_command(async move {
-                    let result = preflight::perform(action, &Probe::from_env())
-                        .await
-                        .map_err(|e| e.to_string());
+                    let result = preflight::perform(action, &Probe::from_env()).await;
                     SystemCheckCommand::Performed(action, result)
                 });
             }
@@ -133,10 +131,10 @@ impl Component for SystemCheck {
                     Ok(()) => {
                         let _ = sender.output(SystemCheckOutput::Toast(action.label()));
                     }
-                    Err(body) => {
+                    Err(error) => {
                         let _ = sender.output(SystemCheckOutput::Error {
                             heading: gettext("That Did Not Fix It"),
-                            body,
+                            body: error.to_string(),
                         });
                     }
                 }

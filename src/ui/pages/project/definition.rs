@@ -21,6 +21,7 @@ use crate::ui::components::definition_form::{
 };
 use crate::ui::components::invalid_definition;
 use crate::ui::debounce::Debounce;
+use crate::ui::error::Error;
 use crate::ui::settings::Settings;
 use sandbox::definition::{Definition, FieldError};
 use sandbox::messages::tr;
@@ -148,10 +149,10 @@ impl Component for DefinitionEditor {
                     .schedule(move || sender.input(DefinitionMsg::Quiet));
             }
             DefinitionMsg::Quiet => {
-                if let Err(message) = self.save() {
+                if let Err(error) = self.save() {
                     let _ = sender.output(DefinitionOutput::Error {
                         heading: gettext("The Sandbox Definition Cannot Be Saved"),
-                        body: message,
+                        body: error.to_string(),
                     });
                 }
             }
@@ -176,7 +177,7 @@ impl Component for DefinitionEditor {
 impl DefinitionEditor {
     /// Writes the draft, if there is one. One that cannot be written stays,
     /// for the next try.
-    pub fn save(&mut self) -> Result<(), String> {
+    pub fn save(&mut self) -> Result<(), ProjectError> {
         self.quiet.cancel();
         let Some(draft) = self.draft.take() else {
             return Ok(());
@@ -186,7 +187,7 @@ impl DefinitionEditor {
         }
         if let Err(error) = self.project.save_definition(draft.definition()) {
             self.draft = Some(draft);
-            return Err(error.to_string());
+            return Err(error);
         }
         if let Some(form) = &self.form {
             form.keys.emit(ApiKeysMsg::Show(secret_vars(
@@ -245,10 +246,10 @@ impl DefinitionEditor {
                     move || reset.input(DefinitionMsg::Reset),
                 )
             }
-            Err(Unusable::Other(message)) => adw::StatusPage::builder()
+            Err(Unusable::Other(error)) => adw::StatusPage::builder()
                 .icon_name("dialog-warning-symbolic")
                 .title(gettext("The Sandbox Definition Cannot Be Read"))
-                .description(glib_escape(&message))
+                .description(glib_escape(&error.to_string()))
                 .build()
                 .upcast(),
         };
@@ -278,21 +279,12 @@ impl DefinitionEditor {
 
     fn reset(&mut self, sender: &ComponentSender<Self>) {
         let result = (|| {
-            let presets =
-                Presets::load(Presets::user_dir().as_deref()).map_err(|e| e.to_string())?;
-            let text = self
-                .project
-                .read_sandbox_file(DEFINITION_FILE)
-                .map_err(|e| e.to_string())?;
-            let kept = self
-                .project
-                .set_aside_definition()
-                .map_err(|e| e.to_string())?;
+            let presets = Presets::load(Presets::user_dir().as_deref())?;
+            let text = self.project.read_sandbox_file(DEFINITION_FILE)?;
+            let kept = self.project.set_aside_definition()?;
             let definition = salvage(&text, &presets, &default_definition(&self.preferences));
-            self.project
-                .save_definition(&definition)
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>(kept)
+            self.project.save_definition(&definition)?;
+            Ok::<_, Error>(kept)
         })();
         match result {
             Ok(kept) => {
@@ -307,10 +299,10 @@ impl DefinitionEditor {
                 self.load(sender);
                 let _ = sender.output(DefinitionOutput::Changed);
             }
-            Err(message) => {
+            Err(error) => {
                 let _ = sender.output(DefinitionOutput::Error {
                     heading: gettext("The Sandbox Definition Cannot Be Saved"),
-                    body: message,
+                    body: error.to_string(),
                 });
             }
         }
@@ -322,7 +314,7 @@ enum Unusable {
     /// `paddock.toml` is not valid: each problem with its key.
     Invalid(Vec<FieldError>),
     /// Anything else (a link where the file should be, unreadable presets).
-    Other(String),
+    Other(Error),
 }
 
 /// The project's definition, or a new one with the defaults when the folder
@@ -332,12 +324,12 @@ fn definition_of(
     settings: &Settings,
 ) -> Result<(Definition, Presets), Unusable> {
     let presets = Presets::load(Presets::user_dir().as_deref())
-        .map_err(|e| Unusable::Other(e.to_string()))?;
+        .map_err(|error| Unusable::Other(error.into()))?;
     if project.has_definition() {
         match project.load_definition(&presets) {
             Ok(definition) => Ok((definition, presets)),
             Err(ProjectError::Definition { errors, .. }) => Err(Unusable::Invalid(errors.0)),
-            Err(error) => Err(Unusable::Other(error.to_string())),
+            Err(error) => Err(Unusable::Other(error.into())),
         }
     } else {
         Ok((default_definition(settings), presets))

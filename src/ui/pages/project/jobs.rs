@@ -7,6 +7,7 @@ use super::ProjectPageCommand;
 use super::terminals::Attached;
 use crate::ui::bridge;
 use crate::ui::components::api_keys;
+use crate::ui::error::Error;
 use crate::ui::project_plan;
 use engine::SandboxState;
 use sandbox::project::Project;
@@ -54,7 +55,7 @@ pub async fn build(
     cancel: CancellationToken,
 ) {
     let result = async {
-        let engine = bridge::engine().await.map_err(|e| e.to_string())?;
+        let engine = bridge::engine().await?;
         let plan = project_plan::plan(&project, &engine, true).await?;
         let (events, mut received) = tokio::sync::mpsc::unbounded_channel();
         let forward = {
@@ -75,7 +76,7 @@ pub async fn build(
             result
         };
         let (result, ()) = tokio::join!(work, forward);
-        result.map_err(|e| e.to_string())
+        Ok::<_, Error>(result?)
     };
     out.emit(ProjectPageCommand::BuildDone(result.await));
 }
@@ -84,20 +85,14 @@ pub async fn build(
 /// first byte; asks for a build when the image is missing.
 pub async fn start(project: Project) -> ProjectPageCommand {
     let result = async {
-        let engine = bridge::engine().await.map_err(|e| e.to_string())?;
+        let engine = bridge::engine().await?;
         let plan = project_plan::plan(&project, &engine, true).await?;
         let name = plan.container.name.clone();
-        let existing = engine
-            .sandbox_of(project.root())
-            .await
-            .map_err(|e| e.to_string())?;
+        let existing = engine.sandbox_of(project.root()).await?;
         if let Some(sandbox) = &existing
             && sandbox.state.is_running()
         {
-            let session = engine
-                .attach(&sandbox.name, false)
-                .await
-                .map_err(|e| e.to_string())?;
+            let session = engine.attach(&sandbox.name, false).await?;
             return Ok(Some(Attached {
                 name: sandbox.name.clone(),
                 session,
@@ -105,35 +100,19 @@ pub async fn start(project: Project) -> ProjectPageCommand {
             }));
         }
         // Before building: an image is no use when the sandbox cannot start.
-        engine
-            .refuse_unisolated(&plan.container)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !engine
-            .image_exists(&plan.build.image)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        engine.refuse_unisolated(&plan.container).await?;
+        if !engine.image_exists(&plan.build.image).await? {
             return Ok(None);
         }
         if let Some(sandbox) = existing {
-            engine
-                .remove(&sandbox.name, false)
-                .await
-                .map_err(|e| e.to_string())?;
+            engine.remove(&sandbox.name, false).await?;
         }
         let secrets = api_keys::stored(&plan.container.secrets, project.root()).await;
-        engine
-            .create(&plan.container, true, &secrets)
-            .await
-            .map_err(|e| e.to_string())?;
+        engine.create(&plan.container, true, &secrets).await?;
         // Attached before it starts: the first line is the isolation report.
-        let session = engine
-            .attach(&name, true)
-            .await
-            .map_err(|e| e.to_string())?;
-        engine.start(&name).await.map_err(|e| e.to_string())?;
-        Ok(Some(Attached {
+        let session = engine.attach(&name, true).await?;
+        engine.start(&name).await?;
+        Ok::<_, Error>(Some(Attached {
             name,
             session,
             expects_report: true,
@@ -142,14 +121,14 @@ pub async fn start(project: Project) -> ProjectPageCommand {
     match result.await {
         Ok(Some(attached)) => ProjectPageCommand::Attached(Ok(attached)),
         Ok(None) => ProjectPageCommand::NeedsBuild,
-        Err(message) => ProjectPageCommand::Attached(Err(message)),
+        Err(error) => ProjectPageCommand::Attached(Err(error)),
     }
 }
 
 pub async fn stop(name: String) -> ProjectPageCommand {
     let result = async {
-        let engine = bridge::engine().await.map_err(|e| e.to_string())?;
-        engine.stop(&name).await.map_err(|e| e.to_string())
+        let engine = bridge::engine().await?;
+        engine.stop(&name).await
     };
     ProjectPageCommand::Stopped(result.await)
 }

@@ -20,6 +20,7 @@ use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::ui::components::build_log::BuildLog;
+use crate::ui::error::Error;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
@@ -28,7 +29,7 @@ use header::VerdictLook;
 use phase::Phase;
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
-use sandbox::project::Project;
+use sandbox::project::{Project, ProjectError};
 use terminals::{Attached, Terminals, TerminalsInit, TerminalsMsg, TerminalsOutput};
 
 pub struct ProjectPage {
@@ -113,10 +114,10 @@ pub enum ProjectPageCommand {
     Unknown,
     /// The image must be built before the sandbox can run.
     NeedsBuild,
-    Attached(Result<Attached, String>),
-    Stopped(Result<(), String>),
+    Attached(Result<Attached, Error>),
+    Stopped(Result<(), engine::Error>),
     BuildEvents(Vec<BuildEvent>),
-    BuildDone(Result<BuildOutcome, String>),
+    BuildDone(Result<BuildOutcome, Error>),
 }
 
 #[derive(Debug)]
@@ -417,20 +418,20 @@ impl Component for ProjectPage {
             }
             ProjectPageCommand::NeedsBuild => self.build(true, &sender),
             ProjectPageCommand::Attached(Ok(attached)) => self.attach(attached, &sender),
-            ProjectPageCommand::Attached(Err(message)) => {
+            ProjectPageCommand::Attached(Err(error)) => {
                 self.phase.start_failed();
                 let _ = sender.output(ProjectPageOutput::Error {
                     heading: gettext("The Sandbox Could Not Start"),
-                    body: message,
+                    body: error.to_string(),
                 });
                 self.check_image(&sender);
             }
             ProjectPageCommand::Stopped(result) => {
                 self.phase.stop_answered();
-                if let Err(message) = result {
+                if let Err(error) = result {
                     let _ = sender.output(ProjectPageOutput::Error {
                         heading: gettext("The Sandbox Could Not Be Stopped"),
-                        body: message,
+                        body: error.to_string(),
                     });
                 }
             }
@@ -449,7 +450,6 @@ impl Component for ProjectPage {
                 self.build_log.append(&lines);
             }
             ProjectPageCommand::BuildDone(result) => {
-                let cancelled = self.phase.build().is_some_and(|b| b.cancel.is_cancelled());
                 let then_run = self.phase.build_ended();
                 let name = self.name();
                 match result {
@@ -466,12 +466,13 @@ impl Component for ProjectPage {
                             body: gettext("The sandbox is ready to run."),
                         });
                     }
-                    Err(_) if cancelled => {
+                    Err(Error::Engine(engine::Error::Cancelled)) => {
                         self.build_log.cancelled();
                         self.status(&sender, ProjectStatus::NotBuilt);
                         let _ = sender.output(ProjectPageOutput::Toast(gettext("Build cancelled")));
                     }
-                    Err(message) => {
+                    Err(error) => {
+                        let message = error.to_string();
                         self.build_log.failed(&message);
                         self.status(&sender, ProjectStatus::BuildFailed);
                         let _ = sender.output(ProjectPageOutput::Notify {
@@ -522,7 +523,7 @@ impl ProjectPage {
 
     /// Writes what the Sandbox view shows and `paddock.toml` does not hold
     /// yet: before a build or a run, and when the user leaves the project.
-    pub fn save_definition(&self) -> Result<(), String> {
+    pub fn save_definition(&self) -> Result<(), ProjectError> {
         self.definition.state().get_mut().model.save()
     }
 
@@ -531,10 +532,10 @@ impl ProjectPage {
     fn definition_saved(&self, sender: &ComponentSender<Self>) -> bool {
         match self.save_definition() {
             Ok(()) => true,
-            Err(message) => {
+            Err(error) => {
                 let _ = sender.output(ProjectPageOutput::Error {
                     heading: gettext("The Sandbox Definition Cannot Be Saved"),
-                    body: message,
+                    body: error.to_string(),
                 });
                 false
             }
@@ -612,10 +613,10 @@ impl ProjectPage {
                     body: gettext("The agent’s sandbox has stopped."),
                 });
             }
-            TerminalsOutput::Lost(message) => {
+            TerminalsOutput::Lost(lost) => {
                 // The terminal shows why, with a button to reattach; the
                 // sandbox itself may well run on (podman went away).
-                tracing::warn!("terminal of {name} lost: {message}");
+                tracing::warn!("terminal of {name} lost: {lost}");
                 self.check_image(sender);
             }
             TerminalsOutput::RunAgain => self.run(sender),

@@ -7,7 +7,7 @@ use gettextrs::gettext;
 use gtk::glib;
 use relm4::prelude::*;
 
-use crate::ui::components::terminal::{SandboxTerminal, TerminalInit, TerminalOutput};
+use crate::ui::components::terminal::{Lost, SandboxTerminal, TerminalInit, TerminalOutput};
 use crate::ui::settings::Settings;
 use engine::Session;
 use sandbox::guest::{NotAReport, Verdict};
@@ -66,7 +66,7 @@ pub enum CloseAnswer {
 pub enum TerminalsOutput {
     Verdict(Result<Verdict, NotAReport>),
     Exited(i64),
-    Lost(String),
+    Lost(Lost),
     RunAgain,
     /// A tab was closed; `stop`: the user asked to stop the sandbox too.
     Closed {
@@ -206,7 +206,7 @@ impl Terminals {
                 }
                 TerminalsOutput::Exited(code)
             }
-            TerminalOutput::Lost(message) => TerminalsOutput::Lost(message),
+            TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
             TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
         };
         let _ = sender.output(output);
