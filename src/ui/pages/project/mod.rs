@@ -582,7 +582,7 @@ impl ProjectPage {
     }
 
     fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
-        self.terminals.emit(TerminalsMsg::Attach(attached));
+        self.terminals.state().get_mut().model.attach(attached);
         self.phase.attached();
         self.detached = None;
         self.stack.set_visible_child_name("terminal");

@@ -20,6 +20,8 @@ pub struct Terminals {
     title: String,
     /// The terminals' zoom and font.
     settings: Settings,
+    /// Where the terminals of tabs that [`Terminals::attach`] opens report.
+    sender: ComponentSender<Terminals>,
 }
 
 /// An attached sandbox on its way from tokio to a terminal tab.
@@ -45,8 +47,6 @@ pub struct TerminalsInit {
 
 #[derive(Debug)]
 pub enum TerminalsMsg {
-    /// A new tab for an attached sandbox, brought up.
-    Attach(Attached),
     /// Brings up the live terminal and gives it the keyboard.
     Focus,
     Close(adw::TabPage),
@@ -122,6 +122,7 @@ impl Component for Terminals {
             open: Vec::new(),
             title: init.title,
             settings: init.settings,
+            sender: sender.clone(),
         };
         let tabs = &model.tabs;
         let widgets = view_output!();
@@ -130,7 +131,6 @@ impl Component for Terminals {
 
     fn update(&mut self, msg: TerminalsMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
         match msg {
-            TerminalsMsg::Attach(attached) => self.attach(attached, &sender),
             TerminalsMsg::Focus => {
                 if let Some((tab, terminal)) = self.live() {
                     self.tabs.set_selected_page(tab);
@@ -172,7 +172,9 @@ impl Terminals {
             .find(|(_, terminal)| terminal.model().is_live())
     }
 
-    fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
+    /// A new tab for an attached sandbox, brought up (at once, so that the
+    /// page knows right away that a live terminal is there).
+    pub fn attach(&mut self, attached: Attached) {
         let Attached {
             name,
             session,
@@ -185,7 +187,7 @@ impl Terminals {
                 expects_report,
                 settings: self.settings.clone(),
             })
-            .forward(sender.input_sender(), TerminalsMsg::Terminal);
+            .forward(self.sender.input_sender(), TerminalsMsg::Terminal);
         let tab = self.tabs.append(terminal.widget());
         tab.set_title(&self.title);
         tab.set_tooltip(&name);
