@@ -333,9 +333,9 @@ impl AsyncComponent for App {
             }
             AppMsg::Quit => {
                 for (path, page) in &self.pages {
-                    // No window is left to tell: the error was shown when
-                    // the form first failed to write it.
-                    if let Err(error) = page.model().save_definition() {
+                    // The window is going, so a failure can only be logged
+                    // (one while typing was shown then).
+                    if let Err(error) = page.model().save_edit() {
                         tracing::warn!(
                             "the definition of {} is not saved: {error}",
                             path.display()
@@ -608,7 +608,7 @@ impl App {
         let Some(page) = self.current.as_ref().and_then(|path| self.pages.get(path)) else {
             return;
         };
-        if let Err(error) = page.model().save_definition() {
+        if let Err(error) = page.model().save_edit() {
             dialogs::error(
                 &self.window,
                 &gettext("The Sandbox Definition Cannot Be Saved"),

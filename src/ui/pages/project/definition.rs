@@ -4,9 +4,10 @@
 //!
 //! What the form shows and the file does not hold yet is a [`Draft`]. Edits
 //! are written once the typing has stopped for [`QUIET`] (each write is an
-//! fsync and makes the page ask podman about the image again), and any draft
-//! is written at once before a build or a run and when the user leaves the
-//! project or the window, so that nothing typed is lost.
+//! fsync and makes the page ask podman about the image again), and at once
+//! when the user leaves the project or the window, so that nothing typed is
+//! lost; before a build or a run, so are the defaults a folder without a
+//! definition shows.
 
 use std::time::Duration;
 
@@ -44,8 +45,7 @@ pub struct DefinitionEditor {
     draft: Option<Draft>,
     /// Writes the edits once the typing stops.
     quiet: Debounce,
-    /// Tells the page about writes that [`DefinitionEditor::save`] made
-    /// when the page asked for them.
+    /// Tells the page about the writes it asked for.
     sender: ComponentSender<DefinitionEditor>,
     /// Reloads the definition when something else writes it.
     _monitor: Option<gio::FileMonitor>,
@@ -149,7 +149,7 @@ impl Component for DefinitionEditor {
                     .schedule(move || sender.input(DefinitionMsg::Quiet));
             }
             DefinitionMsg::Quiet => {
-                if let Err(error) = self.save() {
+                if let Err(error) = self.save_edit() {
                     let _ = sender.output(DefinitionOutput::Error {
                         heading: gettext("The Sandbox Definition Cannot Be Saved"),
                         body: error.to_string(),
@@ -175,9 +175,22 @@ impl Component for DefinitionEditor {
 }
 
 impl DefinitionEditor {
-    /// Writes the draft, if there is one. One that cannot be written stays,
-    /// for the next try.
-    pub fn save(&mut self) -> Result<(), ProjectError> {
+    /// Writes the user's edit, if one is waiting.
+    pub fn save_edit(&mut self) -> Result<(), ProjectError> {
+        match self.draft {
+            Some(Draft::Edited(_)) => self.save_draft(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes what the sandbox is about to be built or run from: the
+    /// waiting edit, or the defaults of a folder without a definition.
+    pub fn save_for_use(&mut self) -> Result<(), ProjectError> {
+        self.save_draft()
+    }
+
+    /// A draft that cannot be written stays, for the next try.
+    fn save_draft(&mut self) -> Result<(), ProjectError> {
         self.quiet.cancel();
         let Some(draft) = self.draft.take() else {
             return Ok(());

@@ -521,16 +521,16 @@ impl ProjectPage {
         let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
     }
 
-    /// Writes what the Sandbox view shows and `paddock.toml` does not hold
-    /// yet: before a build or a run, and when the user leaves the project.
-    pub fn save_definition(&self) -> Result<(), ProjectError> {
-        self.definition.state().get_mut().model.save()
+    /// Writes what the user typed into the Sandbox view and `paddock.toml`
+    /// does not hold yet (the user leaves the project, or the window).
+    pub fn save_edit(&self) -> Result<(), ProjectError> {
+        self.definition.state().get_mut().model.save_edit()
     }
 
-    /// [`ProjectPage::save_definition`] before a build or a run; false (after
+    /// Writes the definition a build or a run is about to use; false (after
     /// telling the user) when it cannot be written.
     fn definition_saved(&self, sender: &ComponentSender<Self>) -> bool {
-        match self.save_definition() {
+        match self.definition.state().get_mut().model.save_for_use() {
             Ok(()) => true,
             Err(error) => {
                 let _ = sender.output(ProjectPageOutput::Error {
