@@ -169,7 +169,17 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
     desktop
         .activate("build-project", Some(&building))
         .expect("build");
-    desktop.wait_for("the slow step", |tree| shows(tree, "RUN sleep 20"));
+    let tree = desktop.wait_for("the slow step", |tree| shows(tree, "RUN sleep 20"));
+    let build = nodes(&tree, "GtkButton").into_iter().find(|button| {
+        button["tooltip"]
+            .as_str()
+            .is_some_and(|tip| tip.starts_with("Build the sandbox image"))
+    });
+    assert_eq!(
+        build.map(|button| button["insensitive"] == true),
+        Some(true),
+        "Build is offered during the build"
+    );
     service.kill();
     // The banner offers the fix (its button shows once it has slid in).
     desktop.wait_for("the disconnection and the failed build", |tree| {

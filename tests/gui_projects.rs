@@ -4,6 +4,12 @@
 
 mod gui_harness;
 
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use gui_harness::{Desktop, nodes, shows};
 
 #[test]
@@ -23,6 +29,10 @@ fn projects_open_persist_and_refuse_bad_folders() {
     });
     assert!(shows(&tree, &project.display().to_string()), "path shown");
     assert!(shows(&tree, "0.5 GiB"), "memory shown in GiB");
+    assert!(
+        !shows(&tree, "API Keys"),
+        "an agent that takes no key has no keys group"
+    );
     desktop.screenshot("project-page");
 
     // Changing the definition on disk is not what the form does: it saves on
@@ -271,4 +281,106 @@ fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
         desktop.screenshot("system-check");
     }
     desktop.quit();
+}
+
+fn xdotool(desktop: &Desktop, args: &[&str]) {
+    let status = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", &desktop.display)
+        .status()
+        .expect("xdotool");
+    assert!(status.success(), "xdotool {args:?}");
+}
+
+/// Clicks into the text of the entry row whose title starts with `title`
+/// (with no window manager the window's top left corner is the screen's).
+fn click_entry_row(desktop: &Desktop, title: &str) {
+    let tree = desktop.settled();
+    let at = |node: &serde_json::Value, i: usize| node["bounds"][i].as_f64().unwrap_or(0.0);
+    let row = nodes(&tree, "AdwEntryRow")
+        .into_iter()
+        .find(|row| row["title"].as_str().is_some_and(|t| t.starts_with(title)))
+        .unwrap_or_else(|| panic!("no entry row {title:?}"));
+    let x = at(row, 0) - at(&tree, 0) + at(row, 2) / 2.0;
+    let y = at(row, 1) - at(&tree, 1) + at(row, 3) / 2.0;
+    let (x, y) = (x.round().to_string(), y.round().to_string());
+    xdotool(desktop, &["mousemove", &x, &y, "click", "1"]);
+}
+
+/// Every content `file` has had, from now until the returned function is
+/// called: read as fast as it can change (the app replaces it whole).
+fn versions_of(file: &Path) -> impl FnOnce() -> Vec<String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (file, stop) = (file.to_owned(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut versions: Vec<String> = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(text) = std::fs::read_to_string(&file)
+                    && versions.last() != Some(&text)
+                {
+                    versions.push(text);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            versions
+        })
+    };
+    move || {
+        stop.store(true, Ordering::Relaxed);
+        reader.join().expect("the reading thread")
+    }
+}
+
+/// What is typed into the form reaches `paddock.toml` once the typing
+/// stops, in one write rather than one per keystroke; what was typed just
+/// before the window closed is written as it closes.
+#[test]
+fn typing_is_saved_when_it_stops_and_when_the_window_closes() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch();
+    let (_keep, project) = gui_harness::project("gui-typing", &["sh"]);
+    let file = project.join(".agent-sandbox/paddock.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("open");
+    desktop.wait_for("the form", |tree| {
+        shows(tree, "gui-typing") && shows(tree, "CPUs")
+    });
+
+    let stop_reading = versions_of(&file);
+    desktop.focus();
+    click_entry_row(&desktop, "Command");
+    xdotool(&desktop, &["key", "End"]);
+    // Most keystrokes make a valid command of their own: "sh -", "sh -x", ...
+    xdotool(&desktop, &["type", "--delay", "30", " -x -e"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&file).unwrap().contains("\"-e\"") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the typing was not saved"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let versions = stop_reading();
+    assert_eq!(versions.len(), 2, "written while typing: {versions:#?}");
+    assert_eq!(versions[0], original);
+    assert!(
+        versions[1].contains("\"sh\", \"-x\", \"-e\""),
+        "{}",
+        versions[1]
+    );
+
+    xdotool(&desktop, &["type", "--delay", "30", " -u"]);
+    desktop.wait_for("the typing in the form", |tree| {
+        nodes(tree, "AdwEntryRow")
+            .iter()
+            .any(|row| row["text"] == "sh -x -e -u")
+    });
+    desktop.quit();
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("\"-e\", \"-u\""), "lost on quit: {saved}");
 }

@@ -102,6 +102,10 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
     let _cleanup_b = PodmanCleanup(b.clone());
     run(&desktop, &a, "ready-a");
     run(&desktop, &b, "ready-b");
+    assert!(
+        !fresh.join(".agent-sandbox").exists(),
+        "a folder only looked at got a definition"
+    );
     let tree = desktop.wait_for("two terminals", |tree| font_scales(tree).len() == 2);
     assert!(font_scales(&tree).iter().all(|s| near(*s, 1.0)), "{tree}");
 

@@ -69,19 +69,23 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
             )
         );
     }
-    let terminal = args.detach || terminal::stdin_is_terminal();
-    let (session, keys) = launch::start(&engine, &project, &plan, terminal, !args.detach)
-        .await
-        .map_err(|err| err.to_string())?;
-    say_keys(&keys);
-    let Some(session) = session else {
+    if args.detach {
+        let keys = launch::start_detached(&engine, &project, &plan)
+            .await
+            .map_err(|err| err.to_string())?;
+        say_keys(&keys);
         println!(
             "{}",
             gettext("{name} is running; `paddock attach {name}` joins it.")
                 .replace("{name}", &name)
         );
         return Ok(ExitCode::SUCCESS);
-    };
+    }
+    let (session, keys) =
+        launch::start_attached(&engine, &project, &plan, terminal::stdin_is_terminal())
+            .await
+            .map_err(|err| err.to_string())?;
+    say_keys(&keys);
     let ending = interact(&engine, &name, session)
         .await
         .map_err(|err| err.to_string())?;

@@ -188,15 +188,37 @@ impl Launcher {
 
 /// Creates the sandbox of `plan` afresh (a stopped one of the same name is
 /// removed first; its named volumes stay) with the API keys stored for it,
-/// attaches to it when `attach` (before it starts, so that its first line,
-/// the isolation report, is not missed) and starts it.
-pub async fn start(
+/// attaches to it before it starts (so that its first line, the isolation
+/// report, is not missed) and starts it. `terminal`: it gets a terminal.
+pub async fn start_attached(
     engine: &Engine,
     project: &Project,
     plan: &SandboxPlan,
     terminal: bool,
-    attach: bool,
-) -> Result<(Option<Session>, KeyReport), LaunchError> {
+) -> Result<(Session, KeyReport), LaunchError> {
+    let keys = create(engine, project, plan, terminal).await?;
+    let session = engine.attach(&plan.container.name, true).await?;
+    engine.start(&plan.container).await?;
+    Ok((session, keys))
+}
+
+/// [`start_attached`] without attaching: it runs in the background.
+pub async fn start_detached(
+    engine: &Engine,
+    project: &Project,
+    plan: &SandboxPlan,
+) -> Result<KeyReport, LaunchError> {
+    let keys = create(engine, project, plan, true).await?;
+    engine.start(&plan.container).await?;
+    Ok(keys)
+}
+
+async fn create(
+    engine: &Engine,
+    project: &Project,
+    plan: &SandboxPlan,
+    terminal: bool,
+) -> Result<KeyReport, LaunchError> {
     let name = &plan.container.name;
     engine.refuse_unisolated(&plan.container).await?;
     if let Some(existing) = engine.list().await?.into_iter().find(|s| &s.name == name) {
@@ -207,12 +229,7 @@ pub async fn start(
     }
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
-    let session = match attach {
-        true => Some(engine.attach(name, true).await?),
-        false => None,
-    };
-    engine.start(&plan.container).await?;
-    Ok((session, report))
+    Ok(report)
 }
 
 async fn stored_keys(

@@ -23,7 +23,7 @@ use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
 use super::text::project_name;
-use host::document_portal;
+use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
 use sandbox::project::Project;
 
@@ -101,15 +101,15 @@ pub enum AppMsg {
     },
     About,
     Shortcuts,
-    SaveState,
-    /// Leaves the window; sandboxes keep running and are reattached next time.
+    /// Leaves the window (closed, or the quit action); sandboxes keep
+    /// running and are reattached next time.
     Quit,
 }
 
 #[derive(Debug)]
 pub enum AppCommand {
-    FolderChosen(Result<Option<PathBuf>, String>),
-    Resolved(Result<PathBuf, String>),
+    FolderChosen(Result<Option<PathBuf>, folder::ChooseError>),
+    Resolved(Result<PathBuf, FolderError>),
     Podman(Link),
 }
 
@@ -237,10 +237,11 @@ impl AsyncComponent for App {
 
         window.add_controller(drop_target(&sender));
         {
+            // Through Quit, which writes what the pages have not yet.
             let sender = sender.clone();
             window.connect_close_request(move |_| {
-                sender.input(AppMsg::SaveState);
-                glib::Propagation::Proceed
+                sender.input(AppMsg::Quit);
+                glib::Propagation::Stop
             });
         }
 
@@ -289,17 +290,13 @@ impl AsyncComponent for App {
             AppMsg::Select(path) => self.select(&path, &sender),
             AppMsg::OpenChosen(path) => {
                 sender.oneshot_command(async move {
-                    AppCommand::Resolved(
-                        document_portal::resolve_folder(&path)
-                            .await
-                            .map_err(|e| e.to_string()),
-                    )
+                    AppCommand::Resolved(document_portal::resolve_folder(&path).await)
                 });
             }
             AppMsg::ShowSystemCheck => self.show_system_check(),
             AppMsg::Compact(compact) => {
                 for page in self.pages.values() {
-                    page.model().set_compact(compact);
+                    page.emit(ProjectPageMsg::Compact(compact));
                 }
             }
             AppMsg::BannerClicked => match self.blocking.as_ref().and_then(|b| b.action) {
@@ -333,12 +330,21 @@ impl AsyncComponent for App {
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
-            AppMsg::SaveState => self.save_window(),
             AppMsg::Show(path) => {
                 self.open(path, &sender);
                 self.window.present();
             }
             AppMsg::Quit => {
+                for (path, page) in &self.pages {
+                    // The window is going, so a failure can only be logged
+                    // (one while typing was shown then).
+                    if let Err(error) = page.model().save_edit() {
+                        tracing::warn!(
+                            "the definition of {} is not saved: {error}",
+                            path.display()
+                        );
+                    }
+                }
                 self.save_window();
                 relm4::main_adw_application().quit();
             }
@@ -356,15 +362,19 @@ impl AsyncComponent for App {
             AppCommand::Resolved(Ok(path)) => {
                 self.open(path, &sender);
             }
-            AppCommand::Resolved(Err(message)) => {
-                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+            AppCommand::Resolved(Err(error)) => {
+                dialogs::error(
+                    &self.window,
+                    &gettext("Cannot Add This Folder"),
+                    &error.to_string(),
+                );
             }
             AppCommand::FolderChosen(Ok(None)) => {}
-            AppCommand::FolderChosen(Err(message)) => {
+            AppCommand::FolderChosen(Err(error)) => {
                 dialogs::error(
                     &self.window,
                     &gettext("Could Not Choose a Folder"),
-                    &message,
+                    &error.to_string(),
                 );
             }
             AppCommand::Podman(Link::Down(reason)) => {
@@ -413,8 +423,8 @@ impl App {
                         self.show(&path);
                     }
                 }
-                Err(message) => {
-                    tracing::warn!("a sandbox runs for {}: {message}", project.display());
+                Err(error) => {
+                    tracing::warn!("a sandbox runs for {}: {error}", project.display());
                 }
             }
         }
@@ -462,8 +472,12 @@ impl App {
     fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
         let project = match folder::accept(&path) {
             Ok(project) => project,
-            Err(message) => {
-                dialogs::error(&self.window, &gettext("Cannot Add This Folder"), &message);
+            Err(error) => {
+                dialogs::error(
+                    &self.window,
+                    &gettext("Cannot Add This Folder"),
+                    &error.to_string(),
+                );
                 return None;
             }
         };
@@ -484,12 +498,12 @@ impl App {
         }
         match folder::accept(path) {
             Ok(project) => self.show_page(project, sender),
-            Err(message) => dialogs::error(
+            Err(error) => dialogs::error(
                 &self.window,
                 &gettext("This Project Cannot Be Opened"),
                 &tr(
                     "{error}\n\nRemove it from the list, or put the folder back.",
-                    &[("error", &message)],
+                    &[("error", &error)],
                 ),
             ),
         }
@@ -525,6 +539,9 @@ impl App {
     }
 
     fn show(&mut self, path: &Path) {
+        if self.current.as_deref() != Some(path) {
+            self.leave_current();
+        }
         let Some(page) = self.pages.get(path) else {
             return;
         };
@@ -532,9 +549,10 @@ impl App {
         if let Some(old) = self.header_actions.take() {
             self.header.remove(&old);
         }
-        page.model()
-            .set_compact(self.window.current_breakpoint().is_some());
-        let actions = page.model().header_actions();
+        page.emit(ProjectPageMsg::Compact(
+            self.window.current_breakpoint().is_some(),
+        ));
+        let actions: gtk::Widget = page.widgets().header.clone().upcast();
         self.header.pack_end(&actions);
         self.header_actions = Some(actions);
         let name = project_name(path);
@@ -547,6 +565,7 @@ impl App {
     }
 
     fn show_system_check(&mut self) {
+        self.leave_current();
         self.system_check.emit(SystemCheckMsg::Refresh);
         self.stack.set_visible_child_name("system-check");
         if let Some(old) = self.header_actions.take() {
@@ -560,6 +579,9 @@ impl App {
     }
 
     fn remove(&mut self, path: &Path) {
+        if self.current.as_deref() == Some(path) {
+            self.leave_current();
+        }
         self.state.forget(path);
         self.save_state();
         self.sidebar
@@ -582,6 +604,20 @@ impl App {
             "Removed {name} from the list; the folder is untouched",
             &[("name", &project_name(path))],
         )));
+    }
+
+    /// The project in view is left: what its form holds is written.
+    fn leave_current(&self) {
+        let Some(page) = self.current.as_ref().and_then(|path| self.pages.get(path)) else {
+            return;
+        };
+        if let Err(error) = page.model().save_edit() {
+            dialogs::error(
+                &self.window,
+                &gettext("The Sandbox Definition Cannot Be Saved"),
+                &error.to_string(),
+            );
+        }
     }
 
     /// Sends a page message to the named project (opening it first), or to

@@ -34,9 +34,9 @@ pub enum Link {
     Up {
         running: Vec<PathBuf>,
     },
-    /// The service went away (why, in podman's or the system's words).
-    /// Sandboxes run on without it, each under its own conmon.
-    Down(String),
+    /// The service went away, and why. Sandboxes run on without it, each
+    /// under its own conmon.
+    Down(engine::Error),
     Sandbox(SandboxEvent),
 }
 
@@ -63,8 +63,10 @@ pub async fn follow_podman(emit: impl Fn(Link)) {
             let reason = loop {
                 match events.next().await {
                     Some(Ok(event)) => emit(Link::Sandbox(event)),
-                    Some(Err(error)) => break error.to_string(),
-                    None => break gettext("podman closed its event stream"),
+                    Some(Err(error)) => break error,
+                    None => {
+                        break engine::Error::Connection(gettext("podman closed its event stream"));
+                    }
                 }
             };
             // The stream can end with podman still there (its event log

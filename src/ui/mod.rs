@@ -5,7 +5,9 @@ mod ansi;
 mod app;
 mod bridge;
 mod components;
+mod debounce;
 mod dialogs;
+mod error;
 mod folder;
 #[cfg(feature = "test-hooks")]
 mod introspection;

@@ -1,8 +1,9 @@
 //! The window's side of the one launch path ([`host::launch`]): a project
 //! either has an approved plan or a review the user must answer first.
 
+use super::error::Error;
 use engine::Engine;
-use host::launch::{LaunchError, Launcher};
+use host::launch::Launcher;
 use sandbox::approval::{Gate, Review};
 use sandbox::plan::SandboxPlan;
 use sandbox::project::Project;
@@ -22,7 +23,7 @@ pub async fn prepare(
     project: &Project,
     engine: &Engine,
     write_files: bool,
-) -> Result<Prepared, LaunchError> {
+) -> Result<Prepared, Error> {
     let launcher = Launcher::for_user()?;
     let approved = match launcher.gate(project)? {
         Gate::Approved(approved) => approved,
@@ -37,7 +38,7 @@ pub async fn prepare(
 
 /// The review the user must answer before the project is built or run;
 /// `None` when its definition is approved and unchanged.
-pub fn pending_review(project: &Project) -> Result<Option<Review>, LaunchError> {
+pub fn pending_review(project: &Project) -> Result<Option<Review>, Error> {
     Ok(match Launcher::for_user()?.gate(project)? {
         Gate::Approved(_) => None,
         Gate::NeedsApproval(review) => Some(review),
@@ -45,8 +46,9 @@ pub fn pending_review(project: &Project) -> Result<Option<Review>, LaunchError> 
 }
 
 /// Records what the review showed as approved.
-pub fn approve(project: &Project, review: &Review) -> Result<(), LaunchError> {
-    Launcher::for_user()?.approve(project, review).map(drop)
+pub fn approve(project: &Project, review: &Review) -> Result<(), Error> {
+    Launcher::for_user()?.approve(project, review)?;
+    Ok(())
 }
 
 /// Saves a definition the window's own form (or its defaults) wrote. The
@@ -56,7 +58,7 @@ pub fn approve(project: &Project, review: &Review) -> Result<(), LaunchError> {
 pub fn save_definition(
     project: &Project,
     definition: &sandbox::definition::Definition,
-) -> Result<(), LaunchError> {
+) -> Result<(), Error> {
     let launcher = Launcher::for_user()?;
     let approved_before =
         !project.has_definition() || matches!(launcher.gate(project), Ok(Gate::Approved(_)));

@@ -10,7 +10,7 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use host::secrets::{Keyring, Scope};
+use host::secrets::{Keyring, Scope, SecretsError};
 use sandbox::messages::tr;
 use sandbox::secret::{SecretValue, SecretVars};
 
@@ -32,8 +32,8 @@ pub enum ApiKeysMsg {
 #[derive(Debug)]
 pub enum ApiKeysCommand {
     /// Which variables have a value stored, or why the keyring cannot say.
-    Stored(Result<BTreeSet<String>, String>),
-    Saved(String, Result<(), String>),
+    Stored(Result<BTreeSet<String>, SecretsError>),
+    Saved(String, Result<(), SecretsError>),
 }
 
 pub struct ApiKeysInit {
@@ -89,14 +89,14 @@ impl Component for ApiKeys {
                     mark(row, label, stored.contains(name));
                 }
             }
-            ApiKeysCommand::Stored(Err(message)) => self.describe(Some(&message)),
+            ApiKeysCommand::Stored(Err(error)) => self.describe(Some(&error)),
             ApiKeysCommand::Saved(name, Ok(())) => {
                 self.describe(None);
                 if let Some((row, label)) = self.rows.get(&name) {
                     mark(row, label, true);
                 }
             }
-            ApiKeysCommand::Saved(_, Err(message)) => self.describe(Some(&message)),
+            ApiKeysCommand::Saved(_, Err(error)) => self.describe(Some(&error)),
         }
     }
 }
@@ -105,6 +105,8 @@ impl ApiKeys {
     /// One row per variable, then asks the keyring which are set.
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
+        // Before the shortcut below: an agent that takes no key gets no group.
+        self.group.set_visible(!names.is_empty());
         if names.iter().eq(self.rows.keys()) {
             return;
         }
@@ -134,7 +136,6 @@ impl ApiKeys {
             self.group.add(&row);
             self.rows.insert(name.clone(), (row, label));
         }
-        self.group.set_visible(!names.is_empty());
         self.describe(None);
         let project = self.project.clone();
         sender.oneshot_command(async move {
@@ -143,7 +144,7 @@ impl ApiKeys {
                 let keyring = Keyring::open().await?;
                 keyring.stored(&names, &project).await
             };
-            ApiKeysCommand::Stored(stored.await.map_err(|err| err.to_string()))
+            ApiKeysCommand::Stored(stored.await)
         });
     }
 
@@ -162,15 +163,15 @@ impl ApiKeys {
                 let keyring = Keyring::open().await?;
                 keyring.store(&name, Scope::Everywhere, &value).await
             };
-            let result = saved.await.map_err(|err| err.to_string());
+            let result = saved.await;
             ApiKeysCommand::Saved(name, result)
         });
     }
 
     /// The group's description: what it is for, or what went wrong.
-    fn describe(&self, problem: Option<&str>) {
+    fn describe(&self, problem: Option<&SecretsError>) {
         let text = match problem {
-            Some(problem) => problem.to_owned(),
+            Some(problem) => problem.to_string(),
             None => gettext(
                 "Kept in your keyring and given to the sandbox when it starts, never written to the project. A key here is for every project; the agent can also log in inside the sandbox instead.",
             ),

@@ -1,7 +1,7 @@
 //! The sandbox definition as preference rows. Every change is validated with
-//! the sandbox layer (the same messages as the CLI) and, when valid, saved to
-//! `.agent-sandbox/paddock.toml`. Invalid input stays in the form, marked,
-//! and is never written.
+//! the sandbox layer (the same messages as the CLI) and, when valid, handed
+//! to the project page, which writes `.agent-sandbox/paddock.toml`. Invalid
+//! input stays in the form, marked, and is never handed on.
 
 use std::collections::BTreeMap;
 
@@ -9,13 +9,10 @@ use adw::prelude::*;
 use gettextrs::gettext;
 use relm4::prelude::*;
 
-use crate::ui::project_plan;
-
 use crate::ui::text::{join_words, split_words};
 use sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
 use sandbox::messages::tr;
 use sandbox::presets::{Preset, Presets};
-use sandbox::project::Project;
 
 /// Memory left to the host when sizing the memory slider.
 const MEMORY_RESERVE_MIB: u32 = 2048;
@@ -75,8 +72,8 @@ pub fn gib(mib: u32) -> String {
 }
 
 pub struct DefinitionForm {
-    project: Project,
     presets: Presets,
+    /// The last valid definition the form showed.
     definition: Definition,
     agent: adw::ComboRow,
     agent_ids: Vec<String>,
@@ -98,18 +95,17 @@ pub struct DefinitionForm {
 
 #[derive(Debug)]
 pub enum DefinitionFormMsg {
-    /// Any row changed: read the form, validate, save.
+    /// Any row changed: read the form, validate, hand it on.
     Edited,
 }
 
 #[derive(Debug)]
 pub enum DefinitionFormOutput {
-    Saved,
-    Error(String),
+    /// The user made this valid definition.
+    Edited(Definition),
 }
 
 pub struct DefinitionFormInit {
-    pub project: Project,
     pub presets: Presets,
     pub definition: Definition,
     pub limits: Limits,
@@ -134,7 +130,6 @@ impl SimpleComponent for DefinitionForm {
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
         let DefinitionFormInit {
-            project,
             presets,
             definition,
             limits,
@@ -246,7 +241,6 @@ impl SimpleComponent for DefinitionForm {
         page.add(&sandbox_group);
 
         let mut model = DefinitionForm {
-            project,
             presets,
             definition,
             agent,
@@ -295,16 +289,8 @@ impl SimpleComponent for DefinitionForm {
                 match candidate.validate(&self.presets) {
                     Ok(()) => {
                         self.mark(None);
-                        match project_plan::save_definition(&self.project, &candidate) {
-                            Ok(()) => {
-                                self.definition = candidate;
-                                let _ = sender.output(DefinitionFormOutput::Saved);
-                            }
-                            Err(error) => {
-                                let _ =
-                                    sender.output(DefinitionFormOutput::Error(error.to_string()));
-                            }
-                        }
+                        self.definition = candidate.clone();
+                        let _ = sender.output(DefinitionFormOutput::Edited(candidate));
                     }
                     Err(errors) => self.mark(Some(&errors)),
                 }

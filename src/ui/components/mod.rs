@@ -1,7 +1,6 @@
 pub mod api_keys;
 pub mod build_log;
 pub mod definition_form;
-pub mod header_actions;
 pub mod invalid_definition;
 pub mod project_list;
 pub mod review_dialog;

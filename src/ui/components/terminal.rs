@@ -55,15 +55,33 @@ pub enum TerminalCommand {
     Output(Vec<u8>),
     Verdict(Result<Verdict, NotAReport>),
     /// The attach stream ended; the exit code (or why it is unknown).
-    Ended(Result<i64, String>),
+    Ended(Result<i64, Lost>),
 }
 
 #[derive(Debug)]
 pub enum TerminalOutput {
     Verdict(Result<Verdict, NotAReport>),
     Exited(i64),
-    Lost(String),
+    Lost(Lost),
     RunAgain,
+}
+
+/// Why a terminal does not know how its sandbox's run ended: podman could
+/// not be asked, maybe after the output stream broke.
+#[derive(Debug)]
+pub struct Lost {
+    /// How the output stream broke, if it did not simply end.
+    pub stream: Option<engine::Error>,
+    pub wait: engine::Error,
+}
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.stream {
+            Some(stream) => write!(f, "{stream}; {}", self.wait),
+            None => self.wait.fmt(f),
+        }
+    }
 }
 
 impl Component for SandboxTerminal {
@@ -184,7 +202,7 @@ impl Component for SandboxTerminal {
                                         out.emit(TerminalCommand::Verdict(verdict));
                                     }
                                     Err(error) => {
-                                        failure = Some(error.to_string());
+                                        failure = Some(error);
                                         break;
                                     }
                                 }
@@ -195,14 +213,13 @@ impl Component for SandboxTerminal {
                         };
                         let ((out, failure), ()) = tokio::join!(read, forward);
                         let ended = match bridge::engine().await {
-                            Ok(engine) => engine.wait(&name).await.map_err(|e| e.to_string()),
-                            Err(error) => Err(error.to_string()),
+                            Ok(engine) => engine.wait(&name).await,
+                            Err(error) => Err(error),
                         };
-                        out.emit(TerminalCommand::Ended(match (ended, failure) {
-                            (Ok(code), _) => Ok(code),
-                            (Err(error), Some(failure)) => Err(format!("{failure}; {error}")),
-                            (Err(error), None) => Err(error),
-                        }));
+                        out.emit(TerminalCommand::Ended(ended.map_err(|wait| Lost {
+                            stream: failure,
+                            wait,
+                        })));
                     })
                     .drop_on_shutdown()
             });
@@ -258,16 +275,16 @@ impl Component for SandboxTerminal {
                 self.banner.set_revealed(true);
                 let _ = sender.output(TerminalOutput::Exited(code));
             }
-            TerminalCommand::Ended(Err(error)) => {
+            TerminalCommand::Ended(Err(lost)) => {
                 self.lost = true;
                 self.terminal.set_input_enabled(false);
                 self.banner.set_title(&escape_markup(&tr(
                     "The connection to the sandbox was lost: {error}",
-                    &[("error", &error)],
+                    &[("error", &lost)],
                 )));
                 self.banner.set_button_label(Some(&gettext("_Reattach")));
                 self.banner.set_revealed(true);
-                let _ = sender.output(TerminalOutput::Lost(error));
+                let _ = sender.output(TerminalOutput::Lost(lost));
             }
         }
     }

@@ -7,7 +7,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::ui::text::escape_markup;
-use host::preflight::{self, Action, Check, Probe, Report, State};
+use host::preflight::{self, Action, ActionError, Check, Probe, Report, State};
 
 pub struct SystemCheck {
     page: adw::PreferencesPage,
@@ -24,7 +24,7 @@ pub enum SystemCheckMsg {
 #[derive(Debug)]
 pub enum SystemCheckCommand {
     Checked(Report),
-    Performed(Action, Result<(), String>),
+    Performed(Action, Result<(), ActionError>),
 }
 
 /// What the window's banner shows: the first blocking check and its fix.
@@ -100,7 +100,7 @@ impl Component for SystemCheck {
                 }
                 self.busy = true;
                 sender.oneshot_command(async move {
-                    let result = preflight::perform(action).await.map_err(|e| e.to_string());
+                    let result = preflight::perform(action).await;
                     SystemCheckCommand::Performed(action, result)
                 });
             }
@@ -132,10 +132,10 @@ impl Component for SystemCheck {
                     Ok(()) => {
                         let _ = sender.output(SystemCheckOutput::Toast(action.label()));
                     }
-                    Err(body) => {
+                    Err(error) => {
                         let _ = sender.output(SystemCheckOutput::Error {
                             heading: gettext("That Did Not Fix It"),
-                            body,
+                            body: error.to_string(),
                         });
                     }
                 }

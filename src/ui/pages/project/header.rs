@@ -1,0 +1,85 @@
+//! What the project's header says: the isolation its sandbox reported
+//! about itself, and the Run button that becomes Stop while it runs.
+
+use gettextrs::gettext;
+
+use sandbox::guest::{NotAReport, Verdict};
+
+/// The isolation verdict as the header shows it.
+#[derive(Debug)]
+pub struct VerdictLook {
+    pub text: String,
+    /// The style class: success, warning or error.
+    pub class: &'static str,
+    pub icon: &'static str,
+    /// The verdict in full, for the tooltip.
+    pub detail: String,
+}
+
+impl VerdictLook {
+    pub fn of(verdict: &Result<Verdict, NotAReport>) -> VerdictLook {
+        let (text, class, icon) = match verdict {
+            Ok(Verdict::MicroVm) => (gettext("microVM"), "success", "security-high-symbolic"),
+            Ok(Verdict::Container) => (
+                gettext("container only"),
+                "warning",
+                "security-medium-symbolic",
+            ),
+            Ok(Verdict::NotIsolated { .. }) => {
+                (gettext("not isolated"), "error", "security-low-symbolic")
+            }
+            Err(_) => (
+                gettext("isolation unverified"),
+                "warning",
+                "dialog-warning-symbolic",
+            ),
+        };
+        let detail = match verdict {
+            Ok(verdict) => verdict.to_string(),
+            Err(error) => error.to_string(),
+        };
+        VerdictLook {
+            text,
+            class,
+            icon,
+            detail,
+        }
+    }
+}
+
+/// A header button's label, icon and what its tooltip and accessible label
+/// say.
+pub struct ButtonLook {
+    pub label: String,
+    pub icon: &'static str,
+    pub tooltip: String,
+    pub accessible: String,
+}
+
+pub fn build_button() -> ButtonLook {
+    ButtonLook {
+        label: gettext("_Build"),
+        icon: "system-run-symbolic",
+        tooltip: gettext("Build the sandbox image (Ctrl+B)"),
+        accessible: gettext("Build the sandbox image"),
+    }
+}
+
+/// Run, or Stop while the sandbox runs.
+pub fn run_button(running: bool) -> ButtonLook {
+    if running {
+        ButtonLook {
+            label: gettext("_Stop"),
+            icon: "media-playback-stop-symbolic",
+            tooltip: gettext("Stop the sandbox (Ctrl+Shift+R)"),
+            accessible: gettext("Stop the sandbox"),
+        }
+    } else {
+        ButtonLook {
+            label: gettext("_Run"),
+            icon: "media-playback-start-symbolic",
+            tooltip: gettext("Run the agent in its sandbox (Ctrl+R)"),
+            accessible: gettext("Run the agent in its sandbox"),
+        }
+    }
+}

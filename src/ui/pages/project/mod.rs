@@ -1,0 +1,802 @@
+//! One project: its sandbox definition as preference rows, the build, and the
+//! terminals of its running sandbox.
+//!
+//! The page holds the project's [`Phase`] and shows it, in its `view!`, in
+//! the header's actions and the banner; its Sandbox view ([`definition`])
+//! and Terminal view ([`terminals`]) are components of their own, and what
+//! it asks of podman runs on tokio ([`jobs`]).
+
+mod definition;
+mod header;
+mod jobs;
+mod phase;
+mod terminals;
+
+use std::path::PathBuf;
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use relm4::prelude::*;
+use tokio_util::sync::CancellationToken;
+
+use crate::ui::components::build_log::BuildLog;
+use crate::ui::components::review_dialog::{self, AfterReview};
+use crate::ui::error::Error;
+use crate::ui::project_plan;
+use crate::ui::settings::Settings;
+use crate::ui::status::ProjectStatus;
+use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
+use engine::{BuildEvent, BuildOutcome, Change};
+use header::VerdictLook;
+use phase::Phase;
+use sandbox::approval::{Review, Status};
+use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
+use sandbox::project::Project;
+use terminals::{Attached, Terminals, TerminalsInit, TerminalsMsg, TerminalsOutput};
+
+pub struct ProjectPage {
+    path: PathBuf,
+    project: Project,
+    phase: Phase,
+    /// The Sandbox, Build and Terminal views.
+    stack: adw::ViewStack,
+    /// The banner over a sandbox that runs, or ended, with no terminal here.
+    detached: Option<Detached>,
+    /// Why the definition waits for the user's review, if it does.
+    review_needed: Option<Status>,
+    /// What the sandbox's last start reported about its isolation.
+    verdict: Option<VerdictLook>,
+    /// Icons instead of labels in the header, for narrow windows.
+    compact: bool,
+    build_log: BuildLog,
+    definition: Controller<DefinitionEditor>,
+    terminals: Controller<Terminals>,
+}
+
+/// What the banner says about a sandbox with no terminal here.
+#[derive(Debug, Clone, Copy)]
+enum Detached {
+    /// It runs: Reattach.
+    Running,
+    /// It ended while Paddock was not looking: how, and Run Again.
+    Exited(i64),
+}
+
+impl Detached {
+    fn title(self) -> String {
+        match self {
+            Detached::Running => gettext("The sandbox is running without a terminal here"),
+            Detached::Exited(code) => tr("The sandbox exited with code {code}", &[("code", &code)]),
+        }
+    }
+
+    fn button(self) -> String {
+        match self {
+            Detached::Running => gettext("_Reattach"),
+            Detached::Exited(_) => gettext("_Run Again"),
+        }
+    }
+}
+
+pub struct ProjectPageInit {
+    pub project: Project,
+    pub settings: Settings,
+}
+
+#[derive(Debug)]
+pub enum ProjectPageMsg {
+    Build,
+    CancelBuild,
+    Run,
+    Stop,
+    /// The header button: Run, or Stop while the sandbox runs.
+    RunOrStop,
+    /// The window became narrow (or wide again).
+    Compact(bool),
+    /// podman reported a change of this project's sandbox.
+    Sandbox(Change),
+    /// podman is back after an outage: look at the image and sandbox again.
+    Recheck,
+    Definition(DefinitionOutput),
+    Terminals(TerminalsOutput),
+    /// Show the review of the definition (the banner's button).
+    Review,
+    /// The user's answer to the review dialog.
+    ReviewAnswered {
+        review: Box<Review>,
+        after: AfterReview,
+        approved: bool,
+    },
+}
+
+#[derive(Debug)]
+pub enum ProjectPageCommand {
+    /// Whether the image for the current definition exists, and whether the
+    /// sandbox runs.
+    Checked {
+        built: bool,
+        running: bool,
+        /// The exit code of a sandbox that ended (maybe while Paddock was
+        /// not running).
+        exited: Option<i64>,
+        /// The verdict of the sandbox's last start, read back from podman.
+        verdict: Option<Verdict>,
+        /// Why the definition needs the user's review first, if it does.
+        review: Option<Status>,
+    },
+    /// The definition must be reviewed before it is built or run.
+    NeedsReview(Box<Review>, AfterReview),
+    /// podman could not be asked: what the page shows stays as it is.
+    Unknown,
+    /// The image must be built before the sandbox can run.
+    NeedsBuild,
+    Attached(Result<Attached, Error>),
+    Stopped(Result<(), engine::Error>),
+    BuildEvents(Vec<BuildEvent>),
+    BuildDone(Result<BuildOutcome, Error>),
+}
+
+#[derive(Debug)]
+pub enum ProjectPageOutput {
+    Status(PathBuf, ProjectStatus),
+    Toast(String),
+    Error {
+        heading: String,
+        body: String,
+    },
+    /// Worth a desktop notification when the window is in the background.
+    Notify {
+        path: PathBuf,
+        title: String,
+        body: String,
+    },
+}
+
+#[relm4::component(pub)]
+impl Component for ProjectPage {
+    type Init = ProjectPageInit;
+    type Input = ProjectPageMsg;
+    type Output = ProjectPageOutput;
+    type CommandOutput = ProjectPageCommand;
+
+    view! {
+        #[root]
+        gtk::Box {
+            set_orientation: gtk::Orientation::Vertical,
+
+            adw::Banner {
+                #[watch]
+                set_title?: model.detached.map(Detached::title).as_deref(),
+                #[watch]
+                set_button_label?: model.detached.map(Detached::button).as_deref().map(Some),
+                #[watch]
+                set_revealed: model.detached.is_some(),
+                connect_button_clicked => ProjectPageMsg::Run,
+            },
+
+            adw::Banner {
+                add_css_class: "warning",
+                set_button_label: Some(&gettext("_Review")),
+                #[watch]
+                set_title: &model.review_needed.map(review_title).unwrap_or_default(),
+                #[watch]
+                set_revealed: model.review_needed.is_some(),
+                connect_button_clicked => ProjectPageMsg::Review,
+            },
+
+            #[name = "switcher"]
+            adw::InlineViewSwitcher {
+                set_stack: Some(stack),
+                set_halign: gtk::Align::Center,
+                set_margin_top: 6,
+                set_margin_bottom: 6,
+            },
+
+            // Sized by the visible view alone, so that a short window fits.
+            #[local_ref]
+            stack -> adw::ViewStack {
+                set_vexpand: true,
+                set_vhomogeneous: false,
+
+                #[local_ref]
+                add_titled_with_icon[Some("settings"), &gettext("Sandbox"), "emblem-system-symbolic"] =
+                    settings_view -> adw::Bin {},
+                #[local_ref]
+                add_titled_with_icon[Some("build"), &gettext("Build"), "system-run-symbolic"] =
+                    build_view -> gtk::Box {},
+                #[local_ref]
+                add_titled_with_icon[Some("terminal"), &gettext("Terminal"), "utilities-terminal-symbolic"] =
+                    terminal_view -> gtk::Box {},
+            },
+        },
+
+        // The isolation verdict and the Build and Run buttons, which the
+        // window puts into its header bar while the project is shown.
+        #[name = "header"]
+        gtk::Box {
+            set_spacing: 6,
+
+            gtk::Box {
+                set_spacing: 6,
+                set_valign: gtk::Align::Center,
+                #[watch]
+                set_visible: model.verdict.is_some(),
+                #[watch]
+                set_class_active: ("success", model.verdict_class() == Some("success")),
+                #[watch]
+                set_class_active: ("warning", model.verdict_class() == Some("warning")),
+                #[watch]
+                set_class_active: ("error", model.verdict_class() == Some("error")),
+                #[watch]
+                set_tooltip_text: model.verdict.as_ref().map(|look| look.detail.as_str()),
+                #[watch]
+                update_property: &[gtk::accessible::Property::Label(
+                    model.verdict.as_ref().map_or("", |look| look.text.as_str()),
+                )],
+
+                gtk::Image {
+                    #[watch]
+                    set_icon_name: model.verdict.as_ref().map(|look| look.icon),
+                },
+                gtk::Label {
+                    add_css_class: "caption-heading",
+                    #[watch]
+                    set_label?: model.verdict.as_ref().map(|look| look.text.as_str()),
+                    #[watch]
+                    set_visible: !model.compact,
+                },
+            },
+
+            gtk::Button {
+                set_tooltip_text: Some(&header::build_button().tooltip),
+                update_property: &[gtk::accessible::Property::Label(&header::build_button().accessible)],
+                #[watch]
+                set_sensitive: model.phase.can_build(),
+                #[watch]
+                set_child: Some(if model.compact {
+                    build_icon.upcast_ref::<gtk::Widget>()
+                } else {
+                    build_content.upcast_ref()
+                }),
+                #[watch]
+                set_class_active: ("image-button", model.compact),
+                connect_clicked => ProjectPageMsg::Build,
+            },
+
+            gtk::Button {
+                #[watch]
+                set_tooltip_text: Some(&header::run_button(model.phase.is_running()).tooltip),
+                #[watch]
+                update_property: &[gtk::accessible::Property::Label(
+                    &header::run_button(model.phase.is_running()).accessible,
+                )],
+                #[watch]
+                set_sensitive: model.phase.can_run_or_stop(),
+                #[watch]
+                set_child: Some(if model.compact {
+                    run_icon.upcast_ref::<gtk::Widget>()
+                } else {
+                    run_content.upcast_ref()
+                }),
+                #[watch]
+                set_class_active: ("image-button", model.compact),
+                #[watch]
+                set_class_active: ("suggested-action", !model.phase.is_running()),
+                #[watch]
+                set_class_active: ("destructive-action", model.phase.is_running()),
+                connect_clicked => ProjectPageMsg::RunOrStop,
+            },
+        },
+
+        // The buttons' content, labelled or (compact) an icon alone.
+        #[name = "build_content"]
+        adw::ButtonContent {
+            set_label: &header::build_button().label,
+            set_icon_name: header::build_button().icon,
+            set_use_underline: true,
+        },
+        #[name = "build_icon"]
+        gtk::Image {
+            set_icon_name: Some(header::build_button().icon),
+        },
+        #[name = "run_content"]
+        adw::ButtonContent {
+            set_use_underline: true,
+            #[watch]
+            set_label: &header::run_button(model.phase.is_running()).label,
+            #[watch]
+            set_icon_name: header::run_button(model.phase.is_running()).icon,
+        },
+        #[name = "run_icon"]
+        gtk::Image {
+            #[watch]
+            set_icon_name: Some(header::run_button(model.phase.is_running()).icon),
+        },
+    }
+
+    fn init(
+        init: ProjectPageInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let ProjectPageInit {
+            project,
+            settings: preferences,
+        } = init;
+        let definition = DefinitionEditor::builder()
+            .launch(DefinitionInit {
+                project: project.clone(),
+                preferences: preferences.clone(),
+            })
+            .forward(sender.input_sender(), ProjectPageMsg::Definition);
+        let build_log = {
+            let sender = sender.clone();
+            BuildLog::new(move || sender.input(ProjectPageMsg::CancelBuild))
+        };
+        let terminals = Terminals::builder()
+            .launch(TerminalsInit {
+                title: project.folder_name(),
+                settings: preferences,
+            })
+            .forward(sender.input_sender(), ProjectPageMsg::Terminals);
+        let model = ProjectPage {
+            path: project.root().to_path_buf(),
+            project,
+            phase: Phase::Idle,
+            stack: adw::ViewStack::new(),
+            detached: None,
+            review_needed: None,
+            verdict: None,
+            compact: false,
+            build_log,
+            definition,
+            terminals,
+        };
+        let stack = &model.stack;
+        let settings_view = model.definition.widget();
+        let build_view = &model.build_log.root;
+        let terminal_view = model.terminals.widget();
+        let widgets = view_output!();
+        widgets
+            .switcher
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
+        model.check_image(&sender);
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: ProjectPageMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            ProjectPageMsg::Build => {
+                if self.phase.can_build() {
+                    self.build(false, &sender);
+                }
+            }
+            ProjectPageMsg::CancelBuild => {
+                if let Some(build) = self.phase.build() {
+                    build.cancel.cancel();
+                }
+            }
+            ProjectPageMsg::Run => self.run(&sender),
+            ProjectPageMsg::Stop => self.stop(&sender),
+            ProjectPageMsg::RunOrStop => {
+                if self.phase.is_running() {
+                    self.stop(&sender);
+                } else {
+                    self.run(&sender);
+                }
+            }
+            ProjectPageMsg::Compact(compact) => self.compact = compact,
+            ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
+            ProjectPageMsg::Recheck => self.check_image(&sender),
+            ProjectPageMsg::Definition(output) => match output {
+                DefinitionOutput::Changed => self.check_image(&sender),
+                DefinitionOutput::Toast(text) => {
+                    let _ = sender.output(ProjectPageOutput::Toast(text));
+                }
+                DefinitionOutput::Error { heading, body } => {
+                    let _ = sender.output(ProjectPageOutput::Error { heading, body });
+                }
+            },
+            ProjectPageMsg::Terminals(output) => self.terminals_output(output, &sender),
+            ProjectPageMsg::Review => {
+                self.review(AfterReview::Nothing, &sender);
+            }
+            ProjectPageMsg::ReviewAnswered {
+                review,
+                after,
+                approved,
+            } => {
+                if !approved {
+                    return;
+                }
+                if let Err(error) = project_plan::approve(&self.project, &review) {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Definition Was Not Approved"),
+                        body: error.to_string(),
+                    });
+                    self.check_image(&sender);
+                    return;
+                }
+                self.review_needed = None;
+                match after {
+                    AfterReview::Build => self.build(false, &sender),
+                    AfterReview::Run => self.run(&sender),
+                    AfterReview::Nothing => self.check_image(&sender),
+                }
+            }
+        }
+    }
+
+    fn update_cmd(
+        &mut self,
+        command: ProjectPageCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        match command {
+            ProjectPageCommand::Unknown => {}
+            ProjectPageCommand::Checked {
+                built,
+                running,
+                exited,
+                verdict,
+                review,
+            } => {
+                self.review_needed = review;
+                if let Some(verdict) = verdict
+                    && self.verdict.is_none()
+                {
+                    self.show_verdict(&Ok(verdict), &sender, false);
+                }
+                if running {
+                    self.seen_running(&sender);
+                } else if let Some(code) = exited
+                    && !self.terminals.model().has_tabs()
+                    && !self.phase.is_building()
+                {
+                    // It ended with no terminal here to tell (Paddock was
+                    // closed or killed): say how.
+                    self.ended();
+                    self.status(&sender, ProjectStatus::Exited(code));
+                    self.detached = Some(Detached::Exited(code));
+                } else if !self.phase.is_building() && !self.phase.is_running() {
+                    self.status(
+                        &sender,
+                        if built {
+                            ProjectStatus::Built
+                        } else {
+                            ProjectStatus::NotBuilt
+                        },
+                    );
+                }
+            }
+            ProjectPageCommand::NeedsReview(review, after) => {
+                if after == AfterReview::Run {
+                    self.phase.start_failed();
+                }
+                self.present_review(review, after, &sender);
+            }
+            ProjectPageCommand::NeedsBuild => self.build(true, &sender),
+            ProjectPageCommand::Attached(Ok(attached)) => self.attach(attached, &sender),
+            ProjectPageCommand::Attached(Err(error)) => {
+                self.phase.start_failed();
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Could Not Start"),
+                    body: error.to_string(),
+                });
+                self.check_image(&sender);
+            }
+            ProjectPageCommand::Stopped(result) => {
+                self.phase.stop_answered();
+                if let Err(error) = result {
+                    let _ = sender.output(ProjectPageOutput::Error {
+                        heading: gettext("The Sandbox Could Not Be Stopped"),
+                        body: error.to_string(),
+                    });
+                }
+            }
+            ProjectPageCommand::BuildEvents(events) => {
+                let mut lines = Vec::new();
+                for event in events {
+                    match event {
+                        BuildEvent::Log(line) => lines.push(line),
+                        BuildEvent::Step(step) => {
+                            self.build_log.append(&lines);
+                            lines.clear();
+                            self.build_log.step(&step);
+                        }
+                    }
+                }
+                self.build_log.append(&lines);
+            }
+            ProjectPageCommand::BuildDone(result) => {
+                let then_run = self.phase.build_ended();
+                let name = self.name();
+                match result {
+                    Ok(outcome) => {
+                        self.build_log
+                            .finished(outcome == BuildOutcome::AlreadyBuilt);
+                        self.status(&sender, ProjectStatus::Built);
+                        if then_run {
+                            self.run(&sender);
+                        }
+                        let _ = sender.output(ProjectPageOutput::Notify {
+                            path: self.path.clone(),
+                            title: tr("{name} is built", &[("name", &name)]),
+                            body: gettext("The sandbox is ready to run."),
+                        });
+                    }
+                    Err(Error::Engine(engine::Error::Cancelled)) => {
+                        self.build_log.cancelled();
+                        self.status(&sender, ProjectStatus::NotBuilt);
+                        let _ = sender.output(ProjectPageOutput::Toast(gettext("Build cancelled")));
+                    }
+                    Err(error) => {
+                        let message = error.to_string();
+                        self.build_log.failed(&message);
+                        self.status(&sender, ProjectStatus::BuildFailed);
+                        let _ = sender.output(ProjectPageOutput::Notify {
+                            path: self.path.clone(),
+                            title: tr("Building {name} failed", &[("name", &name)]),
+                            body: message,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl ProjectPage {
+    fn verdict_class(&self) -> Option<&'static str> {
+        self.verdict.as_ref().map(|look| look.class)
+    }
+
+    /// The banner over a sandbox that runs with no terminal here (none while
+    /// podman is still starting it here).
+    fn offer_reattach(&mut self) {
+        if !self.terminals.model().has_live() && !matches!(self.phase, Phase::Starting { .. }) {
+            self.detached = Some(Detached::Running);
+        }
+    }
+
+    /// podman says the sandbox runs.
+    fn seen_running(&mut self, sender: &ComponentSender<Self>) {
+        self.phase.seen_running();
+        self.status(sender, ProjectStatus::Running);
+        self.offer_reattach();
+    }
+
+    /// The sandbox does not run any more.
+    fn ended(&mut self) {
+        self.phase.ended();
+        self.detached = None;
+    }
+
+    fn name(&self) -> String {
+        self.project.folder_name()
+    }
+
+    fn status(&self, sender: &ComponentSender<Self>, status: ProjectStatus) {
+        let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
+    }
+
+    /// Writes what the user typed into the Sandbox view and `paddock.toml`
+    /// does not hold yet (the user leaves the project, or the window).
+    pub fn save_edit(&self) -> Result<(), Error> {
+        self.definition.state().get_mut().model.save_edit()
+    }
+
+    /// Writes the definition a build or a run is about to use; false (after
+    /// telling the user) when it cannot be written.
+    fn definition_saved(&self, sender: &ComponentSender<Self>) -> bool {
+        match self.definition.state().get_mut().model.save_for_use() {
+            Ok(()) => true,
+            Err(error) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Saved"),
+                    body: error.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Finds out, in the background, whether the image for the saved
+    /// definition exists and whether the sandbox runs.
+    fn check_image(&self, sender: &ComponentSender<Self>) {
+        sender.oneshot_command(jobs::check(self.project.clone()));
+    }
+
+    /// Builds the image; `then_run`: a run asked for it.
+    fn build(&mut self, then_run: bool, sender: &ComponentSender<Self>) {
+        let after = if then_run {
+            AfterReview::Run
+        } else {
+            AfterReview::Build
+        };
+        if !self.definition_saved(sender) || !self.review(after, sender) {
+            if then_run {
+                self.phase.start_failed();
+            }
+            return;
+        }
+        let cancel = CancellationToken::new();
+        self.phase.build_began(cancel.clone(), then_run);
+        self.build_log.start();
+        self.stack.set_visible_child_name("build");
+        self.status(sender, ProjectStatus::Building);
+        let project = self.project.clone();
+        sender.command(move |out, _shutdown| jobs::build(project, out, cancel));
+    }
+
+    /// Run: bring up the live terminal, reattach to a sandbox running
+    /// without one, or start a new run (building first when needed).
+    fn run(&mut self, sender: &ComponentSender<Self>) {
+        if self.terminals.model().has_live() {
+            self.stack.set_visible_child_name("terminal");
+            self.terminals.emit(TerminalsMsg::Focus);
+            return;
+        }
+        if !self.phase.can_run_or_stop() || self.phase.run_after_build() {
+            return;
+        }
+        if !self.definition_saved(sender) {
+            return;
+        }
+        // Joining a sandbox that already runs builds and creates nothing.
+        if !self.phase.is_running() && !self.review(AfterReview::Run, sender) {
+            return;
+        }
+        self.phase.starting();
+        sender.oneshot_command(jobs::start(self.project.clone()));
+    }
+
+    /// Presents the review when the definition needs one; `true` when it
+    /// is approved and unchanged, so that `after` can go ahead now.
+    fn review(&mut self, after: AfterReview, sender: &ComponentSender<Self>) -> bool {
+        match project_plan::pending_review(&self.project) {
+            Ok(None) => {
+                self.review_needed = None;
+                if after == AfterReview::Nothing {
+                    let _ = sender.output(ProjectPageOutput::Toast(gettext(
+                        "The sandbox definition is approved",
+                    )));
+                }
+                true
+            }
+            Ok(Some(review)) => {
+                self.present_review(Box::new(review), after, sender);
+                false
+            }
+            Err(error) => {
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Definition Cannot Be Used"),
+                    body: error.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    fn present_review(
+        &mut self,
+        review: Box<Review>,
+        after: AfterReview,
+        sender: &ComponentSender<Self>,
+    ) {
+        self.review_needed = Some(review.status);
+        let sender = sender.clone();
+        let shown = review.clone();
+        review_dialog::present(
+            &self.stack,
+            &self.project,
+            &review,
+            after,
+            move |approved| {
+                sender.input(ProjectPageMsg::ReviewAnswered {
+                    review: shown.clone(),
+                    after,
+                    approved,
+                });
+            },
+        );
+    }
+
+    fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
+        self.terminals.state().get_mut().model.attach(attached);
+        self.phase.attached();
+        self.detached = None;
+        self.stack.set_visible_child_name("terminal");
+        self.status(sender, ProjectStatus::Running);
+    }
+
+    fn stop(&mut self, sender: &ComponentSender<Self>) {
+        if !matches!(self.phase, Phase::Running { .. }) {
+            return;
+        }
+        self.phase.stopping();
+        sender.oneshot_command(jobs::stop(self.project.names().container()));
+    }
+
+    fn terminals_output(&mut self, output: TerminalsOutput, sender: &ComponentSender<Self>) {
+        let name = self.name();
+        match output {
+            TerminalsOutput::Verdict(verdict) => self.show_verdict(&verdict, sender, true),
+            TerminalsOutput::Exited(code) => {
+                self.ended();
+                self.status(sender, ProjectStatus::Exited(code));
+                let _ = sender.output(ProjectPageOutput::Notify {
+                    path: self.path.clone(),
+                    title: tr(
+                        "{name} exited with code {code}",
+                        &[("name", &name), ("code", &code)],
+                    ),
+                    body: gettext("The agent’s sandbox has stopped."),
+                });
+            }
+            TerminalsOutput::Lost(lost) => {
+                // The terminal shows why, with a button to reattach; the
+                // sandbox itself may well run on (podman went away).
+                tracing::warn!("terminal of {name} lost: {lost}");
+                self.check_image(sender);
+            }
+            TerminalsOutput::RunAgain => self.run(sender),
+            TerminalsOutput::Closed { stop } => {
+                if stop {
+                    self.stop(sender);
+                } else if self.phase.is_running() {
+                    self.offer_reattach();
+                }
+            }
+        }
+    }
+
+    /// The isolation the sandbox reported about itself, in the header.
+    /// `fresh`: from a run that just started (a failure is worth a dialog).
+    fn show_verdict(
+        &mut self,
+        verdict: &Result<Verdict, NotAReport>,
+        sender: &ComponentSender<Self>,
+        fresh: bool,
+    ) {
+        self.verdict = Some(VerdictLook::of(verdict));
+        if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
+            let _ = sender.output(ProjectPageOutput::Error {
+                heading: gettext("The Sandbox Is Not a microVM"),
+                body: verdict.to_string(),
+            });
+        }
+    }
+
+    fn sandbox_changed(&mut self, change: Change, sender: &ComponentSender<Self>) {
+        // An attached terminal reports its own sandbox's exit, with the code.
+        let attached = self.terminals.model().has_live();
+        match change {
+            Change::Started if !self.phase.is_running() => self.seen_running(sender),
+            Change::Died { exit_code } if !attached && self.phase.is_running() => {
+                self.ended();
+                match exit_code {
+                    Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
+                    None => self.check_image(sender),
+                }
+            }
+            Change::Removed if !attached => {
+                self.ended();
+                self.check_image(sender);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The review banner's title for why the definition waits for the user.
+fn review_title(status: Status) -> String {
+    match status {
+        Status::NeverApproved => gettext("You have not approved this sandbox definition yet"),
+        Status::Changed => gettext("The sandbox definition changed since you approved it"),
+        Status::MountMoved => gettext("A folder the sandbox mounts is not the one you approved"),
+    }
+}

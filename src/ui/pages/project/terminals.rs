@@ -1,0 +1,251 @@
+//! The Terminal view of a project: one tab per attached run of its sandbox,
+//! the question asked when a live one is closed, and the tab titles that
+//! say how a run ended.
+
+use adw::prelude::*;
+use gettextrs::gettext;
+use gtk::glib;
+use relm4::prelude::*;
+
+use crate::ui::components::terminal::{Lost, SandboxTerminal, TerminalInit, TerminalOutput};
+use crate::ui::settings::Settings;
+use engine::Session;
+use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
+
+pub struct Terminals {
+    tabs: adw::TabView,
+    open: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
+    /// The project's name, the title of its tabs.
+    title: String,
+    /// The terminals' zoom and font.
+    settings: Settings,
+    /// Where the terminals of tabs that [`Terminals::attach`] opens report.
+    sender: ComponentSender<Terminals>,
+}
+
+/// An attached sandbox on its way from tokio to a terminal tab.
+pub struct Attached {
+    pub name: String,
+    pub session: Session,
+    /// Attached before the start: the output begins with the isolation report.
+    pub expects_report: bool,
+}
+
+impl std::fmt::Debug for Attached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attached")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+pub struct TerminalsInit {
+    pub title: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug)]
+pub enum TerminalsMsg {
+    /// Brings up the live terminal and gives it the keyboard.
+    Focus,
+    Close(adw::TabPage),
+    /// The user's answer to "stop the sandbox?" when closing its tab.
+    CloseAnswered(adw::TabPage, CloseAnswer),
+    Terminal(TerminalOutput),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum CloseAnswer {
+    Cancel,
+    Detach,
+    Stop,
+}
+
+#[derive(Debug)]
+pub enum TerminalsOutput {
+    Verdict(Result<Verdict, NotAReport>),
+    Exited(i64),
+    Lost(Lost),
+    RunAgain,
+    /// A tab was closed; `stop`: the user asked to stop the sandbox too.
+    Closed {
+        stop: bool,
+    },
+}
+
+#[relm4::component(pub)]
+impl Component for Terminals {
+    type Init = TerminalsInit;
+    type Input = TerminalsMsg;
+    type Output = TerminalsOutput;
+    type CommandOutput = ();
+
+    view! {
+        gtk::Box {
+            set_orientation: gtk::Orientation::Vertical,
+
+            adw::TabBar {
+                set_view: Some(tabs),
+                set_autohide: false,
+                #[watch]
+                set_visible: model.has_tabs(),
+            },
+            #[local_ref]
+            tabs -> adw::TabView {
+                set_vexpand: true,
+                #[watch]
+                set_visible: model.has_tabs(),
+                connect_close_page[sender] => move |_, page| {
+                    sender.input(TerminalsMsg::Close(page.clone()));
+                    glib::Propagation::Stop
+                },
+            },
+            adw::StatusPage {
+                set_icon_name: Some("utilities-terminal-symbolic"),
+                set_title: &gettext("Not Running"),
+                set_description: Some(&gettext("Run the sandbox to get the agent’s terminal here")),
+                set_vexpand: true,
+                #[watch]
+                set_visible: !model.has_tabs(),
+            },
+        }
+    }
+
+    fn init(
+        init: TerminalsInit,
+        root: Self::Root,
+        sender: ComponentSender<Self>,
+    ) -> ComponentParts<Self> {
+        let model = Terminals {
+            tabs: adw::TabView::new(),
+            open: Vec::new(),
+            title: init.title,
+            settings: init.settings,
+            sender: sender.clone(),
+        };
+        let tabs = &model.tabs;
+        let widgets = view_output!();
+        ComponentParts { model, widgets }
+    }
+
+    fn update(&mut self, msg: TerminalsMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        match msg {
+            TerminalsMsg::Focus => {
+                if let Some((tab, terminal)) = self.live() {
+                    self.tabs.set_selected_page(tab);
+                    terminal.model().focus();
+                }
+            }
+            TerminalsMsg::Close(page) => self.ask_close(page, &sender),
+            TerminalsMsg::CloseAnswered(page, answer) => {
+                let stop = matches!(answer, CloseAnswer::Stop);
+                let close = !matches!(answer, CloseAnswer::Cancel);
+                if close {
+                    // Dropping the terminal detaches; the sandbox keeps running.
+                    self.open.retain(|(tab, _)| tab != &page);
+                }
+                self.tabs.close_page_finish(&page, close);
+                if close {
+                    let _ = sender.output(TerminalsOutput::Closed { stop });
+                }
+            }
+            TerminalsMsg::Terminal(output) => self.terminal_output(output, &sender),
+        }
+    }
+}
+
+impl Terminals {
+    /// Whether a terminal is still attached to the sandbox's current run.
+    pub fn has_live(&self) -> bool {
+        self.live().is_some()
+    }
+
+    /// Whether any tab is open, live or showing how its run ended.
+    pub fn has_tabs(&self) -> bool {
+        !self.open.is_empty()
+    }
+
+    fn live(&self) -> Option<&(adw::TabPage, Controller<SandboxTerminal>)> {
+        self.open
+            .iter()
+            .find(|(_, terminal)| terminal.model().is_live())
+    }
+
+    /// A new tab for an attached sandbox, brought up (at once, so that the
+    /// page knows right away that a live terminal is there).
+    pub fn attach(&mut self, attached: Attached) {
+        let Attached {
+            name,
+            session,
+            expects_report,
+        } = attached;
+        let terminal = SandboxTerminal::builder()
+            .launch(TerminalInit {
+                name: name.clone(),
+                session,
+                expects_report,
+                settings: self.settings.clone(),
+            })
+            .forward(self.sender.input_sender(), TerminalsMsg::Terminal);
+        let tab = self.tabs.append(terminal.widget());
+        tab.set_title(&self.title);
+        tab.set_tooltip(&name);
+        self.tabs.set_selected_page(&tab);
+        terminal.model().focus();
+        self.open.push((tab, terminal));
+    }
+
+    fn terminal_output(&mut self, output: TerminalOutput, sender: &ComponentSender<Self>) {
+        let output = match output {
+            TerminalOutput::Verdict(verdict) => TerminalsOutput::Verdict(verdict),
+            TerminalOutput::Exited(code) => {
+                if let Some((tab, _)) = self.open.iter().find(|(_, t)| !t.model().is_live()) {
+                    tab.set_title(&tr(
+                        "{name} (exited: {code})",
+                        &[("name", &self.title), ("code", &code)],
+                    ));
+                }
+                TerminalsOutput::Exited(code)
+            }
+            TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
+            TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
+        };
+        let _ = sender.output(output);
+    }
+
+    fn ask_close(&mut self, page: adw::TabPage, sender: &ComponentSender<Self>) {
+        let live = self
+            .open
+            .iter()
+            .any(|(tab, terminal)| tab == &page && terminal.model().is_live());
+        if !live {
+            sender.input(TerminalsMsg::CloseAnswered(page, CloseAnswer::Detach));
+            return;
+        }
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Stop the Sandbox?")),
+            Some(&gettext(
+                "Closing the terminal leaves the agent running; you can reattach later. Or stop the sandbox now.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("detach", &gettext("_Keep Running")),
+            ("stop", &gettext("_Stop")),
+        ]);
+        dialog.set_response_appearance("stop", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("detach"));
+        dialog.set_close_response("cancel");
+        let sender = sender.clone();
+        dialog.connect_response(None, move |_, response| {
+            let answer = match response {
+                "detach" => CloseAnswer::Detach,
+                "stop" => CloseAnswer::Stop,
+                _ => CloseAnswer::Cancel,
+            };
+            sender.input(TerminalsMsg::CloseAnswered(page.clone(), answer));
+        });
+        dialog.present(Some(&self.tabs));
+    }
+}
