@@ -5,39 +5,22 @@
 //! other than `uname -r` plays a VM that boots as root with its own kernel.
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sandbox::definition::{Cache, Definition};
 use sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
 use sandbox::host_facts::VmSizing;
 use sandbox::presets::Presets;
 use sandbox::render;
-
-struct Image(String);
-
-impl Drop for Image {
-    fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .args(["rmi", "--force", &self.0])
-            .output();
-    }
-}
+use support::podman::{ContainerGuard, ImageGuard, base_image};
+use support::{machine, unique};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn id_u() -> String {
-    text(&Command::new("id").arg("-u").output().expect("id").stdout)
-        .trim()
-        .to_owned()
-}
-
-fn build() -> Image {
-    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE")
-        .expect("PADDOCK_TEST_BASE_IMAGE names the local busybox image; run the tests through build-aux/dev-env");
+fn build() -> ImageGuard {
     let presets = Presets::builtin();
-    let mut definition = Definition::new("shell", &base);
+    let mut definition = Definition::new("shell", &base_image());
     definition.sandbox.mount = Some("/src/demo".into());
     definition.caches.push(Cache {
         name: "build".into(),
@@ -57,11 +40,11 @@ fn build() -> Image {
     )
     .expect("write");
 
-    let image = Image(format!(
-        "localhost/paddock-test/sandbox-busybox-{}:latest",
-        std::process::id()
+    let image = ImageGuard(format!(
+        "localhost/paddock-test/{}:latest",
+        unique("sandbox-busybox")
     ));
-    let uid = id_u();
+    let uid = machine::uid();
     let out = Command::new("podman")
         .args([
             "build",
@@ -98,28 +81,18 @@ impl Ran {
     }
 }
 
-struct Container(String);
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("podman")
-            .args(["rm", "--force", &self.0])
-            .output();
-    }
-}
-
 /// Runs detached, waits, and reads the logs: `podman run --rm` through the
 /// API service can lose the output of a container that exits at once.
-fn run(image: &Image, options: &[&str], command: &[&str]) -> Ran {
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "paddock-test-sandbox-busybox-{}-{}",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::SeqCst)
-    );
-    let container = Container(name.clone());
+fn run(image: &ImageGuard, options: &[&str], command: &[&str]) -> Ran {
+    let container = ContainerGuard::new(&unique("sandbox-busybox"));
     let started = Command::new("podman")
-        .args(["run", "--detach", "--network=none", "--name", &name])
+        .args([
+            "run",
+            "--detach",
+            "--network=none",
+            "--name",
+            &container.name,
+        ])
         .args(options)
         .arg(&image.0)
         .args(command)
@@ -131,12 +104,12 @@ fn run(image: &Image, options: &[&str], command: &[&str]) -> Ran {
         text(&started.stderr)
     );
     let waited = Command::new("podman")
-        .args(["wait", &container.0])
+        .args(["wait", &container.name])
         .output()
         .expect("podman wait");
     let code = text(&waited.stdout).trim().parse().ok();
     let logs = Command::new("podman")
-        .args(["logs", &container.0])
+        .args(["logs", &container.name])
         .output()
         .expect("podman logs");
     Ran {
@@ -149,16 +122,8 @@ fn run(image: &Image, options: &[&str], command: &[&str]) -> Ran {
 #[test]
 fn the_generated_image_checks_isolation_and_becomes_the_user() {
     let image = build();
-    let kernel = text(
-        &Command::new("uname")
-            .arg("-r")
-            .output()
-            .expect("uname")
-            .stdout,
-    )
-    .trim()
-    .to_owned();
-    let uid = id_u();
+    let kernel = machine::kernel();
+    let uid = machine::uid().to_string();
     let host_kernel = format!("PADDOCK_HOST_KERNEL={kernel}");
     let paddock_uid = format!("PADDOCK_UID={uid}");
     let paddock_gid = format!("PADDOCK_GID={uid}");

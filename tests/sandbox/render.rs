@@ -1,9 +1,9 @@
 //! The generated files, compared with the reviewed copies in tests/golden/
 //! (one folder per preset on Fedora, plus one per package-manager family).
-//! After an intended change: `PADDOCK_UPDATE_GOLDEN=1 cargo test --test
-//! sandbox_render`, then review the diff.
+//! After an intended change: `PADDOCK_UPDATE_GOLDEN=1 cargo test -p
+//! paddock-sandbox --test sandbox -- render`, then review the diff.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sandbox::definition::{Cache, Definition, PackageManager, Runtime};
 use sandbox::host_facts::VmSizing;
@@ -13,13 +13,6 @@ use sandbox::project::user_home;
 use sandbox::render;
 
 const MOUNT: &str = "/src/demo";
-
-fn golden_dir() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join(file!());
-    here.parent()
-        .map(|dir| dir.join("golden"))
-        .unwrap_or_default()
-}
 
 fn definition(preset: &str, base: &str) -> Definition {
     let mut definition = Definition::new(preset, base);
@@ -68,7 +61,7 @@ fn check(case: &str, definition: &Definition) {
 }
 
 fn check_sized(case: &str, definition: &Definition, sizing: VmSizing) {
-    let dir = golden_dir().join(case);
+    let dir = support::source("tests/golden").join(case);
     let update = std::env::var_os("PADDOCK_UPDATE_GOLDEN").is_some();
     for (name, text) in files(definition, sizing) {
         let path = dir.join(name);

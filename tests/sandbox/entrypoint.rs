@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use sandbox::guest::{EXIT_NOT_ISOLATED, EXIT_SETUP_FAILED, GuestReport, Verdict};
 use sandbox::presets::Presets;
 use sandbox::render;
+use support::machine;
 
 fn write_entrypoint(dir: &Path) -> PathBuf {
     let presets = Presets::builtin();
@@ -19,26 +20,13 @@ fn write_entrypoint(dir: &Path) -> PathBuf {
     path
 }
 
-fn host_kernel() -> String {
-    let out = Command::new("uname").arg("-r").output().expect("uname -r");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn current_uid() -> u32 {
-    let out = Command::new("id").arg("-u").output().expect("id -u");
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a uid")
-}
-
 /// The uid the agent runs as: the current user, or `nobody` when the tests
 /// run as root (the entrypoint then switches users, as in a microVM).
 fn agent_uid() -> u32 {
-    if current_uid() == 0 {
+    if machine::uid() == 0 {
         65534
     } else {
-        current_uid()
+        machine::uid()
     }
 }
 
@@ -50,7 +38,7 @@ fn command(script: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
         .args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin");
-    if current_uid() == 0 {
+    if machine::uid() == 0 {
         cmd.env("PADDOCK_UID", "65534").env("PADDOCK_GID", "65534");
     }
     for (name, value) in env {
@@ -104,7 +92,7 @@ fn passes_sh_n_and_shellcheck() {
 fn refuses_a_microvm_on_the_host_kernel() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = write_entrypoint(dir.path());
-    let kernel = host_kernel();
+    let kernel = machine::kernel();
     let out = run(
         &script,
         &[
@@ -155,7 +143,7 @@ fn refuses_when_the_host_kernel_is_unknown() {
 fn starts_the_agent_in_a_stand_in_microvm_and_in_a_container() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = write_entrypoint(dir.path());
-    let kernel = host_kernel();
+    let kernel = machine::kernel();
     let uid = agent_uid();
     let cases = [
         ("microvm", "6.99.0-stand-in-guest", Verdict::MicroVm),
@@ -197,7 +185,7 @@ fn starts_the_agent_in_a_stand_in_microvm_and_in_a_container() {
 fn without_a_command_it_starts_the_users_shell() {
     let dir = tempfile::tempdir().expect("temp dir");
     let script = write_entrypoint(dir.path());
-    let kernel = host_kernel();
+    let kernel = machine::kernel();
     let mut child = command(
         &script,
         &[
@@ -226,7 +214,7 @@ fn without_a_command_it_starts_the_users_shell() {
 #[test]
 fn never_runs_the_agent_as_root_without_a_user() {
     // Only root can be root: elsewhere this exercises the same refusal
-    // through the busybox image test (tests/sandbox_busybox_image.rs).
+    // through the busybox image test (busybox_image.rs).
     let dir = tempfile::tempdir().expect("temp dir");
     let script = write_entrypoint(dir.path());
     let text = std::fs::read_to_string(&script).expect("read");
