@@ -1,11 +1,12 @@
 //! Building images through the engine against the real podman service.
 
-mod engine_support;
-
 use engine::{BuildEvent, BuildOutcome, Engine, Error};
-use engine_support::{ImageGuard, build_plan, image_exists, podman, unique};
+use support::podman::{ImageGuard, base_image, image_exists, podman};
+use support::unique;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::plans::{build_plan, runtime};
 
 fn drain(receiver: &mut mpsc::UnboundedReceiver<BuildEvent>) -> Vec<BuildEvent> {
     let mut events = Vec::new();
@@ -19,7 +20,7 @@ fn drain(receiver: &mut mpsc::UnboundedReceiver<BuildEvent>) -> Vec<BuildEvent> 
 fn a_build_with_a_run_step_succeeds_and_the_second_is_skipped() {
     let image = format!("localhost/{}:spec1", unique("build"));
     let _guard = ImageGuard(image.clone());
-    engine_support::runtime().block_on(async {
+    runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let plan = build_plan(
             &image,
@@ -69,7 +70,7 @@ fn a_build_with_a_run_step_succeeds_and_the_second_is_skipped() {
 fn a_failing_step_reports_that_step_and_podmans_message() {
     let image = format!("localhost/{}:spec1", unique("build-fail"));
     let _guard = ImageGuard(image.clone());
-    engine_support::runtime().block_on(async {
+    runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let plan = build_plan(
             &image,
@@ -114,9 +115,9 @@ fn a_cancelled_build_leaves_no_tag_and_no_build_container() {
     // other builds on the shared service do not count.
     let base = format!("localhost/{name}-base:latest");
     let _base_guard = ImageGuard(base.clone());
-    assert!(podman(&["tag", &engine_support::base_image(), &base]).0);
+    assert!(podman(&["tag", &base_image(), &base]).0);
     assert!(own_build_containers(&name).is_empty());
-    let seen_while_building = engine_support::runtime().block_on(async {
+    let seen_while_building = runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let mut plan = build_plan(&image, "");
         plan.context.insert(
@@ -163,7 +164,7 @@ fn a_missing_base_image_is_named_with_the_fix() {
     let image = format!("localhost/{name}:spec1");
     let _guard = ImageGuard(image.clone());
     let missing = format!("localhost/{name}-missing:none");
-    let err = engine_support::runtime().block_on(async {
+    let err = runtime().block_on(async {
         let engine = Engine::connect().await.unwrap();
         let mut plan = build_plan(&image, "");
         plan.context.insert(

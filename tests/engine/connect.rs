@@ -1,10 +1,8 @@
 //! Connecting to the dev environment's rootless podman service and reading
 //! what it says about the host.
 
-mod engine_support;
-
 use engine::Engine;
-use engine_support::podman;
+use support::podman::podman;
 
 #[tokio::test]
 async fn connect_ping_version_and_info_match_the_podman_cli() {

@@ -2,13 +2,11 @@
 //! seed (`fuzz/seeds/<target>/`), replayed through the fuzz targets' own
 //! checks on stable Rust. `build-aux/fuzz` finds new ones.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
-use std::path::Path;
-
 fn inputs(target: &str) -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let root = support::source("fuzz");
     let mut inputs = Vec::new();
     for kind in ["seeds", "regressions"] {
         let dir = root.join(kind).join(target);
