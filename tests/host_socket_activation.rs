@@ -1,60 +1,15 @@
-//! Starting podman's socket through systemd's user manager, against a test
-//! double of the manager (python-dbusmock) on a private session bus: there is
-//! no systemd in the dev environment.
+//! `paddock doctor --fix` starting podman's socket through systemd's user
+//! manager, against a test double of the manager (python-dbusmock) on a
+//! private session bus: there is no systemd in the dev environment. The
+//! host layer's own calls: tests/host/systemd.rs.
 
 mod host_support;
 
 use std::collections::BTreeMap;
 
-use host::systemd::{PODMAN_SOCKET_UNIT, UnitState, UserManager};
 use host_support::{
     PidFile, PrivateBus, doctor, kvm_stand_in, systemd_double_calls, systemd_user_double,
 };
-
-#[tokio::test]
-async fn user_manager_reads_enables_and_starts_units_on_the_systemd_double() {
-    let bus = PrivateBus::start();
-    let _double = systemd_user_double(
-        &bus,
-        serde_json::json!({"units": {"podman.socket": "inactive"}}),
-    )
-    .await;
-    let manager = UserManager::new(bus.connect().await);
-
-    assert_eq!(
-        manager.unit_state(PODMAN_SOCKET_UNIT).await.unwrap(),
-        UnitState::Inactive("inactive".into())
-    );
-    assert_eq!(
-        manager.unit_state("no-such.socket").await.unwrap(),
-        UnitState::NotFound
-    );
-    manager.enable_and_start(PODMAN_SOCKET_UNIT).await.unwrap();
-    assert_eq!(
-        manager.unit_state(PODMAN_SOCKET_UNIT).await.unwrap(),
-        UnitState::Active
-    );
-    let calls = systemd_double_calls(&bus).await;
-    let made: Vec<&str> = calls
-        .iter()
-        .map(String::as_str)
-        .filter(|call| !call.starts_with("LoadUnit"))
-        .collect();
-    assert_eq!(
-        made,
-        [
-            "EnableUnitFiles podman.socket",
-            "Reload",
-            "StartUnit podman.socket"
-        ]
-    );
-
-    let err = manager
-        .enable_and_start("no-such.socket")
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("no-such.socket"), "{err}");
-}
 
 #[tokio::test]
 async fn doctor_offers_to_start_the_socket_and_fix_starts_it_and_retries() {

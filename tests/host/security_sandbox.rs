@@ -5,25 +5,19 @@
 //! default). From inside, rewriting paddock.toml fails; the same change
 //! made from outside is caught by the approval gate.
 
-mod engine_support;
-
 use std::path::Path;
 use std::process::Command;
 
 use engine::Engine;
-use engine_support::{ContainerGuard, ImageGuard, base_image, unique};
 use host::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::{Definition, Mount, Network, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::plan::SandboxPlan;
 use sandbox::presets::Presets;
 use sandbox::project::{self, Project};
+use support::podman::{ContainerGuard, ImageGuard, base_image};
+use support::{machine, unique};
 use tokio_util::sync::CancellationToken;
-
-fn output(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().expect(program);
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 /// `podman run` with the plan's environment, mounts and options, the way
 /// the engine creates the sandbox (same bind options).
@@ -52,8 +46,8 @@ fn run_in_sandbox(plan: &SandboxPlan, name: &str, script: &str) -> (i32, String)
     )
 }
 
-#[test]
-fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval() {
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval() {
     let dir = tempfile::tempdir().expect("temp dir");
     let base = dir.path().canonicalize().expect("canonical");
     let home = base.join("home");
@@ -87,12 +81,10 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
     };
 
     let agent = approved.definition.resolve_agent(&presets).expect("agent");
-    let uid: u32 = output("id", &["-u"]).parse().expect("uid");
-    let gid: u32 = output("id", &["-g"]).parse().expect("gid");
     let host = HostFacts {
-        uid,
-        gid,
-        kernel: Some(output("uname", &["-r"])),
+        uid: machine::uid(),
+        gid: machine::gid(),
+        kernel: Some(machine::kernel()),
         home: home.clone(),
         vm_sizing: VmSizing::Annotations,
     };
@@ -101,21 +93,16 @@ fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_approval(
     plan.build.image = format!("localhost/{}:test", unique("security-sandbox"));
     plan.container.image = plan.build.image.clone();
     let _image = ImageGuard(plan.build.image.clone());
-    engine_support::runtime().block_on(async {
-        let engine = Engine::connect().await.expect("podman service");
-        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-        engine
-            .build(&plan.build, &sender, &CancellationToken::new())
-            .await
-            .expect("build");
-    });
+    let engine = Engine::connect().await.expect("podman service");
+    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+    engine
+        .build(&plan.build, &sender, &CancellationToken::new())
+        .await
+        .expect("build");
 
     let before = std::fs::read_to_string(project.definition_path()).expect("read");
     let name = unique("security-sandbox");
-    let _container = ContainerGuard {
-        name: name.clone(),
-        volumes: Vec::new(),
-    };
+    let _container = ContainerGuard::new(&name);
     let (code, out) = run_in_sandbox(
         &plan,
         &name,

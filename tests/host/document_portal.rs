@@ -8,12 +8,13 @@
 //! lookup (GetHostPaths) is answered by a Documents portal double on a private
 //! session bus.
 
-mod host_support;
-
 use std::path::Path;
 
 use host::document_portal::{DocumentPortal, FolderError, HOST_PATH_XATTR};
-use host_support::{PrivateBus, start_double};
+use support::bus::PrivateBus;
+use support::doubles::Double;
+
+use crate::connect;
 
 fn set_host_path(path: &Path, host: &Path) {
     rustix::fs::setxattr(
@@ -36,7 +37,7 @@ async fn fuse_free_folder_with_the_portal_attribute_resolves_to_the_host_path() 
     set_host_path(&exported, &host);
     set_host_path(&exported.join("src"), &host.join("src"));
 
-    let portal = DocumentPortal::at(&mount).with_bus(bus.connect().await);
+    let portal = DocumentPortal::at(&mount).with_bus(connect(&bus).await);
     assert_eq!(portal.resolve_folder(&exported).await.unwrap(), host);
     assert_eq!(
         portal.resolve_folder(&exported.join("src")).await.unwrap(),
@@ -51,14 +52,12 @@ async fn without_attribute_the_documents_portal_double_gives_the_host_path() {
     let mount = dir.path().join("doc");
     let exported = mount.join("Xy9").join("project");
     std::fs::create_dir_all(exported.join("sub")).unwrap();
-    let _double = start_double(
+    let _double = Double::documents_portal(
         &bus,
-        "documents_portal_double.py",
-        &serde_json::json!({"documents": {"Xy9": "/home/user/code/project"}}),
+        serde_json::json!({"documents": {"Xy9": "/home/user/code/project"}}),
     );
-    bus.wait_for_name("org.freedesktop.portal.Documents").await;
 
-    let portal = DocumentPortal::at(&mount).with_bus(bus.connect().await);
+    let portal = DocumentPortal::at(&mount).with_bus(connect(&bus).await);
     assert_eq!(
         portal.resolve_folder(&exported).await.unwrap(),
         Path::new("/home/user/code/project")
@@ -82,7 +81,7 @@ async fn a_portal_path_nobody_can_resolve_is_refused_with_what_to_do() {
     let exported = mount.join("q7").join("project");
     std::fs::create_dir_all(&exported).unwrap();
 
-    let portal = DocumentPortal::at(&mount).with_bus(bus.connect().await);
+    let portal = DocumentPortal::at(&mount).with_bus(connect(&bus).await);
     let err = portal.resolve_folder(&exported).await.unwrap_err();
     assert!(matches!(err, FolderError::Unresolved { .. }), "{err:?}");
     let message = err.to_string();
