@@ -3,7 +3,7 @@
 //! and the image's `/.krun_vm.json` read back with `podman cp`. No VM
 //! starts here; what crun's krun handler does with the file is taken from
 //! crun's source (see `render::KRUN_VM_FILE`). The same through `paddock
-//! build`: tests/engine_vm_sizing.rs.
+//! build`: tests/cli/vm_sizing.rs.
 
 use std::path::Path;
 

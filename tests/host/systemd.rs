@@ -1,7 +1,7 @@
 //! Starting podman's socket through systemd's user manager, against a test
 //! double of the manager (python-dbusmock) on a private session bus: there is
 //! no systemd in the dev environment. `paddock doctor --fix` doing it:
-//! tests/host_socket_activation.rs.
+//! tests/cli/doctor.rs.
 
 use host::systemd::{PODMAN_SOCKET_UNIT, UnitState, UserManager};
 use support::bus::PrivateBus;

@@ -4,107 +4,51 @@
 //! path (annotations and all) and then catch that the "VM" runs on the
 //! host's kernel: the verdict is never "microVM" and the agent never starts.
 
-mod engine_support;
-
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use engine_support::{TestProject, paddock};
 use sandbox::guest::EXIT_NOT_ISOLATED;
-
-/// The stand-in runtime: plain crun that says it was built with libkrun.
-const STANDIN: &str = r#"#!/bin/sh
-# TEST STAND-IN for crun built with libkrun: plain crun underneath.
-if [ "$1" = --version ]; then
-    /usr/bin/crun --version | sed '$ s/$/ +LIBKRUN/'
-    exit 0
-fi
-exec /usr/bin/crun "$@"
-"#;
+use support::paddock::TestProject;
+use support::podman::{PodmanService, project_filter};
+use support::stand_ins;
 
 /// A podman service whose default runtime is the stand-in.
 struct StandInService {
-    dir: tempfile::TempDir,
-    service: Child,
     /// The sandbox made through this service, removed through it (the
     /// regular service does not know the stand-in runtime).
-    cleanup: Option<(PathBuf, PathBuf)>,
+    cleanup: Option<(PathBuf, Command)>,
+    service: PodmanService,
+    _dir: tempfile::TempDir,
 }
 
 impl StandInService {
     fn start() -> StandInService {
         let dir = tempfile::tempdir().unwrap();
-        let runtime = dir.path().join("crun-standin");
-        std::fs::write(&runtime, STANDIN).unwrap();
-        std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let conf = dir.path().join("containers.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "[engine]\nruntime = \"crun-standin\"\n[engine.runtimes]\ncrun-standin = [\"{}\"]\n",
-                runtime.display()
-            ),
-        )
-        .unwrap();
-        let socket = dir.path().join("podman.sock");
-        let service = Command::new("podman")
-            .args(["system", "service", "--time=0"])
-            .arg(format!("unix://{}", socket.display()))
-            .env_remove("CONTAINER_HOST")
-            .env("CONTAINERS_CONF_OVERRIDE", &conf)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !socket.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "the stand-in podman service did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let conf = stand_ins::krun_runtime(dir.path(), None);
+        let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
         StandInService {
-            dir,
-            service,
             cleanup: None,
+            service,
+            _dir: dir,
         }
-    }
-
-    fn host(&self) -> String {
-        format!("unix://{}", self.dir.path().join("podman.sock").display())
     }
 
     fn paddock(&self, project: &TestProject) -> Command {
         let mut command = project.paddock();
-        command.env("CONTAINER_HOST", self.host());
+        command.env("CONTAINER_HOST", self.service.container_host());
         command
     }
 
     fn podman(&self, args: &[&str]) -> String {
-        let output = Command::new("podman")
-            .env("CONTAINER_HOST", self.host())
-            .arg("--remote")
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        self.service.podman(args).1
     }
 }
 
 impl Drop for StandInService {
     fn drop(&mut self) {
-        if let Some((project, data_home)) = &self.cleanup {
-            let _ = paddock()
-                .env("CONTAINER_HOST", self.host())
-                .env("XDG_DATA_HOME", data_home)
-                .arg("rm")
-                .arg(project)
-                .output();
+        if let Some((project, mut paddock)) = self.cleanup.take() {
+            let _ = paddock.arg("rm").arg(project).output();
         }
-        let _ = self.service.kill();
-        let _ = self.service.wait();
     }
 }
 
@@ -130,7 +74,7 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
             .contains("+LIBKRUN"),
         "the stand-in runtime is in use"
     );
-    service.cleanup = Some((project.root.clone(), project.data_home()));
+    service.cleanup = Some((project.root.clone(), service.paddock(&project)));
 
     let output = service
         .paddock(&project)
@@ -166,7 +110,7 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
             "--format",
             "{{.Names}}",
             "--filter",
-            &format!("label=io.github.paddockapp.project={}", project.path()),
+            &project_filter(&project.root),
         ])
         .trim()
         .to_owned();

@@ -4,24 +4,20 @@
 //! data fails with EFBIG as it would on a full disk, and no root is needed.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn paddock(home: &Path, full: bool, args: &[&str]) -> Output {
-    let mut command = if full {
-        let mut shell = Command::new("sh");
-        shell
-            .arg("-c")
-            .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"")
-            .arg(env!("CARGO_BIN_EXE_paddock"));
-        shell
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_paddock"))
-    };
-    command
+use support::paddock::{TestHome, assert_success, binary};
+
+/// `paddock ARGS` in `home`, on a full disk if `full`.
+fn paddock(home: &TestHome, full: bool, args: &[&str]) -> Output {
+    if !full {
+        return home.run(args);
+    }
+    home.command("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$@\"")
+        .arg(binary())
         .args(args)
-        .env("HOME", home)
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_DATA_HOME")
         .env("LANG", "C")
         .output()
         .expect("run paddock")
@@ -45,10 +41,8 @@ fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn a_full_disk_leaves_the_definition_as_it_was_and_says_what_to_do() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let home = dir.path().join("home");
-    let project = dir.path().join("work/full");
-    std::fs::create_dir_all(&home).unwrap();
+    let home = TestHome::new();
+    let project = home.path().join("work/full");
     std::fs::create_dir_all(&project).unwrap();
     let project_arg = project.to_str().unwrap();
     let first = paddock(
@@ -56,11 +50,7 @@ fn a_full_disk_leaves_the_definition_as_it_was_and_says_what_to_do() {
         false,
         &["init", "--agent", "shell", "--container", project_arg],
     );
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_success(&first);
     let sandbox = project.join(".agent-sandbox");
     let before = contents(&sandbox);
     assert!(before.iter().any(|(name, _)| name == "paddock.toml"));
@@ -92,10 +82,6 @@ fn a_full_disk_leaves_the_definition_as_it_was_and_says_what_to_do() {
 
     // The same change with room to write goes through.
     let done = paddock(&home, false, &change);
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    assert_success(&done);
     assert_ne!(contents(&sandbox), before);
 }

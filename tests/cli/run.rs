@@ -1,15 +1,14 @@
 //! `paddock run/attach/ls/stop/rm` through the real binary, at a real
 //! pseudo-terminal where a person would have one.
 
-mod engine_support;
-
-use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
 use engine::{ENABLE_SOCKET, INSTALL_KRUN};
-use engine_support::pty::PtyChild;
-use engine_support::{TestProject, paddock, podman};
+use support::paddock::{TestHome, TestProject, assert_success, binary};
+use support::podman::images_of;
+use support::process::run_with_input;
+use support::pty::PtyChild;
 
 const LONG: Duration = Duration::from_secs(120);
 
@@ -17,6 +16,18 @@ fn run_in_pty(project: &TestProject, command: &[&str]) -> PtyChild {
     let mut paddock = project.paddock();
     paddock.args(["run", project.path(), "--"]).args(command);
     PtyChild::spawn(paddock, 80, 24)
+}
+
+/// `paddock run --detach` of `script` in the project's sandbox.
+fn run_detached(project: &TestProject, script: &str) {
+    let status = project
+        .paddock()
+        .args(["run", "--detach", project.path(), "--"])
+        .args(["sh", "-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&status);
 }
 
 #[test]
@@ -43,14 +54,12 @@ fn assert_terminal_restored(screen: &str) {
 #[test]
 fn the_terminal_is_restored_after_the_sandbox_exits_and_after_a_signal() {
     let project = TestProject::init("cli-restore", &["--container"]);
-    let mut shell = std::process::Command::new("sh");
-    shell.env("XDG_DATA_HOME", project.data_home());
-    shell.args([
-        "-c",
-        "\"$0\" run \"$1\" -- sh -c 'exit 3'; echo rc=$?; printf 'stty-after:'; stty -a",
-        env!("CARGO_BIN_EXE_paddock"),
-        project.path(),
-    ]);
+    let mut shell = project.home().command("sh");
+    shell
+        .arg("-c")
+        .arg("\"$0\" run \"$1\" -- sh -c 'exit 3'; echo rc=$?; printf 'stty-after:'; stty -a")
+        .arg(binary())
+        .arg(project.path());
     let (code, screen) = PtyChild::spawn(shell, 80, 24).finish(LONG);
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("rc=3"), "{screen}");
@@ -58,15 +67,15 @@ fn the_terminal_is_restored_after_the_sandbox_exits_and_after_a_signal() {
 
     // A background job of a script gets /dev/null as stdin unless told
     // otherwise: fd 3 keeps the terminal.
-    let mut shell = std::process::Command::new("sh");
-    shell.env("XDG_DATA_HOME", project.data_home());
-    shell.args([
-        "-c",
-        "exec 3<&0; \"$0\" run \"$1\" -- sh -c 'echo sandbox-up; sleep 600' <&3 & \
-         echo paddock-pid=$!; wait $!; echo rc=$?; printf 'stty-after:'; stty -a",
-        env!("CARGO_BIN_EXE_paddock"),
-        project.path(),
-    ]);
+    let mut shell = project.home().command("sh");
+    shell
+        .arg("-c")
+        .arg(
+            "exec 3<&0; \"$0\" run \"$1\" -- sh -c 'echo sandbox-up; sleep 600' <&3 & \
+             echo paddock-pid=$!; wait $!; echo rc=$?; printf 'stty-after:'; stty -a",
+        )
+        .arg(binary())
+        .arg(project.path());
     let child = PtyChild::spawn(shell, 80, 24);
     assert!(child.wait_for("sandbox-up", LONG), "{}", child.screen());
     let screen = child.screen();
@@ -129,28 +138,17 @@ fn keys_including_ctrl_p_ctrl_q_reach_the_sandbox() {
 #[test]
 fn piped_stdin_goes_through_without_a_terminal() {
     let project = TestProject::init("cli-pipe", &["--container"]);
-    let mut child = project
-        .paddock()
-        .args([
+    let output = run_with_input(
+        project.paddock().args([
             "run",
             project.path(),
             "--",
             "sh",
             "-c",
             "read x; echo got:$x",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"hello from a pipe\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        ]),
+        b"hello from a pipe\n",
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("got:hello from a pipe"), "{stdout}");
@@ -159,18 +157,7 @@ fn piped_stdin_goes_through_without_a_terminal() {
 #[test]
 fn detach_ls_attach_stop_and_rm() {
     let project = TestProject::init("cli-life", &["--container"]);
-    let status = project
-        .paddock()
-        .args(["run", "--detach", project.path(), "--"])
-        .args(["sh", "-c", "trap 'exit 0' TERM; echo up; sleep 600 & wait"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    run_detached(&project, "trap 'exit 0' TERM; echo up; sleep 600 & wait");
 
     let ls = |expect: &str| {
         let output = project.paddock().arg("ls").output().unwrap();
@@ -187,42 +174,18 @@ fn detach_ls_attach_stop_and_rm() {
     ls("running");
     ls("container only");
 
-    let stop = project
-        .paddock()
-        .args(["stop", project.path()])
-        .output()
-        .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
+    let stop = project.run(&["stop", project.path()]);
+    assert_success(&stop);
     ls("exited (0)");
 
-    let attach = project
-        .paddock()
-        .args(["attach", project.path()])
-        .output()
-        .unwrap();
+    let attach = project.run(&["attach", project.path()]);
     assert_eq!(attach.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&attach.stderr).contains("paddock run"));
 
-    let rm = project
-        .paddock()
-        .args(["rm", project.path()])
-        .output()
-        .unwrap();
-    assert!(
-        rm.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rm.stderr)
-    );
+    let rm = project.run(&["rm", project.path()]);
+    assert_success(&rm);
     ls("");
-    let again = project
-        .paddock()
-        .args(["rm", "no-such-sandbox-here"])
-        .output()
-        .unwrap();
+    let again = project.run(&["rm", "no-such-sandbox-here"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("paddock ls"));
 }
@@ -230,18 +193,7 @@ fn detach_ls_attach_stop_and_rm() {
 #[test]
 fn attach_joins_a_running_sandbox() {
     let project = TestProject::init("cli-attach", &["--container"]);
-    let status = project
-        .paddock()
-        .args(["run", "--detach", project.path(), "--"])
-        .args(["sh", "-c", "IFS= read -r line; echo attached:$line; exit 4"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    run_detached(&project, "IFS= read -r line; echo attached:$line; exit 4");
     let mut attach = project.paddock();
     attach.args(["attach", project.path()]);
     let mut child = PtyChild::spawn(attach, 80, 24);
@@ -267,15 +219,9 @@ fn a_microvm_definition_without_libkrun_fails_with_the_install_hint() {
     // Refused before building: no log, no image.
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains("STEP"), "{stdout}");
-    let (_, images) = podman(&[
-        "images",
-        "-q",
-        "--filter",
-        &format!("label=io.github.paddockapp.project={}", project.path()),
-    ]);
     assert_eq!(
-        images.trim(),
-        "",
+        images_of(&project.root),
+        Vec::<String>::new(),
         "an image was built for a sandbox that cannot start"
     );
 }
@@ -309,7 +255,8 @@ fn an_invalid_definition_gets_its_errors_before_any_approval_prompt() {
 fn without_podman_the_error_says_how_to_enable_its_socket() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("podman.sock");
-    let output = paddock()
+    let output = TestHome::new()
+        .paddock()
         .arg("ls")
         .env("CONTAINER_HOST", format!("unix://{}", socket.display()))
         .output()
@@ -323,24 +270,12 @@ fn without_podman_the_error_says_how_to_enable_its_socket() {
 #[test]
 fn build_prints_the_log_and_skips_an_unchanged_definition() {
     let project = TestProject::init("cli-build", &["--container"]);
-    let first = project
-        .paddock()
-        .args(["build", project.path()])
-        .output()
-        .unwrap();
+    let first = project.run(&["build", project.path()]);
     let stdout = String::from_utf8_lossy(&first.stdout);
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    assert_success(&first);
     assert!(stdout.contains("STEP 1/"), "{stdout}");
     assert!(stdout.contains("Built localhost/paddock/"), "{stdout}");
-    let second = project
-        .paddock()
-        .args(["build", project.path()])
-        .output()
-        .unwrap();
+    let second = project.run(&["build", project.path()]);
     let stdout = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success());
     assert!(!stdout.contains("STEP"), "{stdout}");
@@ -349,13 +284,13 @@ fn build_prints_the_log_and_skips_an_unchanged_definition() {
 
 #[test]
 fn the_headless_demo_builds_and_runs_the_example_project() {
-    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_paddock"));
+    let bin = binary();
     let path = format!(
         "{}:{}",
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/build-aux/demo"))
+    let output = std::process::Command::new(support::source("build-aux/demo"))
         .env("PATH", path)
         .stdin(Stdio::null())
         .output()
@@ -396,21 +331,8 @@ fn a_changed_definition_is_shown_and_used_only_once_approved() {
     assert!(stderr.contains("not approved"), "{stderr}");
     assert!(!String::from_utf8_lossy(&refused.stdout).contains("STEP"));
 
-    let mut approving = project
-        .paddock()
-        .args(["build", project.path()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    approving.stdin.take().unwrap().write_all(b"y\n").unwrap();
-    let approved = approving.wait_with_output().unwrap();
-    assert!(
-        approved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&approved.stderr)
-    );
+    let approved = run_with_input(project.paddock().args(["build", project.path()]), b"y\n");
+    assert_success(&approved);
     assert!(String::from_utf8_lossy(&approved.stdout).contains("Built"));
 }
 
@@ -426,16 +348,7 @@ fn a_failing_package_install_fails_the_build_with_its_step() {
         1,
     );
     std::fs::write(&definition, text).unwrap();
-    let mut build = project
-        .paddock()
-        .args(["build", project.path()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    build.stdin.take().unwrap().write_all(b"y\n").unwrap();
-    let output = build.wait_with_output().unwrap();
+    let output = run_with_input(project.paddock().args(["build", project.path()]), b"y\n");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let failure = stderr

@@ -1,11 +1,67 @@
 //! `paddock doctor` through the real binary, against the dev environment's real
-//! podman service (Debian's crun: no libkrun) and with each problem provoked.
-
-mod host_support;
+//! podman service (Debian's crun: no libkrun) and with each problem provoked;
+//! starting podman's socket through a test double of systemd's user manager
+//! (python-dbusmock) on a private session bus: there is no systemd in the dev
+//! environment.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
 
-use host_support::{PodmanService, doctor, krun_runtime_stand_in, kvm_stand_in};
+use support::bus::PrivateBus;
+use support::doubles::Double;
+use support::paddock::binary;
+use support::podman::PodmanService;
+use support::stand_ins;
+
+/// What `paddock doctor` said.
+struct Doctor {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Doctor {
+    /// The JSON report (`--json` runs only).
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|err| panic!("doctor printed no JSON ({err}):\n{}", self.stdout))
+    }
+
+    /// The check `id` of the JSON report.
+    fn check(&self, id: &str) -> serde_json::Value {
+        self.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|check| check["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {id} in:\n{}", self.stdout))
+    }
+
+    fn state(&self, id: &str) -> String {
+        self.check(id)["state"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Runs the real `paddock doctor ARGS` with `env` on top of the test's own
+/// environment (a `None` value removes the variable).
+fn doctor(args: &[&str], env: &BTreeMap<&str, Option<String>>) -> Doctor {
+    let mut command = Command::new(binary());
+    command.arg("doctor").args(args);
+    for (key, value) in env {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let output = command.output().unwrap();
+    Doctor {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
 
 /// The environment a doctor run gets on top of the test's: a usable /dev/kvm
 /// stand-in (this machine's real device is root's), so that each test
@@ -13,7 +69,7 @@ use host_support::{PodmanService, doctor, krun_runtime_stand_in, kvm_stand_in};
 fn env_with_kvm(dir: &std::path::Path) -> BTreeMap<&'static str, Option<String>> {
     BTreeMap::from([(
         "PADDOCK_KVM_DEVICE",
-        Some(kvm_stand_in(dir, 0o600).display().to_string()),
+        Some(stand_ins::kvm(dir, 0o600).display().to_string()),
     )])
 }
 
@@ -121,7 +177,7 @@ fn a_stopped_podman_service_turns_the_socket_check_blocking() {
     env.insert("CONTAINER_HOST", Some(service.container_host()));
     assert_eq!(doctor(&["--json"], &env).state("podman-socket"), "ok");
 
-    service.stop();
+    service.kill();
     let run = doctor(&["--json"], &env);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.state("podman-socket"), "blocking");
@@ -149,7 +205,7 @@ fn without_podman_on_path_the_fix_is_the_install_line() {
 #[test]
 fn runtime_stand_in_claiming_libkrun_passes_the_krun_check_with_warnings_only() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = krun_runtime_stand_in(dir.path(), None);
+    let conf = stand_ins::krun_runtime(dir.path(), None);
     let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
     let mut env = env_with_kvm(dir.path());
     env.insert("CONTAINER_HOST", Some(service.container_host()));
@@ -176,7 +232,7 @@ fn runtime_stand_in_claiming_libkrun_passes_the_krun_check_with_warnings_only() 
 #[test]
 fn runtime_stand_in_claiming_crun_1_27_passes_the_crun_version_check() {
     let dir = tempfile::tempdir().unwrap();
-    let conf = krun_runtime_stand_in(dir.path(), Some("1.27"));
+    let conf = stand_ins::krun_runtime(dir.path(), Some("1.27"));
     let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
     let mut env = env_with_kvm(dir.path());
     env.insert("CONTAINER_HOST", Some(service.container_host()));
@@ -189,7 +245,7 @@ fn runtime_stand_in_claiming_crun_1_27_passes_the_crun_version_check() {
 #[test]
 fn an_unreadable_kvm_device_blocks_with_the_kvm_group_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let locked = kvm_stand_in(dir.path(), 0o000);
+    let locked = stand_ins::kvm(dir.path(), 0o000);
     let env = BTreeMap::from([("PADDOCK_KVM_DEVICE", Some(locked.display().to_string()))]);
     let run = doctor(&["--json"], &env);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
@@ -212,5 +268,114 @@ fn an_unreadable_kvm_device_blocks_with_the_kvm_group_fix() {
             .as_str()
             .unwrap()
             .contains("does not exist")
+    );
+}
+
+/// The podman service the systemd double started, whose pid is in a file;
+/// killed when dropped.
+struct PidFile(PathBuf);
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+#[test]
+fn doctor_offers_to_start_the_socket_and_fix_starts_it_and_retries() {
+    let bus = PrivateBus::start();
+    let dir = tempfile::tempdir().unwrap();
+    // A runtime dir of the test's own, so that the default socket is one that
+    // only the double's "socket activation" can bring up.
+    let runtime_dir = dir.path().join("runtime");
+    std::fs::create_dir(&runtime_dir).unwrap();
+    let socket = runtime_dir.join("podman").join("podman.sock");
+    let pidfile = dir.path().join("podman.pid");
+    let _service = PidFile(pidfile.clone());
+    let double = Double::systemd_user(
+        &bus,
+        serde_json::json!({
+            "units": {"podman.socket": "inactive"},
+            "socket": socket,
+            "pidfile": pidfile,
+        }),
+    );
+    let env = BTreeMap::from([
+        ("CONTAINER_HOST", None),
+        ("XDG_RUNTIME_DIR", Some(runtime_dir.display().to_string())),
+        ("DBUS_SESSION_BUS_ADDRESS", Some(bus.address().to_owned())),
+        (
+            "PADDOCK_KVM_DEVICE",
+            Some(stand_ins::kvm(dir.path(), 0o600).display().to_string()),
+        ),
+    ]);
+
+    let before = doctor(&["--json"], &env);
+    assert_eq!(before.code, 1, "{}{}", before.stdout, before.stderr);
+    let check = before.check("podman-socket");
+    assert_eq!(check["state"], "blocking", "{check}");
+    assert!(
+        check["found"].as_str().unwrap().contains("inactive"),
+        "{check}"
+    );
+    assert_eq!(check["fix"]["action"], "start-podman-socket");
+    assert_eq!(
+        check["fix"]["command"],
+        "systemctl --user enable --now podman.socket"
+    );
+    assert!(!socket.exists());
+
+    let after = doctor(&["--fix", "--json"], &env);
+    assert_eq!(
+        after.state("podman-socket"),
+        "ok",
+        "{}{}",
+        after.stdout,
+        after.stderr
+    );
+    assert!(
+        after.check("podman-socket")["found"]
+            .as_str()
+            .unwrap()
+            .contains(&socket.display().to_string())
+    );
+    // Podman answered, so its checks ran: krun is what blocks now (Debian's crun).
+    assert_eq!(after.state("krun-runtime"), "blocking");
+    assert_eq!(after.code, 1);
+    let calls = double.listed_calls();
+    assert!(
+        calls.contains(&"EnableUnitFiles podman.socket".to_owned())
+            && calls.contains(&"StartUnit podman.socket".to_owned()),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn without_a_user_manager_the_fix_is_the_command_only() {
+    let bus = PrivateBus::start();
+    let dir = tempfile::tempdir().unwrap();
+    let env = BTreeMap::from([
+        ("CONTAINER_HOST", None),
+        ("XDG_RUNTIME_DIR", Some(dir.path().display().to_string())),
+        ("DBUS_SESSION_BUS_ADDRESS", Some(bus.address().to_owned())),
+    ]);
+    let run = doctor(&["--json"], &env);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let check = run.check("podman-socket");
+    assert_eq!(check["state"], "blocking");
+    assert_eq!(
+        check["fix"]["command"],
+        "systemctl --user enable --now podman.socket"
+    );
+    assert!(check["fix"].get("action").is_none(), "{check}");
+
+    let fixing = doctor(&["--fix"], &env);
+    assert_eq!(fixing.code, 1);
+    assert!(
+        fixing.stdout.contains("Nothing Paddock can fix by itself"),
+        "{}",
+        fixing.stdout
     );
 }

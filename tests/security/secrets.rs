@@ -5,18 +5,15 @@
 //! nothing else: not `podman inspect`, not the image or its history, not a
 //! file of the project or of Paddock's data, not the CLI's own output.
 
-mod engine_support;
-mod host_support;
-mod keyring_support;
-
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Command, Output};
 
-use engine_support::pty::PtyChild;
-use engine_support::{TestProject, podman};
-use host_support::PrivateBus;
-use keyring_support::TestKeyring;
+use support::bus::PrivateBus;
+use support::keyring::TestKeyring;
+use support::paddock::TestProject;
+use support::podman::{podman, project_filter};
+use support::process::run_with_input;
+use support::pty::PtyChild;
 
 /// A variable a user preset for the shell agent takes its key from.
 const KEY: &str = "SANDBOX_TEST_API_KEY";
@@ -25,54 +22,42 @@ struct Setup {
     project: TestProject,
     bus: PrivateBus,
     _keyring: TestKeyring,
-    /// Holds the keyring's files, the user presets and the runtime folder.
-    dir: tempfile::TempDir,
 }
 
 impl Setup {
     fn new(test: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
+        let project = TestProject::init(test, &["--container"]);
         let bus = PrivateBus::start();
-        let keyring = TestKeyring::start(&bus.address, &dir.path().join("keyring"));
+        let keyring = TestKeyring::start(&bus, &project.home().path().join("keyring"));
         // The shell preset, taking its key from KEY.
-        let agents = dir.path().join("config/paddock/agents");
+        let agents = project.home().config().join("paddock/agents");
         std::fs::create_dir_all(&agents).unwrap();
         std::fs::write(
             agents.join("shell.toml"),
             format!("name = \"Shell\"\ncommand = []\nsecrets = [\"{KEY}\"]\n"),
         )
         .unwrap();
-        let project = TestProject::init(test, &["--container"]);
         Setup {
             project,
             bus,
             _keyring: keyring,
-            dir,
         }
     }
 
+    /// `paddock` in the project's home, with the keyring on its bus.
+    fn command(&self) -> Command {
+        let mut paddock = self.project.paddock();
+        paddock.env("DBUS_SESSION_BUS_ADDRESS", self.bus.address());
+        paddock
+    }
+
     fn paddock(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child = self
-            .project
-            .paddock()
-            .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
+        run_with_input(self.command().args(args), stdin)
     }
 
     fn in_pty(&self, args: &[&str]) -> PtyChild {
-        let mut paddock = self.project.paddock();
-        paddock
-            .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"));
+        let mut paddock = self.command();
+        paddock.args(args);
         PtyChild::spawn(paddock, 80, 24)
     }
 
@@ -81,8 +66,8 @@ impl Setup {
     }
 
     fn sandbox(&self) -> String {
-        let label = format!("label=io.github.paddockapp.project={}", self.project.path());
-        let (ok, out) = podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
+        let filter = project_filter(&self.project.root);
+        let (ok, out) = podman(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]);
         assert!(ok, "{out}");
         out.trim().to_owned()
     }
@@ -172,8 +157,8 @@ fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
     // ...the project, Paddock's data (approvals) and the presets.
     for dir in [
         &setup.project.root,
-        &setup.project.data_home(),
-        &setup.dir.path().join("config"),
+        &setup.project.home().data(),
+        &setup.project.home().config(),
     ] {
         for (path, bytes) in files(dir) {
             assert!(

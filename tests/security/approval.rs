@@ -3,60 +3,32 @@
 //! write (a cloned definition, an imported sbx Dockerfile) is not.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use host::approval::{Approvals, Gate, HostSockets, Status};
 use sandbox::definition::Definition;
 use sandbox::presets::Presets;
 use sandbox::project::Project;
+use support::paddock::TestHome;
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    data: PathBuf,
+/// A project folder `name` in the test's home.
+fn project(s: &TestHome, name: &str) -> PathBuf {
+    let path = s.home().join("src").join(name);
+    std::fs::create_dir_all(&path).expect("project folder");
+    path
 }
 
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let base = dir.path().canonicalize().expect("canonical");
-    let home = base.join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    Setup {
-        data: base.join("data"),
-        home,
-        _dir: dir,
-    }
-}
-
-impl Setup {
-    fn project(&self, name: &str) -> PathBuf {
-        let path = self.home.join("src").join(name);
-        std::fs::create_dir_all(&path).expect("project folder");
-        path
-    }
-
-    fn paddock(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_paddock"))
-            .args(args)
-            .env("HOME", &self.home)
-            .env("XDG_DATA_HOME", &self.data)
-            .env_remove("XDG_CONFIG_HOME")
-            .env("LANG", "C")
-            .output()
-            .expect("run paddock")
-    }
-
-    fn gate(&self, root: &Path) -> Gate {
-        let project = Project::open(root, &self.home).expect("project");
-        Approvals::at(self.data.join("paddock/approvals"))
-            .gate(
-                &project,
-                &Presets::builtin(),
-                &self.home,
-                &HostSockets::from_env(),
-            )
-            .expect("gate")
-    }
+/// The approval gate of the project at `root`, as `paddock` in `s` sees it.
+fn gate(s: &TestHome, root: &Path) -> Gate {
+    let project = Project::open(root, &s.home()).expect("project");
+    Approvals::at(s.data().join("paddock/approvals"))
+        .gate(
+            &project,
+            &Presets::builtin(),
+            &s.home(),
+            &HostSockets::from_env(),
+        )
+        .expect("gate")
 }
 
 fn text(out: &Output) -> String {
@@ -65,12 +37,12 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn init_approves_what_it_wrote_in_the_data_folder() {
-    let s = setup();
-    let root = s.project("demo");
-    let out = s.paddock(&["init", root.to_str().expect("utf-8"), "--agent", "shell"]);
+    let s = TestHome::new();
+    let root = project(&s, "demo");
+    let out = s.run(&["init", root.to_str().expect("utf-8"), "--agent", "shell"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(matches!(s.gate(&root), Gate::Approved(_)));
-    let records: Vec<_> = std::fs::read_dir(s.data.join("paddock/approvals"))
+    assert!(matches!(gate(&s, &root), Gate::Approved(_)));
+    let records: Vec<_> = std::fs::read_dir(s.data().join("paddock/approvals"))
         .expect("records in $XDG_DATA_HOME/paddock/approvals")
         .collect();
     assert_eq!(records.len(), 1);
@@ -89,7 +61,7 @@ fn init_approves_what_it_wrote_in_the_data_folder() {
 
     // Changing an approved definition with init keeps it approved: the
     // user asked for the change.
-    let out = s.paddock(&[
+    let out = s.run(&[
         "init",
         root.to_str().expect("utf-8"),
         "--cpus",
@@ -97,13 +69,13 @@ fn init_approves_what_it_wrote_in_the_data_folder() {
         "--force",
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(matches!(s.gate(&root), Gate::Approved(_)));
+    assert!(matches!(gate(&s, &root), Gate::Approved(_)));
 }
 
 #[test]
 fn init_does_not_approve_a_cloned_definition() {
-    let s = setup();
-    let root = s.project("cloned");
+    let s = TestHome::new();
+    let root = project(&s, "cloned");
     std::fs::create_dir_all(root.join(".agent-sandbox")).expect("dir");
     let mut definition = Definition::new("shell", "registry.fedoraproject.org/fedora:44");
     definition.sandbox.mount = Some("/src/cloned".into());
@@ -113,11 +85,11 @@ fn init_does_not_approve_a_cloned_definition() {
     )
     .expect("write");
     assert!(matches!(
-        s.gate(&root),
+        gate(&s, &root),
         Gate::NeedsApproval(ref r) if r.status == Status::NeverApproved
     ));
 
-    let out = s.paddock(&["init", root.to_str().expect("utf-8")]);
+    let out = s.run(&["init", root.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("you have not approved this definition yet"),
@@ -125,15 +97,15 @@ fn init_does_not_approve_a_cloned_definition() {
         text(&out)
     );
     assert!(matches!(
-        s.gate(&root),
+        gate(&s, &root),
         Gate::NeedsApproval(ref r) if r.status == Status::NeverApproved
     ));
 }
 
 #[test]
 fn an_imported_sbx_dockerfile_waits_for_review() {
-    let s = setup();
-    let root = s.project("py-project");
+    let s = TestHome::new();
+    let root = project(&s, "py-project");
     let dir = root.join(".agent-sandbox");
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(
@@ -146,9 +118,9 @@ fn an_imported_sbx_dockerfile_waits_for_review() {
         "services:\n  shell:\n    build:\n      context: .\n    volumes:\n      - ../:/app:U,z\n    working_dir: /app\n",
     )
     .expect("compose");
-    let out = s.paddock(&["init", root.to_str().expect("utf-8")]);
+    let out = s.run(&["init", root.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
-    let Gate::NeedsApproval(review) = s.gate(&root) else {
+    let Gate::NeedsApproval(review) = gate(&s, &root) else {
         panic!("the imported Dockerfile was never shown to the user");
     };
     assert_eq!(review.status, Status::NeverApproved);

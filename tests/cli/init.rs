@@ -2,47 +2,25 @@
 //! with a temporary home.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use sandbox::definition::{Definition, Network, Runtime};
 use sandbox::host_facts::default_base_image;
 use sandbox::presets::Presets;
+use support::paddock::TestHome;
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    work: PathBuf,
+/// A project folder `name` in the test's work folder.
+fn project(s: &TestHome, name: &str) -> PathBuf {
+    let path = work(s).join(name);
+    std::fs::create_dir_all(&path).expect("project folder");
+    path
 }
 
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let home = dir.path().join("home");
-    let work = dir.path().join("work");
-    std::fs::create_dir_all(&home).expect("home");
-    std::fs::create_dir_all(&work).expect("work");
-    Setup {
-        _dir: dir,
-        home,
-        work,
-    }
-}
-
-impl Setup {
-    fn project(&self, name: &str) -> PathBuf {
-        let path = self.work.join(name);
-        std::fs::create_dir_all(&path).expect("project folder");
-        path
-    }
-
-    fn paddock(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_paddock"))
-            .args(args)
-            .env("HOME", &self.home)
-            .env_remove("XDG_CONFIG_HOME")
-            .env("LANG", "C")
-            .output()
-            .expect("run paddock")
-    }
+/// Where the test's projects are: beside its home, not in it.
+fn work(s: &TestHome) -> PathBuf {
+    let work = s.path().join("work");
+    std::fs::create_dir_all(&work).expect("work folder");
+    work
 }
 
 fn stdout(out: &Output) -> String {
@@ -65,9 +43,9 @@ fn arg(path: &Path) -> &str {
 
 #[test]
 fn writes_a_fresh_sandbox() {
-    let s = setup();
-    let project = s.project("My App");
-    let out = s.paddock(&["init", arg(&project)]);
+    let s = TestHome::new();
+    let project = project(&s, "My App");
+    let out = s.run(&["init", arg(&project)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("Wrote paddock.toml, Containerfile, entrypoint.sh, compose.yaml"),
@@ -109,7 +87,7 @@ fn writes_a_fresh_sandbox() {
 
     // Running it again changes nothing and succeeds.
     let before = std::fs::read_to_string(dir.join("paddock.toml")).expect("toml");
-    let out = s.paddock(&["init", arg(&project)]);
+    let out = s.run(&["init", arg(&project)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(dir.join("paddock.toml")).expect("toml"),
@@ -119,9 +97,9 @@ fn writes_a_fresh_sandbox() {
 
 #[test]
 fn options_become_the_definition() {
-    let s = setup();
-    let project = s.project("app");
-    let out = s.paddock(&[
+    let s = TestHome::new();
+    let project = project(&s, "app");
+    let out = s.run(&[
         "init",
         arg(&project),
         "--agent",
@@ -152,13 +130,13 @@ fn options_become_the_definition() {
 
 #[test]
 fn a_different_definition_needs_force() {
-    let s = setup();
-    let project = s.project("app");
-    assert!(s.paddock(&["init", arg(&project)]).status.success());
+    let s = TestHome::new();
+    let project = project(&s, "app");
+    assert!(s.run(&["init", arg(&project)]).status.success());
     let before =
         std::fs::read_to_string(project.join(".agent-sandbox/paddock.toml")).expect("toml");
 
-    let out = s.paddock(&["init", arg(&project), "--cpus", "8", "--agent", "gemini"]);
+    let out = s.run(&["init", arg(&project), "--cpus", "8", "--agent", "gemini"]);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
@@ -177,7 +155,7 @@ fn a_different_definition_needs_force() {
         "nothing changed"
     );
 
-    let out = s.paddock(&[
+    let out = s.run(&[
         "init",
         arg(&project),
         "--cpus",
@@ -194,15 +172,15 @@ fn a_different_definition_needs_force() {
 
 #[test]
 fn a_broken_definition_is_reported_and_kept() {
-    let s = setup();
-    let project = s.project("app");
+    let s = TestHome::new();
+    let project = project(&s, "app");
     std::fs::create_dir_all(project.join(".agent-sandbox")).expect("dir");
     std::fs::write(
         project.join(".agent-sandbox/paddock.toml"),
         "version = 1\n[resources]\ncpus = 0\n",
     )
     .expect("write");
-    let out = s.paddock(&["init", arg(&project)]);
+    let out = s.run(&["init", arg(&project)]);
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("resources.cpus: 0 is out of range; allowed: 1 to 64"),
@@ -210,15 +188,15 @@ fn a_broken_definition_is_reported_and_kept() {
         stderr(&out)
     );
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
-    let out = s.paddock(&["init", arg(&project), "--force"]);
+    let out = s.run(&["init", arg(&project), "--force"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(definition(&project).resources.cpus, 2);
 }
 
 #[test]
 fn bad_options_are_refused_before_anything_is_written() {
-    let s = setup();
-    let project = s.project("app");
+    let s = TestHome::new();
+    let project = project(&s, "app");
     for (args, expected) in [
         (
             &["--cpus", "0"][..],
@@ -243,7 +221,7 @@ fn bad_options_are_refused_before_anything_is_written() {
     ] {
         let mut all = vec!["init", arg(&project)];
         all.extend_from_slice(args);
-        let out = s.paddock(&all);
+        let out = s.run(&all);
         assert!(!out.status.success(), "{args:?}");
         assert!(
             stderr(&out).contains(expected),
@@ -259,13 +237,13 @@ fn bad_options_are_refused_before_anything_is_written() {
 
 #[test]
 fn refused_places_each_say_why() {
-    let s = setup();
+    let s = TestHome::new();
     for secret in [".ssh", ".gnupg", ".local/share/keyrings"] {
-        std::fs::create_dir_all(s.home.join(secret)).expect("secret folder");
+        std::fs::create_dir_all(s.home().join(secret)).expect("secret folder");
     }
-    let link = s.work.join("link-to-home");
-    std::os::unix::fs::symlink(&s.home, &link).expect("symlink");
-    let home = arg(&s.home).to_owned();
+    let link = work(&s).join("link-to-home");
+    std::os::unix::fs::symlink(s.home(), &link).expect("symlink");
+    let home = arg(&s.home()).to_owned();
     let cases = [
         ("/".to_owned(), "the root folder / cannot be a project"),
         (home.clone(), "is your home folder"),
@@ -276,16 +254,16 @@ fn refused_places_each_say_why() {
         ("/etc".to_owned(), "is a system folder (/etc)"),
         ("/usr/share".to_owned(), "is a system folder (/usr)"),
         ("/var".to_owned(), "is a system folder (/var)"),
-        (arg(&s.work.join("missing")).to_owned(), "does not exist"),
+        (arg(&work(&s).join("missing")).to_owned(), "does not exist"),
     ];
     for (path, expected) in cases {
-        let out = s.paddock(&["init", &path]);
+        let out = s.run(&["init", &path]);
         assert!(!out.status.success(), "{path} must be refused");
         let err = stderr(&out);
         assert!(err.contains(expected), "{path}: {err}");
     }
     assert!(
-        !s.home.join(".agent-sandbox").exists() && !s.home.join(".ssh/.agent-sandbox").exists()
+        !s.home().join(".agent-sandbox").exists() && !s.home().join(".ssh/.agent-sandbox").exists()
     );
 }
 
@@ -351,15 +329,15 @@ const SEED_ENTRYPOINT: &str = "#!/bin/bash\nset -e\nuv sync\nexec \"$@\"\n";
 
 #[test]
 fn imports_an_sbx_project() {
-    let s = setup();
-    let project = s.project("py-project");
+    let s = TestHome::new();
+    let project = project(&s, "py-project");
     let dir = project.join(".agent-sandbox");
     std::fs::create_dir_all(&dir).expect("dir");
     std::fs::write(dir.join("Dockerfile"), SEED_DOCKERFILE).expect("Dockerfile");
     std::fs::write(dir.join("docker-compose.yaml"), SEED_COMPOSE).expect("compose");
     std::fs::write(dir.join("entrypoint.sh"), SEED_ENTRYPOINT).expect("entrypoint");
 
-    let out = s.paddock(&["init", arg(&project)]);
+    let out = s.run(&["init", arg(&project)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("Importing the sbx setup"), "{text}");
@@ -438,7 +416,7 @@ fn imports_an_sbx_project() {
     );
 
     // Once imported, init is an ordinary re-run.
-    let out = s.paddock(&["init", arg(&project)]);
+    let out = s.run(&["init", arg(&project)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("Importing"), "{}", stdout(&out));
 }
