@@ -3,22 +3,20 @@
 //! definition takes, shown as set or not set and never with its value; a key
 //! stored in the keyring reaches the sandbox the window starts.
 
-mod gui_harness;
-mod keyring_support;
-
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
-use gui_harness::{Desktop, PodmanCleanup, nodes, shows};
-use keyring_support::TestKeyring;
+use support::keyring::TestKeyring;
+use support::podman::{ProjectCleanup, containers_of, podman};
+use support::process::run_with_input;
+
+use crate::harness::{self, Desktop, nodes, shows, terminal_shows};
 
 #[test]
 fn rows_show_which_keys_are_set_and_run_passes_them() {
     let mut desktop = Desktop::start();
-    let _keyring = TestKeyring::start(&desktop.bus_address, &desktop.home.path().join("keyring"));
+    let _keyring = TestKeyring::start(&desktop.bus, &desktop.home.path().join("keyring"));
     desktop.set_window_size(1280, 800);
-    let (_keep, project) = gui_harness::project(
+    let (_keep, project) = harness::project(
         "gui-keys",
         &[
             "sh",
@@ -26,7 +24,7 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
             "echo \"key:$GUI_TEST_TOKEN:$GUI_OTHER_TOKEN:\"; sleep 60",
         ],
     );
-    let _cleanup = PodmanCleanup(project.clone());
+    let _cleanup = ProjectCleanup(project.clone());
     let definition = project.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap().replace(
         "[agent]\n",
@@ -35,19 +33,11 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
     std::fs::write(&definition, text).unwrap();
 
     let value = format!("gui-secret-{}", std::process::id());
-    let mut set = desktop
-        .command(env!("CARGO_BIN_EXE_paddock"))
-        .args(["secret", "set", "GUI_TEST_TOKEN"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    set.stdin
-        .take()
-        .unwrap()
-        .write_all(value.as_bytes())
-        .unwrap();
-    assert!(set.wait().unwrap().success(), "paddock secret set");
+    let set = run_with_input(
+        desktop.paddock().args(["secret", "set", "GUI_TEST_TOKEN"]),
+        value.as_bytes(),
+    );
+    assert!(set.status.success(), "paddock secret set");
 
     desktop.launch();
     desktop
@@ -69,38 +59,18 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
     );
     desktop.screenshot("api-keys");
 
-    desktop
-        .activate("build-project", Some(&project))
-        .expect("build");
-    let tree = desktop.wait_for_within("the build to finish", Duration::from_secs(300), |tree| {
-        shows(tree, "Built") || shows(tree, "Build failed")
-    });
-    assert!(!shows(&tree, "Build failed"), "the build failed");
+    desktop.build(&project);
     desktop
         .activate("run-project", Some(&project))
         .expect("run");
     let tree = desktop.wait_for_within(
         "the key in the sandbox's terminal",
         Duration::from_secs(120),
-        |tree| {
-            nodes(tree, "VteTerminal").iter().any(|t| {
-                t["text"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains(&format!("key:{value}::"))
-            })
-        },
+        |tree| terminal_shows(tree, &format!("key:{value}::")),
     );
-    let (ok, inspect) = gui_harness::podman(&[
-        "ps",
-        "-a",
-        "--filter",
-        &format!("label=io.github.paddockapp.project={}", project.display()),
-        "--format",
-        "{{.Names}}",
-    ]);
-    assert!(ok, "{inspect}");
-    let (_, inspect) = gui_harness::podman(&["inspect", inspect.trim()]);
+    let sandboxes = containers_of(&project);
+    assert_eq!(sandboxes.len(), 1, "{sandboxes:?}");
+    let (_, inspect) = podman(&["inspect", &sandboxes[0]]);
     assert!(inspect.contains("GUI_TEST_TOKEN"), "{inspect}");
     assert!(!inspect.contains(&value), "podman inspect shows the key");
     drop(tree);

@@ -3,34 +3,17 @@
 //! busybox image (no krun runtime exists here). A notification daemon test
 //! double records the desktop notifications.
 
-mod gui_harness;
-
-use std::process::Command;
 use std::time::Duration;
 
-use gui_harness::{Desktop, PodmanCleanup, nodes, shows};
+use support::podman::{ProjectCleanup, base_image, images_of, runs_for};
+use support::wait::poll;
 
-fn type_text(desktop: &Desktop, text: &str) {
-    let status = Command::new("xdotool")
-        .args(["type", "--delay", "30", text])
-        .env("DISPLAY", &desktop.display)
-        .status()
-        .expect("xdotool");
-    assert!(status.success());
-}
+use crate::harness::{self, Desktop, nodes, shows, terminal_shows, terminal_text};
 
 fn progress(tree: &serde_json::Value) -> Option<f64> {
     nodes(tree, "GtkProgressBar")
         .first()
         .and_then(|bar| bar["fraction"].as_f64())
-}
-
-fn terminal_text(tree: &serde_json::Value) -> String {
-    nodes(tree, "VteTerminal")
-        .iter()
-        .filter_map(|t| t["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
@@ -39,7 +22,7 @@ fn build_run_type_exit_and_notify() {
     desktop.start_notification_double();
     desktop.set_window_size(1280, 800);
     desktop.launch();
-    let (_keep, project) = gui_harness::project(
+    let (_keep, project) = harness::project(
         "gui-run",
         &[
             "sh",
@@ -49,7 +32,7 @@ fn build_run_type_exit_and_notify() {
     );
     // Slow enough steps to see a build in progress.
     std::fs::write(project.join("notes.txt"), "the project").unwrap();
-    let _cleanup = PodmanCleanup(project.clone());
+    let _cleanup = ProjectCleanup(project.clone());
     desktop
         .activate("open-project", Some(&project))
         .expect("open");
@@ -75,12 +58,7 @@ fn build_run_type_exit_and_notify() {
         .activate("run-project", Some(&project))
         .expect("run");
     desktop.wait_for("the sandbox's output in the terminal", |tree| {
-        nodes(tree, "VteTerminal").iter().any(|t| {
-            t["text"]
-                .as_str()
-                .unwrap_or("")
-                .contains("paddock-hello-from-the-sandbox")
-        })
+        terminal_shows(tree, "paddock-hello-from-the-sandbox")
     });
     let tree = desktop.wait_for("the isolation verdict", |tree| {
         shows(tree, "container only")
@@ -97,41 +75,34 @@ fn build_run_type_exit_and_notify() {
     // Keystrokes reach the sandbox's stdin; then the window loses the focus
     // so that the exit is worth a notification.
     desktop.focus();
-    type_text(&desktop, "typed-by-the-test");
+    desktop
+        .display
+        .xdotool(&["type", "--delay", "30", "typed-by-the-test"]);
     desktop.key("Return");
     desktop.wait_for("the echoed line", |tree| {
-        nodes(tree, "VteTerminal").iter().any(|t| {
-            t["text"]
-                .as_str()
-                .unwrap_or("")
-                .contains("got:typed-by-the-test")
-        })
+        terminal_shows(tree, "got:typed-by-the-test")
     });
     desktop.unfocus();
     desktop.wait_for("the exit code", |tree| {
         shows(tree, "The sandbox exited with code 3")
     });
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let calls = desktop.notifications();
-        if calls.contains("gui-run exited with code 3") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no exit notification; the double saw: {calls}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    let notified = poll(Duration::from_secs(30), Duration::from_millis(300), || {
+        desktop
+            .notifications()
+            .contains("gui-run exited with code 3")
+    });
+    assert!(
+        notified,
+        "no exit notification; the double saw: {}",
+        desktop.notifications()
+    );
     desktop.quit();
 }
 
 #[test]
 fn a_microvm_without_krun_is_refused_before_anything_is_built() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-no-krun", &["sh"]);
+    let mut desktop = Desktop::launched();
+    let (_keep, project) = harness::project("gui-no-krun", &["sh"]);
     let definition = project.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap();
     std::fs::write(
@@ -139,7 +110,7 @@ fn a_microvm_without_krun_is_refused_before_anything_is_built() {
         text.replace("runtime = \"container\"", "runtime = \"krun\""),
     )
     .unwrap();
-    let _cleanup = PodmanCleanup(project.clone());
+    let _cleanup = ProjectCleanup(project.clone());
     desktop
         .activate("run-project", Some(&project))
         .expect("run");
@@ -148,11 +119,9 @@ fn a_microvm_without_krun_is_refused_before_anything_is_built() {
     });
     assert!(shows(&tree, "crun-krun"), "the refusal names the fix");
     assert!(!shows(&tree, "STEP 1/"), "nothing was built");
-    let label = format!("label=io.github.paddockapp.project={}", project.display());
-    let (_, images) = gui_harness::podman(&["images", "-q", "--filter", &label]);
     assert_eq!(
-        images.trim(),
-        "",
+        images_of(&project),
+        Vec::<String>::new(),
         "an image was built for a sandbox that cannot start"
     );
     desktop.quit();
@@ -160,21 +129,19 @@ fn a_microvm_without_krun_is_refused_before_anything_is_built() {
 
 #[test]
 fn a_failing_build_shows_the_failing_step() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-fail", &["sh"]);
+    let mut desktop = Desktop::launched();
+    let (_keep, project) = harness::project("gui-fail", &["sh"]);
     // A package list on an image with no package manager fails validation;
     // a bad base image fails the build itself, at its FROM step.
     let definition = project.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap();
-    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE").unwrap();
+    let base = base_image();
     std::fs::write(
         &definition,
         text.replace(&base, "localhost/paddock-test/does-not-exist:none"),
     )
     .unwrap();
-    let _cleanup = PodmanCleanup(project.clone());
+    let _cleanup = ProjectCleanup(project.clone());
     desktop
         .activate("build-project", Some(&project))
         .expect("build");
@@ -191,10 +158,8 @@ fn a_failing_build_shows_the_failing_step() {
 
 #[test]
 fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
-    let (_keep, project) = gui_harness::project(
+    let mut desktop = Desktop::launched();
+    let (_keep, project) = harness::project(
         "gui-reattach",
         &[
             "sh",
@@ -202,21 +167,17 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
             "i=0; while true; do i=$((i+1)); echo tick-$i; sleep 1; done",
         ],
     );
-    let _cleanup = PodmanCleanup(project.clone());
+    let _cleanup = ProjectCleanup(project.clone());
     desktop
         .activate("run-project", Some(&project))
         .expect("run builds, then runs");
     desktop.wait_for_within("ticks", Duration::from_secs(300), |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-2"))
+        terminal_shows(tree, "tick-2")
     });
     desktop.quit();
 
     // The sandbox outlived the window.
-    let label = format!("label=io.github.paddockapp.project={}", project.display());
-    let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
-    assert!(!running.trim().is_empty(), "the sandbox kept running");
+    assert!(runs_for(&project), "the sandbox kept running");
 
     desktop.launch();
     desktop
@@ -229,9 +190,7 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
         .activate("run-project", Some(&project))
         .expect("reattach");
     let tree = desktop.wait_for("new ticks in a reattached terminal", |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-"))
+        terminal_shows(tree, "tick-")
     });
     assert!(shows(&tree, "Running"));
 
@@ -248,35 +207,24 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
             && nodes(tree, "VteTerminal").is_empty()
             && shows(tree, "running without a terminal here")
     });
-    let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
-    assert!(!running.trim().is_empty(), "kept running");
+    assert!(runs_for(&project), "kept running");
 
     // Reattached, then closed with "Stop": the sandbox ends.
     desktop
         .activate("run-project", Some(&project))
         .expect("reattach");
-    desktop.wait_for("the terminal again", |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains("tick-"))
-    });
+    desktop.wait_for("the terminal again", |tree| terminal_shows(tree, "tick-"));
     desktop.click("Close Tab");
     desktop.wait_for("the question again", |tree| {
         shows(tree, "Stop the Sandbox?")
     });
     desktop.click("_Stop");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, running) = gui_harness::podman(&["ps", "-q", "--filter", &label]);
-        if running.trim().is_empty() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the sandbox was not stopped"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    assert!(
+        poll(Duration::from_secs(60), Duration::from_millis(500), || {
+            !runs_for(&project)
+        }),
+        "the sandbox was not stopped"
+    );
     desktop.wait_for("the project no longer running", |tree| {
         !shows(tree, "Stop the Sandbox?") && !shows(tree, "running without a terminal here")
     });

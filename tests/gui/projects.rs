@@ -2,19 +2,20 @@
 //! projects opened through the exported action and `paddock open`, the
 //! list kept across launches, refusals shown as dialogs, the narrow layout.
 
-mod gui_harness;
+use std::time::Duration;
 
-use gui_harness::{Desktop, nodes, shows};
+use support::podman::podman;
+use support::wait::poll;
+
+use crate::harness::{self, Desktop, nodes, outside_window, shows, window_size};
 
 #[test]
 fn projects_open_persist_and_refuse_bad_folders() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
+    let mut desktop = Desktop::launched();
     desktop.wait_for("the empty state", |tree| shows(tree, "No Projects"));
     desktop.screenshot("empty-state");
 
-    let (_keep, project) = gui_harness::project("gui-open", &["sh"]);
+    let (_keep, project) = harness::project("gui-open", &["sh"]);
     desktop
         .activate("open-project", Some(&project))
         .expect("app.open-project over D-Bus");
@@ -27,9 +28,9 @@ fn projects_open_persist_and_refuse_bad_folders() {
 
     // Changing the definition on disk is not what the form does: it saves on
     // edit. Here: the home folder is refused with the sandbox layer's reason.
-    let home = std::env::var("HOME").expect("HOME");
+    let home = desktop.home.home();
     desktop
-        .activate("open-project", Some(std::path::Path::new(&home)))
+        .activate("open-project", Some(home.as_path()))
         .expect("action");
     desktop.wait_for("the refusal dialog", |tree| {
         shows(tree, "Cannot Add This Folder") && shows(tree, "home folder")
@@ -41,14 +42,8 @@ fn projects_open_persist_and_refuse_bad_folders() {
     });
 
     // `paddock open DIR` hands a second folder to the running instance.
-    let (_keep2, second) = gui_harness::project("gui-second", &["sh"]);
-    let status = desktop
-        .command(env!("CARGO_BIN_EXE_paddock"))
-        .arg("open")
-        .arg(&second)
-        .status()
-        .expect("paddock open");
-    assert!(status.success(), "paddock open exits 0");
+    let (_keep2, second) = harness::project("gui-second", &["sh"]);
+    desktop.open_from_terminal(&second);
     desktop.wait_for("the second project", |tree| shows(tree, "gui-second"));
 
     // The list survives a restart; the folders were never touched.
@@ -65,15 +60,9 @@ fn projects_open_persist_and_refuse_bad_folders() {
 #[test]
 fn paddock_open_starts_the_window_when_none_runs() {
     let desktop = Desktop::start();
-    let (_keep, project) = gui_harness::project("gui-cold", &["sh"]);
-    let status = desktop
-        .command(env!("CARGO_BIN_EXE_paddock"))
-        .arg("open")
-        .arg(&project)
-        .status()
-        .expect("paddock open");
-    assert!(status.success());
-    desktop.wait_for_name(gui_harness::APP_ID);
+    let (_keep, project) = harness::project("gui-cold", &["sh"]);
+    desktop.open_from_terminal(&project);
+    desktop.bus.wait_for_name(harness::APP_ID);
     desktop.wait_for("the project in the started window", |tree| {
         shows(tree, "gui-cold") && shows(tree, "CPUs")
     });
@@ -85,7 +74,7 @@ fn paddock_open_starts_the_window_when_none_runs() {
 /// inside the window. The same in the dark style.
 #[test]
 fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
-    let (_keep, project) = gui_harness::project("gui-narrow", &["sh"]);
+    let (_keep, project) = harness::project("gui-narrow", &["sh"]);
     for (dark, name) in [(false, "narrow"), (true, "narrow-dark")] {
         let mut desktop = Desktop::start();
         desktop.set_window_size(360, 294);
@@ -102,16 +91,15 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
         });
         // Sandboxes of other tests on this podman are announced in a toast,
         // which would cover the screenshot: it times out.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        while shows(&desktop.tree(), "still running") && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(300));
-        }
+        poll(Duration::from_secs(15), Duration::from_millis(300), || {
+            !shows(&desktop.tree(), "still running")
+        });
         let tree = desktop.settled();
         assert_eq!(tree["dark"], serde_json::Value::Bool(dark), "style");
-        assert_eq!(gui_harness::window_size(&tree), Some((360, 294)));
+        assert_eq!(window_size(&tree), Some((360, 294)));
         assert!(shows(&tree, "gui-narrow"));
         let shot = desktop.screenshot(name);
-        let clipped = gui_harness::outside_window(&tree);
+        let clipped = outside_window(&tree);
         assert!(
             clipped.is_empty(),
             "drawn outside the window (see {}): {clipped:#?}",
@@ -125,12 +113,10 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
 /// and dropped on the window becomes a project.
 #[test]
 fn a_folder_dropped_on_the_window_becomes_a_project() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
+    let mut desktop = Desktop::launched();
     // Other sandboxes on this podman may be listed: no empty state needed.
     desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
-    let (_keep, project) = gui_harness::project("gui-dropped", &["sh"]);
+    let (_keep, project) = harness::project("gui-dropped", &["sh"]);
     desktop.drag_folder_onto_window(&project);
     let tree = desktop.wait_for("the dropped project", |tree| {
         shows(tree, "gui-dropped") && shows(tree, "CPUs")
@@ -144,7 +130,7 @@ fn a_folder_dropped_on_the_window_becomes_a_project() {
 #[test]
 fn add_project_goes_through_the_file_chooser_portal() {
     let mut desktop = Desktop::start();
-    let (_keep, project) = gui_harness::project("gui-chosen", &["sh"]);
+    let (_keep, project) = harness::project("gui-chosen", &["sh"]);
     desktop.start_file_chooser_double(&project);
     desktop.set_window_size(1280, 800);
     desktop.launch();
@@ -177,7 +163,7 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     // dirs); without portals gtk::FileLauncher opens the default
     // application itself, as on a desktop without xdg-desktop-portal.
     desktop.launch_with(&[("GDK_DEBUG", "no-portals")]);
-    let (_keep, project) = gui_harness::project("gui-invalid", &["sh"]);
+    let (_keep, project) = harness::project("gui-invalid", &["sh"]);
     let file = project.join(".agent-sandbox/paddock.toml");
     let valid = std::fs::read_to_string(&file).unwrap();
     let invalid = valid
@@ -209,13 +195,11 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     desktop.focus();
     // "Open in Text Editor" hands the file to the default editor.
     desktop.click("Open in Text Editor");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !opened.exists() {
-        if std::time::Instant::now() > deadline {
-            let shot = desktop.screenshot("timeout-text-editor");
-            panic!("the text editor was not started ({})", shot.display());
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+    if !poll(Duration::from_secs(20), Duration::from_millis(200), || {
+        opened.exists()
+    }) {
+        let shot = desktop.screenshot("timeout-text-editor");
+        panic!("the text editor was not started ({})", shot.display());
     }
     assert_eq!(
         std::fs::read_to_string(&opened).unwrap(),
@@ -242,13 +226,11 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
 /// every check with the install command to copy.
 #[test]
 fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
-    let (_, runtime) = gui_harness::podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
+    let (_, runtime) = podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
     let krun = runtime.contains("+LIBKRUN");
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
+    let mut desktop = Desktop::launched();
     if krun {
-        desktop.wait_for_within("no banner", std::time::Duration::from_secs(20), |tree| {
+        desktop.wait_for_within("no banner", Duration::from_secs(20), |tree| {
             !shows(tree, "MicroVMs cannot run")
         });
     } else {

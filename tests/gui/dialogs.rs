@@ -1,15 +1,11 @@
 //! The About dialog and the keyboard shortcuts, in the real window on a
 //! private display and bus.
 
-mod gui_harness;
-
-use gui_harness::{Desktop, nodes, shows, texts};
+use crate::harness::{Desktop, nodes, shows, texts};
 
 #[test]
 fn about_names_the_app_its_version_license_and_links() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
+    let mut desktop = Desktop::launched();
     desktop.activate("about", None).expect("app.about");
     let tree = desktop.wait_for("the About dialog", |tree| {
         !nodes(tree, "AdwAboutDialog").is_empty()
@@ -37,9 +33,7 @@ fn about_names_the_app_its_version_license_and_links() {
 /// key, and Quit).
 #[test]
 fn the_listed_shortcuts_are_bound() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
+    let mut desktop = Desktop::launched();
     desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
     desktop.focus();
     desktop.key("ctrl+question");

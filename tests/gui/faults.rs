@@ -3,85 +3,18 @@
 //! of the test's own, killed and restarted), the app itself killed while a
 //! sandbox runs, and a second launch.
 
-mod gui_harness;
+use std::process::Stdio;
+use std::time::Duration;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use gui_harness::{Desktop, PodmanCleanup, nodes, podman, shows};
 use serde_json::Value;
+use support::podman::{PodmanService, ProjectCleanup, base_image, images_of, podman, runs_for};
+use support::process::exited_within;
+use support::wait::wait_until;
+
+use crate::harness::{self, Desktop, nodes, shows};
 
 const DISCONNECTED: &str = "Podman stopped answering";
 const DETACHED: &str = "running without a terminal here";
-
-/// `podman system service` on a socket of the test's own, in its own
-/// process group so that killing it takes podman's re-executed child too
-/// (and nothing else: each sandbox's conmon has its own session).
-struct PrivateService {
-    socket: PathBuf,
-    process: Option<Child>,
-}
-
-impl PrivateService {
-    /// Not started yet: see `restart`.
-    fn new(socket: &Path) -> PrivateService {
-        PrivateService {
-            socket: socket.to_owned(),
-            process: None,
-        }
-    }
-
-    fn container_host(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-
-    fn restart(&mut self) {
-        use std::os::unix::process::CommandExt;
-        assert!(self.process.is_none(), "the service already runs");
-        let child = Command::new("podman")
-            .args(["system", "service", "--time=0"])
-            .arg(self.container_host())
-            // With CONTAINER_HOST set, podman is a remote client and serves nothing.
-            .env_remove("CONTAINER_HOST")
-            .process_group(0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("podman is installed in the dev environment");
-        self.process = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (answers, _) = podman(&["--url", &self.container_host(), "version"]);
-            if answers {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the test's podman service did not start"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGKILL to the whole service: no goodbye to its clients. Its socket
-    /// file stays behind, as after a crash.
-    fn kill(&mut self) {
-        let Some(mut child) = self.process.take() else {
-            return;
-        };
-        let group = rustix::process::Pid::from_child(&child);
-        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-        let _ = child.wait();
-    }
-}
-
-impl Drop for PrivateService {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// The highest `tick-N` any visible terminal shows.
 fn last_tick(tree: &Value) -> Option<u32> {
@@ -99,19 +32,13 @@ const TICKS: &[&str] = &[
     "i=0; while [ ! -e stop-ticking ]; do i=$((i+1)); echo tick-$i; sleep 1; done; exit 7",
 ];
 
-fn sandbox_running(project: &Path) -> bool {
-    let label = format!("label=io.github.paddockapp.project={}", project.display());
-    let (_, running) = podman(&["ps", "-q", "--filter", &label]);
-    !running.trim().is_empty()
-}
-
 #[test]
 fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
     let dir = tempfile::Builder::new()
         .prefix("paddock-outage")
         .tempdir()
         .expect("a temp dir");
-    let mut service = PrivateService::new(&dir.path().join("podman.sock"));
+    let mut service = PodmanService::stopped(&dir.path().join("podman.sock"));
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
     // A build that is still in its slow step when the service goes away.
@@ -121,16 +48,9 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         "localhost/paddock-test-outage-{}-base:latest",
         std::process::id()
     );
-    assert!(
-        podman(&[
-            "tag",
-            &std::env::var("PADDOCK_TEST_BASE_IMAGE").unwrap(),
-            &base
-        ])
-        .0
-    );
+    assert!(podman(&["tag", &base_image(), &base]).0);
     let _base = BuildLeftovers(base.clone());
-    let (_keep, building) = gui_harness::project("gui-outage-build", &["sh"]);
+    let (_keep, building) = harness::project("gui-outage-build", &["sh"]);
     let definition = building.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&definition).unwrap();
     std::fs::write(
@@ -150,7 +70,7 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         format!("FROM {base}\nRUN sleep 20\n"),
     )
     .unwrap();
-    let _cleanup_build = PodmanCleanup(building.clone());
+    let _cleanup_build = ProjectCleanup(building.clone());
 
     // The window comes up before podman does: the system check says so,
     // and once podman answers everything is looked at again by itself.
@@ -177,16 +97,12 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
     desktop.screenshot("podman-gone-mid-build");
     service.restart();
     desktop.wait_for("the reconnection", |tree| !shows(tree, DISCONNECTED));
-    let label = format!("label=io.github.paddockapp.project={}", building.display());
-    let (_, images) = podman(&["images", "-q", "--filter", &label]);
-    assert!(
-        images.trim().is_empty(),
-        "the interrupted build tagged {images}"
-    );
+    let images = images_of(&building);
+    assert!(images.is_empty(), "the interrupted build tagged {images:?}");
 
     // A run: the sandbox outlives the service, and its terminal comes back.
-    let (_keep_run, running) = gui_harness::project("gui-outage-run", TICKS);
-    let _cleanup_run = PodmanCleanup(running.clone());
+    let (_keep_run, running) = harness::project("gui-outage-run", TICKS);
+    let _cleanup_run = ProjectCleanup(running.clone());
     desktop
         .activate("run-project", Some(&running))
         .expect("run builds, then runs");
@@ -204,10 +120,7 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
     );
     desktop.screenshot("podman-gone-mid-run");
     std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        sandbox_running(&running),
-        "the sandbox died with the service"
-    );
+    assert!(runs_for(&running), "the sandbox died with the service");
     service.restart();
     desktop.wait_for("the reconnection and the offer to reattach", |tree| {
         !shows(tree, DISCONNECTED) && shows(tree, DETACHED)
@@ -248,11 +161,9 @@ impl Drop for BuildLeftovers {
 
 #[test]
 fn killed_mid_run_the_next_launch_reattaches_or_tells_how_it_ended() {
-    let mut desktop = Desktop::start();
-    desktop.set_window_size(1280, 800);
-    desktop.launch();
-    let (_keep, project) = gui_harness::project("gui-killed", TICKS);
-    let _cleanup = PodmanCleanup(project.clone());
+    let mut desktop = Desktop::launched();
+    let (_keep, project) = harness::project("gui-killed", TICKS);
+    let _cleanup = ProjectCleanup(project.clone());
     desktop
         .activate("run-project", Some(&project))
         .expect("run builds, then runs");
@@ -262,7 +173,7 @@ fn killed_mid_run_the_next_launch_reattaches_or_tells_how_it_ended() {
 
     desktop.kill();
     std::thread::sleep(Duration::from_secs(2));
-    assert!(sandbox_running(&project), "the sandbox died with the app");
+    assert!(runs_for(&project), "the sandbox died with the app");
     desktop.launch();
     desktop.wait_for("the offer to reattach", |tree| shows(tree, DETACHED));
     desktop
@@ -275,11 +186,9 @@ fn killed_mid_run_the_next_launch_reattaches_or_tells_how_it_ended() {
     // Killed again, and the sandbox ends while no Paddock runs.
     desktop.kill();
     std::fs::write(project.join("stop-ticking"), "").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while sandbox_running(&project) {
-        assert!(Instant::now() < deadline, "the sandbox did not stop");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_until("the sandbox's end", Duration::from_secs(30), || {
+        !runs_for(&project)
+    });
     desktop.launch();
     // On the project and in the project list.
     let tree = desktop.wait_for("how it ended", |tree| {
@@ -298,33 +207,20 @@ fn a_second_launch_hands_over_to_the_running_window() {
     assert_eq!(windows(&desktop.tree()), 1);
 
     let mut second = desktop
-        .command(env!("CARGO_BIN_EXE_paddock"))
+        .paddock()
         .stdout(Stdio::null())
         .spawn()
         .expect("a second paddock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = second.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = second.kill();
-            panic!("the second launch did not hand over and exit");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let Some(status) = exited_within(&mut second, Duration::from_secs(30)) else {
+        let _ = second.kill();
+        panic!("the second launch did not hand over and exit");
     };
     assert!(status.success(), "the second launch exits 0");
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(windows(&desktop.tree()), 1, "still one window");
 
-    let (_keep, project) = gui_harness::project("gui-second-launch", &["sh"]);
-    let status = desktop
-        .command(env!("CARGO_BIN_EXE_paddock"))
-        .arg("open")
-        .arg(&project)
-        .status()
-        .expect("paddock open");
-    assert!(status.success());
+    let (_keep, project) = harness::project("gui-second-launch", &["sh"]);
+    desktop.open_from_terminal(&project);
     let tree = desktop.wait_for("the project in the first window", |tree| {
         shows(tree, "gui-second-launch")
     });

@@ -3,14 +3,12 @@
 //! XDG_CONFIG_HOME, so what it stores survives a restart and `gsettings`
 //! (another process) sees and changes the same values.
 
-mod gui_harness;
-
 use std::path::Path;
-use std::process::Command;
-use std::time::Duration;
 
-use gui_harness::{APP_ID, Desktop, PodmanCleanup, nodes, shows};
 use serde_json::Value;
+use support::podman::ProjectCleanup;
+
+use crate::harness::{self, APP_ID, Desktop, nodes, terminal_shows};
 
 fn font_scales(tree: &Value) -> Vec<f64> {
     tree["terminals"]
@@ -42,28 +40,9 @@ fn near(a: f64, b: f64) -> bool {
 
 /// Builds and runs PROJECT through the window and waits for its terminal.
 fn run(desktop: &Desktop, project: &Path, marker: &str) {
-    desktop
-        .activate("build-project", Some(project))
-        .expect("build");
-    let tree = desktop.wait_for_within("the build", Duration::from_secs(300), |tree| {
-        shows(tree, "Built") || shows(tree, "Build failed")
-    });
-    assert!(!shows(&tree, "Build failed"), "the build failed");
+    desktop.build(project);
     desktop.activate("run-project", Some(project)).expect("run");
-    desktop.wait_for("the sandbox's output", |tree| {
-        nodes(tree, "VteTerminal")
-            .iter()
-            .any(|t| t["text"].as_str().unwrap_or("").contains(marker))
-    });
-}
-
-fn xdotool(desktop: &Desktop, args: &[&str]) {
-    let status = Command::new("xdotool")
-        .args(args)
-        .env("DISPLAY", &desktop.display)
-        .status()
-        .expect("xdotool");
-    assert!(status.success(), "xdotool {args:?}");
+    desktop.wait_for("the sandbox's output", |tree| terminal_shows(tree, marker));
 }
 
 #[test]
@@ -96,10 +75,10 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
     });
 
     // Two terminals, in two projects.
-    let (_keep_a, a) = gui_harness::project("zoom-a", &["sh", "-c", "echo ready-a; sleep 600"]);
-    let (_keep_b, b) = gui_harness::project("zoom-b", &["sh", "-c", "echo ready-b; sleep 600"]);
-    let _cleanup_a = PodmanCleanup(a.clone());
-    let _cleanup_b = PodmanCleanup(b.clone());
+    let (_keep_a, a) = harness::project("zoom-a", &["sh", "-c", "echo ready-a; sleep 600"]);
+    let (_keep_b, b) = harness::project("zoom-b", &["sh", "-c", "echo ready-b; sleep 600"]);
+    let _cleanup_a = ProjectCleanup(a.clone());
+    let _cleanup_b = ProjectCleanup(b.clone());
     run(&desktop, &a, "ready-a");
     run(&desktop, &b, "ready-b");
     let tree = desktop.wait_for("two terminals", |tree| font_scales(tree).len() == 2);
@@ -107,7 +86,7 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
 
     // Ctrl+= in the terminal on screen (zoom-b's) zooms both.
     desktop.focus();
-    xdotool(&desktop, &["key", "ctrl+equal"]);
+    desktop.key("ctrl+equal");
     let tree = desktop.wait_for("both terminals zoomed in", |tree| {
         let scales = font_scales(tree);
         scales.len() == 2 && scales.iter().all(|s| near(*s, 1.1))
@@ -120,13 +99,13 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
     assert!(near(stored, 1.1), "terminal-zoom is {stored}");
 
     // Ctrl+0 goes back to the default size, for both; Ctrl+= again for the restart.
-    xdotool(&desktop, &["key", "ctrl+0"]);
+    desktop.key("ctrl+0");
     desktop.wait_for("the default zoom", |tree| {
         let scales = font_scales(tree);
         scales.len() == 2 && scales.iter().all(|s| near(*s, 1.0))
     });
     assert_eq!(desktop.gsettings(&["get", APP_ID, "terminal-zoom"]), "1.0");
-    xdotool(&desktop, &["key", "ctrl+equal"]);
+    desktop.key("ctrl+equal");
     desktop.wait_for("both zoomed in again", |tree| {
         font_scales(tree).iter().all(|s| near(*s, 1.1))
     });
@@ -145,18 +124,15 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
             tree["window"]["default_height"].as_i64().unwrap_or(0),
         )
     };
-    xdotool(
-        &desktop,
-        &[
-            "search",
-            "--onlyvisible",
-            "--name",
-            "Paddock|zoom",
-            "windowsize",
-            "1200",
-            "760",
-        ],
-    );
+    desktop.display.xdotool(&[
+        "search",
+        "--onlyvisible",
+        "--name",
+        "Paddock|zoom",
+        "windowsize",
+        "1200",
+        "760",
+    ]);
     let tree = desktop.wait_for("a larger window", |tree| {
         size(tree).0 > 1100 && size(tree).1 > 720
     });

@@ -1,176 +1,131 @@
-//! Shared by the GUI tests: a private X display (Xvfb) and session bus per
-//! test, the real `paddock` binary started on them, its exported actions
-//! called over that bus, and what its window shows read back through the
-//! test-only introspection interface (`PADDOCK_TEST_INTROSPECTION=1`). The
-//! app's GSettings schema is compiled for it, and its settings are kept in a
-//! key file under the test's own XDG_CONFIG_HOME (`Desktop::gsettings`).
-#![allow(dead_code)]
+//! The GUI tests' desktop: a private X display and session bus per test,
+//! the real `paddock` binary started on them in a home of the test's own,
+//! its exported actions called over that bus, and what its window shows
+//! read back through the test-only introspection interface
+//! (`PADDOCK_TEST_INTROSPECTION=1`). The app's GSettings schema is compiled
+//! for it, and its settings are kept in a key file under the test's own
+//! XDG_CONFIG_HOME (`Desktop::gsettings`).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::bus::PrivateBus;
+use support::display::VirtualDisplay;
+use support::doubles::Double;
+use support::paddock::{TestHome, binary};
+use support::podman::base_image;
+use support::process::{Reaped, exited_within, start_with_line};
+use support::wait::poll;
 use zbus::zvariant;
 
 pub const APP_ID: &str = "io.github.paddockapp.Paddock.Devel";
 pub const APP_PATH: &str = "/io/github/paddockapp/Paddock/Devel";
-const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Screen size; the window is given a little less so that the pointer can
 /// be moved off it (to take the focus away).
 pub const SCREEN: (u32, u32) = (1400, 900);
 
-pub struct Desktop {
-    xvfb: Child,
-    bus_daemon: Child,
-    notifications: Option<Child>,
-    /// The real xdg-desktop-portal and its FileChooser backend double.
-    portal: Vec<Child>,
-    pub display: String,
-    pub bus_address: String,
-    /// XDG_DATA_HOME / CONFIG / CACHE of the app: its own, per test.
-    pub home: tempfile::TempDir,
-    pub runtime: tokio::runtime::Runtime,
-    pub bus: zbus::Connection,
-    app: Option<Child>,
-}
+/// The FileChooser backend double's name.
+const FILE_CHOOSER: &str = "org.freedesktop.impl.portal.PaddockTest";
 
-fn spawn_reading_line(mut command: Command, what: &str) -> (Child, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .unwrap_or_else(|e| panic!("{what} said nothing: {e}"));
-    assert!(!line.trim().is_empty(), "{what} exited without its address");
-    (child, line.trim().to_owned())
+// Dropped in this order: the app (in `drop`), the services on the bus, the
+// bus, the display, the home.
+pub struct Desktop {
+    app: Option<Child>,
+    notifications: Option<Double>,
+    file_chooser: Option<Double>,
+    /// The real xdg-desktop-portal, in front of the FileChooser double.
+    portal: Option<Reaped>,
+    runtime: tokio::runtime::Runtime,
+    connection: zbus::Connection,
+    pub bus: PrivateBus,
+    pub display: VirtualDisplay,
+    /// HOME and the XDG folders of the app: its own, per test.
+    pub home: TestHome,
 }
 
 impl Desktop {
     pub fn start() -> Desktop {
-        let mut xvfb = Command::new("Xvfb");
-        xvfb.args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            &format!("{}x{}x24", SCREEN.0, SCREEN.1),
-            "-nolisten",
-            "tcp",
-        ]);
-        let (xvfb, number) = spawn_reading_line(xvfb, "Xvfb");
-        let mut bus = Command::new("dbus-daemon");
-        bus.args(["--session", "--print-address", "--nofork"]);
-        let (bus_daemon, bus_address) = spawn_reading_line(bus, "dbus-daemon");
+        let display = VirtualDisplay::start(SCREEN.0, SCREEN.1);
+        // The system's session configuration: GTK finds the accessibility
+        // bus and the settings portal the way it does on a desktop.
+        let bus = PrivateBus::session();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a tokio runtime");
-        let bus = runtime
+        let connection = runtime
             .block_on(async {
-                zbus::connection::Builder::address(bus_address.as_str())?
+                zbus::connection::Builder::address(bus.address())?
                     .build()
                     .await
             })
             .expect("the private session bus");
-        let home = tempfile::Builder::new()
-            .prefix("paddock-gui-home")
-            .tempdir()
-            .expect("a temp dir");
+        let home = TestHome::new();
         // The app's icon, where an installation puts it (the About dialog
         // and the window show it).
-        let icons = home.path().join("data/icons/hicolor/scalable/apps");
+        let icons = home.data().join("icons/hicolor/scalable/apps");
         std::fs::create_dir_all(&icons).expect("the icon folder");
         std::fs::copy(
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/data/icons/io.github.paddockapp.Paddock.Devel.svg"
-            ),
+            support::source("data/icons/io.github.paddockapp.Paddock.Devel.svg"),
             icons.join(format!("{APP_ID}.svg")),
         )
         .expect("the app's icon");
         compile_schema(&home.path().join("schemas"));
         Desktop {
-            xvfb,
-            bus_daemon,
-            notifications: None,
-            portal: Vec::new(),
-            display: format!(":{number}"),
-            bus_address,
-            home,
-            runtime,
-            bus,
             app: None,
+            notifications: None,
+            file_chooser: None,
+            portal: None,
+            runtime,
+            connection,
+            bus,
+            display,
+            home,
         }
     }
 
-    /// A notification daemon test double (python-dbusmock's template):
-    /// there is no GNOME Shell here; it records every Notify call.
+    /// A desktop with the app running in a 1280 x 800 window.
+    pub fn launched() -> Desktop {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(1280, 800);
+        desktop.launch();
+        desktop
+    }
+
+    /// A notification daemon test double: there is no GNOME Shell here; it
+    /// records every Notify call.
     pub fn start_notification_double(&mut self) {
-        let child = Command::new("python3")
-            .args(["-m", "dbusmock", "--template", "notification_daemon"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3-dbusmock is installed in the dev environment");
-        self.notifications = Some(child);
-        self.wait_for_name("org.freedesktop.Notifications");
+        self.notifications = Some(Double::notification_daemon(&self.bus));
     }
 
     /// The real xdg-desktop-portal frontend on the private bus, with a
-    /// FileChooser backend test double (python-dbusmock): there is no GNOME
-    /// here to show a chooser, so the double answers every request with
-    /// `folder`, as if the user had picked it.
+    /// FileChooser backend test double: there is no GNOME here to show a
+    /// chooser, so the double answers every request with `folder`, as if
+    /// the user had picked it.
     pub fn start_file_chooser_double(&mut self, folder: &Path) {
-        const BACKEND: &str = "org.freedesktop.impl.portal.PaddockTest";
-        let double = Command::new("python3")
-            .args([
-                "-m",
-                "dbusmock",
-                BACKEND,
-                "/org/freedesktop/portal/desktop",
-                "org.freedesktop.impl.portal.FileChooser",
-            ])
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3-dbusmock is installed in the dev environment");
-        self.portal.push(double);
-        self.wait_for_name(BACKEND);
+        const INTERFACE: &str = "org.freedesktop.impl.portal.FileChooser";
+        let double = Double::object(
+            &self.bus,
+            FILE_CHOOSER,
+            "/org/freedesktop/portal/desktop",
+            INTERFACE,
+        );
         let uri = format!("file://{}", folder.display());
-        let status = Command::new("gdbus")
-            .args([
-                "call",
-                "--address",
-                &self.bus_address,
-                "--dest",
-                BACKEND,
-                "--object-path",
-                "/org/freedesktop/portal/desktop",
-                "--method",
-                "org.freedesktop.DBus.Mock.AddMethod",
-                "org.freedesktop.impl.portal.FileChooser",
-                "OpenFile",
-                "osssa{sv}",
-                "ua{sv}",
-                &format!(
-                    "ret = (dbus.UInt32(0), {{'uris': dbus.Array([{uri:?}], signature='s', variant_level=1)}})"
-                ),
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .expect("gdbus");
-        assert!(status.success(), "the FileChooser double got no method");
+        double.add_method(
+            INTERFACE,
+            "OpenFile",
+            "osssa{sv}",
+            "ua{sv}",
+            &format!(
+                "ret = (dbus.UInt32(0), {{'uris': dbus.Array([{uri:?}], signature='s', variant_level=1)}})"
+            ),
+        );
+        self.file_chooser = Some(double);
         // The frontend finds its backends, and which to use on this
         // "desktop", in XDG_DESKTOP_PORTAL_DIR.
         let portals = self.home.path().join("portals");
@@ -178,7 +133,7 @@ impl Desktop {
         std::fs::write(
             portals.join("paddock-test.portal"),
             format!(
-                "[portal]\nDBusName={BACKEND}\nInterfaces=org.freedesktop.impl.portal.FileChooser;\n"
+                "[portal]\nDBusName={FILE_CHOOSER}\nInterfaces=org.freedesktop.impl.portal.FileChooser;\n"
             ),
         )
         .unwrap();
@@ -188,15 +143,15 @@ impl Desktop {
         )
         .unwrap();
         let frontend = Command::new("/usr/libexec/xdg-desktop-portal")
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("XDG_DESKTOP_PORTAL_DIR", &portals)
             .env("XDG_CURRENT_DESKTOP", "paddock-test")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("xdg-desktop-portal is installed in the dev environment");
-        self.portal.push(frontend);
-        self.wait_for_name("org.freedesktop.portal.Desktop");
+        self.portal = Some(Reaped(frontend));
+        self.bus.wait_for_name("org.freedesktop.portal.Desktop");
     }
 
     /// A text editor test double: the default application for TOML and
@@ -212,7 +167,7 @@ impl Desktop {
         )
         .unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let applications = self.data_home().join("applications");
+        let applications = self.home.data().join("applications");
         std::fs::create_dir_all(&applications).unwrap();
         std::fs::write(
             applications.join("paddock-test-editor.desktop"),
@@ -222,10 +177,8 @@ impl Desktop {
             ),
         )
         .unwrap();
-        let config = self.home.path().join("config");
-        std::fs::create_dir_all(&config).unwrap();
         std::fs::write(
-            config.join("mimeapps.list"),
+            self.home.config().join("mimeapps.list"),
             "[Default Applications]\napplication/toml=paddock-test-editor.desktop\ntext/plain=paddock-test-editor.desktop\n",
         )
         .unwrap();
@@ -234,44 +187,18 @@ impl Desktop {
 
     /// The FileChooser requests the backend double received, as text.
     pub fn file_chooser_calls(&self) -> String {
-        let output = Command::new("gdbus")
-            .args([
-                "call",
-                "--address",
-                &self.bus_address,
-                "--dest",
-                "org.freedesktop.impl.portal.PaddockTest",
-                "--object-path",
-                "/org/freedesktop/portal/desktop",
-                "--method",
-                "org.freedesktop.DBus.Mock.GetCalls",
-            ])
-            .output()
-            .expect("gdbus");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        self.file_chooser
+            .as_ref()
+            .expect("the FileChooser double is started")
+            .calls()
     }
 
     /// The Notify calls the double received, as text.
     pub fn notifications(&self) -> String {
-        let output = Command::new("gdbus")
-            .args([
-                "call",
-                "--address",
-                &self.bus_address,
-                "--dest",
-                "org.freedesktop.Notifications",
-                "--object-path",
-                "/org/freedesktop/Notifications",
-                "--method",
-                "org.freedesktop.DBus.Mock.GetCalls",
-            ])
-            .output()
-            .expect("gdbus");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    pub fn data_home(&self) -> PathBuf {
-        self.home.path().join("data")
+        self.notifications
+            .as_ref()
+            .expect("the notification double is started")
+            .calls()
     }
 
     /// Sets the window size the app will restore (its settings).
@@ -296,22 +223,36 @@ impl Desktop {
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
     }
 
+    /// `program` on this desktop: its display, bus, home and settings.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut command = Command::new(program);
+        let mut command = self.home.command(program);
         command
-            .env("DISPLAY", &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("DISPLAY", self.display.name())
+            .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("GSK_RENDERER", "cairo")
             .env("GTK_A11Y", "none")
             .env("NO_AT_BRIDGE", "1")
-            .env("XDG_DATA_HOME", self.data_home())
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
             .env("PADDOCK_TEST_INTROSPECTION", "1")
             .env("GSETTINGS_SCHEMA_DIR", self.home.path().join("schemas"))
             .env("GSETTINGS_BACKEND", "keyfile")
             .env_remove("GTK_USE_PORTAL");
         command
+    }
+
+    /// `paddock` on this desktop.
+    pub fn paddock(&self) -> Command {
+        self.command(binary())
+    }
+
+    /// `paddock open DIR` from a terminal of this desktop, which must succeed.
+    pub fn open_from_terminal(&self, folder: &Path) {
+        let status = self
+            .paddock()
+            .arg("open")
+            .arg(folder)
+            .status()
+            .expect("paddock open");
+        assert!(status.success(), "paddock open exits 0");
     }
 
     /// Starts the real app and waits until it owns its name and answers.
@@ -321,7 +262,7 @@ impl Desktop {
 
     pub fn launch_with(&mut self, env: &[(&str, &str)]) {
         assert!(self.app.is_none(), "the app is already running");
-        let mut command = self.command(env!("CARGO_BIN_EXE_paddock"));
+        let mut command = self.paddock();
         for (key, value) in env {
             command.env(key, value);
         }
@@ -330,21 +271,16 @@ impl Desktop {
             .spawn()
             .expect("the paddock binary");
         self.app = Some(child);
-        self.wait_for_name(APP_ID);
+        self.bus.wait_for_name(APP_ID);
         self.wait_for("the window", |tree| !tree.is_null());
     }
 
     /// Quits through the exported action and waits for the process to end.
     pub fn quit(&mut self) {
         let _ = self.activate("quit", None);
-        if let Some(mut child) = self.app.take() {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
+        if let Some(mut child) = self.app.take()
+            && exited_within(&mut child, Duration::from_secs(20)).is_none()
+        {
             let _ = child.kill();
             panic!("the app did not quit within 20 s");
         }
@@ -363,34 +299,11 @@ impl Desktop {
         let Some(child) = self.app.as_mut() else {
             return true;
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                self.app = None;
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let ended = exited_within(child, Duration::from_secs(20)).is_some();
+        if ended {
+            self.app = None;
         }
-        false
-    }
-
-    pub fn wait_for_name(&self, name: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let owned = self.runtime.block_on(async {
-                let dbus = zbus::fdo::DBusProxy::new(&self.bus).await.ok()?;
-                let name = zbus::names::BusName::try_from(name).ok()?;
-                dbus.name_has_owner(name).await.ok()
-            });
-            if owned == Some(true) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} never appeared on the bus"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        ended
     }
 
     /// `org.gtk.Actions.Activate` on the app, as the shell or `gapplication` would.
@@ -399,7 +312,7 @@ impl Desktop {
             .map(|p| vec![zvariant::Value::from(p.to_string_lossy().into_owned())])
             .unwrap_or_default();
         self.runtime.block_on(async {
-            self.bus
+            self.connection
                 .call_method(
                     Some(APP_ID),
                     APP_PATH,
@@ -416,7 +329,7 @@ impl Desktop {
     pub fn tree(&self) -> Value {
         self.runtime.block_on(async {
             let reply = self
-                .bus
+                .connection
                 .call_method(
                     Some(APP_ID),
                     format!("{APP_PATH}/Introspection").as_str(),
@@ -446,22 +359,19 @@ impl Desktop {
         timeout: Duration,
         check: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let tree = self.tree();
-            if check(&tree) {
-                return tree;
-            }
-            if Instant::now() > deadline {
-                let shot = self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
-                panic!(
-                    "timed out waiting for {what} (screenshot: {}); the window shows:\n{}",
-                    shot.display(),
-                    texts(&tree).join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(200));
+        let mut tree = Value::Null;
+        if poll(timeout, Duration::from_millis(200), || {
+            tree = self.tree();
+            check(&tree)
+        }) {
+            return tree;
         }
+        let shot = self.screenshot(&format!("timeout-{}", what.replace(' ', "-")));
+        panic!(
+            "timed out waiting for {what} (screenshot: {}); the window shows:\n{}",
+            shot.display(),
+            texts(&tree).join("\n")
+        );
     }
 
     /// The tree once two dumps in a row agree: animations and transitions
@@ -485,6 +395,17 @@ impl Desktop {
         }
     }
 
+    /// Builds `project` through the window and waits for the build to end;
+    /// it must succeed.
+    pub fn build(&self, project: &Path) {
+        self.activate("build-project", Some(project))
+            .expect("build");
+        let tree = self.wait_for_within("the build to finish", Duration::from_secs(300), |tree| {
+            shows(tree, "Built") || shows(tree, "Build failed")
+        });
+        assert!(!shows(&tree, "Build failed"), "the build failed");
+    }
+
     /// Takes a screenshot of the window (with no window manager it sits at
     /// the display's top left corner) into the screenshot folder.
     pub fn screenshot(&self, name: &str) -> PathBuf {
@@ -496,7 +417,7 @@ impl Desktop {
         let tree = self.settled_within(Duration::from_secs(3));
         std::thread::sleep(Duration::from_millis(300));
         let mut import = Command::new("import");
-        import.args(["-display", &self.display, "-window", "root"]);
+        import.args(["-display", self.display.name(), "-window", "root"]);
         if let Some((width, height)) = window_size(&tree) {
             import.args(["-crop", &format!("{width}x{height}+0+0"), "+repage"]);
         }
@@ -507,12 +428,7 @@ impl Desktop {
 
     /// Moves the pointer onto the window (X focus follows it here).
     pub fn focus(&self) {
-        let status = Command::new("xdotool")
-            .args(["mousemove", "600", "400"])
-            .env("DISPLAY", &self.display)
-            .status()
-            .expect("xdotool");
-        assert!(status.success());
+        self.display.xdotool(&["mousemove", "600", "400"]);
     }
 
     /// Clicks the middle of the first button whose label contains `label`
@@ -538,47 +454,31 @@ impl Desktop {
             .unwrap_or_else(|| panic!("no button {label:?} in:\n{}", texts(&tree).join("\n")));
         let x = button[0] - origin[0] + button[2] / 2.0;
         let y = button[1] - origin[1] + button[3] / 2.0;
-        let status = Command::new("xdotool")
-            .args([
-                "mousemove",
-                &format!("{}", x.round()),
-                &format!("{}", y.round()),
-                "click",
-                "1",
-            ])
-            .env("DISPLAY", &self.display)
-            .status()
-            .expect("xdotool");
-        assert!(status.success());
+        self.display.xdotool(&[
+            "mousemove",
+            &format!("{}", x.round()),
+            &format!("{}", y.round()),
+            "click",
+            "1",
+        ]);
     }
 
-    /// Drags `folder` from a small GTK window (tests/gui_harness/
-    /// drag_source.py, standing in for Files) and drops it on the app's
-    /// window, with real pointer events through XDND.
+    /// Drags `folder` from a small GTK window (drag_source.py, standing in
+    /// for Files) and drops it on the app's window, with real pointer events
+    /// through XDND.
     pub fn drag_folder_onto_window(&self, folder: &Path) {
         let mut command = Command::new("python3");
         command
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/gui_harness/drag_source.py"
-            ))
+            .arg(support::source("tests/gui/drag_source.py"))
             .arg(folder)
-            .env("DISPLAY", &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("DISPLAY", self.display.name())
+            .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("GTK_A11Y", "none");
-        let (mut source, ready) = spawn_reading_line(command, "the drag source window");
+        let (_source, ready) = start_with_line(&mut command, "the drag source window");
         assert_eq!(ready, "ready");
         // With no window manager every window opens at the top left: the
         // source moves beside the app's window.
-        let xdotool = |args: &[&str]| {
-            let status = Command::new("xdotool")
-                .args(args)
-                .env("DISPLAY", &self.display)
-                .status()
-                .expect("xdotool");
-            assert!(status.success(), "xdotool {args:?}");
-        };
-        xdotool(&[
+        self.display.xdotool(&[
             "search",
             "--sync",
             "--name",
@@ -588,60 +488,40 @@ impl Desktop {
             "10",
         ]);
         std::thread::sleep(Duration::from_millis(500));
-        xdotool(&["mousemove", "1340", "60", "mousedown", "1"]);
+        self.display
+            .xdotool(&["mousemove", "1340", "60", "mousedown", "1"]);
         for (x, y) in [(1335, 65), (1320, 80), (1200, 200), (900, 350), (640, 400)] {
             std::thread::sleep(Duration::from_millis(150));
-            xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
+            self.display
+                .xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
         }
         std::thread::sleep(Duration::from_millis(500));
-        xdotool(&["mouseup", "1"]);
+        self.display.xdotool(&["mouseup", "1"]);
         std::thread::sleep(Duration::from_millis(500));
-        let _ = source.kill();
-        let _ = source.wait();
     }
 
     /// Presses a key in the focused window (e.g. Escape to close a dialog).
     pub fn key(&self, key: &str) {
-        let status = Command::new("xdotool")
-            .args(["key", key])
-            .env("DISPLAY", &self.display)
-            .status()
-            .expect("xdotool");
-        assert!(status.success());
+        self.display.xdotool(&["key", key]);
     }
 
     /// Moves the pointer off the window: with no window manager, X focus
     /// follows the pointer, so the window loses the focus.
     pub fn unfocus(&self) {
-        let status = Command::new("xdotool")
-            .args([
-                "mousemove",
-                &(SCREEN.0 - 1).to_string(),
-                &(SCREEN.1 - 1).to_string(),
-            ])
-            .env("DISPLAY", &self.display)
-            .status()
-            .expect("xdotool");
-        assert!(status.success());
+        self.display.xdotool(&[
+            "mousemove",
+            &(SCREEN.0 - 1).to_string(),
+            &(SCREEN.1 - 1).to_string(),
+        ]);
     }
 }
 
 impl Drop for Desktop {
     fn drop(&mut self) {
-        let portal = std::mem::take(&mut self.portal);
-        for child in [self.app.take(), self.notifications.take()]
-            .into_iter()
-            .flatten()
-            .chain(portal)
-        {
-            let mut child = child;
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(mut app) = self.app.take() {
+            let _ = app.kill();
+            let _ = app.wait();
         }
-        let _ = self.bus_daemon.kill();
-        let _ = self.bus_daemon.wait();
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
     }
 }
 
@@ -649,9 +529,9 @@ impl Drop for Desktop {
 /// (the app ID cargo builds use), compiled into DIR.
 fn compile_schema(dir: &Path) {
     std::fs::create_dir_all(dir).expect("the schema folder");
-    let source = std::fs::read_to_string(
-        Path::new(SOURCE).join("data/io.github.paddockapp.Paddock.gschema.xml.in"),
-    )
+    let source = std::fs::read_to_string(support::source(
+        "data/io.github.paddockapp.Paddock.gschema.xml.in",
+    ))
     .expect("the schema source");
     let schema = source
         .replace("@APP_ID@", APP_ID)
@@ -673,7 +553,7 @@ pub fn screenshot_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             // target/debug/paddock -> target
-            Path::new(env!("CARGO_BIN_EXE_paddock"))
+            binary()
                 .ancestors()
                 .nth(2)
                 .map(Path::to_path_buf)
@@ -792,6 +672,20 @@ fn find<'a>(node: &'a Value, type_name: &str, out: &mut Vec<&'a Value>) {
     }
 }
 
+/// Whether a terminal of the window shows `needle`.
+pub fn terminal_shows(tree: &Value, needle: &str) -> bool {
+    terminal_text(tree).contains(needle)
+}
+
+/// What the window's terminals show, one after the other.
+pub fn terminal_text(tree: &Value) -> String {
+    nodes(tree, "VteTerminal")
+        .iter()
+        .filter_map(|t| t["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A project folder (in a temp dir) with a container-mode definition on
 /// the local busybox image and `command` as the agent.
 pub fn project(name: &str, command: &[&str]) -> (tempfile::TempDir, PathBuf) {
@@ -801,8 +695,7 @@ pub fn project(name: &str, command: &[&str]) -> (tempfile::TempDir, PathBuf) {
         .expect("a temp dir");
     let dir = parent.path().join(name);
     std::fs::create_dir_all(dir.join(".agent-sandbox")).unwrap();
-    let base = std::env::var("PADDOCK_TEST_BASE_IMAGE")
-        .expect("PADDOCK_TEST_BASE_IMAGE is not set: run the tests through build-aux/dev-env test");
+    let base = base_image();
     let command: Vec<String> = command.iter().map(|c| format!("{c:?}")).collect();
     std::fs::write(
         dir.join(".agent-sandbox/paddock.toml"),
@@ -814,41 +707,4 @@ pub fn project(name: &str, command: &[&str]) -> (tempfile::TempDir, PathBuf) {
     .unwrap();
     let dir = std::fs::canonicalize(dir).unwrap();
     (parent, dir)
-}
-
-pub fn podman(args: &[&str]) -> (bool, String) {
-    let output = Command::new("podman")
-        .args(args)
-        .output()
-        .expect("the podman CLI is installed in the dev environment");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
-}
-
-/// Removes what podman made for a project folder when the test ends.
-pub struct PodmanCleanup(pub PathBuf);
-
-impl Drop for PodmanCleanup {
-    fn drop(&mut self) {
-        let label = format!("label=io.github.paddockapp.project={}", self.0.display());
-        let (_, names) = podman(&["ps", "-a", "--filter", &label, "--format", "{{.Names}}"]);
-        for name in names.split_whitespace() {
-            let _ = podman(&["rm", "-f", name]);
-            // The podman secrets Paddock made for it (`<sandbox>.<VARIABLE>`).
-            let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
-            for secret in secrets
-                .lines()
-                .filter(|secret| secret.starts_with(&format!("{name}.")))
-            {
-                let _ = podman(&["secret", "rm", secret]);
-            }
-        }
-        let (_, images) = podman(&["images", "-q", "--filter", &label]);
-        for id in images.split_whitespace() {
-            let _ = podman(&["rmi", "-f", id]);
-        }
-    }
 }
