@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints, as JSON, every name, description and text that the application
 APP_NAME exposes over AT-SPI, once it shows a window (waits up to TIMEOUT s).
-Used by tests/packaging_i18n.rs: `packaging_atspi.py APP_NAME TIMEOUT`."""
+Used by tests/packaging/i18n.rs: `atspi.py APP_NAME TIMEOUT`."""
 import json
 import sys
 import time

@@ -2,12 +2,9 @@
 //! exactly the permissions README.md justifies, no more.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-
-const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Every permission the app gets, with the reason (README.md, "Flatpak").
 const JUSTIFIED: &[(&str, &str)] = &[
@@ -44,7 +41,7 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 fn manifest(name: &str) -> Value {
-    let path = Path::new(SOURCE).join("flatpak").join(name);
+    let path = support::source("flatpak").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
@@ -158,7 +155,7 @@ fn development_manifest_installs_beside_the_release() {
 #[test]
 fn cargo_sources_cover_cargo_lock() {
     let out = Command::new("python3")
-        .arg(Path::new(SOURCE).join("build-aux/flatpak-cargo-sources"))
+        .arg(support::source("build-aux/flatpak-cargo-sources"))
         .arg("--stdout")
         .output()
         .expect("run build-aux/flatpak-cargo-sources");
@@ -169,7 +166,7 @@ fn cargo_sources_cover_cargo_lock() {
     );
     let sources: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
 
-    let lock: toml::Table = std::fs::read_to_string(Path::new(SOURCE).join("Cargo.lock"))
+    let lock: toml::Table = std::fs::read_to_string(support::source("Cargo.lock"))
         .expect("Cargo.lock")
         .parse()
         .expect("Cargo.lock is TOML");

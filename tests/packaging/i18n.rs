@@ -5,36 +5,13 @@
 //! screen reader sees it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Kills the wrapped process when the test ends, however it ends.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts PROGRAM, which prints one line when ready, and returns it with that line.
-fn start_with_line(program: &mut Command) -> (Reaped, String) {
-    let mut child = program
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {program:?}: {e}"));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the ready line");
-    (Reaped(child), line.trim().to_owned())
-}
+use support::bus::PrivateBus;
+use support::display::VirtualDisplay;
+use support::paddock::{TestHome, binary};
+use support::process::Reaped;
 
 /// msgid -> msgstr of a .po file, through msgcat so that continuation lines
 /// and escapes are gettext's own business.
@@ -68,6 +45,16 @@ fn translations(po: &Path) -> HashMap<String, String> {
     map
 }
 
+/// `command` speaking German, from the catalogue compiled into `localedir`.
+fn speaking_german<'a>(command: &'a mut Command, localedir: &Path) -> &'a mut Command {
+    command
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANGUAGE", "de")
+        .env("LANG", "de_DE.UTF-8")
+        .env("PADDOCK_LOCALEDIR", localedir)
+}
+
 fn compile_catalogue(dir: &Path) -> PathBuf {
     let messages = dir.join("de/LC_MESSAGES");
     std::fs::create_dir_all(&messages).expect("create locale dir");
@@ -75,7 +62,7 @@ fn compile_catalogue(dir: &Path) -> PathBuf {
         .arg("--check")
         .arg("-o")
         .arg(messages.join("paddock.mo"))
-        .arg(Path::new(SOURCE).join("po/de.po"))
+        .arg(support::source("po/de.po"))
         .status()
         .expect("run msgfmt");
     assert!(status.success(), "po/de.po does not compile");
@@ -86,7 +73,7 @@ fn compile_catalogue(dir: &Path) -> PathBuf {
 fn german_translation_is_complete() {
     let out = Command::new("msgfmt")
         .args(["--check", "--statistics", "-o", "/dev/null"])
-        .arg(Path::new(SOURCE).join("po/de.po"))
+        .arg(support::source("po/de.po"))
         .output()
         .expect("run msgfmt");
     let stats = String::from_utf8_lossy(&out.stderr);
@@ -96,8 +83,8 @@ fn german_translation_is_complete() {
         "po/de.po has open messages: {stats}; translate them (build-aux/update-po lists them)"
     );
     // Every message of the template is in the translation.
-    let template = translations(&Path::new(SOURCE).join("po/paddock.pot"));
-    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let template = translations(&support::source("po/paddock.pot"));
+    let german = translations(&support::source("po/de.po"));
     let missing: Vec<_> = template
         .keys()
         .filter(|id| !german.contains_key(*id))
@@ -112,25 +99,14 @@ fn german_translation_is_complete() {
 fn window_shows_german_with_german_locale() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let localedir = compile_catalogue(tmp.path());
-    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let german = translations(&support::source("po/de.po"));
 
-    let (_xvfb, display) = start_with_line(Command::new("Xvfb").args([
-        "-displayfd",
-        "1",
-        "-screen",
-        "0",
-        "1024x768x24",
-        "-nolisten",
-        "tcp",
-    ]));
-    let (_bus, bus) = start_with_line(Command::new("dbus-daemon").args([
-        "--session",
-        "--nofork",
-        "--print-address=1",
-    ]));
+    let display = VirtualDisplay::start(1024, 768);
+    // The system's session configuration activates the accessibility bus.
+    let bus = PrivateBus::session();
 
     let _app = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_paddock"))
+        Command::new(binary())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", tmp.path())
@@ -138,8 +114,8 @@ fn window_shows_german_with_german_locale() {
                 "XDG_RUNTIME_DIR",
                 std::env::var_os("XDG_RUNTIME_DIR").unwrap_or_else(|| tmp.path().into()),
             )
-            .env("DISPLAY", format!(":{display}"))
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("DISPLAY", display.name())
+            .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
             .env("GSK_RENDERER", "cairo")
             .env("GSETTINGS_BACKEND", "memory")
             .env("LANGUAGE", "de")
@@ -152,9 +128,9 @@ fn window_shows_german_with_german_locale() {
     );
 
     let out = Command::new("python3")
-        .arg(Path::new(SOURCE).join("tests/packaging_atspi.py"))
+        .arg(support::source("tests/packaging/atspi.py"))
         .args(["paddock", "30"])
-        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
         .env_remove("NO_AT_BRIDGE")
         .output()
         .expect("run the AT-SPI reader");
@@ -189,25 +165,13 @@ fn window_shows_german_with_german_locale() {
 /// The CLI's own messages come out in German.
 #[test]
 fn cli_speaks_german_with_german_locale() {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let localedir = compile_catalogue(&tmp.path().join("locale"));
-    let german = translations(&Path::new(SOURCE).join("po/de.po"));
-    let project = tmp.path().join("project");
-    let home = tmp.path().join("home");
+    let home = TestHome::new();
+    let localedir = compile_catalogue(&home.path().join("locale"));
+    let german = translations(&support::source("po/de.po"));
+    let project = home.path().join("project");
     std::fs::create_dir_all(&project).expect("project dir");
-    std::fs::create_dir_all(&home).expect("home dir");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_paddock"))
-        .arg("init")
-        .arg(&project)
-        .env("HOME", &home)
-        .env_remove("XDG_DATA_HOME")
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANGUAGE", "de")
-        .env("LANG", "de_DE.UTF-8")
-        .env("PADDOCK_LOCALEDIR", &localedir)
+    let out = speaking_german(home.paddock().arg("init").arg(&project), &localedir)
         .output()
         .expect("run paddock init");
     let text = format!(
@@ -242,15 +206,9 @@ fn cli_speaks_german_with_german_locale() {
 fn cli_help_is_german_with_german_locale() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let localedir = compile_catalogue(tmp.path());
-    let german = translations(&Path::new(SOURCE).join("po/de.po"));
+    let german = translations(&support::source("po/de.po"));
     let help = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_paddock"))
-            .args(args)
-            .env_remove("LC_ALL")
-            .env_remove("LC_MESSAGES")
-            .env("LANGUAGE", "de")
-            .env("LANG", "de_DE.UTF-8")
-            .env("PADDOCK_LOCALEDIR", &localedir)
+        let out = speaking_german(Command::new(binary()).args(args), &localedir)
             .output()
             .expect("run paddock --help");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();

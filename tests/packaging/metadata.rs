@@ -1,11 +1,7 @@
 //! One version everywhere, and the AppStream screenshots exist in the tree.
 
-use std::path::Path;
-
-const SOURCE: &str = env!("CARGO_MANIFEST_DIR");
-
 fn read(path: &str) -> String {
-    std::fs::read_to_string(Path::new(SOURCE).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    std::fs::read_to_string(support::source(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The first `'…'` or `"…"` after MARKER in TEXT.
@@ -55,8 +51,7 @@ fn metainfo_screenshots_are_in_data_screenshots() {
             .strip_prefix(PREFIX)
             .unwrap_or_else(|| panic!("{url} is not a file of this repository"));
         assert!(path.starts_with("data/screenshots/"), "{path}");
-        let bytes =
-            std::fs::read(Path::new(SOURCE).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let bytes = std::fs::read(support::source(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert!(
             bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
             "{path} is not a PNG"
