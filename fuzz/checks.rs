@@ -1,5 +1,5 @@
 //! What the fuzz targets assert, shared with the regression test
-//! (`tests/security_fuzz_regressions.rs`), which replays every kept input
+//! (`tests/engine/fuzz_regressions.rs`), which replays every kept input
 //! on stable Rust. A broken invariant panics: libFuzzer keeps the input,
 //! and the regression test names it.
 // Each fuzz target uses one of these checks.

@@ -1,0 +1,133 @@
+//! The krun path with a STAND-IN runtime: no crun with libkrun can run here,
+//! so a second podman service of our own uses a wrapper around plain crun
+//! that claims `+LIBKRUN` in its `--version`. Paddock must take the microVM
+//! path (annotations and all) and then catch that the "VM" runs on the
+//! host's kernel: the verdict is never "microVM" and the agent never starts.
+
+// Its helpers, like its tests, fail by panicking.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use sandbox::guest::EXIT_NOT_ISOLATED;
+use support::paddock::TestProject;
+use support::podman::{PodmanService, project_filter};
+use support::stand_ins;
+
+/// A podman service whose default runtime is the stand-in.
+struct StandInService {
+    /// The sandbox made through this service, removed through it (the
+    /// regular service does not know the stand-in runtime).
+    cleanup: Option<(PathBuf, Command)>,
+    service: PodmanService,
+    _dir: tempfile::TempDir,
+}
+
+impl StandInService {
+    fn start() -> StandInService {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = stand_ins::krun_runtime(dir.path(), None);
+        let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
+        StandInService {
+            cleanup: None,
+            service,
+            _dir: dir,
+        }
+    }
+
+    fn paddock(&self, project: &TestProject) -> Command {
+        let mut command = project.paddock();
+        command.env("CONTAINER_HOST", self.service.container_host());
+        command
+    }
+
+    fn podman(&self, args: &[&str]) -> String {
+        self.service.podman(args).1
+    }
+}
+
+impl Drop for StandInService {
+    fn drop(&mut self) {
+        if let Some((project, mut paddock)) = self.cleanup.take() {
+            let _ = paddock.arg("rm").arg(project).output();
+        }
+    }
+}
+
+fn annotation(service: &StandInService, name: &str, key: &str) -> String {
+    service
+        .podman(&[
+            "inspect",
+            "--format",
+            &format!("{{{{index .Config.Annotations \"{key}\"}}}}"),
+            name,
+        ])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
+    let project = TestProject::init("standin", &["--cpus", "1", "--memory", "512"]);
+    let mut service = StandInService::start();
+    assert!(
+        service
+            .podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"])
+            .contains("+LIBKRUN"),
+        "the stand-in runtime is in use"
+    );
+    service.cleanup = Some((project.root.clone(), service.paddock(&project)));
+
+    let output = service
+        .paddock(&project)
+        .args([
+            "run",
+            project.path(),
+            "--",
+            "sh",
+            "-c",
+            "echo the-agent-started",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(EXIT_NOT_ISOLATED),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("isolation=microvm"), "{stdout}");
+    assert!(!stdout.contains("the-agent-started"), "{stdout}");
+    assert!(stderr.contains("isolation: not isolated"), "{stderr}");
+    assert!(!stderr.contains("isolation: microVM"), "{stderr}");
+
+    let name = service
+        .podman(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            &project_filter(&project.root),
+        ])
+        .trim()
+        .to_owned();
+    assert!(name.starts_with("paddock-"), "{name:?}");
+    assert_eq!(annotation(&service, &name, "run.oci.handler"), "krun");
+    assert_eq!(annotation(&service, &name, "krun.cpus"), "1");
+    assert_eq!(annotation(&service, &name, "krun.ram_mib"), "512");
+
+    let ls = service.paddock(&project).arg("ls").output().unwrap();
+    let listing = String::from_utf8_lossy(&ls.stdout);
+    let row = listing
+        .lines()
+        .find(|line| line.contains(&name))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(row.contains("not isolated"), "{row}");
+    assert!(!row.contains("microVM"), "{row}");
+}

@@ -1,0 +1,13 @@
+//! The `paddock` command line end to end: the built binary in temporary
+//! homes, against the dev environment's real podman service (and services
+//! of the tests' own), at a real pseudo-terminal where a person would have
+//! one.
+// The tests' helpers fail by panicking, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
+mod disk_full;
+mod doctor;
+mod init;
+mod krun_stand_in;
+mod run;
+mod vm_sizing;

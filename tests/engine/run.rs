@@ -1,0 +1,279 @@
+//! Running sandboxes through the engine against the real podman service,
+//! with plans made by hand (the engine knows nothing of paddock.toml).
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::time::Duration;
+
+use engine::{Change, Engine, Error, INSTALL_KRUN, Output};
+use sandbox::names::LABEL_SANDBOX;
+use sandbox::plan::{Isolation, VolumeMount};
+use sandbox::secret::SecretValue;
+use support::podman::{ContainerGuard, podman};
+use support::{machine, unique};
+
+use crate::plans::{Fixture, container_plan, read_all, run_to_end, test_image};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_written_inside_are_the_users_and_agent_sandbox_is_read_only() {
+    let fixture = Fixture::new("owner").await;
+    let engine = &fixture.engine;
+    let plan = fixture.plan(&[
+        "sh",
+        "-c",
+        "echo from-the-sandbox > /work/written.txt; \
+             echo evil > /work/.agent-sandbox/paddock.toml; echo agent-sandbox-rc=$?",
+    ]);
+    let (code, out, err) = run_to_end(engine, &plan).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let written = fixture.project.path().join("written.txt");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        "from-the-sandbox\n"
+    );
+    let meta = std::fs::metadata(&written).unwrap();
+    assert_eq!(meta.uid(), machine::uid());
+    assert_eq!(meta.gid(), machine::gid());
+    assert!(
+        out.contains("agent-sandbox-rc=1") || out.contains("agent-sandbox-rc=2"),
+        "{out}"
+    );
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(
+        !fixture
+            .project
+            .path()
+            .join(".agent-sandbox/paddock.toml")
+            .exists()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_session_gets_resize_stdin_and_ctrl_p_and_the_exit_code() {
+    let fixture = Fixture::new("tty").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    // ^Q is flow control for a terminal: turned off so the sandbox sees it.
+    let plan = fixture.plan(&[
+        "sh",
+        "-c",
+        "stty -ixon -echo; echo ready; IFS= read -r line; \
+             printf '%s' \"$line\" | od -An -tx1; echo size=$(stty size); exit 3",
+    ]);
+    engine.create(&plan, true, &BTreeMap::new()).await.unwrap();
+    let session = engine.attach(name, false).await.unwrap();
+    let (mut output, mut input) = (session.output, session.input);
+    engine.start(&plan).await.unwrap();
+    engine.resize(name, 123, 45).await.unwrap();
+    let mut screen = String::new();
+    while !screen.contains("ready") {
+        match tokio::time::timeout(Duration::from_secs(30), output.next()).await {
+            Ok(Some(Ok(Output::Stdout(bytes)))) => {
+                screen.push_str(&String::from_utf8_lossy(&bytes))
+            }
+            other => panic!("no prompt from the sandbox: {other:?} after {screen:?}"),
+        }
+    }
+    // Ctrl-P Ctrl-Q is podman's default detach sequence: it must reach the sandbox.
+    input.write(b"\x10\x11hi\r").await.unwrap();
+    let mut session = engine::Session { output, input };
+    let (rest, _) = read_all(&mut session).await;
+    screen.push_str(&rest);
+    assert!(screen.contains("10 11 68 69"), "{screen:?}");
+    assert!(screen.contains("size=45 123"), "{screen:?}");
+    assert_eq!(engine.wait(name).await.unwrap(), 3);
+}
+
+/// podman secrets made for the sandbox `name` (named after it and labelled
+/// with it), by their names.
+fn secrets_of(name: &str) -> Vec<String> {
+    let (ok, out) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(ok, "{out}");
+    out.lines()
+        .filter(|secret| secret.starts_with(&format!("{name}.")))
+        .map(|secret| {
+            let (ok, owner) = podman(&[
+                "secret",
+                "inspect",
+                secret,
+                "--format",
+                &format!("{{{{index .Spec.Labels \"{LABEL_SANDBOX}\"}}}}"),
+            ]);
+            assert!(ok && owner.trim() == name, "{secret}: {owner}");
+            secret.to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_reach_the_environment_masked_and_go_with_the_sandbox() {
+    let fixture = Fixture::new("secret").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let value = format!("sk-engine-{}-\"quoted\" $dollar", std::process::id());
+    let plan = fixture.plan(&["sh", "-c", "printf '%s' \"$TEST_API_KEY\""]);
+    let secrets = BTreeMap::from([("TEST_API_KEY".to_owned(), SecretValue::new(value.clone()))]);
+    // A stale secret of an earlier sandbox of the same name is replaced.
+    engine.create(&plan, false, &secrets).await.unwrap();
+    engine.remove(name, false).await.unwrap();
+    assert!(secrets_of(name).is_empty(), "{:?}", secrets_of(name));
+    engine.create(&plan, false, &secrets).await.unwrap();
+    assert_eq!(secrets_of(name), [format!("{name}.TEST_API_KEY")]);
+
+    let mut session = engine.attach(name, false).await.unwrap();
+    engine.start(&plan).await.unwrap();
+    session.input.close().await.unwrap();
+    let (out, _) = read_all(&mut session).await;
+    assert_eq!(out, value, "the value arrives byte for byte");
+    assert_eq!(engine.wait(name).await.unwrap(), 0);
+
+    let (ok, inspect) = podman(&["inspect", name]);
+    assert!(ok, "{inspect}");
+    assert!(
+        !inspect.contains(&value),
+        "the value shows in podman inspect"
+    );
+    assert!(inspect.contains("TEST_API_KEY"), "{inspect}");
+
+    engine.remove(name, false).await.unwrap();
+    assert!(secrets_of(name).is_empty(), "{:?}", secrets_of(name));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_round_trips_without_a_terminal() {
+    let fixture = Fixture::new("stdin").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let plan = fixture.plan(&["sh", "-c", "tr a-z A-Z"]);
+    engine.create(&plan, false, &BTreeMap::new()).await.unwrap();
+    let mut session = engine.attach(name, false).await.unwrap();
+    engine.start(&plan).await.unwrap();
+    session.input.write(b"round trip\n").await.unwrap();
+    session.input.close().await.unwrap();
+    let (out, _) = read_all(&mut session).await;
+    assert_eq!(out, "ROUND TRIP\n");
+    assert_eq!(engine.wait(name).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_sandboxes_have_only_loopback() {
+    let fixture = Fixture::new("offline").await;
+    let engine = &fixture.engine;
+    let mut plan = fixture.plan(&["ip", "-o", "link"]);
+    plan.unchecked_mut().offline = true;
+    let (code, out, err) = run_to_end(engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    let links: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.split(':').nth(1))
+        .map(str::trim)
+        .collect();
+    assert_eq!(links, vec!["lo"], "{out}");
+
+    // The same sandbox with the network on sees more than loopback, so the
+    // check above can fail.
+    let online = unique("online");
+    let _online_guard = ContainerGuard::new(&online);
+    let plan = container_plan(
+        &online,
+        &fixture.image.0,
+        fixture.project.path(),
+        &["ip", "-o", "link"],
+    );
+    let (_, out, _) = run_to_end(engine, &plan).await;
+    assert!(out.lines().count() > 1, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
+    let engine = Engine::connect().await.unwrap();
+    let image = test_image(&engine, "volume").await;
+    let project = tempfile::tempdir().unwrap();
+    let volume = unique("volume");
+    let (first, second) = (unique("volume-a"), unique("volume-b"));
+    let _guards = [
+        ContainerGuard::new(&first),
+        ContainerGuard {
+            name: second.clone(),
+            volumes: vec![volume.clone()],
+        },
+    ];
+    let mount = VolumeMount {
+        volume: volume.clone(),
+        target: "/cache".into(),
+    };
+
+    let mut plan = container_plan(
+        &first,
+        &image.0,
+        project.path(),
+        &["sh", "-c", "echo kept > /cache/note"],
+    );
+    plan.unchecked_mut().volumes.push(mount.clone());
+    let (code, _, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(engine.remove(&first, false).await.unwrap().is_empty());
+    assert!(!podman(&["container", "exists", &first]).0);
+    assert!(podman(&["volume", "exists", &volume]).0);
+
+    let mut plan = container_plan(&second, &image.0, project.path(), &["cat", "/cache/note"]);
+    plan.unchecked_mut().volumes.push(mount);
+    let (code, out, err) = run_to_end(&engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "kept\n");
+
+    assert!(engine.remove(&second, true).await.unwrap().is_empty());
+    assert!(!podman(&["volume", "exists", &volume]).0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_libkrun_a_microvm_plan_is_refused_with_the_install_hint() {
+    let engine = Engine::connect().await.unwrap();
+    let info = engine.info().await.unwrap();
+    assert!(
+        !info.krun_available,
+        "this test describes the dev environment, whose crun has no libkrun"
+    );
+    let project = tempfile::tempdir().unwrap();
+    let name = unique("microvm");
+    let _guard = ContainerGuard::new(&name);
+    let mut plan = container_plan(&name, "localhost/never-built:x", project.path(), &["true"]);
+    plan.unchecked_mut().isolation = Isolation::MicroVm;
+    plan.unchecked_mut()
+        .annotations
+        .insert("run.oci.handler".into(), "krun".into());
+    let err = engine
+        .create(&plan, true, &BTreeMap::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::KrunUnavailable { .. }), "{err}");
+    assert!(err.to_string().contains(INSTALL_KRUN), "{err}");
+    assert!(!podman(&["container", "exists", &name]).0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_report_a_sandboxs_life() {
+    let fixture = Fixture::new("events").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let mut events = engine.events().await.unwrap();
+    let plan = fixture.plan(&["sh", "-c", "exit 5"]);
+    let (code, _, _) = run_to_end(engine, &plan).await;
+    assert_eq!(code, 5);
+    engine.remove(name, false).await.unwrap();
+
+    let mut seen = Vec::new();
+    while !seen.contains(&Change::Removed) {
+        let event = tokio::time::timeout(Duration::from_secs(30), events.next())
+            .await
+            .unwrap_or_else(|_| panic!("no remove event; saw {seen:?}"))
+            .expect("the event stream stays open")
+            .unwrap();
+        if event.name == *name {
+            assert_eq!(event.project, fixture.project.path());
+            seen.push(event.change);
+        }
+    }
+    assert_eq!(seen.first(), Some(&Change::Created), "{seen:?}");
+    assert!(seen.contains(&Change::Started), "{seen:?}");
+    assert!(
+        seen.contains(&Change::Died { exit_code: Some(5) }),
+        "{seen:?}"
+    );
+}

@@ -1,0 +1,13 @@
+//! The window, with the real app on a private display and bus per test and
+//! real rootless podman: projects, dialogs, settings, build and run, API
+//! keys, faults. Each test starts its own desktop (harness.rs); run this
+//! binary on its own, it takes minutes.
+
+mod api_keys;
+mod build_run;
+mod dialogs;
+mod faults;
+mod harness;
+mod projects;
+mod review;
+mod settings;
