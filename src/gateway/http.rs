@@ -18,7 +18,7 @@ const HOP_BY_HOP: [&str; 8] = [
     "proxy-connection",
     "proxy-authorization",
     "proxy-authenticate",
-    "te",
+    "te", // codespell:ignore te
     "trailer",
     "upgrade",
 ];

@@ -368,7 +368,7 @@ mod tests {
             (r#"{"allow": ["example.org:http"]}"#, "1 to 65535"),
             (r#"{"allow": ["example.org:0"]}"#, "1 to 65535"),
             (r#"{"deny": ["exa mple.org"]}"#, "not a host name"),
-            (r#"{"alow": ["example.org"]}"#, "expected"),
+            (r#"{"alow": ["example.org"]}"#, "expected"), // codespell:ignore alow
             (r#"{"allow": "example.org"}"#, "expected"),
             (r#"{"hosts": {"a.test": "nowhere"}}"#, "IP address"),
             (r#"{"hosts": {"10.0.0.1": "10.0.0.2"}}"#, "host name"),

@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(escape("a\u{200B}b"), "a<U+200B>b");
         assert_eq!(escape("tab\tand\nnewline"), "tab\tand\nnewline");
         assert_eq!(escape("\r"), "\\x0d");
-        assert_eq!(escape("caf\u{e9} \u{1F600}"), "caf\u{e9} \u{1F600}");
+        assert_eq!(escape("naïve 😀"), "naïve 😀");
     }
 
     #[test]

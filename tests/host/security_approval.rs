@@ -5,7 +5,7 @@
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 
-use sandbox::approval::{Approvals, Gate, HostSockets, Status};
+use sandbox::approval::{Approvals, Gate, HostSockets, Review, Status};
 use sandbox::definition::{Definition, Mount};
 use sandbox::presets::Presets;
 use sandbox::project::Project;
@@ -241,7 +241,7 @@ fn a_damaged_record_asks_again_and_says_why() {
         panic!("unreadable record: ask again");
     };
     assert!(
-        review.notes.iter().any(|n| n.contains("could not be read")),
+        notes(&review).contains("could not be read"),
         "{:?}",
         review.notes
     );
@@ -268,9 +268,9 @@ fn extra_mounts_outside_the_project_pass_only_when_approved_and_read_only_by_def
     let Gate::NeedsApproval(review) = s.gate() else {
         panic!("an outside mount must be approved");
     };
-    let notes = review.notes.join("\n");
-    assert!(notes.contains("OUTSIDE the project"), "{notes}");
-    assert!(notes.contains(&data.display().to_string()), "{notes}");
+    let shown = notes(&review);
+    assert!(shown.contains("OUTSIDE the project"), "{shown}");
+    assert!(shown.contains(&data.display().to_string()), "{shown}");
     assert!(review.diff.contains("+[[mounts]]"), "{}", review.diff);
 
     s.approve_review();
@@ -300,11 +300,7 @@ fn extra_mounts_outside_the_project_pass_only_when_approved_and_read_only_by_def
         "{}",
         review.diff
     );
-    assert!(
-        review.notes.join("\n").contains("read-write"),
-        "{:?}",
-        review.notes
-    );
+    assert!(notes(&review).contains("read-write"), "{:?}", review.notes);
     s.approve_review();
     let Gate::Approved(approved) = s.gate() else {
         panic!("approved");
@@ -442,4 +438,14 @@ fn mount_values_are_checked_with_their_keys() {
     fine.validate(&presets).expect("valid");
     let round = Definition::parse(&fine.to_toml(), &presets).expect("round trip");
     assert_eq!(round, fine);
+}
+
+/// The review's notes, one a line.
+fn notes(review: &Review) -> String {
+    review
+        .notes
+        .iter()
+        .map(|note| note.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -130,9 +130,9 @@ fn a_mount_source_replaced_by_a_symbolic_link_goes_back_to_review() {
     std::os::unix::fs::symlink(&secrets, &data).expect("link");
     let review = s.review();
     assert_eq!(review.status, Status::MountMoved);
-    let notes = review.notes.join("\n");
-    assert!(notes.contains("now resolves to"), "{notes}");
-    assert!(notes.contains(&secrets.display().to_string()), "{notes}");
+    let shown = notes(&review);
+    assert!(shown.contains("now resolves to"), "{shown}");
+    assert!(shown.contains(&secrets.display().to_string()), "{shown}");
     assert!(
         review
             .to_text(&s.project)
@@ -152,7 +152,7 @@ fn a_mount_source_replaced_by_another_folder_goes_back_to_review() {
     let review = s.review();
     assert_eq!(review.status, Status::MountMoved);
     assert!(
-        review.notes.join("\n").contains("replaced by another one"),
+        notes(&review).contains("replaced by another one"),
         "{:?}",
         review.notes
     );
@@ -262,6 +262,14 @@ fn escape_sequences_in_the_definition_are_shown_escaped_and_a_containerfile_with
     assert!(shown.contains("\\x1b[1A"), "{shown}");
     assert!(shown.contains("WARNING: paddock.toml"), "{shown}");
     assert!(shown.contains("WARNING: Dockerfile"), "{shown}");
+    assert!(
+        review
+            .notes
+            .iter()
+            .filter(|n| n.text.starts_with("WARNING"))
+            .all(|n| n.alert),
+        "the warnings stand out"
+    );
     assert!(
         shown.contains("hand-written Containerfile Dockerfile"),
         "{shown}"
@@ -403,4 +411,14 @@ fn build_steps_cannot_reach_the_hosts_loopback() {
         !server.reached.load(Ordering::SeqCst),
         "no build step connected to the host's loopback"
     );
+}
+
+/// The review's notes, one a line.
+fn notes(review: &Review) -> String {
+    review
+        .notes
+        .iter()
+        .map(|note| note.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -5,4 +5,5 @@
 mod dbus;
 mod flatpak;
 mod i18n;
+mod layers;
 mod metadata;

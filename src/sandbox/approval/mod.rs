@@ -141,7 +141,26 @@ pub struct Review {
     /// What deserves attention beyond the diff, escaped: hidden characters
     /// first, then each security-relevant change, the extra mounts (those
     /// outside the project above all), and why a record could not be read.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+/// One line of a review besides the diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Escaped: safe to show as it is.
+    pub text: String,
+    /// It widens what the sandbox can reach, or hides what the diff shows:
+    /// shown so that it stands out.
+    pub alert: bool,
+}
+
+impl Note {
+    fn new(text: &str, alert: bool) -> Note {
+        Note {
+            text: shown::escape(text),
+            alert,
+        }
+    }
 }
 
 impl Review {
@@ -168,7 +187,7 @@ impl Review {
     pub fn to_text(&self, project: &Project) -> String {
         let mut text = format!("{}\n{}", self.heading(project), self.diff);
         for note in &self.notes {
-            text.push_str(&tr("Note: {note}\n", &[("note", note)]));
+            text.push_str(&tr("Note: {note}\n", &[("note", &note.text)]));
         }
         text
     }
@@ -233,7 +252,7 @@ impl Approvals {
         let snapshot = Snapshot::read(project)?;
         let (record, mut notes) = match self.load(project) {
             Ok(record) => (record, Vec::new()),
-            Err(problem) => (None, vec![shown::escape(&problem)]),
+            Err(problem) => (None, vec![Note::new(&problem, false)]),
         };
         let mut status = match &record {
             None => Status::NeverApproved,
@@ -264,19 +283,19 @@ impl Approvals {
                     .collect(),
             )
         });
-        let hidden: Vec<String> = snapshot
+        let hidden: Vec<Note> = snapshot
             .files()
             .iter()
             .filter_map(|(name, bytes)| {
                 let (line, c) = shown::first_hidden(&String::from_utf8_lossy(bytes))?;
-                Some(tr(
+                Some(Note::new(&tr(
                     "WARNING: {name}, line {line}, holds characters that a terminal or viewer would not show as they are (the first: {character}); they are shown escaped below. Do not approve a definition you cannot read.",
                     &[
                         ("name", &shown::escape(name)),
                         ("line", &line),
                         ("character", &shown::escape(&c.to_string())),
                     ],
-                ))
+                ), true))
             })
             .collect();
         notes.splice(0..0, hidden);
@@ -290,17 +309,21 @@ impl Approvals {
                     approved.as_ref().and_then(|old| old.files().get(name))
                         != snapshot.files().get(name)
                 });
-            notes.extend(
-                notes::security_notes(old.as_ref(), &definition, containerfile_changed)
-                    .iter()
-                    .map(|note| shown::escape(note)),
-            );
+            notes.extend(notes::security_notes(
+                old.as_ref(),
+                &definition,
+                containerfile_changed,
+            ));
             match mounts::resolve(project, &definition.mounts, home, sockets) {
                 Ok(mounts) => {
-                    notes.extend(mounts.iter().map(|m| shown::escape(&m.describe())));
+                    notes.extend(
+                        mounts
+                            .iter()
+                            .map(|m| Note::new(&m.describe(), !m.inside_project || !m.read_only)),
+                    );
                     resolved = mounts;
                 }
-                Err(error) => notes.push(shown::escape(&error.to_string())),
+                Err(error) => notes.push(Note::new(&error.to_string(), true)),
             }
         }
         Ok(Gate::NeedsApproval(Review {
@@ -397,30 +420,30 @@ fn moved_mounts(
     definition: &Definition,
     recorded: &[RecordedMount],
     now: &[ResolvedMount],
-) -> Vec<String> {
+) -> Vec<Note> {
     now.iter()
         .enumerate()
         .filter_map(|(index, mount)| {
-            let written = shown::escape(&definition.mounts[index].source);
-            let source = shown::escape(&mount.source.display().to_string());
+            let written = &definition.mounts[index].source;
+            let source = mount.source.display().to_string();
             match recorded.get(index) {
-                None => Some(tr(
+                None => Some(Note::new(&tr(
                     "mounts[{index}]: {written} (now {source}) has no approved source on record",
                     &[("index", &index), ("written", &written), ("source", &source)],
-                )),
-                Some(old) if old.source != mount.source => Some(tr(
+                ), true)),
+                Some(old) if old.source != mount.source => Some(Note::new(&tr(
                     "mounts[{index}]: {written} now resolves to {source}, not to {approved} as when you approved it (a symbolic link or a rename?)",
                     &[
                         ("index", &index),
                         ("written", &written),
                         ("source", &source),
-                        ("approved", &shown::escape(&old.source.display().to_string())),
+                        ("approved", &old.source.display()),
                     ],
-                )),
-                Some(old) if old.pin != mount.pin => Some(tr(
+                ), true)),
+                Some(old) if old.pin != mount.pin => Some(Note::new(&tr(
                     "mounts[{index}]: {source} is not the folder you approved: it was replaced by another one at the same path",
                     &[("index", &index), ("source", &source)],
-                )),
+                ), true)),
                 Some(_) => None,
             }
         })

@@ -2,18 +2,20 @@
 //! what the sandbox can reach gets one of its own, so that a one-word edit
 //! deep in a long diff (`runtime`, `network`) is not missed.
 
+use super::Note;
 use crate::definition::{Definition, Network, Runtime};
 use crate::messages::tr;
 
 /// One line per security-relevant setting that differs between `old` (the
 /// approved definition; `None` when there is none, and then every such
-/// setting is listed as it is) and `new`. `containerfile_changed`: the
-/// hand-written Containerfile's bytes differ from the approved ones.
+/// setting is listed as it is) and `new`; a change is an alert.
+/// `containerfile_changed`: the hand-written Containerfile's bytes differ
+/// from the approved ones.
 pub fn security_notes(
     old: Option<&Definition>,
     new: &Definition,
     containerfile_changed: bool,
-) -> Vec<String> {
+) -> Vec<Note> {
     let mut notes = Vec::new();
     let changed = |pick: &dyn Fn(&Definition) -> String| match old {
         None => Some((None, pick(new))),
@@ -21,10 +23,16 @@ pub fn security_notes(
         Some(_) => None,
     };
     let line = |what: &str, (was, now): (Option<String>, String)| match was {
-        None => tr("{what}: {now}", &[("what", &what), ("now", &now)]),
-        Some(was) => tr(
-            "{what} CHANGED: {was} -> {now}",
-            &[("what", &what), ("was", &was), ("now", &now)],
+        None => Note::new(
+            &tr("{what}: {now}", &[("what", &what), ("now", &now)]),
+            false,
+        ),
+        Some(was) => Note::new(
+            &tr(
+                "{what} CHANGED: {was} -> {now}",
+                &[("what", &what), ("was", &was), ("now", &now)],
+            ),
+            true,
         ),
     };
     if let Some(change) = changed(&|d| runtime(d.sandbox.runtime)) {
@@ -32,7 +40,7 @@ pub fn security_notes(
     }
     if let Some(change) = changed(&|d| network(d.sandbox.network)) {
         notes.push(line(&gettextrs::gettext("network"), change));
-        notes.push(build_network(new.sandbox.network));
+        notes.push(Note::new(&build_network(new.sandbox.network), false));
     }
     if let Some(change) = changed(&|d| list(&d.agent.secrets)) {
         notes.push(line(&gettextrs::gettext("API keys requested"), change));
@@ -56,18 +64,25 @@ pub fn security_notes(
     let containerfile = |d: &Definition| d.image.containerfile.clone().unwrap_or_default();
     match (&new.image.containerfile, old) {
         (Some(name), Some(old)) if containerfile(old) == *name && containerfile_changed => {
-            notes.push(tr(
-                "hand-written Containerfile {name} CHANGED: its steps run when the image is built",
-                &[("name", name)],
+            notes.push(Note::new(
+                &tr(
+                    "hand-written Containerfile {name} CHANGED: its steps run when the image is built",
+                    &[("name", name)],
+                ),
+                true,
             ));
         }
         (Some(name), Some(old)) if containerfile(old) == *name => {}
-        (Some(name), _) => notes.push(tr(
-            "builds from the hand-written Containerfile {name}: its steps run when the image is built",
-            &[("name", name)],
+        (Some(name), _) => notes.push(Note::new(
+            &tr(
+                "builds from the hand-written Containerfile {name}: its steps run when the image is built",
+                &[("name", name)],
+            ),
+            true,
         )),
-        (None, Some(old)) if old.image.containerfile.is_some() => notes.push(gettextrs::gettext(
-            "no longer builds from a hand-written Containerfile",
+        (None, Some(old)) if old.image.containerfile.is_some() => notes.push(Note::new(
+            &gettextrs::gettext("no longer builds from a hand-written Containerfile"),
+            false,
         )),
         (None, _) => {}
     }
@@ -91,7 +106,7 @@ fn network(network: Network) -> String {
 }
 
 /// What the image's `RUN` steps get: never the host's network namespace.
-pub(super) fn build_network(network: Network) -> String {
+fn build_network(network: Network) -> String {
     match network {
         Network::Offline => gettextrs::gettext("builds: RUN steps have no network"),
         Network::Full => gettextrs::gettext(
@@ -112,6 +127,14 @@ fn list(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::definition::Mount;
+
+    fn text(notes: &[Note]) -> String {
+        notes
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 
     fn definition() -> Definition {
         let mut d = Definition::new("shell", "fedora:44");
@@ -134,7 +157,7 @@ mod tests {
             read_only: false,
         }];
         new.image.containerfile = Some("Dockerfile".into());
-        let notes = security_notes(Some(&old), &new, false).join("\n");
+        let notes = text(&security_notes(Some(&old), &new, false));
         for needle in [
             "isolation CHANGED",
             "network CHANGED: offline -> full",
@@ -154,12 +177,15 @@ mod tests {
         old.image.containerfile = Some("Dockerfile".into());
         let notes = security_notes(Some(&old), &old, true);
         assert_eq!(notes.len(), 1, "{notes:?}");
-        assert!(notes[0].contains("Dockerfile CHANGED"), "{notes:?}");
+        assert!(notes[0].text.contains("Dockerfile CHANGED"), "{notes:?}");
+        assert!(notes[0].alert);
     }
 
     #[test]
     fn a_first_review_lists_the_settings_as_they_are() {
-        let notes = security_notes(None, &definition(), false).join("\n");
+        let notes = security_notes(None, &definition(), false);
+        assert!(notes.iter().all(|n| !n.alert), "{notes:?}");
+        let notes = text(&notes);
         assert!(notes.contains("isolation: microVM"), "{notes}");
         assert!(notes.contains("network: offline"), "{notes}");
         assert!(notes.contains("RUN steps have no network"), "{notes}");

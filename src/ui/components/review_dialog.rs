@@ -38,12 +38,12 @@ pub fn present(
         let notes = gtk::Box::new(gtk::Orientation::Vertical, 4);
         for note in &review.notes {
             let label = gtk::Label::builder()
-                .label(note)
+                .label(&note.text)
                 .wrap(true)
                 .wrap_mode(gtk::pango::WrapMode::WordChar)
                 .xalign(0.0)
                 .build();
-            if note.starts_with("WARNING") || note.contains("CHANGED") || note.contains("OUTSIDE") {
+            if note.alert {
                 label.add_css_class("warning");
             }
             notes.append(&label);
