@@ -17,7 +17,7 @@ use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets, R
 use sandbox::definition::DefinitionErrors;
 use sandbox::messages::tr;
 use sandbox::plan::{self, SandboxPlan};
-use sandbox::presets::{PresetError, Presets};
+use sandbox::presets::{Preset, PresetError, Presets};
 use sandbox::project::{Project, ProjectError};
 use sandbox::secret::SecretValue;
 
@@ -147,13 +147,7 @@ impl Launcher {
         approved: &Approved,
     ) -> Result<SandboxPlan, LaunchError> {
         let definition = approved.definition();
-        let agent =
-            definition
-                .resolve_agent(&self.presets)
-                .map_err(|errors| LaunchError::Agent {
-                    file: project.definition_path(),
-                    errors,
-                })?;
+        let agent = self.agent(project, approved)?;
         let host = engine
             .host_facts(
                 definition.isolation(),
@@ -173,16 +167,20 @@ impl Launcher {
         project: &Project,
         approved: &Approved,
     ) -> Result<(), LaunchError> {
-        let definition = approved.definition();
-        let agent =
-            definition
-                .resolve_agent(&self.presets)
-                .map_err(|errors| LaunchError::Agent {
-                    file: project.definition_path(),
-                    errors,
-                })?;
-        project.write_generated(definition, &agent)?;
+        let agent = self.agent(project, approved)?;
+        project.write_generated(approved.definition(), &agent)?;
         Ok(())
+    }
+
+    /// The agent preset the approved definition names.
+    fn agent(&self, project: &Project, approved: &Approved) -> Result<Preset, LaunchError> {
+        approved
+            .definition()
+            .resolve_agent(&self.presets)
+            .map_err(|errors| LaunchError::Agent {
+                file: project.definition_path(),
+                errors,
+            })
     }
 }
 

@@ -10,15 +10,16 @@ use sandbox::definition::{Definition, Mount};
 use sandbox::presets::Presets;
 use sandbox::project::Project;
 
-struct Setup {
+/// A project in a home of its own, and the user's approvals there.
+pub(crate) struct Setup {
     _dir: tempfile::TempDir,
-    home: PathBuf,
-    project: Project,
-    approvals: Approvals,
-    sockets: HostSockets,
+    pub(crate) home: PathBuf,
+    pub(crate) project: Project,
+    pub(crate) approvals: Approvals,
+    pub(crate) sockets: HostSockets,
 }
 
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let base = dir.path().canonicalize().expect("canonical");
     let home = base.join("home");
@@ -37,7 +38,7 @@ fn setup() -> Setup {
 }
 
 impl Setup {
-    fn gate(&self) -> Gate {
+    pub(crate) fn gate(&self) -> Gate {
         self.approvals
             .gate(
                 &self.project,
@@ -52,7 +53,9 @@ impl Setup {
         self.project.save_definition(definition).expect("save");
     }
 
-    fn save_approved(&self, definition: &Definition) {
+    /// Saves `definition` and approves it as the window's form or
+    /// `paddock init` would.
+    pub(crate) fn save_approved(&self, definition: &Definition) {
         self.save(definition);
         self.approvals
             .approve_written(
@@ -62,6 +65,14 @@ impl Setup {
                 &self.sockets,
             )
             .expect("approve");
+    }
+
+    /// The review the gate asks for; a panic when it passes.
+    pub(crate) fn review(&self) -> Review {
+        match self.gate() {
+            Gate::NeedsApproval(review) => review,
+            Gate::Approved(_) => panic!("expected a review"),
+        }
     }
 
     fn approve_review(&self) {
@@ -441,7 +452,7 @@ fn mount_values_are_checked_with_their_keys() {
 }
 
 /// The review's notes, one a line.
-fn notes(review: &Review) -> String {
+pub(crate) fn notes(review: &Review) -> String {
     review
         .notes
         .iter()

@@ -6,20 +6,21 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use engine::{BuildEvent, Engine, Error};
-use sandbox::approval::{Approvals, Gate, HostSockets, Review, Status};
+use sandbox::approval::{Gate, Status};
 use sandbox::definition::{Definition, Mount, Network, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
-use sandbox::project::{Project, ProjectError};
+use sandbox::project::ProjectError;
 use support::podman::{ContainerGuard, ImageGuard, base_image, podman};
 use tokio_util::sync::CancellationToken;
+
+use crate::security_approval::{Setup, notes, setup};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -28,80 +29,23 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    home: PathBuf,
-    project: Project,
-    approvals: Approvals,
-    sockets: HostSockets,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let base = dir.path().canonicalize().expect("canonical");
-    let home = base.join("home");
-    let root = base.join("home/src/demo");
-    std::fs::create_dir_all(&root).expect("project");
-    Setup {
-        project: Project::open(&root, &home).expect("project"),
-        approvals: Approvals::at(home.join(".local/share/paddock/approvals")),
-        sockets: HostSockets::new(Vec::new()),
-        home,
-        _dir: dir,
-    }
-}
-
-impl Setup {
-    fn gate(&self) -> Gate {
-        self.approvals
-            .gate(
-                &self.project,
-                &Presets::builtin(),
-                &self.home,
-                &self.sockets,
-            )
-            .expect("gate")
-    }
-
-    fn review(&self) -> Review {
-        match self.gate() {
-            Gate::NeedsApproval(review) => review,
-            Gate::Approved(_) => panic!("expected a review"),
-        }
-    }
-
-    /// Saves `definition` and approves it as the window's form or
-    /// `paddock init` would.
-    fn save_approved(&self, definition: &Definition) {
-        self.project.save_definition(definition).expect("save");
-        self.approvals
-            .approve_written(
-                &self.project,
-                &Presets::builtin(),
-                &self.home,
-                &self.sockets,
-            )
-            .expect("approve");
-        assert!(matches!(self.gate(), Gate::Approved(_)));
-    }
-
-    fn plan(&self) -> SandboxPlan {
-        let Gate::Approved(approved) = self.gate() else {
-            panic!("approved");
-        };
-        let agent = approved
-            .definition()
-            .resolve_agent(&Presets::builtin())
-            .expect("agent");
-        let host = HostFacts {
-            uid: rustix::process::getuid().as_raw(),
-            gid: rustix::process::getgid().as_raw(),
-            kernel: None,
-            home: self.home.clone(),
-            vm_sizing: VmSizing::Annotations,
-        };
-        plan::plan(&self.project, &approved, &agent, &host).expect("plan")
-    }
+/// The plan of the approved definition, as the launch path makes it.
+fn plan_of(s: &Setup) -> SandboxPlan {
+    let Gate::Approved(approved) = s.gate() else {
+        panic!("approved");
+    };
+    let agent = approved
+        .definition()
+        .resolve_agent(&Presets::builtin())
+        .expect("agent");
+    let host = HostFacts {
+        uid: rustix::process::getuid().as_raw(),
+        gid: rustix::process::getgid().as_raw(),
+        kernel: None,
+        home: s.home.clone(),
+        vm_sizing: VmSizing::Annotations,
+    };
+    plan::plan(&s.project, &approved, &agent, &host).expect("plan")
 }
 
 fn definition_with_data_mount() -> Definition {
@@ -183,7 +127,7 @@ fn a_mount_source_swapped_during_a_slow_build_is_not_mounted() {
     )
     .expect("containerfile");
     s.save_approved(&definition);
-    let plan = s.plan();
+    let plan = plan_of(&s);
     let _image = ImageGuard(plan.build.image.clone());
     let _container = ContainerGuard {
         name: plan.container.name.clone(),
@@ -374,7 +318,7 @@ fn build_reaching_for(s: &Setup, network: Network, port: u16) -> String {
     )
     .expect("containerfile");
     s.save_approved(&definition);
-    let plan = s.plan();
+    let plan = plan_of(s);
     let _image = ImageGuard(plan.build.image.clone());
     runtime().block_on(async {
         let engine = Engine::connect().await.expect("podman");
@@ -411,14 +355,4 @@ fn build_steps_cannot_reach_the_hosts_loopback() {
         !server.reached.load(Ordering::SeqCst),
         "no build step connected to the host's loopback"
     );
-}
-
-/// The review's notes, one a line.
-fn notes(review: &Review) -> String {
-    review
-        .notes
-        .iter()
-        .map(|note| note.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
