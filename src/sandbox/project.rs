@@ -63,6 +63,12 @@ pub enum ProjectError {
     GnupgKeys { path: PathBuf, secret: PathBuf },
     #[error("{}", tr("{path} is or contains your keyrings ({secret}), where your saved passwords live; choose a folder without them", &[("path", &path.display()), ("secret", &secret.display())]))]
     Keyrings { path: PathBuf, secret: PathBuf },
+    #[error("{}", tr("{path} is or contains {place}, which holds {what}; a project or a mount must never give the agent that: choose a folder without it", &[("path", &path.display()), ("place", &place.display()), ("what", what)]))]
+    PrivatePlace {
+        path: PathBuf,
+        place: PathBuf,
+        what: String,
+    },
     #[error("{}", tr("{path} is a system folder ({folder}), which cannot be a project; choose a folder of your own, e.g. in your home folder", &[("path", &path.display()), ("folder", folder)]))]
     SystemFolder { path: PathBuf, folder: String },
     #[error("{}", tr("{path} is a symbolic link; Paddock uses only a real .agent-sandbox folder with real files inside the project, so that a link cannot bring files from outside into the sandbox. Replace the link with the folder or file itself", &[("path", &path.display())]))]
@@ -325,6 +331,62 @@ pub fn generated_files(
     files
 }
 
+/// The places in the home folder that hold what other programs run or
+/// trust, or credentials: never a project, never a mount, nor anything in
+/// or around them. With what each holds, for the refusal.
+/// `$XDG_CONFIG_HOME`, `$XDG_DATA_HOME` and `$XDG_CACHE_HOME` count as
+/// well, where they are set elsewhere.
+fn private_places(home: &Path) -> Vec<(PathBuf, String)> {
+    use gettextrs::gettext;
+    let in_home = [
+        (
+            ".config",
+            gettext(
+                "the settings of the programs you run, podman's containers.conf and your browsers' profiles among them",
+            ),
+        ),
+        (
+            ".local/share",
+            gettext("podman's storage and secrets, Paddock's own approvals and your keyrings"),
+        ),
+        (".local/bin", gettext("programs you run")),
+        (
+            ".cache",
+            gettext("the caches of the programs you run, which they trust"),
+        ),
+        (".aws", gettext("your AWS credentials")),
+        (".kube", gettext("your Kubernetes credentials")),
+        (".docker", gettext("your container registry credentials")),
+        (".netrc", gettext("passwords for servers you log in to")),
+        (".git-credentials", gettext("your git passwords and tokens")),
+        (".password-store", gettext("your password store")),
+        (
+            ".mozilla",
+            gettext("your Firefox profiles: passwords, cookies, history"),
+        ),
+        (
+            ".var/app",
+            gettext("the data of your Flatpak apps, browser profiles among them"),
+        ),
+    ];
+    let mut places: Vec<(PathBuf, String)> = in_home
+        .iter()
+        .map(|(relative, what)| (home.join(relative), what.clone()))
+        .collect();
+    for (variable, like) in [
+        ("XDG_CONFIG_HOME", 0),
+        ("XDG_DATA_HOME", 1),
+        ("XDG_CACHE_HOME", 3),
+    ] {
+        if let Some(dir) = std::env::var_os(variable).map(PathBuf::from)
+            && dir.is_absolute()
+        {
+            places.push((dir, in_home[like].1.clone()));
+        }
+    }
+    places
+}
+
 /// Refuses the places that must never be a project (nor be mounted into
 /// a sandbox). `root` is absolute with symlinks resolved; so is `home` as
 /// far as it exists.
@@ -369,6 +431,25 @@ pub fn check_location(root: &Path, home: &Path) -> Result<(), ProjectError> {
             .any(|s| s.starts_with(root) || root.starts_with(s))
         {
             return Err(refusal(path(), secret));
+        }
+    }
+    for (place, what) in private_places(home) {
+        let mut candidates = vec![place.clone()];
+        if let Ok(relative) = place.strip_prefix(home) {
+            candidates.push(home_resolved.join(relative));
+        }
+        if let Ok(resolved) = std::fs::canonicalize(&place) {
+            candidates.push(resolved);
+        }
+        if candidates
+            .iter()
+            .any(|p| p.starts_with(root) || root.starts_with(p))
+        {
+            return Err(ProjectError::PrivatePlace {
+                path: path(),
+                place,
+                what,
+            });
         }
     }
     let inside_home = root.starts_with(home) || root.starts_with(&home_resolved);
@@ -432,6 +513,35 @@ mod tests {
             refused("/nonexistent-home/alice/.local", home),
             Some(ProjectError::Keyrings { .. })
         ));
+        for private in [
+            ".config",
+            ".config/containers",
+            ".config/google-chrome/Default",
+            ".local/share/paddock/approvals",
+            ".local/share/containers/storage",
+            ".local/bin",
+            ".cache",
+            ".aws",
+            ".kube",
+            ".docker",
+            ".netrc",
+            ".git-credentials",
+            ".password-store",
+            ".mozilla",
+            ".var/app/org.chromium.Chromium",
+        ] {
+            let place = format!("{home}/{private}");
+            let refusal = refused(&place, home);
+            assert!(
+                matches!(refusal, Some(ProjectError::PrivatePlace { .. })),
+                "{private}: {refusal:?}"
+            );
+            let message = refusal.map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("which holds"), "{message}");
+        }
+        // The folder holding the keyrings is refused for them first.
+        assert!(refused("/nonexistent-home/alice/.local/share", home).is_some());
+        assert!(refused("/nonexistent-home/alice/src/app", home).is_none());
         for system in [
             "/etc",
             "/usr/src/linux",

@@ -339,6 +339,17 @@ fn sockets_secrets_and_system_folders_are_never_mounted() {
     std::fs::create_dir_all(s.home.join(".ssh")).expect("ssh");
     std::fs::create_dir_all(s.home.join("real-ssh")).expect("real");
     std::os::unix::fs::symlink(s.home.join(".ssh"), s.home.join("innocent")).expect("link");
+    for private in [
+        ".config/containers",
+        ".local/share/paddock/approvals",
+        ".local/bin",
+        ".cache",
+        ".aws",
+        ".mozilla",
+    ] {
+        std::fs::create_dir_all(s.home.join(private)).expect("a private place");
+    }
+    std::os::unix::fs::symlink(s.home.join(".config"), s.home.join("settings")).expect("link");
 
     let root = s.project.root().to_str().expect("utf-8").to_owned();
     let cases: Vec<(Mount, &str)> = vec![
@@ -351,6 +362,19 @@ fn sockets_secrets_and_system_folders_are_never_mounted() {
             "host socket",
         ),
         (mount("~/.ssh", "/k", true), "SSH keys"),
+        (
+            mount("~/.config/containers", "/c", false),
+            "podman's containers.conf",
+        ),
+        (mount("~/settings", "/c", true), "podman's containers.conf"),
+        (
+            mount("~/.local/share/paddock", "/p", false),
+            "Paddock's own approvals",
+        ),
+        (mount("~/.local/bin", "/b", false), "programs you run"),
+        (mount("~/.cache", "/cache", false), "caches of the programs"),
+        (mount("~/.aws", "/aws", true), "AWS credentials"),
+        (mount("~/.mozilla", "/m", true), "Firefox profiles"),
         (mount("~/innocent", "/k", true), "SSH keys"),
         (mount("/etc", "/e", true), "system folder"),
         (mount("/", "/all", true), "root folder"),
