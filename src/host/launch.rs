@@ -91,16 +91,6 @@ impl Launcher {
         })
     }
 
-    /// A launcher with its own approvals folder, for tests of the gate.
-    pub fn with_approvals(mut self, approvals: Approvals) -> Launcher {
-        self.approvals = approvals;
-        self
-    }
-
-    pub fn presets(&self) -> &Presets {
-        &self.presets
-    }
-
     pub fn open(&self, dir: &Path) -> Result<Project, LaunchError> {
         Ok(Project::open(dir, &self.home)?)
     }
