@@ -65,7 +65,7 @@ fn a_mount_source_replaced_by_a_symbolic_link_goes_back_to_review() {
     let s = setup();
     let data = s.project.root().join("data");
     std::fs::create_dir_all(&data).expect("data");
-    let secrets = s.home.join(".config/containers");
+    let secrets = s.home.join("notes");
     std::fs::create_dir_all(&secrets).expect("elsewhere");
     s.save_approved(&definition_with_data_mount());
 
@@ -82,6 +82,19 @@ fn a_mount_source_replaced_by_a_symbolic_link_goes_back_to_review() {
             .to_text(&s.project)
             .contains("no longer the one you approved")
     );
+
+    // Aimed at podman's own settings, it is not even offered for review.
+    let podman_settings = s.home.join(".config/containers");
+    std::fs::create_dir_all(&podman_settings).expect("podman's settings");
+    std::fs::remove_file(&data).expect("rm link");
+    std::os::unix::fs::symlink(&podman_settings, &data).expect("link");
+    match s
+        .approvals
+        .gate(&s.project, &Presets::builtin(), &s.home, &s.sockets)
+    {
+        Err(error) => assert!(error.to_string().contains("containers.conf"), "{error}"),
+        Ok(gate) => panic!("a mount of ~/.config must be refused: {gate:?}"),
+    }
 }
 
 #[test]
