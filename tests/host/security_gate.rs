@@ -48,6 +48,21 @@ fn plan_of(s: &Setup) -> SandboxPlan {
     plan::plan(&s.project, &approved, &agent, &host).expect("plan")
 }
 
+/// `definition` built from a hand-written Containerfile, `FROM` the base
+/// image and then `steps`, saved and approved: its plan.
+fn approved_containerfile(s: &Setup, mut definition: Definition, steps: &str) -> SandboxPlan {
+    definition.image.base = None;
+    definition.image.containerfile = Some("Containerfile.test".into());
+    std::fs::create_dir_all(s.project.sandbox_dir()).expect("sandbox dir");
+    std::fs::write(
+        s.project.sandbox_dir().join("Containerfile.test"),
+        format!("FROM {}\n{steps}", base_image()),
+    )
+    .expect("containerfile");
+    s.save_approved(&definition);
+    plan_of(s)
+}
+
 fn definition_with_data_mount() -> Definition {
     let mut definition = Definition::new("shell", &base_image());
     definition.sandbox.runtime = Runtime::Container;
@@ -127,20 +142,11 @@ fn a_mount_source_swapped_during_a_slow_build_is_not_mounted() {
     std::fs::create_dir_all(&data).expect("data");
     let elsewhere = s.home.join("private");
     std::fs::create_dir_all(&elsewhere).expect("elsewhere");
-    let mut definition = definition_with_data_mount();
-    definition.image.base = None;
-    definition.image.containerfile = Some("Containerfile.slow".into());
-    std::fs::create_dir_all(s.project.sandbox_dir()).expect("sandbox dir");
-    std::fs::write(
-        s.project.sandbox_dir().join("Containerfile.slow"),
-        format!(
-            "FROM {}\nRUN sleep 3\nCOPY entrypoint.sh /usr/local/bin/paddock-entrypoint\n",
-            base_image()
-        ),
-    )
-    .expect("containerfile");
-    s.save_approved(&definition);
-    let plan = plan_of(&s);
+    let plan = approved_containerfile(
+        &s,
+        definition_with_data_mount(),
+        "RUN sleep 3\nCOPY entrypoint.sh /usr/local/bin/paddock-entrypoint\n",
+    );
     let _image = ImageGuard(plan.build.image.clone());
     let _container = ContainerGuard {
         name: plan.container.name.clone(),
@@ -318,20 +324,12 @@ fn loopback_server() -> LoopbackServer {
 
 fn build_reaching_for(s: &Setup, network: Network, port: u16) -> String {
     let mut definition = Definition::new("shell", &base_image());
-    definition.image.base = None;
-    definition.image.containerfile = Some("Containerfile.probe".into());
     definition.sandbox.network = network;
-    std::fs::create_dir_all(s.project.sandbox_dir()).expect("dir");
-    std::fs::write(
-        s.project.sandbox_dir().join("Containerfile.probe"),
-        format!(
-            "FROM {}\nRUN (wget -q -T 3 -O- http://127.0.0.1:{port}/ || echo NOT-REACHED) && true\n",
-            base_image()
-        ),
-    )
-    .expect("containerfile");
-    s.save_approved(&definition);
-    let plan = plan_of(s);
+    let plan = approved_containerfile(
+        s,
+        definition,
+        &format!("RUN (wget -q -T 3 -O- http://127.0.0.1:{port}/ || echo NOT-REACHED) && true\n"),
+    );
     let _image = ImageGuard(plan.build.image.clone());
     runtime().block_on(async {
         let engine = Engine::connect().await.expect("podman");
