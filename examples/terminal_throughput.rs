@@ -231,7 +231,13 @@ async fn stream(
     let plan = Gated::unchecked(ContainerPlan {
         name: name.to_owned(),
         image,
-        command: Some(vec!["/bin/sh".into(), "-c".into(), command]),
+        entrypoint: vec!["/bin/sh".into(), "-c".into()],
+        user: format!(
+            "{}:{}",
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw()
+        ),
+        command: Some(vec![command]),
         workdir: "/".into(),
         env: BTreeMap::from([("TERM".to_owned(), "xterm-256color".to_owned())]),
         annotations: BTreeMap::new(),
@@ -240,6 +246,7 @@ async fn stream(
         volumes: Vec::new(),
         offline: true,
         isolation: Isolation::Container,
+        limits: None,
         secrets: Default::default(),
     });
     engine

@@ -28,7 +28,8 @@ pub fn run(args: Args) -> ExitCode {
             Ok((_, plan)) => plan,
             Err(message) => return super::fail(message),
         };
-        match build(&engine, &plan.build).await {
+        // Like `podman build`, the log is this command's output.
+        match build(&engine, &plan.build, |line| println!("{line}")).await {
             Ok(BuildOutcome::Built) => {
                 println!(
                     "{}",
@@ -56,14 +57,19 @@ pub fn run(args: Args) -> ExitCode {
     })
 }
 
-/// Builds the image unless it exists, printing podman's log as it comes.
-/// Ctrl-C cancels the build (and waits for podman to drop it).
-pub(crate) async fn build(engine: &Engine, plan: &Gated<BuildPlan>) -> Result<BuildOutcome, Error> {
+/// Builds the image unless it exists, giving podman's log to `print` line
+/// by line as it comes. Ctrl-C cancels the build (and waits for podman to
+/// drop it).
+pub(crate) async fn build(
+    engine: &Engine,
+    plan: &Gated<BuildPlan>,
+    print: fn(&str),
+) -> Result<BuildOutcome, Error> {
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let printer = tokio::spawn(async move {
         while let Some(event) = receiver.recv().await {
             if let BuildEvent::Log(line) = event {
-                println!("{line}");
+                print(&line);
             }
         }
     });

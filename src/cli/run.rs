@@ -55,7 +55,8 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
     {
         return Err(LaunchError::AlreadyRunning { name }.to_string());
     }
-    super::build::build(&engine, &plan.build)
+    // On stderr: stdout is the agent's alone, for scripts that read it.
+    super::build::build(&engine, &plan.build, |line| eprintln!("{line}"))
         .await
         .map_err(|err| match err {
             Error::Cancelled => gettext("build cancelled; nothing was started."),

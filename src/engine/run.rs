@@ -1,6 +1,9 @@
 //! Creating, starting, waiting for, stopping and removing a sandbox.
 
-use podman_api::models::{ContainerMount, NamedVolume, Namespace};
+use podman_api::models::{
+    ContainerMount, LinuxCpu, LinuxMemory, LinuxPids, LinuxResources, NamedVolume, Namespace,
+    PosixRlimit,
+};
 use podman_api::opts::{
     ContainerCreateOpts, ContainerDeleteOpts, ContainerStopOpts, ContainerWaitOpts,
     VolumeCreateOpts,
@@ -9,7 +12,8 @@ use podman_api::opts::{
 use std::collections::BTreeMap;
 
 use crate::{Engine, Error, Result};
-use sandbox::plan::{ContainerPlan, Gated, Isolation};
+use sandbox::definition::Resources;
+use sandbox::plan::{Bind, ContainerPlan, Gated, Isolation};
 use sandbox::secret::SecretValue;
 
 fn verify_binds(plan: &ContainerPlan) -> Result<()> {
@@ -74,10 +78,17 @@ impl Engine {
         self.refuse_unisolated(plan).await?;
         self.ensure_volumes(plan).await?;
         verify_binds(plan)?;
+        let mounts = plan
+            .binds
+            .iter()
+            .map(bind_mount)
+            .collect::<Result<Vec<_>>>()?;
         let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
             .image(&plan.image)
+            .entrypoint(plan.entrypoint.iter())
+            .user(&plan.user)
             .work_dir(&plan.workdir)
             .env(plan.env.iter())
             .annotations(plan.annotations.iter())
@@ -86,18 +97,7 @@ impl Engine {
                 nsmode: Some("keep-id".into()),
                 value: None,
             })
-            .mounts(plan.binds.iter().map(|bind| ContainerMount {
-                destination: Some(bind.target.clone()),
-                source: Some(bind.source.to_string_lossy().into_owned()),
-                _type: Some("bind".into()),
-                options: Some(if bind.read_only {
-                    vec!["ro".into(), "z".into()]
-                } else {
-                    vec!["rw".into(), "U".into(), "z".into()]
-                }),
-                uid_mappings: None,
-                gid_mappings: None,
-            }))
+            .mounts(mounts)
             .volumes(plan.volumes.iter().map(|mount| NamedVolume {
                 name: Some(mount.volume.clone()),
                 dest: Some(mount.target.clone()),
@@ -110,6 +110,11 @@ impl Engine {
             .privileged(false);
         if let Some(command) = &plan.command {
             opts = opts.command(command.iter());
+        }
+        if let Some(limits) = &plan.limits {
+            opts = opts
+                .resource_limits(cgroup_limits(limits))
+                .r_limits([process_rlimit(limits)]);
         }
         if plan.offline {
             opts = opts.net_namespace(Namespace {
@@ -170,6 +175,12 @@ impl Engine {
             .unwrap_or_default())
     }
 
+    /// SIGKILL, for a sandbox Paddock refuses to let run on; one that has
+    /// already exited is fine.
+    pub(crate) async fn kill(&self, name: &str) {
+        let _ = self.podman.containers().get(name).kill().await;
+    }
+
     pub async fn stop(&self, name: &str) -> Result<()> {
         self.podman
             .containers()
@@ -215,6 +226,75 @@ impl Engine {
             }
         }
         Ok(kept)
+    }
+}
+
+/// A bind as podman mounts it: exactly the pinned source, and never with
+/// `U`. The sandbox runs as the host user (its `user` with keep-id), so the
+/// project's files are already its own; `U` could only hand them to
+/// another uid, as it did to a subordinate one for an image with `USER 0`.
+fn bind_mount(bind: &Bind) -> Result<ContainerMount> {
+    let access = if bind.read_only { "ro" } else { "rw" };
+    Ok(ContainerMount {
+        destination: Some(bind.target.clone()),
+        source: Some(bind.source_str().map_err(Error::BindMoved)?.to_owned()),
+        _type: Some("bind".into()),
+        options: Some(vec![access.into(), "z".into()]),
+        uid_mappings: None,
+        gid_mappings: None,
+    })
+}
+
+/// A CPU period of 100 ms: the quota is the definition's CPUs times it.
+const CPU_PERIOD_US: u64 = 100_000;
+
+/// A plain container's CPUs, memory (no swap beyond it) and processes as
+/// cgroup limits. Rootless podman applies them where the user's cgroups
+/// are delegated (cgroups v2); under cgroups v1 it drops them with a
+/// warning, which is why the process limit is an rlimit too.
+fn cgroup_limits(limits: &Resources) -> LinuxResources {
+    let memory = i64::from(limits.memory_mib) * 1024 * 1024;
+    LinuxResources {
+        block_io: None,
+        cpu: Some(LinuxCpu {
+            cpus: None,
+            mems: None,
+            period: Some(CPU_PERIOD_US),
+            quota: Some(i64::from(limits.cpus) * CPU_PERIOD_US as i64),
+            realtime_period: None,
+            realtime_runtime: None,
+            shares: None,
+        }),
+        devices: None,
+        hugepage_limits: None,
+        memory: Some(LinuxMemory {
+            disable_oom_killer: None,
+            kernel: None,
+            kernel_tcp: None,
+            limit: Some(memory),
+            reservation: None,
+            swap: Some(memory),
+            swappiness: None,
+            use_hierarchy: None,
+        }),
+        network: None,
+        pids: Some(LinuxPids {
+            limit: Some(i64::from(limits.pids)),
+        }),
+        rdma: None,
+        unified: None,
+    }
+}
+
+/// The process limit as `RLIMIT_NPROC` as well: the kernel counts it per
+/// user namespace, so it bounds this sandbox's processes (root inside
+/// included, which has no capability outside it) also where podman cannot
+/// use cgroups.
+fn process_rlimit(limits: &Resources) -> PosixRlimit {
+    PosixRlimit {
+        type_: Some("RLIMIT_NPROC".into()),
+        soft: Some(u64::from(limits.pids)),
+        hard: Some(u64::from(limits.pids)),
     }
 }
 

@@ -12,6 +12,8 @@
 
 use hyper::Method;
 use hyper::upgrade::Upgraded;
+use std::collections::VecDeque;
+
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
 
 use crate::{Engine, Error, Result};
@@ -25,7 +27,9 @@ pub enum Output {
     /// Bytes of stderr (only without a terminal).
     Stderr(Vec<u8>),
     /// The entrypoint's first line was read: how isolated the sandbox is.
-    /// Sent once, right after the bytes that completed that line.
+    /// Sent once, before any other output; the line itself is Paddock's and
+    /// never comes as output. When it is not a report the sandbox has been
+    /// stopped and nothing else follows.
     Verdict(std::result::Result<Verdict, NotAReport>),
 }
 
@@ -38,13 +42,17 @@ pub struct Session {
 
 /// The reading half of a [`Session`].
 pub struct SessionOutput {
+    name: String,
     stream: BufReader<ReadHalf<Upgraded>>,
     /// Without a terminal, podman frames stdout and stderr apart.
     framed: bool,
     report: Option<FirstLine>,
-    pending: Option<Output>,
-    /// Asked for the host kernel once the report names a microVM (boxed:
-    /// a session travels in messages, an engine is a few hundred bytes).
+    pending: VecDeque<Output>,
+    /// Set once a sandbox was refused: nothing more of it is passed on.
+    refused: bool,
+    /// Asked for the host kernel once the report names a microVM, and told
+    /// to stop a sandbox that sent no report (boxed: a session travels in
+    /// messages, an engine is a few hundred bytes).
     engine: Box<Engine>,
 }
 
@@ -59,18 +67,32 @@ const READ_SIZE: usize = 64 * 1024;
 /// The content type of a container's attach stream without a terminal.
 const FRAMED_STREAM: &str = "application/vnd.docker.multiplexed-stream";
 
-/// Collects the bytes of the entrypoint's first line.
+/// Holds a sandbox's output until its first line, the report, is complete.
 #[derive(Default)]
 struct FirstLine {
     line: Vec<u8>,
+    /// What the sandbox wrote on stderr meanwhile (without a terminal).
+    stderr: Vec<u8>,
 }
 
 /// The first line is a short report; anything longer is not one.
 const MAX_REPORT: usize = 512;
 
+/// What the first line turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstOutput {
+    /// The report, the stderr held back meanwhile and the stdout after the line.
+    Report {
+        report: GuestReport,
+        stderr: Vec<u8>,
+        rest: Vec<u8>,
+    },
+    NotAReport(NotAReport),
+}
+
 impl FirstLine {
-    /// Feeds output; returns the report once the line is complete.
-    fn push(&mut self, bytes: &[u8]) -> Option<std::result::Result<GuestReport, NotAReport>> {
+    /// Feeds stdout; returns what the first line was once it is complete.
+    fn push(&mut self, bytes: &[u8]) -> Option<FirstOutput> {
         let end = bytes.iter().position(|&byte| byte == b'\n');
         self.line
             .extend_from_slice(&bytes[..end.unwrap_or(bytes.len())]);
@@ -78,35 +100,97 @@ impl FirstLine {
             return None;
         }
         let line = String::from_utf8_lossy(&self.line).into_owned();
-        Some(GuestReport::parse(&line))
+        Some(match GuestReport::parse(&line) {
+            Ok(report) => FirstOutput::Report {
+                report,
+                stderr: std::mem::take(&mut self.stderr),
+                rest: end.map(|end| bytes[end + 1..].to_vec()).unwrap_or_default(),
+            },
+            Err(_) => FirstOutput::NotAReport(self.not_a_report()),
+        })
+    }
+
+    /// Feeds stderr, of which the first [`MAX_REPORT`] bytes are kept (a
+    /// VMM's error line is recognised in them).
+    fn push_stderr(&mut self, bytes: &[u8]) {
+        let room = MAX_REPORT.saturating_sub(self.stderr.len());
+        self.stderr
+            .extend_from_slice(&bytes[..room.min(bytes.len())]);
+    }
+
+    /// The output ended, or the line is not a report: why.
+    fn not_a_report(&self) -> NotAReport {
+        NotAReport::from_output(
+            &String::from_utf8_lossy(&self.line),
+            &String::from_utf8_lossy(&self.stderr),
+        )
     }
 }
 
 impl SessionOutput {
-    /// The next piece of output; `None` once the sandbox closed its output.
+    /// The next piece of output; `None` once the sandbox closed its output
+    /// (or was stopped for sending no report).
     pub async fn next(&mut self) -> Option<Result<Output>> {
-        if let Some(pending) = self.pending.take() {
-            return Some(Ok(pending));
-        }
-        let output = match self.read().await {
-            Ok(Some(output)) => output,
-            Ok(None) => return None,
-            Err(err) => return Some(Err(broken(err))),
-        };
-        if let (Some(report), Output::Stdout(bytes)) = (&mut self.report, &output)
-            && let Some(report) = report.push(bytes)
-        {
-            self.report = None;
-            let verdict = match report {
-                Ok(report) => match self.engine.verdict(&report).await {
-                    Ok(verdict) => Ok(verdict),
-                    Err(err) => return Some(Err(err)),
+        loop {
+            if let Some(pending) = self.pending.pop_front() {
+                return Some(Ok(pending));
+            }
+            if self.refused {
+                return None;
+            }
+            let output = match self.read().await {
+                Ok(Some(output)) => output,
+                Ok(None) => match self.report.take() {
+                    // Ended before a whole first line: no report either.
+                    Some(first) => {
+                        self.refused = true;
+                        return Some(Ok(Output::Verdict(Err(first.not_a_report()))));
+                    }
+                    None => return None,
                 },
-                Err(not_a_report) => Err(not_a_report),
+                Err(err) => return Some(Err(broken(err))),
             };
-            self.pending = Some(Output::Verdict(verdict));
+            let Some(first) = &mut self.report else {
+                return Some(Ok(output));
+            };
+            let seen = match output {
+                Output::Stderr(bytes) => {
+                    first.push_stderr(&bytes);
+                    None
+                }
+                Output::Stdout(bytes) => first.push(&bytes),
+                Output::Verdict(_) => None,
+            };
+            match seen {
+                None => {}
+                Some(FirstOutput::Report {
+                    report,
+                    stderr,
+                    rest,
+                }) => {
+                    self.report = None;
+                    let verdict = match self.engine.verdict(&report).await {
+                        Ok(verdict) => verdict,
+                        Err(err) => return Some(Err(err)),
+                    };
+                    self.pending.push_back(Output::Verdict(Ok(verdict)));
+                    if !stderr.is_empty() {
+                        self.pending.push_back(Output::Stderr(stderr));
+                    }
+                    if !rest.is_empty() {
+                        self.pending.push_back(Output::Stdout(rest));
+                    }
+                }
+                Some(FirstOutput::NotAReport(not_a_report)) => {
+                    self.report = None;
+                    self.refused = true;
+                    // Whatever it is, it does not run on: an image that
+                    // skipped the entrypoint skipped its checks too.
+                    self.engine.kill(&self.name).await;
+                    return Some(Ok(Output::Verdict(Err(not_a_report))));
+                }
+            }
         }
-        Some(Ok(output))
     }
 
     /// One piece of output as podman sent it; `None` at the end.
@@ -158,7 +242,9 @@ fn broken(err: std::io::Error) -> Error {
 impl Engine {
     /// Attaches to a sandbox's main process. Attach before [`Engine::start`]
     /// to see all output and get the isolation verdict from its first line
-    /// (`expect_report`); attaching to a running sandbox joins mid-stream.
+    /// (`expect_report`), which is consumed: a sandbox whose first line is
+    /// not the report is stopped. Attaching to a running sandbox joins
+    /// mid-stream.
     pub async fn attach(&self, name: &str, expect_report: bool) -> Result<Session> {
         // An empty sequence turns detaching off: every key reaches the agent.
         let query = form_urlencoded::Serializer::new(String::new())
@@ -179,10 +265,12 @@ impl Engine {
         let (reader, writer) = tokio::io::split(stream);
         Ok(Session {
             output: SessionOutput {
+                name: name.to_owned(),
                 stream: BufReader::with_capacity(READ_SIZE, reader),
                 framed: content_type == FRAMED_STREAM,
                 report: expect_report.then(FirstLine::default),
-                pending: None,
+                pending: VecDeque::new(),
+                refused: false,
                 engine: Box::new(self.clone()),
             },
             input: SessionInput { sink: writer },
@@ -196,27 +284,38 @@ mod tests {
     use sandbox::plan::Isolation;
 
     #[test]
-    fn the_report_is_read_across_chunks() {
-        let mut report = FirstLine::default();
+    fn the_report_is_read_across_chunks_and_only_what_follows_it_is_output() {
+        let mut first = FirstLine::default();
+        assert_eq!(first.push(b"paddock-sandbox guest-kernel=6.12-krun "), None);
+        first.push_stderr(b"early warning\n");
         assert_eq!(
-            report.push(b"paddock-sandbox guest-kernel=6.12-krun "),
-            None
-        );
-        assert_eq!(
-            report.push(b"uid=1000 isolation=microvm\r\nagent output"),
-            Some(Ok(GuestReport {
-                guest_kernel: "6.12-krun".into(),
-                uid: 1000,
-                isolation: Isolation::MicroVm,
-            }))
+            first.push(b"uid=1000 isolation=microvm\r\nagent output"),
+            Some(FirstOutput::Report {
+                report: GuestReport {
+                    guest_kernel: "6.12-krun".into(),
+                    uid: 1000,
+                    isolation: Isolation::MicroVm,
+                },
+                stderr: b"early warning\n".to_vec(),
+                rest: b"agent output".to_vec(),
+            })
         );
     }
 
     #[test]
     fn other_output_is_no_report() {
-        let mut report = FirstLine::default();
-        assert!(matches!(report.push(b"hello\n"), Some(Err(_))));
+        let mut first = FirstLine::default();
+        assert!(matches!(
+            first.push(b"hello\n"),
+            Some(FirstOutput::NotAReport(NotAReport::Other { .. }))
+        ));
         let mut endless = FirstLine::default();
-        assert!(matches!(endless.push(&[b'x'; MAX_REPORT]), Some(Err(_))));
+        assert!(matches!(
+            endless.push(&[b'x'; MAX_REPORT]),
+            Some(FirstOutput::NotAReport(_))
+        ));
+        let mut vmm = FirstLine::default();
+        vmm.push_stderr(b"[2026-12-01T10:00:00Z ERROR krun_vmm::linux::vstate] Received KVM_EXIT_INTERNAL_ERROR signal\n");
+        assert!(matches!(vmm.not_a_report(), NotAReport::VmFailed { .. }));
     }
 }

@@ -174,8 +174,8 @@ impl Launcher {
     }
 }
 
-/// Creates the sandbox of `plan` afresh (a stopped one of the same name is
-/// removed first; its named volumes stay) with the API keys stored for it,
+/// Creates the sandbox of `plan` afresh (a stopped one of the same name or
+/// project is removed first; its named volumes stay) with the API keys stored for it,
 /// attaches to it before it starts (so that its first line, the isolation
 /// report, is not missed) and starts it. `terminal`: it gets a terminal.
 pub async fn start_attached(
@@ -209,11 +209,20 @@ async fn create(
 ) -> Result<KeyReport, LaunchError> {
     let name = &plan.container.name;
     engine.refuse_unisolated(&plan.container).await?;
-    if let Some(existing) = engine.list().await?.into_iter().find(|s| &s.name == name) {
+    // By the project's label too: a sandbox named by an earlier version's
+    // shorter slug is this project's as well.
+    let earlier = engine
+        .list()
+        .await?
+        .into_iter()
+        .filter(|s| &s.name == name || s.project == project.root());
+    for existing in earlier {
         if existing.state.is_running() {
-            return Err(LaunchError::AlreadyRunning { name: name.clone() });
+            return Err(LaunchError::AlreadyRunning {
+                name: existing.name,
+            });
         }
-        engine.remove(name, false).await?;
+        engine.remove(&existing.name, false).await?;
     }
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;

@@ -21,6 +21,10 @@ pub const CPUS: std::ops::RangeInclusive<u32> = 1..=64;
 pub const MEMORY_MIB: std::ops::RangeInclusive<u32> = 512..=262_144;
 pub const DEFAULT_CPUS: u32 = 2;
 pub const DEFAULT_MEMORY_MIB: u32 = 4096;
+/// How many processes (and threads) a container-mode sandbox may have at
+/// once: enough for a parallel build, few enough that a fork bomb stops.
+pub const PIDS: std::ops::RangeInclusive<u32> = 64..=65_536;
+pub const DEFAULT_PIDS: u32 = 4096;
 
 /// The sandbox definition of one project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +122,14 @@ pub struct Resources {
     pub cpus: u32,
     #[serde(default = "default_memory", deserialize_with = "count")]
     pub memory_mib: u32,
+    /// The process limit of a container-mode sandbox (a microVM's processes
+    /// live in its own kernel); written only when raised or lowered.
+    #[serde(
+        default = "default_pids",
+        deserialize_with = "count",
+        skip_serializing_if = "is_default_pids"
+    )]
+    pub pids: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +194,14 @@ fn default_memory() -> u32 {
     DEFAULT_MEMORY_MIB
 }
 
+fn default_pids() -> u32 {
+    DEFAULT_PIDS
+}
+
+fn is_default_pids(pids: &u32) -> bool {
+    *pids == DEFAULT_PIDS
+}
+
 /// Reads a count as a wide integer so that `-1` or `1e9` get the range
 /// message rather than a type error.
 fn count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
@@ -195,6 +215,7 @@ impl Default for Resources {
         Resources {
             cpus: DEFAULT_CPUS,
             memory_mib: DEFAULT_MEMORY_MIB,
+            pids: DEFAULT_PIDS,
         }
     }
 }
@@ -525,7 +546,8 @@ mod tests {
             definition.resources,
             Resources {
                 cpus: DEFAULT_CPUS,
-                memory_mib: DEFAULT_MEMORY_MIB
+                memory_mib: DEFAULT_MEMORY_MIB,
+                pids: DEFAULT_PIDS,
             }
         );
         assert_eq!(definition.sandbox.runtime, Runtime::Krun);

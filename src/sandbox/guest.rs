@@ -25,10 +25,85 @@ pub struct GuestReport {
     pub isolation: Isolation,
 }
 
+/// Why a sandbox's first output was not its report. Paddock goes no
+/// further with such a sandbox: the engine stops it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", tr("the sandbox did not report itself (expected a \"paddock-sandbox ...\" line, got \"{line}\")", &[("line", &line.escape_debug())]))]
-pub struct NotAReport {
-    pub line: String,
+pub enum NotAReport {
+    /// libkrun's VMM logged an error before the guest said anything: the
+    /// microVM did not start. `message` is the VMM's, without escape
+    /// sequences.
+    #[error("{}", tr("The microVM could not start: {message}. Check that you may open /dev/kvm (ls -l /dev/kvm; usually by being in the kvm group), that nested virtualization is turned on when this computer is itself a virtual machine, and that libkrun and libkrunfw are up to date (rpm -q libkrun libkrunfw); then run again", &[("message", message)]))]
+    VmFailed { message: String },
+    /// Anything else (shown escaped): an image that skipped the entrypoint,
+    /// or a runtime that printed something first.
+    #[error("{}", tr("the sandbox did not report itself (expected a \"paddock-sandbox ...\" line, got \"{line}\"), so Paddock stopped it; an image must start with Paddock's entrypoint", &[("line", &crate::shown::escape(line))]))]
+    Other { line: String },
+}
+
+impl NotAReport {
+    /// From what the sandbox printed before a report was complete: its
+    /// first line on stdout (the terminal, with one) and, without a
+    /// terminal, what it wrote on stderr meanwhile.
+    pub fn from_output(line: &str, stderr: &str) -> NotAReport {
+        match line.lines().chain(stderr.lines()).find_map(vmm_error) {
+            Some(message) => NotAReport::VmFailed { message },
+            None => NotAReport::Other {
+                line: line.to_owned(),
+            },
+        }
+    }
+}
+
+/// The message of one of libkrun's own error lines, which its logger
+/// prints as `[<time> ERROR <module>] <message>` (coloured, on a terminal)
+/// with the module one of libkrun's crates (`krun_vmm::linux::vstate`,
+/// `devices::virtio::...`).
+fn vmm_error(line: &str) -> Option<String> {
+    let plain = without_escapes(line);
+    let (header, message) = plain.trim().strip_prefix('[')?.split_once("] ")?;
+    let mut fields = header.split_whitespace();
+    let (_time, level, module) = (fields.next()?, fields.next()?, fields.next()?);
+    let krate = module.split("::").next()?;
+    let libkrun = krate.starts_with("krun")
+        || krate.starts_with("libkrun")
+        || krate == "vmm"
+        || krate == "devices";
+    (level == "ERROR" && libkrun && fields.next().is_none())
+        .then(|| crate::shown::escape(message.trim()))
+}
+
+/// `text` without terminal escape sequences (CSI such as colours, OSC and
+/// two-byte ones); any other hidden character is left for
+/// [`crate::shown::escape`].
+fn without_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                // Parameters and intermediates up to the final byte.
+                for c in chars.by_ref() {
+                    if ('\u{40}'..='\u{7e}').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                // Up to BEL or ST (ESC \\).
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// How isolated a running sandbox really is.
@@ -48,7 +123,7 @@ impl GuestReport {
     /// Parses the first line the entrypoint prints (a trailing `\r` from a
     /// terminal is ignored).
     pub fn parse(line: &str) -> Result<GuestReport, NotAReport> {
-        let not = || NotAReport {
+        let not = || NotAReport::Other {
             line: line.to_owned(),
         };
         let rest = line
@@ -140,6 +215,68 @@ mod tests {
         ] {
             assert!(GuestReport::parse(line).is_err(), "{line:?}");
         }
+    }
+
+    /// libkrun's logger on a terminal, as measured on a nested KVM host.
+    const VMM_FAILURE: &str = "\u{1b}[90m[\u{1b}[0m2026-12-01T10:00:00Z \u{1b}[31mERROR\u{1b}[0m krun_vmm::linux::vstate\u{1b}[90m]\u{1b}[0m Received KVM_EXIT_INTERNAL_ERROR signal\r";
+
+    #[test]
+    fn the_vmms_own_error_says_the_microvm_could_not_start() {
+        let not = NotAReport::from_output(VMM_FAILURE, "");
+        assert_eq!(
+            not,
+            NotAReport::VmFailed {
+                message: "Received KVM_EXIT_INTERNAL_ERROR signal".into()
+            }
+        );
+        let text = not.to_string();
+        assert!(
+            text.starts_with(
+                "The microVM could not start: Received KVM_EXIT_INTERNAL_ERROR signal."
+            ),
+            "{text}"
+        );
+        for hint in ["/dev/kvm", "nested virtualization", "libkrun and libkrunfw"] {
+            assert!(text.contains(hint), "{hint} in {text}");
+        }
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        // Without a terminal the VMM's line is on stderr.
+        assert!(matches!(
+            NotAReport::from_output(
+                "",
+                "[2026-12-01T10:00:00Z ERROR devices::virtio::fs] failed\n"
+            ),
+            NotAReport::VmFailed { .. }
+        ));
+    }
+
+    #[test]
+    fn other_first_lines_are_not_a_vmm_failure_and_are_shown_escaped() {
+        for line in [
+            "[2026-12-01T10:00:00Z WARN krun_vmm::linux::vstate] slow",
+            "[2026-12-01T10:00:00Z ERROR myapp::db] not ours",
+            "ERROR krun_vmm::linux::vstate] no header",
+            "hello",
+        ] {
+            assert!(
+                matches!(NotAReport::from_output(line, ""), NotAReport::Other { .. }),
+                "{line}"
+            );
+        }
+        let shown = NotAReport::from_output("\u{1b}]0;title\u{7}fake\u{1b}[2K", "").to_string();
+        assert!(shown.contains("\\x1b]0;title\\x07fake\\x1b[2K"), "{shown}");
+        assert!(shown.contains("Paddock stopped it"), "{shown}");
+    }
+
+    #[test]
+    fn a_vmm_message_keeps_no_hidden_character() {
+        let line = "[t ERROR krun_vmm::x] bad \u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ \u{202e}end";
+        assert_eq!(
+            NotAReport::from_output(line, ""),
+            NotAReport::VmFailed {
+                message: "bad link <U+202E>end".into()
+            }
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The names and labels of a project's podman objects.
 //!
 //! A slug is the folder name made safe for podman (lowercase letters, digits
-//! and `-`) plus a short hash of the absolute path, so two folders with the
-//! same name never share a container, image or volume.
+//! and `-`) plus a 128-bit hash of the absolute path, so two folders never
+//! share a container, image or volume: with the 32 bits of earlier versions
+//! a path could be chosen to collide with another project's (and share its
+//! cache volumes).
 
 use std::path::Path;
 
@@ -16,6 +18,9 @@ pub const LABEL_PROJECT: &str = "io.github.paddockapp.project";
 pub const LABEL_SPEC: &str = "io.github.paddockapp.spec";
 /// Label naming the sandbox (container) a podman secret belongs to.
 pub const LABEL_SANDBOX: &str = "io.github.paddockapp.sandbox";
+
+/// How much of the path's SHA-256 a slug keeps.
+const PATH_HASH_BYTES: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
@@ -43,7 +48,11 @@ impl Names {
             readable.push_str("project");
         }
         let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
-        let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let short: String = digest
+            .iter()
+            .take(PATH_HASH_BYTES)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Names {
             slug: format!("{readable}-{short}"),
         }
@@ -99,6 +108,8 @@ mod tests {
         let b = Names::for_project(Path::new("/home/u/other/app"));
         assert_ne!(a.slug(), b.slug());
         assert!(a.slug().starts_with("app-"));
+        let hash = a.slug().trim_start_matches("app-");
+        assert_eq!(hash.len(), 32, "128 bits: {hash}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use crate::approval::Approved;
-use crate::definition::Network;
+use crate::definition::{Network, Resources};
 use crate::host_facts::HostFacts;
 use crate::krun;
 use crate::messages::tr;
@@ -154,11 +154,14 @@ pub enum PinError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}", tr("{path} has a name that is not valid UTF-8, which podman's API cannot carry exactly, so it was not mounted and the sandbox was not started; rename it (or the folder holding it) to a UTF-8 name", &[("path", &path.display())]))]
+    NotUtf8 { path: PathBuf },
 }
 
 impl Bind {
     /// A bind of `source` as it is now (pinned now).
     pub fn pinned(source: PathBuf, target: String, read_only: bool) -> Result<Bind, PinError> {
+        utf8(&source)?;
         let pin = Pin::of(&source).map_err(|error| PinError::Unreachable {
             path: source.clone(),
             source: error,
@@ -169,6 +172,12 @@ impl Bind {
             read_only,
             pin,
         })
+    }
+
+    /// The source as podman's API carries it (JSON text): a name that is
+    /// not UTF-8 cannot be passed exactly, so it is refused, never altered.
+    pub fn source_str(&self) -> Result<&str, PinError> {
+        utf8(&self.source)
     }
 
     /// Whether the source is still the file or folder that was pinned.
@@ -187,6 +196,12 @@ impl Bind {
     }
 }
 
+fn utf8(path: &Path) -> Result<&str, PinError> {
+    path.to_str().ok_or_else(|| PinError::NotUtf8 {
+        path: path.to_owned(),
+    })
+}
+
 /// A named podman volume mounted into the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VolumeMount {
@@ -200,6 +215,12 @@ pub struct ContainerPlan {
     /// `paddock-<slug>`
     pub name: String,
     pub image: String,
+    /// Replaces the image's entrypoint whatever the image says, so that
+    /// Paddock's entrypoint (and its isolation check) always runs first.
+    pub entrypoint: Vec<String>,
+    /// `uid:gid` the sandbox runs as: the host user's, with keep-id the same
+    /// ids inside, whatever the image's `USER` says.
+    pub user: String,
     /// Overrides the image's command (the agent); `None` runs the agent.
     pub command: Option<Vec<String>>,
     pub workdir: String,
@@ -215,6 +236,9 @@ pub struct ContainerPlan {
     /// No network at all (`--network=none`).
     pub offline: bool,
     pub isolation: Isolation,
+    /// The cgroup limits of a plain container (CPUs, memory, processes); a
+    /// microVM (`None`) is bounded by its own size instead.
+    pub limits: Option<Resources>,
     /// Variables whose values the front end looks up in the keyring; the
     /// engine hands those it gets over as podman secrets.
     pub secrets: SecretVars,
@@ -259,7 +283,7 @@ pub fn plan(
                     character: crate::shown::escape(&character.to_string()),
                 });
             }
-            context.insert(name.clone(), bytes.clone());
+            context.insert(name.clone(), render::with_entrypoint(bytes));
             name.clone()
         }
         None => {
@@ -281,11 +305,13 @@ pub fn plan(
     .into();
     let spec = render::spec_hash(&context, &build_args);
     let image = names.image(&spec);
+    let root = project.root().to_str().ok_or_else(|| {
+        ProjectError::Pin(Box::new(PinError::NotUtf8 {
+            path: project.root().to_owned(),
+        }))
+    })?;
     let labels: BTreeMap<String, String> = [
-        (
-            LABEL_PROJECT.to_owned(),
-            project.root().to_string_lossy().into_owned(),
-        ),
+        (LABEL_PROJECT.to_owned(), root.to_owned()),
         (LABEL_SPEC.to_owned(), spec),
     ]
     .into();
@@ -351,6 +377,10 @@ pub fn plan(
         )?,
     ];
     binds.extend(approved.mounts().iter().map(|m| m.bind()));
+    for bind in &binds {
+        bind.source_str()
+            .map_err(|error| ProjectError::Pin(Box::new(error)))?;
+    }
 
     Ok(SandboxPlan {
         build: Gated(BuildPlan {
@@ -368,6 +398,8 @@ pub fn plan(
         container: Gated(ContainerPlan {
             name: names.container(),
             image,
+            entrypoint: vec![render::ENTRYPOINT_IN_IMAGE.to_owned()],
+            user: format!("{}:{}", host.uid, host.gid),
             command,
             workdir: mount.clone(),
             env,
@@ -377,6 +409,7 @@ pub fn plan(
             volumes,
             offline,
             isolation,
+            limits: (isolation == Isolation::Container).then_some(definition.resources),
             secrets: SecretVars::of(agent, definition),
         }),
     })

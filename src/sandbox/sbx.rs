@@ -97,6 +97,7 @@ pub fn import(project: &Project, presets: &Presets) -> Result<Imported, SbxError
     definition.resources = Resources {
         cpus: number(krun::CPUS, definition.resources.cpus),
         memory_mib: number(krun::RAM_MIB, definition.resources.memory_mib),
+        ..definition.resources
     };
     if annotation(krun::HANDLER).as_deref() != Some(krun::HANDLER_KRUN) {
         notes.push(gettextrs::gettext("the sbx setup did not ask for krun; Paddock runs it as a microVM (choose container isolation explicitly if you want less)"));

@@ -141,7 +141,13 @@ impl AsyncComponent for App {
         sender: AsyncComponentSender<Self>,
     ) -> AsyncComponentParts<Self> {
         let state_path = UiState::default_path();
-        let state = UiState::load(&state_path);
+        let (state, damaged) = UiState::load(&state_path);
+        if let Some(aside) = damaged {
+            sender.input(AppMsg::Toast(tr(
+                "Paddock could not read its list of projects and starts with an empty one; the damaged file was kept as {path}",
+                &[("path", &aside.display())],
+            )));
+        }
         if crate::config::APP_ID.ends_with(".Devel") {
             window.add_css_class("devel");
         }

@@ -14,7 +14,6 @@ mod introspection;
 mod notify;
 mod pages;
 mod project_plan;
-mod report_line;
 mod settings;
 mod state;
 mod status;

@@ -16,7 +16,7 @@ use gtk::pango;
 use gtk::prelude::*;
 
 use crate::config::APP_ID;
-use sandbox::definition::Resources;
+use sandbox::definition::{DEFAULT_PIDS, Resources};
 
 /// What the schema holds, and what the window uses when it is missing.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,7 @@ pub const DEFAULTS: Defaults = Defaults {
     resources: Resources {
         cpus: 2,
         memory_mib: 2048,
+        pids: DEFAULT_PIDS,
     },
     terminal_zoom: 1.0,
     terminal_font: String::new(),
@@ -110,6 +111,7 @@ impl Settings {
             Some(s) => Resources {
                 cpus: s.uint(CPUS),
                 memory_mib: s.uint(MEMORY),
+                pids: DEFAULT_PIDS,
             },
             None => DEFAULTS.resources,
         }

@@ -31,15 +31,32 @@ impl UiState {
             .join(FILE_NAME)
     }
 
-    /// The saved state; a missing or unreadable file is a fresh start (the
-    /// state is a convenience, never worth refusing to open the window).
-    pub fn load(path: &Path) -> UiState {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
-                tracing::warn!("ignoring unreadable {}: {error}", path.display());
-                UiState::default()
-            }),
-            Err(_) => UiState::default(),
+    /// The saved state; a missing file is a fresh start, and so is a
+    /// damaged one (the state is a convenience, never worth refusing to
+    /// open the window), which is first renamed aside with a timestamp so
+    /// that nothing the user had is silently lost: its new path comes back
+    /// to be told.
+    pub fn load(path: &Path) -> (UiState, Option<PathBuf>) {
+        let Ok(bytes) = std::fs::read(path) else {
+            return (UiState::default(), None);
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(state) => (state, None),
+            Err(error) => {
+                tracing::warn!("{} is damaged: {error}", path.display());
+                let stamp = gtk::glib::DateTime::now_utc()
+                    .and_then(|now| now.format("%Y%m%dT%H%M%SZ"))
+                    .map(|stamp| stamp.to_string())
+                    .unwrap_or_default();
+                let aside = path.with_extension(format!("json.damaged-{stamp}"));
+                match std::fs::rename(path, &aside) {
+                    Ok(()) => (UiState::default(), Some(aside)),
+                    Err(error) => {
+                        tracing::warn!("cannot keep {} aside: {error}", path.display());
+                        (UiState::default(), Some(path.to_owned()))
+                    }
+                }
+            }
         }
     }
 
@@ -79,7 +96,7 @@ mod tests {
         state.remember(Path::new("/home/u/b"));
         state.remember(Path::new("/home/u/a"));
         state.save(&path).unwrap();
-        let loaded = UiState::load(&path);
+        let (loaded, _) = UiState::load(&path);
         assert_eq!(
             loaded.projects,
             vec![PathBuf::from("/home/u/a"), PathBuf::from("/home/u/b")]
@@ -100,11 +117,21 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_file_is_a_fresh_start() {
+    fn a_damaged_file_is_kept_aside_and_a_fresh_start() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, b"{not json").unwrap();
-        assert_eq!(UiState::load(&path), UiState::default());
+        let (state, aside) = UiState::load(&path);
+        assert_eq!(state, UiState::default());
+        let aside = aside.expect("told where the damaged file went");
+        assert!(
+            aside.to_string_lossy().contains("state.json.damaged-2"),
+            "{}",
+            aside.display()
+        );
+        assert_eq!(std::fs::read(&aside).unwrap(), b"{not json");
+        assert!(!path.exists(), "the next save starts afresh");
+        assert_eq!(UiState::load(&path), (UiState::default(), None));
     }
 
     #[test]
@@ -117,7 +144,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            UiState::load(&path).projects,
+            UiState::load(&path).0.projects,
             vec![PathBuf::from("/home/u/a")]
         );
     }

@@ -7,7 +7,7 @@
 // Its helpers, like its tests, fail by panicking.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sandbox::guest::EXIT_NOT_ISOLATED;
@@ -26,8 +26,13 @@ struct StandInService {
 
 impl StandInService {
     fn start() -> StandInService {
+        StandInService::with(|dir| stand_ins::krun_runtime(dir, None))
+    }
+
+    /// A service whose runtime is the one `conf` (given a folder) sets up.
+    fn with(conf: impl FnOnce(&Path) -> PathBuf) -> StandInService {
         let dir = tempfile::tempdir().unwrap();
-        let conf = stand_ins::krun_runtime(dir.path(), None);
+        let conf = conf(dir.path());
         let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
         StandInService {
             cleanup: None,
@@ -101,7 +106,10 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
         Some(EXIT_NOT_ISOLATED),
         "{stdout}{stderr}"
     );
-    assert!(stdout.contains("isolation=microvm"), "{stdout}");
+    assert!(
+        !stdout.contains("paddock-sandbox"),
+        "the report is consumed, not shown: {stdout}"
+    );
     assert!(!stdout.contains("the-agent-started"), "{stdout}");
     assert!(stderr.contains("isolation: not isolated"), "{stderr}");
     assert!(!stderr.contains("isolation: microVM"), "{stderr}");
@@ -130,4 +138,37 @@ fn stand_in_krun_goes_the_microvm_path_and_is_caught_as_not_isolated() {
         .unwrap_or_else(|| panic!("{listing}"));
     assert!(row.contains("not isolated"), "{row}");
     assert!(!row.contains("microVM"), "{row}");
+}
+
+#[test]
+fn a_stand_in_vmm_that_fails_at_boot_says_the_microvm_could_not_start() {
+    let project = TestProject::init("standin-vmm", &["--cpus", "1", "--memory", "512"]);
+    let mut service = StandInService::with(stand_ins::failing_vmm_runtime);
+    service.cleanup = Some((project.root.clone(), service.paddock(&project)));
+    let output = service
+        .paddock(&project)
+        .args(["run", project.path(), "--", "echo", "the-agent-started"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_ne!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("The microVM could not start: Received KVM_EXIT_INTERNAL_ERROR signal."),
+        "{stderr}"
+    );
+    for hint in ["/dev/kvm", "nested virtualization", "libkrun and libkrunfw"] {
+        assert!(stderr.contains(hint), "{hint}: {stderr}");
+    }
+    assert!(!stderr.contains("did not report itself"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape sequences cleaned: {stderr:?}"
+    );
+    // The build's log went to stderr too: nothing of Paddock's on stdout.
+    assert!(stderr.contains("STEP 1/"), "{stderr}");
+    assert_eq!(stdout, "", "stdout is the agent's alone");
 }

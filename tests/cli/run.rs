@@ -358,3 +358,35 @@ fn a_failing_package_install_fails_the_build_with_its_step() {
     assert!(failure.contains("apk"), "{failure}");
     assert!(stderr.contains("apk: not found"), "{stderr}");
 }
+
+#[test]
+fn the_stdout_of_a_run_that_builds_is_the_agents_alone() {
+    let project = TestProject::init("cli-stdout", &["--container"]);
+    let output = project
+        .paddock()
+        .args([
+            "run",
+            project.path(),
+            "--",
+            "sh",
+            "-c",
+            "echo only-the-agent",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_success(&output);
+    assert!(
+        stderr.contains("STEP 1/"),
+        "it built, logging on stderr: {stderr}"
+    );
+    assert!(stderr.contains("isolation: container only"), "{stderr}");
+    assert_eq!(
+        stdout, "only-the-agent\n",
+        "no build log, no report line, nothing of Paddock's"
+    );
+}

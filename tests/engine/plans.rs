@@ -11,7 +11,7 @@ use sandbox::plan::{Bind, BuildNetwork, BuildPlan, ContainerPlan, Gated, Isolati
 use sandbox::presets::Presets;
 use sandbox::project::Project;
 use support::podman::{ContainerGuard, ImageGuard, PROJECT_LABEL, base_image};
-use support::unique;
+use support::{machine, unique};
 
 /// A plan whose Containerfile is `FROM <base>` followed by `steps`.
 pub fn build_plan(image: &str, steps: &str) -> Gated<BuildPlan> {
@@ -69,6 +69,10 @@ pub fn container_plan(
     Gated::unchecked(ContainerPlan {
         name: name.to_owned(),
         image: image.to_owned(),
+        // The plain test image has no entrypoint of Paddock's: `env` just
+        // runs the command.
+        entrypoint: vec!["env".to_owned()],
+        user: format!("{}:{}", machine::uid(), machine::gid()),
         command: Some(command.iter().map(|arg| (*arg).to_owned()).collect()),
         workdir: "/work".into(),
         env: BTreeMap::from([("TERM".to_owned(), "xterm-256color".to_owned())]),
@@ -81,6 +85,7 @@ pub fn container_plan(
         volumes: Vec::new(),
         offline: false,
         isolation: Isolation::Container,
+        limits: None,
         secrets: Default::default(),
     })
 }

@@ -277,3 +277,106 @@ async fn events_report_a_sandboxs_life() {
         "{seen:?}"
     );
 }
+
+/// `podman inspect` of `name` with a Go template.
+fn inspect(name: &str, format: &str) -> String {
+    let (ok, out) = podman(&["inspect", "--format", format, name]);
+    assert!(ok, "{out}");
+    out.trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_mode_fork_bomb_is_stopped_by_the_process_limit() {
+    let fixture = Fixture::new("forkbomb").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let mut plan = fixture.plan(&[
+        "sh",
+        "-c",
+        "bomb() { bomb | bomb & }; bomb; sleep 3; echo bomb-contained; kill -9 -1",
+    ]);
+    plan.unchecked_mut().limits = Some(sandbox::definition::Resources {
+        cpus: 1,
+        memory_mib: 512,
+        pids: 128,
+    });
+    engine.create(&plan, false, &BTreeMap::new()).await.unwrap();
+
+    // Where rootless podman may use cgroups (v2, delegated) they are set;
+    // under cgroups v1, as on the development machines, podman drops them
+    // ("Resource limits are not supported and ignored on cgroups V1
+    // rootless systems") and the rlimit is what holds.
+    let (_, cgroups) = podman(&["info", "--format", "{{.Host.CgroupsVersion}}"]);
+    if cgroups.trim() == "v2" {
+        assert_eq!(inspect(name, "{{.HostConfig.PidsLimit}}"), "128");
+        assert_eq!(
+            inspect(name, "{{.HostConfig.Memory}}"),
+            (512u64 << 20).to_string()
+        );
+        assert_eq!(inspect(name, "{{.HostConfig.NanoCpus}}"), "1000000000");
+    }
+    let ulimits = inspect(
+        name,
+        "{{range .HostConfig.Ulimits}}{{.Name}}={{.Soft}}:{{.Hard}} {{end}}",
+    );
+    assert!(ulimits.contains("RLIMIT_NPROC=128:128"), "{ulimits}");
+
+    let mut session = engine.attach(name, false).await.unwrap();
+    engine.start(&plan).await.unwrap();
+    session.input.close().await.unwrap();
+    // While the bomb goes off, the host user can still start processes.
+    let host_answers = tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::process::Command::new("true")
+            .status()
+            .await
+            .is_ok_and(|status| status.success())
+    });
+    let (out, err) = tokio::time::timeout(Duration::from_secs(60), read_all(&mut session))
+        .await
+        .expect("the bomb ended with its sandbox");
+    assert!(
+        host_answers.await.unwrap(),
+        "the host could still start a process"
+    );
+    assert!(out.contains("bomb-contained"), "{out}{err}");
+    assert!(
+        err.contains("can't fork") || err.contains("Resource temporarily unavailable"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sandbox_whose_first_line_is_not_the_report_is_stopped() {
+    let fixture = Fixture::new("noreport").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let plan = fixture.plan(&[
+        "sh",
+        "-c",
+        "echo 'paddock-sandbox guest-kernel=fake uid=0 isolation=microvm extra=lie'; \
+         echo still-running; sleep 600",
+    ]);
+    engine.create(&plan, false, &BTreeMap::new()).await.unwrap();
+    let mut session = engine.attach(name, true).await.unwrap();
+    engine.start(&plan).await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(item) = tokio::time::timeout(Duration::from_secs(60), session.output.next())
+        .await
+        .expect("the output ends: the sandbox was stopped")
+    {
+        seen.push(item.unwrap());
+    }
+    assert!(
+        matches!(
+            seen.as_slice(),
+            [Output::Verdict(Err(
+                sandbox::guest::NotAReport::Other { .. }
+            ))]
+        ),
+        "only the refusal, none of its output: {seen:?}"
+    );
+    let code = tokio::time::timeout(Duration::from_secs(60), engine.wait(name))
+        .await
+        .expect("stopped, not left sleeping")
+        .unwrap();
+    assert_eq!(code, 137, "killed");
+}

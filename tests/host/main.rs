@@ -8,6 +8,7 @@ extern crate paddock_host as host;
 mod document_portal;
 mod security_approval;
 mod security_gate;
+mod security_image_contract;
 mod security_sandbox;
 mod systemd;
 

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::security_approval::{Setup, notes, setup};
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -50,7 +50,11 @@ fn plan_of(s: &Setup) -> SandboxPlan {
 
 /// `definition` built from a hand-written Containerfile, `FROM` the base
 /// image and then `steps`, saved and approved: its plan.
-fn approved_containerfile(s: &Setup, mut definition: Definition, steps: &str) -> SandboxPlan {
+pub(crate) fn approved_containerfile(
+    s: &Setup,
+    mut definition: Definition,
+    steps: &str,
+) -> SandboxPlan {
     definition.image.base = None;
     definition.image.containerfile = Some("Containerfile.test".into());
     std::fs::create_dir_all(s.project.sandbox_dir()).expect("sandbox dir");

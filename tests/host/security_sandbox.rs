@@ -25,6 +25,7 @@ fn run_in_sandbox(plan: &SandboxPlan, name: &str, script: &str) -> (i32, String)
     let c = &plan.container;
     let mut command = Command::new("podman");
     command.args(["run", "--name", name, "--userns=keep-id", "-w", &c.workdir]);
+    command.args(["--user", &c.user]);
     if c.offline {
         command.arg("--network=none");
     }
@@ -32,7 +33,7 @@ fn run_in_sandbox(plan: &SandboxPlan, name: &str, script: &str) -> (i32, String)
         command.args(["-e", &format!("{key}={value}")]);
     }
     for bind in &c.binds {
-        let options = if bind.read_only { "ro,z" } else { "rw,U,z" };
+        let options = if bind.read_only { "ro,z" } else { "rw,z" };
         command.args([
             "-v",
             &format!("{}:{}:{options}", bind.source.display(), bind.target),

@@ -82,6 +82,7 @@ fn a_microvm_plan() {
     assert!(c.image.starts_with("localhost/paddock/demo-"));
     assert_eq!(c.workdir, "/src/demo");
     assert_eq!(c.isolation, Isolation::MicroVm);
+    assert_eq!(c.limits, None, "a microVM is bounded by its own size");
     assert_eq!(
         c.annotations.get("run.oci.handler").map(String::as_str),
         Some("krun")
@@ -170,9 +171,15 @@ fn a_container_plan_has_no_krun_annotations() {
     let mut definition = base();
     definition.sandbox.runtime = Runtime::Container;
     definition.agent.home = AgentHome::Project;
+    definition.resources.pids = 512;
     let plan = plan_for(&root, &definition);
     assert!(plan.container.annotations.is_empty());
     assert_eq!(plan.container.isolation, Isolation::Container);
+    assert_eq!(
+        plan.container.limits,
+        Some(definition.resources),
+        "a container gets the CPUs, memory and process limit as cgroup limits"
+    );
     assert_eq!(
         plan.container
             .env
@@ -268,7 +275,7 @@ fn under_a_crun_older_than_1_27_the_vm_size_is_built_into_the_image() {
 }
 
 #[test]
-fn a_handwritten_containerfile_is_built_as_it_is() {
+fn a_handwritten_containerfile_is_built_as_it_is_and_started_with_paddocks_entrypoint() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("demo");
     std::fs::create_dir_all(root.join(".agent-sandbox")).expect("project");
@@ -280,11 +287,22 @@ fn a_handwritten_containerfile_is_built_as_it_is() {
     definition.sandbox.mount = Some("/app".into());
     let plan = plan_for(&root, &definition);
     assert_eq!(plan.build.containerfile, "Dockerfile");
-    assert_eq!(
-        plan.build.context.get("Dockerfile").map(Vec::as_slice),
-        Some(&b"FROM fedora:44\n"[..])
+    let built = String::from_utf8(plan.build.context["Dockerfile"].clone()).expect("text");
+    assert!(built.starts_with("FROM fedora:44\n"), "{built}");
+    assert!(
+        built.ends_with("\nCOPY --chmod=0755 entrypoint.sh /usr/local/bin/paddock-entrypoint\n"),
+        "the entrypoint is the final image's last step: {built}"
     );
     assert!(plan.build.context.contains_key("entrypoint.sh"));
+    assert_eq!(
+        plan.container.entrypoint,
+        ["/usr/local/bin/paddock-entrypoint"],
+        "whatever ENTRYPOINT the file sets"
+    );
+    assert_eq!(
+        plan.container.user, "1000:1000",
+        "whatever USER the file sets"
+    );
     assert_eq!(
         plan.container.command,
         Some(vec![
@@ -360,4 +378,30 @@ fn a_linked_file_is_not_read() {
         matches!(error, project::ProjectError::Symlink { .. }),
         "{error}"
     );
+}
+
+#[test]
+fn a_project_whose_name_is_not_utf8_is_refused_not_altered() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"demo-\xff-latin1"));
+    std::fs::create_dir_all(&root).expect("project");
+    let home = dir.path().join("home");
+    let project = Project::open(&root, &home).expect("a valid project");
+    let presets = Presets::builtin();
+    let definition = base();
+    let agent = definition.resolve_agent(&presets).expect("agent");
+    let approved = approved(&project, &definition, &home);
+    let error = plan::plan(
+        &project,
+        &approved,
+        &agent,
+        &host(&home, VmSizing::Annotations),
+    )
+    .expect_err("a name podman's API cannot carry");
+    let message = error.to_string();
+    assert!(message.contains("not valid UTF-8"), "{message}");
+    assert!(message.contains("rename it"), "{message}");
 }

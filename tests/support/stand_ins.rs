@@ -22,6 +22,60 @@ pub fn krun_runtime(dir: &Path, claimed_version: Option<&str>) -> PathBuf {
     )
     .unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    runtime_conf(dir, &script)
+}
+
+/// A file standing in for /dev/kvm with `mode`.
+pub fn kvm(dir: &Path, mode: u32) -> PathBuf {
+    let path = dir.join(format!("kvm-stand-in-{mode:o}"));
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+/// A runtime like [`krun_runtime`] whose "VMM" fails the way libkrun's does
+/// on a nested KVM host: instead of the container's process it prints
+/// libkrun's coloured error line on stderr and exits 1. Returns its
+/// containers.conf.
+pub fn failing_vmm_runtime(dir: &Path) -> PathBuf {
+    let script = dir.join("crun-failing-vmm-stand-in");
+    std::fs::write(
+        &script,
+        r#"#!/bin/sh
+# Test stand-in: crun that claims libkrun and whose VMM fails at boot.
+if [ "$1" = --version ]; then
+    /usr/bin/crun --version | sed 's/+YAJL/+LIBKRUN +YAJL/'
+    exit 0
+fi
+previous=
+for arg in "$@"; do
+    case $previous:$arg in
+    --bundle:* | -b:*) bundle=$arg ;;
+    *:--bundle=*) bundle=${arg#--bundle=} ;;
+    esac
+    previous=$arg
+done
+if [ -n "${bundle:-}" ] && [ -f "$bundle/config.json" ]; then
+    /usr/bin/python3 - "$bundle/config.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+with open(path) as file:
+    config = json.load(file)
+config["process"]["args"] = ["/bin/sh", "-c", "printf '\\033[90m[\\033[0m2026-12-01T10:00:00Z \\033[31mERROR\\033[0m krun_vmm::linux::vstate\\033[90m]\\033[0m Received KVM_EXIT_INTERNAL_ERROR signal\\n' >&2; exit 1"]
+with open(path, "w") as file:
+    json.dump(config, file)
+PY
+fi
+exec /usr/bin/crun "$@"
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    runtime_conf(dir, &script)
+}
+
+/// A containers.conf that makes `script` podman's runtime.
+fn runtime_conf(dir: &Path, script: &Path) -> PathBuf {
     let conf = dir.join("containers.conf");
     std::fs::write(
         &conf,
@@ -32,12 +86,4 @@ pub fn krun_runtime(dir: &Path, claimed_version: Option<&str>) -> PathBuf {
     )
     .unwrap();
     conf
-}
-
-/// A file standing in for /dev/kvm with `mode`.
-pub fn kvm(dir: &Path, mode: u32) -> PathBuf {
-    let path = dir.join(format!("kvm-stand-in-{mode:o}"));
-    std::fs::write(&path, b"").unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-    path
 }

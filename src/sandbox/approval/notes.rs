@@ -42,6 +42,14 @@ pub fn security_notes(
         notes.push(line(&gettextrs::gettext("network"), change));
         notes.push(Note::new(&build_network(new.sandbox.network), false));
     }
+    if new.sandbox.runtime == Runtime::Container
+        && let Some(change) = changed(&|d| d.resources.pids.to_string())
+    {
+        notes.push(line(
+            &gettextrs::gettext("process limit (container)"),
+            change,
+        ));
+    }
     if let Some(change) = changed(&|d| list(&d.agent.secrets)) {
         notes.push(line(&gettextrs::gettext("API keys requested"), change));
     }
@@ -179,6 +187,25 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].text.contains("Dockerfile CHANGED"), "{notes:?}");
         assert!(notes[0].alert);
+    }
+
+    #[test]
+    fn a_containers_process_limit_is_listed_and_a_raised_one_is_an_alert() {
+        let mut old = definition();
+        old.sandbox.runtime = Runtime::Container;
+        let first = text(&security_notes(None, &old, false));
+        assert!(first.contains("process limit (container): 4096"), "{first}");
+        let mut new = old.clone();
+        new.resources.pids = 20_000;
+        let notes = security_notes(Some(&old), &new, false);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].alert);
+        assert!(
+            notes[0]
+                .text
+                .contains("process limit (container) CHANGED: 4096 -> 20000"),
+            "{notes:?}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::{
-    CPUS, Definition, DefinitionErrors, FieldError, MEMORY_MIB, PackageManager, VERSION,
+    CPUS, Definition, DefinitionErrors, FieldError, MEMORY_MIB, PIDS, PackageManager, VERSION,
     unknown_preset,
 };
 use crate::messages::tr;
@@ -215,6 +215,7 @@ impl Definition {
                 MEMORY_MIB,
                 " MiB",
             ),
+            ("resources.pids", self.resources.pids, PIDS, ""),
         ] {
             if !range.contains(&value) {
                 errors.push(FieldError::new(

@@ -59,6 +59,23 @@ pub fn entrypoint(agent: &Preset) -> String {
         .replace("@EXIT_SETUP_FAILED@", &EXIT_SETUP_FAILED.to_string())
 }
 
+/// A hand-written Containerfile as it is built: the user's bytes, then a
+/// last step of Paddock's own that puts its entrypoint into the final image
+/// (the sandbox is started with it whatever `ENTRYPOINT` the file sets).
+pub fn with_entrypoint(containerfile: &[u8]) -> Vec<u8> {
+    let mut bytes = containerfile.to_vec();
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(
+        format!(
+            "\n# Added by Paddock: its entrypoint, which the sandbox always starts with.\nCOPY --chmod=0755 entrypoint.sh {ENTRYPOINT_IN_IMAGE}\n"
+        )
+        .as_bytes(),
+    );
+    bytes
+}
+
 /// The hash of everything that goes into the image: the build context (the
 /// Containerfile, hand-written or generated, and the entrypoint) and the
 /// build arguments. Equal hashes mean an equal image, so an existing tag is

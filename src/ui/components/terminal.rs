@@ -11,7 +11,6 @@ use vte4::prelude::*;
 
 use super::terminal_widget::TerminalFrame;
 use crate::ui::bridge;
-use crate::ui::report_line::ReportLine;
 use crate::ui::settings::{self, Settings};
 use crate::ui::text::escape_markup;
 use engine::{Output, Session};
@@ -39,8 +38,6 @@ pub struct TerminalInit {
     /// The sandbox container's name.
     pub name: String,
     pub session: Session,
-    /// Attached before the start: the output begins with the isolation report.
-    pub expects_report: bool,
     pub settings: Settings,
 }
 
@@ -104,7 +101,6 @@ impl Component for SandboxTerminal {
         let TerminalInit {
             name,
             session,
-            expects_report,
             settings,
         } = init;
         let banner = adw::Banner::builder()
@@ -185,7 +181,6 @@ impl Component for SandboxTerminal {
                             }
                         };
                         let read = async move {
-                            let mut report = ReportLine::new(expects_report);
                             let show = |bytes: Vec<u8>| {
                                 if !bytes.is_empty() {
                                     let _ = chunks.send(bytes);
@@ -195,10 +190,9 @@ impl Component for SandboxTerminal {
                             while let Some(item) = output.next().await {
                                 match item {
                                     Ok(Output::Stdout(bytes) | Output::Stderr(bytes)) => {
-                                        show(report.output(bytes));
+                                        show(bytes);
                                     }
                                     Ok(Output::Verdict(verdict)) => {
-                                        show(report.verdict(verdict.is_ok()));
                                         out.emit(TerminalCommand::Verdict(verdict));
                                     }
                                     Err(error) => {
@@ -207,7 +201,6 @@ impl Component for SandboxTerminal {
                                     }
                                 }
                             }
-                            show(report.finish());
                             drop(chunks);
                             (out, failure)
                         };

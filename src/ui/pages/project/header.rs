@@ -28,7 +28,12 @@ impl VerdictLook {
             Ok(Verdict::NotIsolated { .. }) => {
                 (gettext("not isolated"), "error", "security-low-symbolic")
             }
-            Err(_) => (
+            Err(NotAReport::VmFailed { .. }) => (
+                gettext("microVM did not start"),
+                "error",
+                "dialog-error-symbolic",
+            ),
+            Err(NotAReport::Other { .. }) => (
                 gettext("isolation unverified"),
                 "warning",
                 "dialog-warning-symbolic",

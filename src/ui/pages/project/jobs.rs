@@ -105,7 +105,6 @@ pub async fn start(project: Project) -> ProjectPageCommand {
             return Ok(ProjectPageCommand::Attached(Ok(Attached {
                 name: sandbox.name.clone(),
                 session,
-                expects_report: false,
             })));
         }
         let plan = match project_plan::prepare(&project, &engine, true).await? {
@@ -126,7 +125,6 @@ pub async fn start(project: Project) -> ProjectPageCommand {
         Ok::<_, Error>(ProjectPageCommand::Attached(Ok(Attached {
             name: plan.container.name.clone(),
             session,
-            expects_report: true,
         })))
     };
     result

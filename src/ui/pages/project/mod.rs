@@ -763,12 +763,20 @@ impl ProjectPage {
         fresh: bool,
     ) {
         self.verdict = Some(VerdictLook::of(verdict));
-        if fresh && let Ok(verdict @ Verdict::NotIsolated { .. }) = verdict {
-            let _ = sender.output(ProjectPageOutput::Error {
-                heading: gettext("The Sandbox Is Not a microVM"),
-                body: verdict.to_string(),
-            });
+        if !fresh {
+            return;
         }
+        let heading = match verdict {
+            Ok(Verdict::NotIsolated { .. }) => gettext("The Sandbox Is Not a microVM"),
+            Err(NotAReport::VmFailed { .. }) => gettext("The microVM Could Not Start"),
+            Err(NotAReport::Other { .. }) => gettext("The Sandbox Was Stopped"),
+            Ok(_) => return,
+        };
+        let body = match verdict {
+            Ok(verdict) => verdict.to_string(),
+            Err(error) => error.to_string(),
+        };
+        let _ = sender.output(ProjectPageOutput::Error { heading, body });
     }
 
     fn sandbox_changed(&mut self, change: Change, sender: &ComponentSender<Self>) {

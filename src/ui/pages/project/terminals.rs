@@ -28,8 +28,6 @@ pub struct Terminals {
 pub struct Attached {
     pub name: String,
     pub session: Session,
-    /// Attached before the start: the output begins with the isolation report.
-    pub expects_report: bool,
 }
 
 impl std::fmt::Debug for Attached {
@@ -175,16 +173,11 @@ impl Terminals {
     /// A new tab for an attached sandbox, brought up (at once, so that the
     /// page knows right away that a live terminal is there).
     pub fn attach(&mut self, attached: Attached) {
-        let Attached {
-            name,
-            session,
-            expects_report,
-        } = attached;
+        let Attached { name, session } = attached;
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
                 session,
-                expects_report,
                 settings: self.settings.clone(),
             })
             .forward(self.sender.input_sender(), TerminalsMsg::Terminal);
