@@ -83,6 +83,12 @@ impl Engine {
             .iter()
             .map(bind_mount)
             .collect::<Result<Vec<_>>>()?;
+        // An entrypoint set at create time makes podman drop the image's
+        // CMD, which is the agent unless the plan names a command.
+        let command = match &plan.command {
+            Some(command) => command.clone(),
+            None => self.image_command(&plan.image).await?,
+        };
         let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
@@ -108,7 +114,7 @@ impl Engine {
             .terminal(terminal)
             .stdin(true)
             .privileged(false);
-        if let Some(command) = &plan.command {
+        if !command.is_empty() {
             opts = opts.command(command.iter());
         }
         if let Some(limits) = &plan.limits {
@@ -128,6 +134,21 @@ impl Engine {
             return Err(Error::podman(&plan.name, err));
         }
         Ok(())
+    }
+
+    /// The image's own `CMD`.
+    async fn image_command(&self, image: &str) -> Result<Vec<String>> {
+        let inspect = self
+            .podman
+            .images()
+            .get(image)
+            .inspect()
+            .await
+            .map_err(|err| Error::podman(image, err))?;
+        Ok(inspect
+            .config
+            .and_then(|config| config.cmd)
+            .unwrap_or_default())
     }
 
     /// Starts the sandbox created from `plan`, once more checking that its
@@ -292,7 +313,8 @@ fn cgroup_limits(limits: &Resources) -> LinuxResources {
 /// use cgroups.
 fn process_rlimit(limits: &Resources) -> PosixRlimit {
     PosixRlimit {
-        type_: Some("RLIMIT_NPROC".into()),
+        // podman spells it as `--ulimit` does and adds the RLIMIT_ itself.
+        type_: Some("nproc".into()),
         soft: Some(u64::from(limits.pids)),
         hard: Some(u64::from(limits.pids)),
     }

@@ -296,7 +296,7 @@ fn the_build_uses_the_approved_bytes_not_a_second_read() {
     let plan = plan::plan(&s.project, &approved, &agent, &host).expect("plan");
     assert_eq!(
         plan.build.context["Dockerfile"],
-        b"FROM scratch\nRUN echo approved\n"
+        sandbox::render::with_entrypoint(b"FROM scratch\nRUN echo approved\n")
     );
     // And the next gate sends the change to review.
     assert_eq!(s.review().status, Status::Changed);

@@ -381,27 +381,17 @@ fn a_linked_file_is_not_read() {
 }
 
 #[test]
-fn a_project_whose_name_is_not_utf8_is_refused_not_altered() {
+fn a_bind_source_whose_name_is_not_utf8_is_refused_not_altered() {
     use std::os::unix::ffi::OsStrExt;
     let dir = tempfile::tempdir().expect("temp dir");
-    let root = dir
+    let source = dir
         .path()
-        .join(std::ffi::OsStr::from_bytes(b"demo-\xff-latin1"));
-    std::fs::create_dir_all(&root).expect("project");
-    let home = dir.path().join("home");
-    let project = Project::open(&root, &home).expect("a valid project");
-    let presets = Presets::builtin();
-    let definition = base();
-    let agent = definition.resolve_agent(&presets).expect("agent");
-    let approved = approved(&project, &definition, &home);
-    let error = plan::plan(
-        &project,
-        &approved,
-        &agent,
-        &host(&home, VmSizing::Annotations),
-    )
-    .expect_err("a name podman's API cannot carry");
+        .join(std::ffi::OsStr::from_bytes(b"data-\xff-latin1"));
+    std::fs::create_dir_all(&source).expect("a folder with a Latin-1 name");
+    let error = plan::Bind::pinned(source, "/data".into(), true)
+        .expect_err("a name podman's API cannot carry");
     let message = error.to_string();
     assert!(message.contains("not valid UTF-8"), "{message}");
     assert!(message.contains("rename it"), "{message}");
+    assert!(message.contains("data-\u{fffd}-latin1"), "{message}");
 }
