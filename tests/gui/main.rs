@@ -11,3 +11,4 @@ mod harness;
 mod projects;
 mod review;
 mod settings;
+mod vm_failure;

@@ -77,7 +77,9 @@ pub fn render(
         line(format!("    network_mode: {}", quote("none")));
     }
     line("    volumes:".into());
-    line(format!("      - {}", quote(&format!("..:{mount}:U,z"))));
+    // Never `U` on the project: it would hand every file to the container
+    // user, which is the host user only when HOST_UID is right.
+    line(format!("      - {}", quote(&format!("..:{mount}:z"))));
     line(format!(
         "      - {}",
         quote(&format!(".:{mount}/{}:ro,z", crate::project::SANDBOX_DIR))
