@@ -358,3 +358,27 @@ fn typing_is_saved_when_it_stops_and_when_the_window_closes() {
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("\"-e\", \"-u\""), "lost on quit: {saved}");
 }
+
+#[test]
+fn a_damaged_project_list_is_kept_aside_and_the_user_told() {
+    let mut desktop = Desktop::start();
+    let state = desktop.home.data().join("paddock/state.json");
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, b"{\"projects\": [\"/home/u/half").unwrap();
+    desktop.launch();
+    let tree = desktop.wait_for("the toast", |tree| {
+        shows(tree, "could not read its list of projects")
+    });
+    let kept: Vec<_> = std::fs::read_dir(state.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("state.json.damaged-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(shows(&tree, &kept[0]), "the toast names the kept file");
+    assert_eq!(
+        std::fs::read(state.parent().unwrap().join(&kept[0])).unwrap(),
+        b"{\"projects\": [\"/home/u/half"
+    );
+    desktop.quit();
+}

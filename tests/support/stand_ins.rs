@@ -34,7 +34,8 @@ pub fn kvm(dir: &Path, mode: u32) -> PathBuf {
 }
 
 /// A runtime like [`krun_runtime`] whose "VMM" fails the way libkrun's does
-/// on a nested KVM host: instead of the container's process it prints
+/// on a nested KVM host: instead of a microVM's process (one with the krun
+/// annotation; a build's steps run as usual) it prints
 /// libkrun's coloured error line on stderr and exits 1. Returns its
 /// containers.conf.
 pub fn failing_vmm_runtime(dir: &Path) -> PathBuf {
@@ -61,9 +62,11 @@ import json, sys
 path = sys.argv[1]
 with open(path) as file:
     config = json.load(file)
-config["process"]["args"] = ["/bin/sh", "-c", "printf '\\033[90m[\\033[0m2026-12-01T10:00:00Z \\033[31mERROR\\033[0m krun_vmm::linux::vstate\\033[90m]\\033[0m Received KVM_EXIT_INTERNAL_ERROR signal\\n' >&2; exit 1"]
-with open(path, "w") as file:
-    json.dump(config, file)
+# Only the sandbox asks for krun; the build's RUN steps do not.
+if config.get("annotations", {}).get("run.oci.handler") == "krun":
+    config["process"]["args"] = ["/bin/sh", "-c", "printf '\\033[90m[\\033[0m2026-12-01T10:00:00Z \\033[31mERROR\\033[0m krun_vmm::linux::vstate\\033[90m]\\033[0m Received KVM_EXIT_INTERNAL_ERROR signal\\n' >&2; exit 1"]
+    with open(path, "w") as file:
+        json.dump(config, file)
 PY
 fi
 exec /usr/bin/crun "$@"
