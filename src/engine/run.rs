@@ -27,19 +27,36 @@ fn verify_binds(plan: &ContainerPlan) -> Result<()> {
 const STOP_TIMEOUT: usize = 10;
 
 impl Engine {
-    /// Creates the named volumes the plan mounts, unless they exist.
-    async fn ensure_volumes(&self, plan: &ContainerPlan) -> Result<()> {
+    /// The named volumes the plan mounts, by the name each has in podman:
+    /// created unless it exists, or the earlier version's name while only
+    /// that exists.
+    async fn ensure_volumes(&self, plan: &ContainerPlan) -> Result<Vec<NamedVolume>> {
+        let mut mounted = Vec::new();
         for mount in &plan.volumes {
-            if self.podman.volumes().get(&mount.volume).exists().await? {
-                continue;
-            }
-            self.podman
-                .volumes()
-                .create(&VolumeCreateOpts::builder().name(&mount.volume).build())
-                .await
-                .map_err(|err| Error::podman(&mount.volume, err))?;
+            let exists = |name: &str| {
+                let volume = self.podman.volumes().get(name);
+                async move { volume.exists().await }
+            };
+            let name = match &mount.earlier {
+                _ if exists(&mount.volume).await? => mount.volume.clone(),
+                Some(earlier) if exists(earlier).await? => earlier.clone(),
+                _ => {
+                    self.podman
+                        .volumes()
+                        .create(&VolumeCreateOpts::builder().name(&mount.volume).build())
+                        .await
+                        .map_err(|err| Error::podman(&mount.volume, err))?;
+                    mount.volume.clone()
+                }
+            };
+            mounted.push(NamedVolume {
+                name: Some(name),
+                dest: Some(mount.target.clone()),
+                options: Some(vec!["U".into(), "z".into()]),
+                is_anonymous: None,
+            });
         }
-        Ok(())
+        Ok(mounted)
     }
 
     /// Refuses a microVM plan when podman's crun lacks libkrun: crun would
@@ -76,7 +93,7 @@ impl Engine {
         secrets: &BTreeMap<String, SecretValue>,
     ) -> Result<()> {
         self.refuse_unisolated(plan).await?;
-        self.ensure_volumes(plan).await?;
+        let volumes = self.ensure_volumes(plan).await?;
         verify_binds(plan)?;
         let mounts = plan
             .binds
@@ -104,12 +121,7 @@ impl Engine {
                 value: None,
             })
             .mounts(mounts)
-            .volumes(plan.volumes.iter().map(|mount| NamedVolume {
-                name: Some(mount.volume.clone()),
-                dest: Some(mount.target.clone()),
-                options: Some(vec!["U".into(), "z".into()]),
-                is_anonymous: None,
-            }))
+            .volumes(volumes)
             .secret_env(secret_env)
             .terminal(terminal)
             .stdin(true)

@@ -21,10 +21,13 @@ pub const LABEL_SANDBOX: &str = "io.github.paddockapp.sandbox";
 
 /// How much of the path's SHA-256 a slug keeps.
 const PATH_HASH_BYTES: usize = 16;
+/// How much earlier versions kept: their volumes are still found.
+const EARLIER_PATH_HASH_BYTES: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Names {
     slug: String,
+    earlier_slug: String,
 }
 
 impl Names {
@@ -48,13 +51,16 @@ impl Names {
             readable.push_str("project");
         }
         let digest = Sha256::digest(root.as_os_str().as_encoded_bytes());
-        let short: String = digest
-            .iter()
-            .take(PATH_HASH_BYTES)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = |bytes: usize| -> String {
+            digest
+                .iter()
+                .take(bytes)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
         Names {
-            slug: format!("{readable}-{short}"),
+            slug: format!("{readable}-{}", hash(PATH_HASH_BYTES)),
+            earlier_slug: format!("{readable}-{}", hash(EARLIER_PATH_HASH_BYTES)),
         }
     }
 
@@ -88,6 +94,14 @@ impl Names {
     /// `paddock-<slug>-cache-<name>`
     pub fn cache_volume(&self, name: &str) -> String {
         format!("paddock-{}-cache-{name}", self.slug)
+    }
+
+    /// What an earlier version (with a 32-bit path hash) named `volume`,
+    /// one of these names' per-project volumes; `None` for a volume that
+    /// has no slug in its name (a shared agent home).
+    pub fn earlier_volume(&self, volume: &str) -> Option<String> {
+        let rest = volume.strip_prefix(&format!("paddock-{}-", self.slug))?;
+        Some(format!("paddock-{}-{rest}", self.earlier_slug))
     }
 }
 
@@ -140,6 +154,25 @@ mod tests {
             Names::for_project(Path::new("/home/u/My Project (v2)"))
                 .slug()
                 .starts_with("my-project-v2-")
+        );
+    }
+
+    #[test]
+    fn per_project_volumes_know_their_earlier_names() {
+        let names = Names::for_project(Path::new("/p/demo"));
+        let cache = names.cache_volume("venv");
+        let earlier = names.earlier_volume(&cache).expect("a per-project volume");
+        assert!(earlier.starts_with("paddock-demo-"), "{earlier}");
+        assert!(earlier.ends_with("-cache-venv"), "{earlier}");
+        assert_eq!(earlier.len() + 24, cache.len(), "{earlier} {cache}");
+        assert_eq!(
+            names.earlier_volume(&names.home_volume("claude", AgentHome::Shared)),
+            None
+        );
+        assert!(
+            names
+                .earlier_volume(&names.home_volume("claude", AgentHome::Project))
+                .is_some()
         );
     }
 

@@ -207,6 +207,9 @@ fn utf8(path: &Path) -> Result<&str, PinError> {
 pub struct VolumeMount {
     pub volume: String,
     pub target: String,
+    /// The name an earlier version gave the same volume: mounted instead
+    /// while only it exists, so that a cache or a per-project login is kept.
+    pub earlier: Option<String>,
 }
 
 /// The sandbox container (a microVM under krun).
@@ -346,14 +349,18 @@ pub fn plan(
 
     let mut volumes = Vec::new();
     if let Some(dir) = &agent.config_dir {
+        let volume = names.home_volume(&agent.id, definition.agent.home);
         volumes.push(VolumeMount {
-            volume: names.home_volume(&agent.id, definition.agent.home),
+            earlier: names.earlier_volume(&volume),
+            volume,
             target: format!("{home}/{dir}"),
         });
     }
     for cache in &definition.caches {
+        let volume = names.cache_volume(&cache.name);
         volumes.push(VolumeMount {
-            volume: names.cache_volume(&cache.name),
+            earlier: names.earlier_volume(&volume),
+            volume,
             target: cache.path.trim_end_matches('/').to_owned(),
         });
     }

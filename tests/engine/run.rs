@@ -198,6 +198,7 @@ async fn named_volumes_survive_removal_and_reach_the_next_sandbox() {
     let mount = VolumeMount {
         volume: volume.clone(),
         target: "/cache".into(),
+        earlier: None,
     };
 
     let mut plan = container_plan(
@@ -379,4 +380,41 @@ async fn a_sandbox_whose_first_line_is_not_the_report_is_stopped() {
         .expect("stopped, not left sleeping")
         .unwrap();
     assert_eq!(code, 137, "killed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_volume_of_an_earlier_version_is_mounted_while_only_it_exists() {
+    let fixture = Fixture::new("earlier-volume").await;
+    let (engine, name) = (&fixture.engine, &fixture.name);
+    let (earlier, volume) = (unique("earlier"), unique("now"));
+    let _volumes = ContainerGuard {
+        name: unique("earlier-volume-none"),
+        volumes: vec![earlier.clone(), volume.clone()],
+    };
+    assert!(podman(&["volume", "create", &earlier]).0);
+    let mut plan = fixture.plan(&["sh", "-c", "cat /cache/note; echo again > /cache/again"]);
+    plan.unchecked_mut().volumes.push(VolumeMount {
+        volume: volume.clone(),
+        target: "/cache".into(),
+        earlier: Some(earlier.clone()),
+    });
+    let (ok, out) = podman(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{earlier}:/cache"),
+        &fixture.image.0,
+        "sh",
+        "-c",
+        "echo from-before > /cache/note",
+    ]);
+    assert!(ok, "{out}");
+    let (code, out, err) = run_to_end(engine, &plan).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "from-before\n", "the earlier volume was mounted");
+    assert!(
+        !podman(&["volume", "exists", &volume]).0,
+        "no new one beside it"
+    );
+    engine.remove(name, false).await.unwrap();
 }
