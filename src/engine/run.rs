@@ -339,3 +339,36 @@ fn runtime_summary(name: &str, crun_version: Option<&str>) -> String {
         None => name.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the create call carries, whether or not this machine's podman
+    /// can apply it (cgroups v1 cannot).
+    #[test]
+    fn a_containers_limits_are_in_the_create_spec() {
+        let limits = Resources {
+            cpus: 3,
+            memory_mib: 1024,
+            pids: 300,
+        };
+        let spec = ContainerCreateOpts::builder()
+            .resource_limits(cgroup_limits(&limits))
+            .r_limits([process_rlimit(&limits)])
+            .build()
+            .serialize()
+            .expect("JSON");
+        let spec: serde_json::Value = serde_json::from_str(&spec).expect("JSON");
+        let resources = &spec["resource_limits"];
+        assert_eq!(resources["cpu"]["quota"], 300_000);
+        assert_eq!(resources["cpu"]["period"], 100_000);
+        assert_eq!(resources["memory"]["limit"], 1024 * 1024 * 1024);
+        assert_eq!(resources["memory"]["swap"], 1024 * 1024 * 1024);
+        assert_eq!(resources["pids"]["limit"], 300);
+        assert_eq!(
+            spec["r_limits"],
+            serde_json::json!([{"type": "nproc", "soft": 300, "hard": 300}])
+        );
+    }
+}
