@@ -11,3 +11,6 @@ pub const BUILD_PROJECT: &str = "build-project";
 pub const RUN_PROJECT: &str = "run-project";
 /// Brings up the window on the project (a notification's default action).
 pub const SHOW_PROJECT: &str = "show-project";
+/// Takes the project off the window's list (asking first while its sandbox
+/// runs; the toast offers Undo); the folder is never touched.
+pub const REMOVE_PROJECT: &str = "remove-project";

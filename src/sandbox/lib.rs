@@ -5,7 +5,8 @@
 //! - [`render`]: Containerfile, entrypoint.sh, compose.yaml and the spec hash.
 //! - [`project`]: where a project may be and its files; [`plan`]: the
 //!   [`plan::SandboxPlan`] the engine builds and runs for it.
-//! - [`guest`]: the entrypoint's report and the isolation verdict.
+//! - [`guest`]: the entrypoint's report and the isolation verdict; [`exit`]:
+//!   how a run ended, in words.
 //! - [`names`]: podman names and labels; [`krun`]: the annotations that ask
 //!   for a microVM.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
@@ -15,6 +16,7 @@
 
 pub mod approval;
 pub mod definition;
+pub mod exit;
 pub mod guest;
 pub mod host_facts;
 pub mod krun;

@@ -22,7 +22,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::settings::Settings;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use super::text::project_name;
+use super::text::{escape_markup, project_name};
 use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -63,6 +63,17 @@ pub struct App {
     disconnected: bool,
     pages: HashMap<PathBuf, Controller<ProjectPage>>,
     current: Option<PathBuf>,
+    /// The project last removed, until its toast's Undo is gone.
+    removed: Option<Removed>,
+}
+
+/// A project taken off the list, kept whole (its page, and the terminal of
+/// a sandbox that runs) so that Undo puts it back as it was.
+struct Removed {
+    path: PathBuf,
+    /// Where it was in the list.
+    index: usize,
+    page: Option<Controller<ProjectPage>>,
 }
 
 #[derive(Debug)]
@@ -81,8 +92,14 @@ pub enum AppMsg {
     Select(PathBuf),
     /// Opens a project and raises the window (a notification was activated).
     Show(PathBuf),
+    /// Remove From List was chosen: asks first while the sandbox runs.
+    RemoveAsked(PathBuf),
     /// Forgets a project; its folder is never touched.
     Remove(PathBuf),
+    /// The removal toast's Undo.
+    UndoRemove,
+    /// The removal toast is gone: Undo no longer can be.
+    RemovalFinal(PathBuf),
     ChooseFolder,
     Build(Option<PathBuf>),
     Run(Option<PathBuf>),
@@ -151,12 +168,12 @@ impl AsyncComponent for App {
         if crate::config::APP_ID.ends_with(".Devel") {
             window.add_css_class("devel");
         }
+        relm4::set_global_css(include_str!("style.css"));
 
         let sidebar = ProjectList::builder()
             .launch(state.projects.clone())
             .forward(sender.input_sender(), |output| match output {
                 ProjectListOutput::Selected(path) => AppMsg::Select(path),
-                ProjectListOutput::RemoveRequested(path) => AppMsg::Remove(path),
             });
 
         // Sidebar: header with "Add Project", the list.
@@ -275,9 +292,12 @@ impl AsyncComponent for App {
             disconnected: false,
             pages: HashMap::new(),
             current: None,
+            removed: None,
         };
-        if let Some(first) = model.state.projects.first() {
-            sender.input(AppMsg::Select(first.clone()));
+        match model.state.projects.first() {
+            Some(first) => sender.input(AppMsg::Select(first.clone())),
+            // A narrow window shows the empty state, not an empty list.
+            None => model.split.set_show_content(true),
         }
         watch_sandboxes(&sender);
         AsyncComponentParts { model, widgets: () }
@@ -315,7 +335,18 @@ impl AsyncComponent for App {
                 self.blocking = blocking;
                 self.show_banner();
             }
-            AppMsg::Remove(path) => self.remove(&path),
+            AppMsg::RemoveAsked(path) => self.ask_remove(path, &sender),
+            AppMsg::Remove(path) => self.remove(&path, &sender),
+            AppMsg::UndoRemove => self.undo_remove(),
+            AppMsg::RemovalFinal(path) => {
+                if self
+                    .removed
+                    .as_ref()
+                    .is_some_and(|removed| removed.path == path)
+                {
+                    self.removed = None;
+                }
+            }
             AppMsg::ChooseFolder => {
                 sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
             }
@@ -584,7 +615,42 @@ impl App {
         self.split.set_show_content(true);
     }
 
-    fn remove(&mut self, path: &Path) {
+    /// Removing a project whose sandbox runs closes its terminal (the
+    /// sandbox runs on): worth a question.
+    fn ask_remove(&self, path: PathBuf, sender: &AsyncComponentSender<Self>) {
+        let running = self
+            .pages
+            .get(&path)
+            .is_some_and(|page| page.model().is_running());
+        if !running {
+            sender.input(AppMsg::Remove(path));
+            return;
+        }
+        let dialog = adw::AlertDialog::new(
+            Some(&gettext("Remove Running Project?")),
+            Some(&tr(
+                "The sandbox of {name} is running. It keeps running without a terminal here; adding the folder again reattaches to it. The folder is untouched.",
+                &[("name", &project_name(&path))],
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("remove", &gettext("_Remove")),
+        ]);
+        dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let sender = sender.clone();
+        dialog.connect_response(Some("remove"), move |_, _| {
+            sender.input(AppMsg::Remove(path.clone()));
+        });
+        dialog.present(Some(&self.window));
+    }
+
+    fn remove(&mut self, path: &Path, sender: &AsyncComponentSender<Self>) {
+        let Some(index) = self.state.projects.iter().position(|p| p == path) else {
+            return;
+        };
         if self.current.as_deref() == Some(path) {
             self.leave_current();
         }
@@ -592,7 +658,8 @@ impl App {
         self.save_state();
         self.sidebar
             .emit(ProjectListMsg::Remove(path.to_path_buf()));
-        if let Some(page) = self.pages.remove(path) {
+        let page = self.pages.remove(path);
+        if let Some(page) = &page {
             self.stack.remove(page.widget());
         }
         if self.current.as_deref() == Some(path) {
@@ -604,12 +671,57 @@ impl App {
             self.title.set_title(&gettext("Paddock"));
             self.title.set_subtitle("");
             self.content_page.set_title(&gettext("Paddock"));
-            self.split.set_show_content(false);
+            // Back to the list, or to the empty state when it is empty.
+            self.split.set_show_content(self.state.projects.is_empty());
         }
-        self.toasts.add_toast(adw::Toast::new(&tr(
-            "Removed {name} from the list; the folder is untouched",
-            &[("name", &project_name(path))],
-        )));
+        // An earlier removal can no longer be undone.
+        self.removed = Some(Removed {
+            path: path.to_path_buf(),
+            index,
+            page,
+        });
+        let toast = adw::Toast::builder()
+            .title(escape_markup(&tr(
+                "Removed {name} from the list; the folder is untouched",
+                &[("name", &project_name(path))],
+            )))
+            .button_label(gettext("_Undo"))
+            .priority(adw::ToastPriority::High)
+            .build();
+        {
+            let sender = sender.clone();
+            toast.connect_button_clicked(move |_| sender.input(AppMsg::UndoRemove));
+        }
+        {
+            let sender = sender.clone();
+            let path = path.to_path_buf();
+            toast.connect_dismissed(move |_| sender.input(AppMsg::RemovalFinal(path.clone())));
+        }
+        self.toasts.add_toast(toast);
+    }
+
+    /// Puts the last removed project back where it was, as it was.
+    fn undo_remove(&mut self) {
+        let Some(Removed { path, index, page }) = self.removed.take() else {
+            return;
+        };
+        if self.state.projects.contains(&path) {
+            return;
+        }
+        let index = index.min(self.state.projects.len());
+        self.state.projects.insert(index, path.clone());
+        self.save_state();
+        let status = page
+            .as_ref()
+            .map_or(ProjectStatus::NotBuilt, |page| page.model().status());
+        self.sidebar
+            .emit(ProjectListMsg::Restore(path.clone(), index, status));
+        if let Some(page) = page {
+            self.stack
+                .add_named(page.widget(), Some(&path.display().to_string()));
+            self.pages.insert(path.clone(), page);
+            self.show(&path);
+        }
     }
 
     /// The project in view is left: what its form holds is written.

@@ -1,5 +1,6 @@
-//! Text as the window shows it: a project's name, markup escaped, and
-//! command lines split and joined the way a shell would.
+//! Text as the window shows it: a project's name, markup escaped, commands
+//! in messages set in monospace, and command lines split and joined the way
+//! a shell would.
 
 use std::path::Path;
 
@@ -15,6 +16,31 @@ pub fn project_name(path: &Path) -> String {
 /// descriptions are markup, and a folder called `a&b` must show as such.
 pub fn escape_markup(text: &str) -> String {
     gtk::glib::markup_escape_text(text).to_string()
+}
+
+/// A message as Pango markup, with what it quotes in backticks (commands,
+/// as in "run `paddock init` there") set in monospace instead. Every other
+/// character shows literally, and control or invisible ones escaped: build
+/// failures quote what the project's files said.
+pub fn code_markup(message: &str) -> String {
+    let shown = sandbox::shown::escape(message);
+    let parts: Vec<&str> = shown.split('`').collect();
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let quoted = i % 2 == 1;
+        if quoted && i + 1 < parts.len() {
+            out.push_str("<tt>");
+            out.push_str(&escape_markup(part));
+            out.push_str("</tt>");
+        } else {
+            if quoted {
+                // An unpaired backtick is shown as it is.
+                out.push('`');
+            }
+            out.push_str(&escape_markup(part));
+        }
+    }
+    out
 }
 
 /// Splits a command line the way a shell would for plain words and quotes:
@@ -78,6 +104,22 @@ pub fn join_words(words: &[String]) -> String {
 #[cfg(test)]
 mod word_tests {
     use super::*;
+
+    #[test]
+    fn quoted_commands_are_monospace_and_nothing_else_is_markup() {
+        assert_eq!(
+            code_markup("run `paddock init` there"),
+            "run <tt>paddock init</tt> there"
+        );
+        assert_eq!(
+            code_markup("<b>not bold</b> `a&b` and one ` left"),
+            "&lt;b&gt;not bold&lt;/b&gt; <tt>a&amp;b</tt> and one ` left"
+        );
+        // An escape sequence or a bidi override from a project's file
+        // cannot reach the label.
+        assert_eq!(code_markup("x\u{1b}[2Jy"), r"x\x1b[2Jy");
+        assert_eq!(code_markup("`a\u{202e}b`"), "<tt>a&lt;U+202E&gt;b</tt>");
+    }
 
     #[test]
     fn words_round_trip() {

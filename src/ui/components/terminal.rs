@@ -104,7 +104,7 @@ impl Component for SandboxTerminal {
             settings,
         } = init;
         let banner = adw::Banner::builder()
-            .button_label(gettext("_Run Again"))
+            .button_label(gettext("_Reattach"))
             .revealed(false)
             .build();
         {
@@ -260,12 +260,9 @@ impl Component for SandboxTerminal {
             }
             TerminalCommand::Ended(Ok(code)) => {
                 self.exited = Some(code);
+                // The page says how it ended, in its one banner and the
+                // tab's title.
                 self.terminal.set_input_enabled(false);
-                self.banner.set_title(&tr(
-                    "The sandbox exited with code {code}",
-                    &[("code", &code)],
-                ));
-                self.banner.set_revealed(true);
                 let _ = sender.output(TerminalOutput::Exited(code));
             }
             TerminalCommand::Ended(Err(lost)) => {
@@ -275,7 +272,6 @@ impl Component for SandboxTerminal {
                     "The connection to the sandbox was lost: {error}",
                     &[("error", &lost)],
                 )));
-                self.banner.set_button_label(Some(&gettext("_Reattach")));
                 self.banner.set_revealed(true);
                 let _ = sender.output(TerminalOutput::Lost(lost));
             }

@@ -3,6 +3,7 @@
 
 use gettextrs::gettext;
 
+use super::phase::Phase;
 use sandbox::guest::{NotAReport, Verdict};
 
 /// The isolation verdict as the header shows it.
@@ -70,21 +71,26 @@ pub fn build_button() -> ButtonLook {
     }
 }
 
-/// Run, or Stop while the sandbox runs.
-pub fn run_button(running: bool) -> ButtonLook {
-    if running {
-        ButtonLook {
+/// Run, Stop while the sandbox runs, "Stopping…" until it has ended.
+pub fn run_button(phase: &Phase) -> ButtonLook {
+    match phase {
+        Phase::Stopping { .. } => ButtonLook {
+            label: gettext("Stopping…"),
+            icon: "media-playback-stop-symbolic",
+            tooltip: gettext("Podman is stopping the sandbox"),
+            accessible: gettext("Stopping the sandbox"),
+        },
+        phase if phase.is_running() => ButtonLook {
             label: gettext("_Stop"),
             icon: "media-playback-stop-symbolic",
             tooltip: gettext("Stop the sandbox (Ctrl+Shift+R)"),
             accessible: gettext("Stop the sandbox"),
-        }
-    } else {
-        ButtonLook {
+        },
+        _ => ButtonLook {
             label: gettext("_Run"),
             icon: "media-playback-start-symbolic",
             tooltip: gettext("Run the agent in its sandbox (Ctrl+R)"),
             accessible: gettext("Run the agent in its sandbox"),
-        }
+        },
     }
 }

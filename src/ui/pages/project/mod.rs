@@ -1,14 +1,16 @@
 //! One project: its sandbox definition as preference rows, the build, and the
 //! terminals of its running sandbox.
 //!
-//! The page holds the project's [`Phase`] and shows it, in its `view!`, in
-//! the header's actions and the banner; its Sandbox view ([`definition`])
-//! and Terminal view ([`terminals`]) are components of their own, and what
-//! it asks of podman runs on tokio ([`jobs`]).
+//! The page holds the project's [`Phase`] and what last happened, and shows
+//! them through [`look`] (which derives every label, the one banner, the
+//! sidebar's badge and the views' empty pages from them); its Sandbox view
+//! ([`definition`]) and Terminal view ([`terminals`]) are components of
+//! their own, and what it asks of podman runs on tokio ([`jobs`]).
 
 mod definition;
 mod header;
 mod jobs;
+pub mod look;
 mod phase;
 mod terminals;
 
@@ -19,7 +21,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::ui::components::build_log::BuildLog;
+use crate::ui::components::build_log::{BuildLog, BuildRequest};
 use crate::ui::components::review_dialog::{self, AfterReview};
 use crate::ui::error::Error;
 use crate::ui::project_plan;
@@ -28,8 +30,10 @@ use crate::ui::status::ProjectStatus;
 use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
 use engine::{BuildEvent, BuildOutcome, Change};
 use header::VerdictLook;
-use phase::Phase;
+use look::BannerLook;
+use phase::{Outcome, Phase};
 use sandbox::approval::{Review, Status};
+use sandbox::exit::ExitKind;
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -39,12 +43,20 @@ pub struct ProjectPage {
     path: PathBuf,
     project: Project,
     phase: Phase,
+    /// Whether the image for the saved definition exists (`None`: podman
+    /// has not answered yet).
+    built: Option<bool>,
+    /// How the last build or run ended.
+    outcome: Option<Outcome>,
     /// The Sandbox, Build and Terminal views.
     stack: adw::ViewStack,
-    /// The banner over a sandbox that runs, or ended, with no terminal here.
-    detached: Option<Detached>,
     /// Why the definition waits for the user's review, if it does.
-    review_needed: Option<Status>,
+    review: Option<Status>,
+    /// The banner's last words, kept while it hides.
+    banner: Option<BannerLook>,
+    banner_revealed: bool,
+    /// The badge the sidebar was last told.
+    shown_status: Option<ProjectStatus>,
     /// What the sandbox's last start reported about its isolation.
     verdict: Option<VerdictLook>,
     /// Icons instead of labels in the header, for narrow windows.
@@ -52,31 +64,6 @@ pub struct ProjectPage {
     build_log: BuildLog,
     definition: Controller<DefinitionEditor>,
     terminals: Controller<Terminals>,
-}
-
-/// What the banner says about a sandbox with no terminal here.
-#[derive(Debug, Clone, Copy)]
-enum Detached {
-    /// It runs: Reattach.
-    Running,
-    /// It ended while Paddock was not looking: how, and Run Again.
-    Exited(i64),
-}
-
-impl Detached {
-    fn title(self) -> String {
-        match self {
-            Detached::Running => gettext("The sandbox is running without a terminal here"),
-            Detached::Exited(code) => tr("The sandbox exited with code {code}", &[("code", &code)]),
-        }
-    }
-
-    fn button(self) -> String {
-        match self {
-            Detached::Running => gettext("_Reattach"),
-            Detached::Exited(_) => gettext("_Run Again"),
-        }
-    }
 }
 
 pub struct ProjectPageInit {
@@ -87,7 +74,8 @@ pub struct ProjectPageInit {
 #[derive(Debug)]
 pub enum ProjectPageMsg {
     Build,
-    CancelBuild,
+    /// A button of the Build view.
+    BuildView(BuildRequest),
     Run,
     Stop,
     /// The header button: Run, or Stop while the sandbox runs.
@@ -100,8 +88,8 @@ pub enum ProjectPageMsg {
     Recheck,
     Definition(DefinitionOutput),
     Terminals(TerminalsOutput),
-    /// Show the review of the definition (the banner's button).
-    Review,
+    /// The banner's button.
+    BannerClicked,
     /// The user's answer to the review dialog.
     ReviewAnswered {
         review: Box<Review>,
@@ -167,22 +155,14 @@ impl Component for ProjectPage {
 
             adw::Banner {
                 #[watch]
-                set_title?: model.detached.map(Detached::title).as_deref(),
+                set_title: model.banner.as_ref().map_or("", |banner| banner.title.as_str()),
                 #[watch]
-                set_button_label?: model.detached.map(Detached::button).as_deref().map(Some),
+                set_button_label: model.banner.as_ref().map(|banner| banner.button.as_str()),
                 #[watch]
-                set_revealed: model.detached.is_some(),
-                connect_button_clicked => ProjectPageMsg::Run,
-            },
-
-            adw::Banner {
-                add_css_class: "warning",
-                set_button_label: Some(&gettext("_Review")),
+                set_class_active: ("warning", model.banner.as_ref().is_some_and(|banner| banner.warning)),
                 #[watch]
-                set_title: &model.review_needed.map(review_title).unwrap_or_default(),
-                #[watch]
-                set_revealed: model.review_needed.is_some(),
-                connect_button_clicked => ProjectPageMsg::Review,
+                set_revealed: model.banner_revealed,
+                connect_button_clicked => ProjectPageMsg::BannerClicked,
             },
 
             #[name = "switcher"]
@@ -204,10 +184,36 @@ impl Component for ProjectPage {
                     settings_view -> adw::Bin {},
                 #[local_ref]
                 add_titled_with_icon[Some("build"), &gettext("Build"), "system-run-symbolic"] =
-                    build_view -> gtk::Box {},
-                #[local_ref]
+                    build_view -> gtk::Stack {},
                 add_titled_with_icon[Some("terminal"), &gettext("Terminal"), "utilities-terminal-symbolic"] =
-                    terminal_view -> gtk::Box {},
+                    &gtk::Stack {
+                        #[local_ref]
+                        add_named[Some("tabs")] = terminal_tabs -> gtk::Box {},
+                        add_named[Some("empty")] = &adw::StatusPage {
+                            set_vexpand: true,
+                            #[watch]
+                            set_icon_name: Some(model.look().terminal_page().icon),
+                            #[watch]
+                            set_title: &model.look().terminal_page().title,
+                            #[watch]
+                            set_description: Some(&model.look().terminal_page().description),
+
+                            #[wrap(Some)]
+                            set_child = &gtk::Button {
+                                set_halign: gtk::Align::Center,
+                                set_use_underline: true,
+                                add_css_class: "pill",
+                                add_css_class: "suggested-action",
+                                #[watch]
+                                set_label: model.look().terminal_page().button.as_ref().map_or("", |(label, _)| label.as_str()),
+                                #[watch]
+                                set_visible: model.look().terminal_page().button.is_some(),
+                                connect_clicked => ProjectPageMsg::Run,
+                            },
+                        },
+                        #[watch]
+                        set_visible_child_name: if model.terminals.model().has_tabs() { "tabs" } else { "empty" },
+                    },
             },
         },
 
@@ -266,16 +272,18 @@ impl Component for ProjectPage {
 
             gtk::Button {
                 #[watch]
-                set_tooltip_text: Some(&header::run_button(model.phase.is_running()).tooltip),
+                set_tooltip_text: Some(&header::run_button(&model.phase).tooltip),
                 #[watch]
                 update_property: &[gtk::accessible::Property::Label(
-                    &header::run_button(model.phase.is_running()).accessible,
+                    &header::run_button(&model.phase).accessible,
                 )],
                 #[watch]
                 set_sensitive: model.phase.can_run_or_stop(),
                 #[watch]
-                set_child: Some(if model.compact {
-                    run_icon.upcast_ref::<gtk::Widget>()
+                set_child: Some(if matches!(model.phase, Phase::Stopping { .. }) {
+                    stopping_content.upcast_ref::<gtk::Widget>()
+                } else if model.compact {
+                    run_icon.upcast_ref()
                 } else {
                     run_content.upcast_ref()
                 }),
@@ -304,14 +312,25 @@ impl Component for ProjectPage {
         adw::ButtonContent {
             set_use_underline: true,
             #[watch]
-            set_label: &header::run_button(model.phase.is_running()).label,
+            set_label: &header::run_button(&model.phase).label,
             #[watch]
-            set_icon_name: header::run_button(model.phase.is_running()).icon,
+            set_icon_name: header::run_button(&model.phase).icon,
         },
         #[name = "run_icon"]
         gtk::Image {
             #[watch]
-            set_icon_name: Some(header::run_button(model.phase.is_running()).icon),
+            set_icon_name: Some(header::run_button(&model.phase).icon),
+        },
+        // Stop was pressed: a spinner until the sandbox's end is reported.
+        #[name = "stopping_content"]
+        gtk::Box {
+            set_spacing: 6,
+            adw::Spinner {},
+            gtk::Label {
+                set_label: &header::run_button(&Phase::Stopping { build: None }).label,
+                #[watch]
+                set_visible: !model.compact,
+            },
         },
     }
 
@@ -332,7 +351,7 @@ impl Component for ProjectPage {
             .forward(sender.input_sender(), ProjectPageMsg::Definition);
         let build_log = {
             let sender = sender.clone();
-            BuildLog::new(move || sender.input(ProjectPageMsg::CancelBuild))
+            BuildLog::new(move |request| sender.input(ProjectPageMsg::BuildView(request)))
         };
         let terminals = Terminals::builder()
             .launch(TerminalsInit {
@@ -340,13 +359,17 @@ impl Component for ProjectPage {
                 settings: preferences,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminals);
-        let model = ProjectPage {
+        let mut model = ProjectPage {
             path: project.root().to_path_buf(),
             project,
             phase: Phase::Idle,
+            built: None,
+            outcome: None,
             stack: adw::ViewStack::new(),
-            detached: None,
-            review_needed: None,
+            review: None,
+            banner: None,
+            banner_revealed: false,
+            shown_status: None,
             verdict: None,
             compact: false,
             build_log,
@@ -356,27 +379,50 @@ impl Component for ProjectPage {
         let stack = &model.stack;
         let settings_view = model.definition.widget();
         let build_view = &model.build_log.root;
-        let terminal_view = model.terminals.widget();
+        let terminal_tabs = model.terminals.widget();
         let widgets = view_output!();
         widgets
             .switcher
             .upcast_ref::<gtk::Widget>()
             .update_property(&[gtk::accessible::Property::Label(&gettext("Project views"))]);
         model.check_image(&sender);
+        model.publish(&sender);
         ComponentParts { model, widgets }
     }
 
     fn update(&mut self, msg: ProjectPageMsg, sender: ComponentSender<Self>, _root: &Self::Root) {
+        self.handle(msg, &sender);
+        self.publish(&sender);
+    }
+
+    fn update_cmd(
+        &mut self,
+        command: ProjectPageCommand,
+        sender: ComponentSender<Self>,
+        _root: &Self::Root,
+    ) {
+        self.handle_command(command, &sender);
+        self.publish(&sender);
+    }
+}
+
+impl ProjectPage {
+    fn handle(&mut self, msg: ProjectPageMsg, sender: &ComponentSender<Self>) {
+        let sender = sender.clone();
         match msg {
-            ProjectPageMsg::Build => {
+            ProjectPageMsg::Build | ProjectPageMsg::BuildView(BuildRequest::Build) => {
                 if self.phase.can_build() {
                     self.build(false, &sender);
                 }
             }
-            ProjectPageMsg::CancelBuild => {
+            ProjectPageMsg::BuildView(BuildRequest::Cancel) => {
                 if let Some(build) = self.phase.build() {
                     build.cancel.cancel();
+                    self.build_log.cancelling();
                 }
+            }
+            ProjectPageMsg::BuildView(BuildRequest::OpenSettings) => {
+                self.stack.set_visible_child_name("settings");
             }
             ProjectPageMsg::Run => self.run(&sender),
             ProjectPageMsg::Stop => self.stop(&sender),
@@ -400,9 +446,14 @@ impl Component for ProjectPage {
                 }
             },
             ProjectPageMsg::Terminals(output) => self.terminals_output(output, &sender),
-            ProjectPageMsg::Review => {
-                self.review(AfterReview::Nothing, &sender);
-            }
+            ProjectPageMsg::BannerClicked => match self.banner.as_ref().map(|b| b.action) {
+                Some(look::Action::Review) => {
+                    self.review(AfterReview::Nothing, &sender);
+                }
+                Some(look::Action::Run) => self.run(&sender),
+                Some(look::Action::Build) => self.build(false, &sender),
+                None => {}
+            },
             ProjectPageMsg::ReviewAnswered {
                 review,
                 after,
@@ -419,7 +470,7 @@ impl Component for ProjectPage {
                     self.check_image(&sender);
                     return;
                 }
-                self.review_needed = None;
+                self.review = None;
                 match after {
                     AfterReview::Build => self.build(false, &sender),
                     AfterReview::Run => self.run(&sender),
@@ -429,12 +480,8 @@ impl Component for ProjectPage {
         }
     }
 
-    fn update_cmd(
-        &mut self,
-        command: ProjectPageCommand,
-        sender: ComponentSender<Self>,
-        _root: &Self::Root,
-    ) {
+    fn handle_command(&mut self, command: ProjectPageCommand, sender: &ComponentSender<Self>) {
+        let sender = sender.clone();
         match command {
             ProjectPageCommand::Unknown => {}
             ProjectPageCommand::Checked {
@@ -444,32 +491,25 @@ impl Component for ProjectPage {
                 verdict,
                 review,
             } => {
-                self.review_needed = review;
+                let first = self.built.is_none();
+                self.built = Some(built);
+                self.review = review;
                 if let Some(verdict) = verdict
                     && self.verdict.is_none()
                 {
                     self.show_verdict(&Ok(verdict), &sender, false);
                 }
+                let live = self.terminals.model().has_live();
                 if running {
-                    self.seen_running(&sender);
-                } else if let Some(code) = exited
-                    && !self.terminals.model().has_tabs()
-                    && !self.phase.is_building()
+                    self.phase.seen_running();
+                } else if matches!(self.phase, Phase::Running { .. } | Phase::Stopping { .. })
+                    && !live
                 {
-                    // It ended with no terminal here to tell (Paddock was
-                    // closed or killed): say how.
-                    self.ended();
-                    self.status(&sender, ProjectStatus::Exited(code));
-                    self.detached = Some(Detached::Exited(code));
-                } else if !self.phase.is_building() && !self.phase.is_running() {
-                    self.status(
-                        &sender,
-                        if built {
-                            ProjectStatus::Built
-                        } else {
-                            ProjectStatus::NotBuilt
-                        },
-                    );
+                    // Its end was not reported (podman was away).
+                    self.run_ended(exited, None, &sender);
+                } else if first && let Some(code) = exited {
+                    // It ended while Paddock was not looking: say how.
+                    self.outcome = Some(Outcome::Exited(code));
                 }
             }
             ProjectPageCommand::NeedsReview(review, after) => {
@@ -479,7 +519,7 @@ impl Component for ProjectPage {
                 self.present_review(review, after, &sender);
             }
             ProjectPageCommand::NeedsBuild => self.build(true, &sender),
-            ProjectPageCommand::Attached(Ok(attached)) => self.attach(attached, &sender),
+            ProjectPageCommand::Attached(Ok(attached)) => self.attach(attached),
             ProjectPageCommand::Attached(Err(error)) => {
                 self.phase.start_failed();
                 let _ = sender.output(ProjectPageOutput::Error {
@@ -488,14 +528,17 @@ impl Component for ProjectPage {
                 });
                 self.check_image(&sender);
             }
-            ProjectPageCommand::Stopped(result) => {
-                self.phase.stop_answered();
-                if let Err(error) = result {
-                    let _ = sender.output(ProjectPageOutput::Error {
-                        heading: gettext("The Sandbox Could Not Be Stopped"),
-                        body: error.to_string(),
-                    });
-                }
+            ProjectPageCommand::Stopped(Ok(())) => {
+                // Stopping until the end is reported: by the terminal, an
+                // event, or (should both be missed) this check.
+                self.check_image(&sender);
+            }
+            ProjectPageCommand::Stopped(Err(error)) => {
+                self.phase.stop_failed();
+                let _ = sender.output(ProjectPageOutput::Error {
+                    heading: gettext("The Sandbox Could Not Be Stopped"),
+                    body: error.to_string(),
+                });
             }
             ProjectPageCommand::BuildEvents(events) => {
                 let mut lines = Vec::new();
@@ -518,7 +561,8 @@ impl Component for ProjectPage {
                     Ok(outcome) => {
                         self.build_log
                             .finished(outcome == BuildOutcome::AlreadyBuilt);
-                        self.status(&sender, ProjectStatus::Built);
+                        self.built = Some(true);
+                        self.outcome = None;
                         if then_run {
                             self.run(&sender);
                         }
@@ -530,13 +574,13 @@ impl Component for ProjectPage {
                     }
                     Err(Error::Engine(engine::Error::Cancelled)) => {
                         self.build_log.cancelled();
-                        self.status(&sender, ProjectStatus::NotBuilt);
+                        self.outcome = None;
                         let _ = sender.output(ProjectPageOutput::Toast(gettext("Build cancelled")));
                     }
                     Err(error) => {
                         let message = error.to_string();
                         self.build_log.failed(&message);
-                        self.status(&sender, ProjectStatus::BuildFailed);
+                        self.outcome = Some(Outcome::BuildFailed);
                         let _ = sender.output(ProjectPageOutput::Notify {
                             path: self.path.clone(),
                             title: tr("Building {name} failed", &[("name", &name)]),
@@ -547,40 +591,82 @@ impl Component for ProjectPage {
             }
         }
     }
-}
 
-impl ProjectPage {
     fn verdict_class(&self) -> Option<&'static str> {
         self.verdict.as_ref().map(|look| look.class)
     }
 
-    /// The banner over a sandbox that runs with no terminal here (none while
-    /// podman is still starting it here).
-    fn offer_reattach(&mut self) {
-        if !self.terminals.model().has_live() && !matches!(self.phase, Phase::Starting { .. }) {
-            self.detached = Some(Detached::Running);
+    /// Everything the window shows about the project derives from this.
+    fn look(&self) -> look::State<'_> {
+        look::State {
+            phase: &self.phase,
+            built: self.built,
+            outcome: self.outcome,
+            live_terminal: self.terminals.model().has_live(),
+            review: self.review,
         }
     }
 
-    /// podman says the sandbox runs.
-    fn seen_running(&mut self, sender: &ComponentSender<Self>) {
-        self.phase.seen_running();
-        self.status(sender, ProjectStatus::Running);
-        self.offer_reattach();
+    /// The project's badge in the sidebar, as the page last told it.
+    pub fn status(&self) -> ProjectStatus {
+        self.look().status()
     }
 
-    /// The sandbox does not run any more.
-    fn ended(&mut self) {
-        self.phase.ended();
-        self.detached = None;
+    /// The sandbox runs (or is being started or stopped).
+    pub fn is_running(&self) -> bool {
+        self.phase.is_running() || matches!(self.phase, Phase::Starting { .. })
+    }
+
+    /// Brings what the page does not redraw by itself (the sidebar's
+    /// badge, the Build view, the banner) in line with the state.
+    fn publish(&mut self, sender: &ComponentSender<Self>) {
+        let look = self.look();
+        let status = look.status();
+        let banner = look.banner();
+        let build_page = look.build_page();
+        if self.shown_status != Some(status) {
+            self.shown_status = Some(status);
+            let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
+        }
+        self.build_log.show_empty(build_page);
+        self.banner_revealed = banner.is_some();
+        if banner.is_some() {
+            self.banner = banner;
+        }
+    }
+
+    /// The sandbox's run ended: with `code` if known, in terminal `tab` if
+    /// one was attached.
+    fn run_ended(&mut self, code: Option<i64>, tab: Option<u64>, sender: &ComponentSender<Self>) {
+        let stopped = self.phase.ended();
+        let name = self.name();
+        if let Some(tab) = tab {
+            let (title, detail) =
+                look::ended_tab(self.terminals.model().title(), stopped, code.unwrap_or(0));
+            self.terminals.model().ended(tab, &title, &detail);
+        }
+        if stopped {
+            self.outcome = Some(Outcome::Stopped);
+            return;
+        }
+        let Some(code) = code else {
+            self.outcome = None;
+            self.check_image(sender);
+            return;
+        };
+        self.outcome = Some(Outcome::Exited(code));
+        let _ = sender.output(ProjectPageOutput::Notify {
+            path: self.path.clone(),
+            title: tr(
+                "{name}: {how}",
+                &[("name", &name), ("how", &ExitKind::of(code).label())],
+            ),
+            body: look::exit_sentence(code),
+        });
     }
 
     fn name(&self) -> String {
         self.project.folder_name()
-    }
-
-    fn status(&self, sender: &ComponentSender<Self>, status: ProjectStatus) {
-        let _ = sender.output(ProjectPageOutput::Status(self.path.clone(), status));
     }
 
     /// Writes what the user typed into the Sandbox view and `paddock.toml`
@@ -627,7 +713,6 @@ impl ProjectPage {
         self.phase.build_began(cancel.clone(), then_run);
         self.build_log.start();
         self.stack.set_visible_child_name("build");
-        self.status(sender, ProjectStatus::Building);
         let project = self.project.clone();
         sender.command(move |out, _shutdown| jobs::build(project, out, cancel));
     }
@@ -659,7 +744,7 @@ impl ProjectPage {
     fn review(&mut self, after: AfterReview, sender: &ComponentSender<Self>) -> bool {
         match project_plan::pending_review(&self.project) {
             Ok(None) => {
-                self.review_needed = None;
+                self.review = None;
                 if after == AfterReview::Nothing {
                     let _ = sender.output(ProjectPageOutput::Toast(gettext(
                         "The sandbox definition is approved",
@@ -687,7 +772,7 @@ impl ProjectPage {
         after: AfterReview,
         sender: &ComponentSender<Self>,
     ) {
-        self.review_needed = Some(review.status);
+        self.review = Some(review.status);
         let sender = sender.clone();
         let shown = review.clone();
         review_dialog::present(
@@ -705,12 +790,10 @@ impl ProjectPage {
         );
     }
 
-    fn attach(&mut self, attached: Attached, sender: &ComponentSender<Self>) {
+    fn attach(&mut self, attached: Attached) {
         self.terminals.state().get_mut().model.attach(attached);
         self.phase.attached();
-        self.detached = None;
         self.stack.set_visible_child_name("terminal");
-        self.status(sender, ProjectStatus::Running);
     }
 
     fn stop(&mut self, sender: &ComponentSender<Self>) {
@@ -725,18 +808,7 @@ impl ProjectPage {
         let name = self.name();
         match output {
             TerminalsOutput::Verdict(verdict) => self.show_verdict(&verdict, sender, true),
-            TerminalsOutput::Exited(code) => {
-                self.ended();
-                self.status(sender, ProjectStatus::Exited(code));
-                let _ = sender.output(ProjectPageOutput::Notify {
-                    path: self.path.clone(),
-                    title: tr(
-                        "{name} exited with code {code}",
-                        &[("name", &name), ("code", &code)],
-                    ),
-                    body: gettext("The agent’s sandbox has stopped."),
-                });
-            }
+            TerminalsOutput::Exited { tab, code } => self.run_ended(Some(code), Some(tab), sender),
             TerminalsOutput::Lost(lost) => {
                 // The terminal shows why, with a button to reattach; the
                 // sandbox itself may well run on (podman went away).
@@ -744,13 +816,9 @@ impl ProjectPage {
                 self.check_image(sender);
             }
             TerminalsOutput::RunAgain => self.run(sender),
-            TerminalsOutput::Closed { stop } => {
-                if stop {
-                    self.stop(sender);
-                } else if self.phase.is_running() {
-                    self.offer_reattach();
-                }
-            }
+            TerminalsOutput::Closed { stop: true } => self.stop(sender),
+            // The banner offers to reattach.
+            TerminalsOutput::Closed { stop: false } => {}
         }
     }
 
@@ -783,28 +851,18 @@ impl ProjectPage {
         // An attached terminal reports its own sandbox's exit, with the code.
         let attached = self.terminals.model().has_live();
         match change {
-            Change::Started if !self.phase.is_running() => self.seen_running(sender),
+            Change::Started if !self.phase.is_running() => self.phase.seen_running(),
             Change::Died { exit_code } if !attached && self.phase.is_running() => {
-                self.ended();
-                match exit_code {
-                    Some(code) => self.status(sender, ProjectStatus::Exited(i64::from(code))),
-                    None => self.check_image(sender),
-                }
+                self.run_ended(exit_code.map(i64::from), None, sender);
             }
             Change::Removed if !attached => {
-                self.ended();
-                self.check_image(sender);
+                if self.phase.is_running() {
+                    self.run_ended(None, None, sender);
+                } else {
+                    self.check_image(sender);
+                }
             }
             _ => {}
         }
-    }
-}
-
-/// The review banner's title for why the definition waits for the user.
-fn review_title(status: Status) -> String {
-    match status {
-        Status::NeverApproved => gettext("You have not approved this sandbox definition yet"),
-        Status::Changed => gettext("The sandbox definition changed since you approved it"),
-        Status::MountMoved => gettext("A folder the sandbox mounts is not the one you approved"),
     }
 }

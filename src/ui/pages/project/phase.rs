@@ -1,7 +1,8 @@
 //! Where a project's sandbox is, as far as the window knows: one value that
 //! the header, the banner and the page's reactions all read, instead of
 //! flags that could disagree. A build can go on while the sandbox runs (the
-//! image of its next run), so the phases that run carry it along.
+//! image of its next run), so the phases that run carry it along. What the
+//! window says about it is derived in [`super::look`].
 
 use tokio_util::sync::CancellationToken;
 
@@ -16,8 +17,20 @@ pub enum Phase {
     Starting { running: bool },
     /// The sandbox runs, attached here or not.
     Running { build: Option<Build> },
-    /// Stop was asked for and podman has not answered yet.
+    /// Stop was asked for, and the sandbox's end not reported yet.
     Stopping { build: Option<Build> },
+}
+
+/// How the last build or run ended, for when neither goes on; a good build
+/// (or a cancelled one) leaves nothing to tell beyond whether the image
+/// exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    BuildFailed,
+    /// The sandbox ended by itself, with this code.
+    Exited(i64),
+    /// The user stopped it: whatever code podman's stop left is no news.
+    Stopped,
 }
 
 /// A build in progress.
@@ -57,6 +70,12 @@ impl Phase {
 
     pub fn is_building(&self) -> bool {
         self.build().is_some()
+    }
+
+    /// Cancel was pressed and the build has not ended yet.
+    pub fn is_cancelling(&self) -> bool {
+        self.build()
+            .is_some_and(|build| build.cancel.is_cancelled())
     }
 
     /// Whether a build can begin: none is going on, and podman is not in
@@ -142,7 +161,9 @@ impl Phase {
     }
 
     /// The sandbox does not run (any more); a build going on goes on.
-    pub fn ended(&mut self) {
+    /// Whether it ended because the user stopped it.
+    pub fn ended(&mut self) -> bool {
+        let stopped = matches!(self, Phase::Stopping { .. });
         *self = match std::mem::replace(self, Phase::Idle) {
             Phase::Running { build } | Phase::Stopping { build } => match build {
                 Some(build) => Phase::Building(build),
@@ -151,6 +172,7 @@ impl Phase {
             Phase::Starting { .. } => Phase::Starting { running: false },
             other => other,
         };
+        stopped
     }
 
     /// Stop was asked of podman (only while the sandbox runs).
@@ -160,11 +182,12 @@ impl Phase {
         }
     }
 
-    /// podman answered the stop; the sandbox counts as running until its
-    /// end is reported.
-    pub fn stop_answered(&mut self) {
-        if let Phase::Stopping { build } = std::mem::replace(self, Phase::Idle) {
-            *self = Phase::Running { build };
+    /// podman could not stop the sandbox: it runs on.
+    pub fn stop_failed(&mut self) {
+        if let Phase::Stopping { build } = self {
+            *self = Phase::Running {
+                build: build.take(),
+            };
         }
     }
 }
@@ -206,9 +229,7 @@ mod tests {
         assert!(phase.is_running() && phase.is_building());
         phase.stopping();
         assert!(!phase.can_run_or_stop() && phase.is_running());
-        phase.stop_answered();
-        assert!(phase.can_run_or_stop() && phase.is_running());
-        phase.ended();
+        assert!(phase.ended(), "it ended because it was stopped");
         assert!(matches!(phase, Phase::Building(_)));
         assert!(!phase.build_ended());
         assert!(matches!(phase, Phase::Idle));
@@ -235,9 +256,28 @@ mod tests {
         let mut phase = Phase::Idle;
         phase.stopping();
         assert!(matches!(phase, Phase::Idle));
-        phase.stop_answered();
+        phase.stop_failed();
         assert!(matches!(phase, Phase::Idle));
-        phase.ended();
+        assert!(!phase.ended());
         assert!(matches!(phase, Phase::Idle));
+    }
+
+    #[test]
+    fn a_stop_that_fails_leaves_it_running_and_an_end_then_is_its_own() {
+        let mut phase = Phase::Running { build: None };
+        phase.stopping();
+        phase.stop_failed();
+        assert!(matches!(phase, Phase::Running { build: None }));
+        assert!(!phase.ended(), "not stopped by the user");
+    }
+
+    #[test]
+    fn cancel_shows_at_once() {
+        let mut phase = Phase::Idle;
+        let cancel = CancellationToken::new();
+        phase.build_began(cancel.clone(), false);
+        assert!(!phase.is_cancelling());
+        cancel.cancel();
+        assert!(phase.is_cancelling() && phase.is_building());
     }
 }

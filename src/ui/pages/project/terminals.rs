@@ -1,6 +1,6 @@
 //! The Terminal view of a project: one tab per attached run of its sandbox,
-//! the question asked when a live one is closed, and the tab titles that
-//! say how a run ended.
+//! and the question asked when a live one is closed. How a tab's run ended
+//! is put in its title by the page, which knows whether it was stopped.
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -11,11 +11,14 @@ use crate::ui::components::terminal::{Lost, SandboxTerminal, TerminalInit, Termi
 use crate::ui::settings::Settings;
 use engine::Session;
 use sandbox::guest::{NotAReport, Verdict};
-use sandbox::messages::tr;
 
 pub struct Terminals {
     tabs: adw::TabView,
     open: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
+    /// Each terminal's reports name its tab: the one that ended is renamed,
+    /// not the first that did.
+    next_tab: u64,
+    ids: Vec<u64>,
     /// The project's name, the title of its tabs.
     title: String,
     /// The terminals' zoom and font.
@@ -50,7 +53,7 @@ pub enum TerminalsMsg {
     Close(adw::TabPage),
     /// The user's answer to "stop the sandbox?" when closing its tab.
     CloseAnswered(adw::TabPage, CloseAnswer),
-    Terminal(TerminalOutput),
+    Terminal(u64, TerminalOutput),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -63,7 +66,11 @@ pub enum CloseAnswer {
 #[derive(Debug)]
 pub enum TerminalsOutput {
     Verdict(Result<Verdict, NotAReport>),
-    Exited(i64),
+    /// The run in this tab ended with this code.
+    Exited {
+        tab: u64,
+        code: i64,
+    },
     Lost(Lost),
     RunAgain,
     /// A tab was closed; `stop`: the user asked to stop the sandbox too.
@@ -99,14 +106,6 @@ impl Component for Terminals {
                     glib::Propagation::Stop
                 },
             },
-            adw::StatusPage {
-                set_icon_name: Some("utilities-terminal-symbolic"),
-                set_title: &gettext("Not Running"),
-                set_description: Some(&gettext("Run the sandbox to get the agent’s terminal here")),
-                set_vexpand: true,
-                #[watch]
-                set_visible: !model.has_tabs(),
-            },
         }
     }
 
@@ -118,6 +117,8 @@ impl Component for Terminals {
         let model = Terminals {
             tabs: adw::TabView::new(),
             open: Vec::new(),
+            next_tab: 0,
+            ids: Vec::new(),
             title: init.title,
             settings: init.settings,
             sender: sender.clone(),
@@ -139,16 +140,17 @@ impl Component for Terminals {
             TerminalsMsg::CloseAnswered(page, answer) => {
                 let stop = matches!(answer, CloseAnswer::Stop);
                 let close = !matches!(answer, CloseAnswer::Cancel);
-                if close {
+                if close && let Some(i) = self.open.iter().position(|(tab, _)| tab == &page) {
                     // Dropping the terminal detaches; the sandbox keeps running.
-                    self.open.retain(|(tab, _)| tab != &page);
+                    self.open.remove(i);
+                    self.ids.remove(i);
                 }
                 self.tabs.close_page_finish(&page, close);
                 if close {
                     let _ = sender.output(TerminalsOutput::Closed { stop });
                 }
             }
-            TerminalsMsg::Terminal(output) => self.terminal_output(output, &sender),
+            TerminalsMsg::Terminal(id, output) => self.terminal_output(id, output, &sender),
         }
     }
 }
@@ -174,33 +176,45 @@ impl Terminals {
     /// page knows right away that a live terminal is there).
     pub fn attach(&mut self, attached: Attached) {
         let Attached { name, session } = attached;
+        let id = self.next_tab;
+        self.next_tab += 1;
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
                 session,
                 settings: self.settings.clone(),
             })
-            .forward(self.sender.input_sender(), TerminalsMsg::Terminal);
+            .forward(self.sender.input_sender(), move |output| {
+                TerminalsMsg::Terminal(id, output)
+            });
         let tab = self.tabs.append(terminal.widget());
         tab.set_title(&self.title);
         tab.set_tooltip(&name);
         self.tabs.set_selected_page(&tab);
         terminal.model().focus();
         self.open.push((tab, terminal));
+        self.ids.push(id);
     }
 
-    fn terminal_output(&mut self, output: TerminalOutput, sender: &ComponentSender<Self>) {
+    /// Says in a tab's title (and its tooltip, with the detail) how its run
+    /// ended.
+    pub fn ended(&self, id: u64, title: &str, detail: &str) {
+        if let Some(i) = self.ids.iter().position(|&tab| tab == id) {
+            let tab = &self.open[i].0;
+            tab.set_title(title);
+            tab.set_tooltip(detail);
+        }
+    }
+
+    /// The project's name, the title of a tab that runs.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn terminal_output(&mut self, id: u64, output: TerminalOutput, sender: &ComponentSender<Self>) {
         let output = match output {
             TerminalOutput::Verdict(verdict) => TerminalsOutput::Verdict(verdict),
-            TerminalOutput::Exited(code) => {
-                if let Some((tab, _)) = self.open.iter().find(|(_, t)| !t.model().is_live()) {
-                    tab.set_title(&tr(
-                        "{name} (exited: {code})",
-                        &[("name", &self.title), ("code", &code)],
-                    ));
-                }
-                TerminalsOutput::Exited(code)
-            }
+            TerminalOutput::Exited(code) => TerminalsOutput::Exited { tab: id, code },
             TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
             TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
         };
