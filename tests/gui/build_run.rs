@@ -83,13 +83,12 @@ fn build_run_type_exit_and_notify() {
         terminal_shows(tree, "got:typed-by-the-test")
     });
     desktop.unfocus();
-    desktop.wait_for("the exit code", |tree| {
-        shows(tree, "The sandbox exited with code 3")
+    desktop.wait_for("how it ended, with the code", |tree| {
+        shows(tree, "The agent ended with an error (exit code 3)")
     });
     let notified = poll(Duration::from_secs(30), Duration::from_millis(300), || {
-        desktop
-            .notifications()
-            .contains("gui-run exited with code 3")
+        let calls = desktop.notifications();
+        calls.contains("gui-run: Failed") && calls.contains("(exit code 3)")
     });
     assert!(
         notified,

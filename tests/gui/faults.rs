@@ -143,8 +143,8 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         last_tick(tree).is_some_and(|tick| tick > before + 3)
     });
     std::fs::write(running.join("stop-ticking"), "").unwrap();
-    desktop.wait_for("the exit code", |tree| {
-        shows(tree, "The sandbox exited with code 7")
+    desktop.wait_for("how it ended, with the code", |tree| {
+        shows(tree, "The agent ended with an error (exit code 7)")
     });
     desktop.quit();
 }
@@ -201,9 +201,12 @@ fn killed_mid_run_the_next_launch_reattaches_or_tells_how_it_ended() {
         !runs_for(&project)
     });
     desktop.launch();
-    // On the project and in the project list.
+    // On the project and in the project list (the code as the badge's
+    // detail).
     let tree = desktop.wait_for("how it ended", |tree| {
-        shows(tree, "The sandbox exited with code 7") && shows(tree, "Exited with code 7")
+        shows(tree, "The agent ended with an error (exit code 7)")
+            && shows(tree, "Failed")
+            && shows(tree, "Exit code 7")
     });
     assert!(!shows(&tree, DETACHED));
     desktop.screenshot("ended-while-paddock-was-gone");

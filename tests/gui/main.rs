@@ -11,4 +11,5 @@ mod harness;
 mod projects;
 mod review;
 mod settings;
+mod state;
 mod vm_failure;

@@ -251,7 +251,7 @@ impl BuildLog {
         self.empty.set_title(&look.title);
         self.empty.set_description(Some(&look.description));
         match &look.button {
-            Some((label, _)) => {
+            Some(label) => {
                 self.empty_button.set_label(label);
                 self.empty_button.set_visible(true);
             }

@@ -161,14 +161,19 @@ impl SimpleComponent for DefinitionForm {
             .title(gettext("Command (empty: the agent’s own)"))
             .build();
         agent_group.add(&command);
-        let home = combo(
+        let home = choice(
             &gettext("Agent Login"),
-            &[
-                &gettext("Shared by all projects"),
-                &gettext("This project only"),
+            [
+                (
+                    gettext("Shared"),
+                    gettext("The agent’s login and settings are shared by all projects"),
+                ),
+                (
+                    gettext("This Project"),
+                    gettext("The agent keeps a login and settings for this project alone"),
+                ),
             ],
         );
-        home.set_subtitle(&gettext("Where the agent keeps its login and settings"));
         agent_group.add(&home);
         page.add(&agent_group);
         if let Some(group) = &after_agent {
@@ -211,16 +216,33 @@ impl SimpleComponent for DefinitionForm {
         let sandbox_group = adw::PreferencesGroup::builder()
             .title(gettext("Sandbox"))
             .build();
-        let network = combo(
+        let network = choice(
             &gettext("Network"),
-            &[&gettext("Full access"), &gettext("Offline")],
+            [
+                (
+                    gettext("Full Access"),
+                    gettext("The sandbox can reach the internet and the local network"),
+                ),
+                (
+                    gettext("Offline"),
+                    gettext("The sandbox has no network at all"),
+                ),
+            ],
         );
         sandbox_group.add(&network);
-        let runtime = combo(
+        let runtime = choice(
             &gettext("Isolation"),
-            &[
-                &gettext("microVM (own kernel)"),
-                &gettext("Container only (weaker)"),
+            [
+                (
+                    gettext("microVM"),
+                    gettext(
+                        "Its own kernel in a virtual machine: the agent reaches only the project",
+                    ),
+                ),
+                (
+                    gettext("Container"),
+                    gettext("Shares this computer’s kernel: weaker isolation"),
+                ),
             ],
         );
         sandbox_group.add(&runtime);
@@ -429,6 +451,23 @@ fn combo(title: &str, items: &[&str]) -> adw::ComboRow {
         .title(title)
         .model(&gtk::StringList::new(items))
         .build()
+}
+
+/// A drop-down of short options (so that the chosen one fits beside the
+/// title, in any language) whose subtitle explains the chosen one.
+fn choice<const N: usize>(title: &str, options: [(String, String); N]) -> adw::ComboRow {
+    let labels: Vec<&str> = options.iter().map(|(label, _)| label.as_str()).collect();
+    let row = combo(title, &labels);
+    let explain = move |row: &adw::ComboRow| {
+        let explanation = usize::try_from(row.selected())
+            .ok()
+            .and_then(|i| options.get(i))
+            .map_or("", |(_, explanation)| explanation.as_str());
+        row.set_subtitle(&crate::ui::text::escape_markup(explanation));
+    };
+    explain(&row);
+    row.connect_selected_notify(explain);
+    row
 }
 
 /// A row with a slider and the value it stands for.

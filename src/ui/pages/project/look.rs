@@ -28,7 +28,6 @@ pub struct State<'a> {
 /// What a banner's button does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Build,
     /// Run, Reattach or Run Again: the page's one way in.
     Run,
     Review,
@@ -42,13 +41,14 @@ pub struct BannerLook {
     pub warning: bool,
 }
 
-/// An empty view: an `AdwStatusPage` and what its button does, if any.
+/// An empty view: an `AdwStatusPage` and its button's label, if it has
+/// one (the view knows what its button does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmptyLook {
     pub icon: &'static str,
     pub title: String,
     pub description: String,
-    pub button: Option<(String, Action)>,
+    pub button: Option<String>,
 }
 
 impl State<'_> {
@@ -118,13 +118,13 @@ impl State<'_> {
                 icon,
                 title: gettext("Running Without a Terminal Here"),
                 description: gettext("The agent keeps working; reattach to see its terminal again"),
-                button: Some((gettext("_Reattach"), Action::Run)),
+                button: Some(gettext("_Reattach")),
             },
             Phase::Idle | Phase::Building(_) => EmptyLook {
                 icon,
                 title: gettext("Not Running"),
                 description: gettext("Run the sandbox to get the agent’s terminal here"),
-                button: Some((gettext("_Run"), Action::Run)),
+                button: Some(gettext("_Run")),
             },
         }
     }
@@ -147,7 +147,7 @@ impl State<'_> {
                 description: gettext(
                     "Build the sandbox image now, or press Run, which builds it first",
                 ),
-                button: Some((gettext("_Build"), Action::Build)),
+                button: Some(gettext("_Build")),
             }
         }
     }

@@ -205,7 +205,7 @@ impl Component for ProjectPage {
                                 add_css_class: "pill",
                                 add_css_class: "suggested-action",
                                 #[watch]
-                                set_label: model.look().terminal_page().button.as_ref().map_or("", |(label, _)| label.as_str()),
+                                set_label: model.look().terminal_page().button.as_ref().as_deref().unwrap_or_default(),
                                 #[watch]
                                 set_visible: model.look().terminal_page().button.is_some(),
                                 connect_clicked => ProjectPageMsg::Run,
@@ -451,7 +451,6 @@ impl ProjectPage {
                     self.review(AfterReview::Nothing, &sender);
                 }
                 Some(look::Action::Run) => self.run(&sender),
-                Some(look::Action::Build) => self.build(false, &sender),
                 None => {}
             },
             ProjectPageMsg::ReviewAnswered {
