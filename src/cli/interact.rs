@@ -98,7 +98,16 @@ pub(crate) async fn interact(
     };
     forward_input.abort();
     match ending {
-        None => Ok(Ending::Exited(engine.wait(name).await?)),
+        None => {
+            let code = engine.wait(name).await?;
+            if code != 0 {
+                // In words, as the window says it; the code is this
+                // command's exit status too.
+                drop(raw);
+                eprintln!("paddock: {}", sandbox::exit::describe(code));
+            }
+            Ok(Ending::Exited(code))
+        }
         Some(signal) => {
             drop(raw);
             eprintln!(

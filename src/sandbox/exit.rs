@@ -74,6 +74,15 @@ impl ExitKind {
     }
 }
 
+/// How a run ended, in a sentence with the code as its detail, for a
+/// banner, a notification or the CLI.
+pub fn describe(code: i64) -> String {
+    tr(
+        "{what} (exit code {code})",
+        &[("what", &ExitKind::of(code).sentence()), ("code", &code)],
+    )
+}
+
 /// The number itself, as the detail under the words.
 pub fn code_detail(code: i64) -> String {
     tr("Exit code {code}", &[("code", &code)])
@@ -95,5 +104,9 @@ mod tests {
         assert_eq!(ExitKind::of(159).label(), "Ended by signal 31");
         assert!(!ExitKind::of(1).is_success() && ExitKind::of(0).is_success());
         assert_eq!(code_detail(3), "Exit code 3");
+        assert_eq!(
+            describe(127),
+            "The agent’s command was not found in the sandbox (exit code 127)"
+        );
     }
 }

@@ -36,6 +36,11 @@ fn run_returns_the_sandboxs_exit_code_and_prints_the_verdict() {
     let child = run_in_pty(&project, &["sh", "-c", "exit 7"]);
     let (code, screen) = child.finish(LONG);
     assert_eq!(code, Some(7), "{screen}");
+    // In words, as the window says it, with the code as the detail.
+    assert!(
+        screen.contains("paddock: The agent ended with an error (exit code 7)"),
+        "{screen}"
+    );
     assert!(screen.contains("isolation: container only"), "{screen}");
     assert!(screen.contains("plain container"), "{screen}");
 }

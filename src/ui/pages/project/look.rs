@@ -9,7 +9,7 @@ use gettextrs::gettext;
 use super::phase::{Outcome, Phase};
 use crate::ui::status::ProjectStatus;
 use sandbox::approval::Status;
-use sandbox::exit::{ExitKind, code_detail};
+use sandbox::exit::{ExitKind, code_detail, describe};
 use sandbox::messages::tr;
 
 /// Everything the window knows about a project.
@@ -89,7 +89,7 @@ impl State<'_> {
                 warning: false,
             }),
             (Phase::Idle, Some(Outcome::Exited(code))) => Some(BannerLook {
-                title: exit_sentence(code),
+                title: describe(code),
                 button: gettext("_Run Again"),
                 action: Action::Run,
                 warning: false,
@@ -164,14 +164,6 @@ pub fn ended_tab(name: &str, stopped: bool, code: i64) -> (String, String) {
     (
         tr("{name} ({how})", &[("name", &name), ("how", &how)]),
         detail,
-    )
-}
-
-/// How a run ended, with the code as the detail.
-pub fn exit_sentence(code: i64) -> String {
-    tr(
-        "{what} (exit code {code})",
-        &[("what", &ExitKind::of(code).sentence()), ("code", &code)],
     )
 }
 

@@ -205,7 +205,7 @@ impl Component for ProjectPage {
                                 add_css_class: "pill",
                                 add_css_class: "suggested-action",
                                 #[watch]
-                                set_label: model.look().terminal_page().button.as_ref().as_deref().unwrap_or_default(),
+                                set_label: &model.look().terminal_page().button.unwrap_or_default(),
                                 #[watch]
                                 set_visible: model.look().terminal_page().button.is_some(),
                                 connect_clicked => ProjectPageMsg::Run,
@@ -660,7 +660,7 @@ impl ProjectPage {
                 "{name}: {how}",
                 &[("name", &name), ("how", &ExitKind::of(code).label())],
             ),
-            body: look::exit_sentence(code),
+            body: sandbox::exit::describe(code),
         });
     }
 
