@@ -391,6 +391,16 @@ fn a_failed_build_offers_retry_and_the_setting_light_dark_and_narrow() {
         desktop.wait_for("the Sandbox view", |tree| {
             shows(tree, "Base Image") && shows(tree, "CPUs")
         });
+        // Short options: the chosen one fits beside its title, explained
+        // in the subtitle.
+        let tree = desktop.wait_for("the explained choice", |tree| {
+            shows(
+                tree,
+                "The agent’s login and settings are shared by all projects",
+            )
+        });
+        assert!(shows(&tree, "Shared"));
+        desktop.screenshot(&format!("{name}-sandbox"));
         desktop.quit();
     }
 }
