@@ -10,9 +10,8 @@ use gettextrs::gettext;
 use host::launch::Launcher;
 use sandbox::approval::Gate;
 use sandbox::definition::{Definition, Network, Runtime};
-use sandbox::host_facts::default_base_image;
 use sandbox::messages::tr;
-use sandbox::presets::{DEFAULT_PRESET, Presets};
+use sandbox::presets::Presets;
 use sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
 use sandbox::sbx;
 
@@ -106,14 +105,10 @@ fn init(args: &Args) -> Result<(), String> {
             approve = imported.definition.image.containerfile.is_none();
             imported.definition
         }
-        None => {
-            let mut definition = Definition::new(
-                DEFAULT_PRESET,
-                &default_base_image(std::fs::read_to_string("/etc/os-release").ok().as_deref()),
-            );
-            definition.sandbox.mount = Some(definition.mount_point(&project.folder_name()));
-            definition
-        }
+        None => Definition::for_new_project(
+            &project.folder_name(),
+            std::fs::read_to_string("/etc/os-release").ok().as_deref(),
+        ),
     };
     let definition = apply(start, args);
     definition

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::messages::tr;
 use crate::presets::{Preset, Presets};
 
+mod merge;
 mod validate;
 
 /// The only format version this Paddock reads and writes.
@@ -338,6 +339,17 @@ impl Definition {
             env: BTreeMap::new(),
             mounts: Vec::new(),
         }
+    }
+
+    /// What a folder without a definition starts with, the same from the
+    /// window and from `paddock init`: the default agent on the host's own
+    /// distribution (from the text of `/etc/os-release`), the default
+    /// resources, the project mounted at its own path.
+    pub fn for_new_project(project_folder_name: &str, os_release: Option<&str>) -> Definition {
+        let base = crate::host_facts::default_base_image(os_release);
+        let mut definition = Definition::new(crate::presets::DEFAULT_PRESET, &base);
+        definition.sandbox.mount = Some(definition.mount_point(project_folder_name));
+        definition
     }
 
     /// Parses `paddock.toml` text and validates it against the known presets.

@@ -17,7 +17,8 @@ pub enum Error {
     Project(ProjectError),
     /// The user's own agent presets.
     Presets(PresetError),
-    /// The definition names an agent that is not there.
+    /// The definition is not valid: it names an agent that is not there,
+    /// or an edit does not go together with a change made to the file meanwhile.
     Agent(DefinitionErrors),
     /// The launch path: the definition, its approval, the plan.
     Launch(host::launch::LaunchError),

@@ -16,7 +16,7 @@ use gtk::pango;
 use gtk::prelude::*;
 
 use crate::config::APP_ID;
-use sandbox::definition::{DEFAULT_PIDS, Resources};
+use sandbox::definition::{DEFAULT_CPUS, DEFAULT_MEMORY_MIB, DEFAULT_PIDS, Resources};
 
 /// What the schema holds, and what the window uses when it is missing.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,9 +34,10 @@ pub const DEFAULTS: Defaults = Defaults {
     window_width: 1000,
     window_height: 700,
     window_maximized: false,
+    // The sandbox layer's, which `paddock init` uses too.
     resources: Resources {
-        cpus: 2,
-        memory_mib: 2048,
+        cpus: DEFAULT_CPUS,
+        memory_mib: DEFAULT_MEMORY_MIB,
         pids: DEFAULT_PIDS,
     },
     terminal_zoom: 1.0,

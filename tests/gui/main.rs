@@ -8,6 +8,7 @@ mod build_run;
 mod dialogs;
 mod faults;
 mod harness;
+mod icons;
 mod projects;
 mod review;
 mod settings;

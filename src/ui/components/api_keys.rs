@@ -1,10 +1,17 @@
 //! The "API Keys" group of a project's settings: one password row per
-//! variable the sandbox takes from the keyring. A value typed there is stored
-//! in the keyring (for every project) when applied and the row is emptied;
-//! stored values are never read back into the window, only shown as set.
+//! variable the sandbox takes from the keyring, titled for people ("Anthropic
+//! API Key") with the variable as subtitle. A value typed there is stored in
+//! the keyring (for every project) when applied and the row is emptied;
+//! stored values are never read back into the window.
+//!
+//! Showing the group does not touch the keyring: asking it which keys are
+//! stored would unlock it, and on a desktop without a keyring yet that asks
+//! the user to choose a password for a new one, just for looking at a
+//! project. The keyring is opened when the user stores or removes a key
+//! here (or presses Run, which reads the keys); Preferences lists the keys
+//! that are stored.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -16,8 +23,7 @@ use sandbox::secret::{SecretValue, SecretVars};
 
 pub struct ApiKeys {
     group: adw::PreferencesGroup,
-    project: PathBuf,
-    /// Variable -> its row and the label that says whether it is set.
+    /// Variable -> its row and the label that says what happened to it.
     rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label)>,
 }
 
@@ -27,24 +33,29 @@ pub enum ApiKeysMsg {
     Show(SecretVars),
     /// The user applied a row.
     Apply(String),
+    /// The user asked to remove the stored key.
+    Remove(String),
 }
 
 #[derive(Debug)]
 pub enum ApiKeysCommand {
-    /// Which variables have a value stored, or why the keyring cannot say.
-    Stored(Result<BTreeSet<String>, SecretsError>),
     Saved(String, Result<(), SecretsError>),
+    Removed(String, Result<bool, SecretsError>),
+}
+
+#[derive(Debug)]
+pub enum ApiKeysOutput {
+    Toast(String),
 }
 
 pub struct ApiKeysInit {
-    pub project: PathBuf,
     pub vars: SecretVars,
 }
 
 impl Component for ApiKeys {
     type Init = ApiKeysInit;
     type Input = ApiKeysMsg;
-    type Output = ();
+    type Output = ApiKeysOutput;
     type CommandOutput = ApiKeysCommand;
     type Root = adw::PreferencesGroup;
     type Widgets = ();
@@ -52,6 +63,9 @@ impl Component for ApiKeys {
     fn init_root() -> Self::Root {
         adw::PreferencesGroup::builder()
             .title(gettext("API Keys"))
+            .description(gettext(
+                "Kept in your keyring and given to the sandbox when it starts, never written to the project. A key here is for every project; the agent can also log in inside the sandbox instead.",
+            ))
             .build()
     }
 
@@ -62,7 +76,6 @@ impl Component for ApiKeys {
     ) -> ComponentParts<Self> {
         let mut model = ApiKeys {
             group,
-            project: init.project,
             rows: BTreeMap::new(),
         };
         model.show(init.vars, &sender);
@@ -73,39 +86,63 @@ impl Component for ApiKeys {
         match msg {
             ApiKeysMsg::Show(vars) => self.show(vars, &sender),
             ApiKeysMsg::Apply(name) => self.apply(name, &sender),
+            ApiKeysMsg::Remove(name) => {
+                sender.oneshot_command(async move {
+                    let removed = async {
+                        Keyring::open()
+                            .await?
+                            .remove(&name, Scope::Everywhere)
+                            .await
+                    };
+                    let result = removed.await;
+                    ApiKeysCommand::Removed(name, result)
+                });
+            }
         }
     }
 
     fn update_cmd(
         &mut self,
         command: ApiKeysCommand,
-        _sender: ComponentSender<Self>,
+        sender: ComponentSender<Self>,
         _root: &Self::Root,
     ) {
-        match command {
-            ApiKeysCommand::Stored(Ok(stored)) => {
-                self.describe(None);
-                for (name, (row, label)) in &self.rows {
-                    mark(row, label, stored.contains(name));
-                }
-            }
-            ApiKeysCommand::Stored(Err(error)) => self.describe(Some(&error)),
+        let (name, state) = match command {
             ApiKeysCommand::Saved(name, Ok(())) => {
-                self.describe(None);
-                if let Some((row, label)) = self.rows.get(&name) {
-                    mark(row, label, true);
-                }
+                let _ = sender.output(ApiKeysOutput::Toast(tr(
+                    "{key} saved in your keyring",
+                    &[("key", &title_of(&name))],
+                )));
+                (name, gettext("Saved"))
             }
-            ApiKeysCommand::Saved(_, Err(error)) => self.describe(Some(&error)),
+            ApiKeysCommand::Removed(name, Ok(removed)) => {
+                let text = if removed {
+                    tr(
+                        "{key} removed from your keyring",
+                        &[("key", &title_of(&name))],
+                    )
+                } else {
+                    tr("No {key} was stored", &[("key", &title_of(&name))])
+                };
+                let _ = sender.output(ApiKeysOutput::Toast(text));
+                (name, gettext("Not set"))
+            }
+            ApiKeysCommand::Saved(name, Err(error)) | ApiKeysCommand::Removed(name, Err(error)) => {
+                (name, problem(&error))
+            }
+        };
+        if let Some((row, label)) = self.rows.get(&name) {
+            label.set_label(&state);
+            row.upcast_ref::<gtk::Widget>()
+                .update_property(&[gtk::accessible::Property::Description(&state)]);
         }
     }
 }
 
 impl ApiKeys {
-    /// One row per variable, then asks the keyring which are set.
+    /// One row per variable; none (and no group) for an agent without keys.
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
-        // Before the shortcut below: an agent that takes no key gets no group.
         self.group.set_visible(!names.is_empty());
         if names.iter().eq(self.rows.keys()) {
             return;
@@ -114,38 +151,46 @@ impl ApiKeys {
             self.group.remove(&row);
         }
         for name in &names {
+            let title = title_of(name);
             let row = adw::PasswordEntryRow::builder()
-                .title(name.as_str())
+                .title(title.as_str())
                 .show_apply_button(true)
                 .build();
+            // A password row has no subtitle: the variable goes under the
+            // typed text's place as the row's tooltip and description.
+            row.set_tooltip_text(Some(name));
             let label = gtk::Label::builder()
-                .css_classes(["dim-label"])
+                .css_classes(["dim-label", "caption", "monospace"])
+                .label(name.as_str())
                 .valign(gtk::Align::Center)
                 .build();
             row.add_suffix(&label);
+            let remove = gtk::Button::builder()
+                .icon_name("user-trash-symbolic")
+                .valign(gtk::Align::Center)
+                .tooltip_text(gettext("Remove From Keyring"))
+                .css_classes(["flat"])
+                .build();
+            remove.update_property(&[gtk::accessible::Property::Label(&tr(
+                "Remove {key} from the keyring",
+                &[("key", &title)],
+            ))]);
+            row.add_suffix(&remove);
             row.upcast_ref::<gtk::Widget>()
-                .update_property(&[gtk::accessible::Property::Label(&tr(
-                    "API key {name}",
-                    &[("name", name)],
-                ))]);
+                .update_property(&[gtk::accessible::Property::Description(name)]);
             {
                 let sender = sender.clone();
                 let name = name.clone();
                 row.connect_apply(move |_| sender.input(ApiKeysMsg::Apply(name.clone())));
             }
+            {
+                let sender = sender.clone();
+                let name = name.clone();
+                remove.connect_clicked(move |_| sender.input(ApiKeysMsg::Remove(name.clone())));
+            }
             self.group.add(&row);
             self.rows.insert(name.clone(), (row, label));
         }
-        self.describe(None);
-        let project = self.project.clone();
-        sender.oneshot_command(async move {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let stored = async {
-                let keyring = Keyring::open().await?;
-                keyring.stored(&names, &project).await
-            };
-            ApiKeysCommand::Stored(stored.await)
-        });
     }
 
     /// Stores the row's value and empties the row.
@@ -167,26 +212,31 @@ impl ApiKeys {
             ApiKeysCommand::Saved(name, result)
         });
     }
+}
 
-    /// The group's description: what it is for, or what went wrong.
-    fn describe(&self, problem: Option<&SecretsError>) {
-        let text = match problem {
-            Some(problem) => problem.to_string(),
-            None => gettext(
-                "Kept in your keyring and given to the sandbox when it starts, never written to the project. A key here is for every project; the agent can also log in inside the sandbox instead.",
-            ),
-        };
-        self.group.set_description(Some(&text));
+/// What went wrong, short enough for the row; the keyring's own words are
+/// in the log.
+fn problem(error: &SecretsError) -> String {
+    tracing::warn!("keyring: {error}");
+    match error {
+        SecretsError::Locked => gettext("Keyring locked"),
+        _ => gettext("Not saved"),
     }
 }
 
-fn mark(row: &adw::PasswordEntryRow, label: &gtk::Label, set: bool) {
-    let state = if set {
-        gettext("Set")
-    } else {
-        gettext("Not set")
-    };
-    label.set_label(&state);
-    row.upcast_ref::<gtk::Widget>()
-        .update_property(&[gtk::accessible::Property::Description(&state)]);
+/// "Anthropic API Key" for `ANTHROPIC_API_KEY`: the keys of the agent
+/// presets by name, any other variable as it is.
+pub fn title_of(variable: &str) -> String {
+    match variable {
+        "ANTHROPIC_API_KEY" => gettext("Anthropic API Key"),
+        "CLAUDE_CODE_OAUTH_TOKEN" => gettext("Claude Subscription Token"),
+        "OPENAI_API_KEY" => gettext("OpenAI API Key"),
+        "GEMINI_API_KEY" => gettext("Gemini API Key"),
+        "GOOGLE_API_KEY" => gettext("Google API Key"),
+        "DEEPSEEK_API_KEY" => gettext("DeepSeek API Key"),
+        "OPENROUTER_API_KEY" => gettext("OpenRouter API Key"),
+        "COPILOT_GITHUB_TOKEN" => gettext("GitHub Copilot Token"),
+        "GH_TOKEN" | "GITHUB_TOKEN" => tr("GitHub Token ({variable})", &[("variable", &variable)]),
+        other => other.to_owned(),
+    }
 }

@@ -1,12 +1,14 @@
-//! The sandbox definition as preference rows. Every change is validated with
-//! the sandbox layer (the same messages as the CLI) and, when valid, handed
-//! to the project page, which writes `.agent-sandbox/paddock.toml`. Invalid
-//! input stays in the form, marked, and is never handed on.
-
-use std::collections::BTreeMap;
+//! The sandbox definition as preference rows. A change counts when the user
+//! applies it (Enter or the apply button of a text row, a choice, a spin
+//! row's value; never a keystroke or a wheel notch), one field at a time:
+//! it is validated with the sandbox layer (the same messages as the CLI)
+//! and, when valid, handed to the project page, which writes
+//! `.agent-sandbox/paddock.toml`. Invalid input stays in the form, marked,
+//! with the message under its group, and is never handed on.
 
 use adw::prelude::*;
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
+use gtk::glib;
 use relm4::prelude::*;
 
 use crate::ui::text::{join_words, split_words};
@@ -14,7 +16,7 @@ use sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runt
 use sandbox::messages::tr;
 use sandbox::presets::{Preset, Presets};
 
-/// Memory left to the host when sizing the memory slider.
+/// Memory left to the host when sizing the memory row.
 const MEMORY_RESERVE_MIB: u32 = 2048;
 const MEMORY_MIN_MIB: u32 = 512;
 const MEMORY_STEP_MIB: u32 = 256;
@@ -73,30 +75,55 @@ pub fn gib(mib: u32) -> String {
 
 pub struct DefinitionForm {
     presets: Presets,
-    /// The last valid definition the form showed.
+    /// What the form applied last (valid), or was last shown from the file.
     definition: Definition,
     agent: adw::ComboRow,
     agent_ids: Vec<String>,
     command: adw::EntryRow,
     base: adw::EntryRow,
     packages: adw::EntryRow,
-    cpus: gtk::Scale,
-    cpus_label: gtk::Label,
-    memory: gtk::Scale,
-    memory_label: gtk::Label,
+    cpus: adw::SpinRow,
+    memory: adw::SpinRow,
     network: adw::ComboRow,
     home: adw::ComboRow,
     runtime: adw::ComboRow,
-    env: adw::EntryRow,
-    problems: gtk::Label,
+    env_group: adw::PreferencesGroup,
+    /// One row per variable, in the definition's order.
+    env_rows: Vec<(String, adw::EntryRow)>,
+    add_env: adw::EntryRow,
+    /// Under each group: what is wrong with its fields.
+    captions: [gtk::Label; 4],
+    sender: ComponentSender<DefinitionForm>,
     /// Set while the form itself writes values into the rows.
     loading: bool,
 }
 
+/// What the user applied: one field, so that nothing else the rows hold
+/// (text typed and not applied) goes along.
+#[derive(Debug, Clone)]
+pub enum Field {
+    Agent,
+    Command,
+    Home,
+    Base,
+    Packages,
+    Cpus,
+    Memory,
+    Network,
+    Runtime,
+    /// A variable's row was applied.
+    Env(String),
+    RemoveEnv(String),
+    /// The Add Variable row (`NAME=value`) was applied.
+    AddEnv,
+}
+
 #[derive(Debug)]
 pub enum DefinitionFormMsg {
-    /// Any row changed: read the form, validate, hand it on.
-    Edited,
+    /// The user applied a field: validate the definition with it and hand it on.
+    Applied(Field),
+    /// `paddock.toml` holds this now (written by hand, or by Paddock).
+    Show(Box<Definition>),
 }
 
 #[derive(Debug)]
@@ -112,6 +139,12 @@ pub struct DefinitionFormInit {
     /// Shown right after the agent's group (the project page's API keys).
     pub after_agent: Option<adw::PreferencesGroup>,
 }
+
+/// The groups a caption belongs to.
+const AGENT: usize = 0;
+const IMAGE: usize = 1;
+const RESOURCES: usize = 2;
+const ENV: usize = 3;
 
 impl SimpleComponent for DefinitionForm {
     type Init = DefinitionFormInit;
@@ -135,10 +168,7 @@ impl SimpleComponent for DefinitionForm {
             limits,
             after_agent,
         } = init;
-        let edited = {
-            let sender = sender.clone();
-            move || sender.input(DefinitionFormMsg::Edited)
-        };
+        let captions = std::array::from_fn(|_| caption());
 
         let agent_group = adw::PreferencesGroup::builder()
             .title(gettext("Agent"))
@@ -157,9 +187,10 @@ impl SimpleComponent for DefinitionForm {
         let agent = combo(&gettext("Agent"), &names);
         agent.set_subtitle(&gettext("The coding agent installed in the sandbox"));
         agent_group.add(&agent);
-        let command = adw::EntryRow::builder()
-            .title(gettext("Command (empty: the agent’s own)"))
-            .build();
+        let command = entry(&gettext("Command"));
+        command.set_tooltip_text(Some(&gettext(
+            "Leave empty to start the agent’s own command",
+        )));
         agent_group.add(&command);
         let home = choice(
             &gettext("Agent Login"),
@@ -175,6 +206,7 @@ impl SimpleComponent for DefinitionForm {
             ],
         );
         agent_group.add(&home);
+        agent_group.add(&captions[AGENT]);
         page.add(&agent_group);
         if let Some(group) = &after_agent {
             page.add(group);
@@ -183,34 +215,40 @@ impl SimpleComponent for DefinitionForm {
         let image_group = adw::PreferencesGroup::builder()
             .title(gettext("Image"))
             .build();
-        let base = adw::EntryRow::builder()
-            .title(gettext("Base Image"))
-            .build();
+        let base = entry(&gettext("Base Image"));
         image_group.add(&base);
-        let packages = adw::EntryRow::builder()
-            .title(gettext("Extra Packages (separated by spaces)"))
-            .build();
+        let packages = entry(&gettext("Extra Packages"));
+        packages.set_tooltip_text(Some(&gettext("Package names, separated by spaces")));
         image_group.add(&packages);
+        image_group.add(&captions[IMAGE]);
         page.add(&image_group);
 
         let resources = adw::PreferencesGroup::builder()
             .title(gettext("Resources"))
-            .description(gettext("What the microVM gets from this computer"))
+            .description(gettext(
+                "What the microVM gets from this computer. Changes take effect on the next run.",
+            ))
             .build();
-        let (cpus_row, cpus, cpus_label) = slider(
+        let cpus = spin(
             &gettext("CPUs"),
             1.0,
             f64::from(limits.cpus.max(definition.resources.cpus)),
             1.0,
         );
-        resources.add(&cpus_row);
-        let (memory_row, memory, memory_label) = slider(
+        resources.add(&cpus);
+        let memory = spin(
             &gettext("Memory"),
-            f64::from(MEMORY_MIN_MIB),
-            f64::from(limits.memory_mib.max(definition.resources.memory_mib)),
-            f64::from(MEMORY_STEP_MIB),
+            f64::from(MEMORY_MIN_MIB) / 1024.0,
+            f64::from(limits.memory_mib.max(definition.resources.memory_mib)) / 1024.0,
+            f64::from(MEMORY_STEP_MIB) / 1024.0,
         );
-        resources.add(&memory_row);
+        memory.set_digits(2);
+        memory.connect_output(|row| {
+            row.set_text(&gib(mib_of(row.value())));
+            true
+        });
+        resources.add(&memory);
+        resources.add(&captions[RESOURCES]);
         page.add(&resources);
 
         let sandbox_group = adw::PreferencesGroup::builder()
@@ -246,21 +284,19 @@ impl SimpleComponent for DefinitionForm {
             ],
         );
         sandbox_group.add(&runtime);
-        let env = adw::EntryRow::builder()
-            .title(gettext(
-                "Environment (NAME=value, separated by spaces; no secrets)",
+        page.add(&sandbox_group);
+
+        let env_group = adw::PreferencesGroup::builder()
+            .title(gettext("Environment Variables"))
+            .description(gettext(
+                "Visible to anyone who can inspect the sandbox: keep secrets in API Keys",
             ))
             .build();
-        sandbox_group.add(&env);
-        let problems = gtk::Label::builder()
-            .wrap(true)
-            .xalign(0.0)
-            .visible(false)
-            .css_classes(["error"])
-            .margin_top(12)
-            .build();
-        sandbox_group.add(&problems);
-        page.add(&sandbox_group);
+        let add_env = entry(&gettext("Add Variable"));
+        add_env.set_tooltip_text(Some(&gettext("NAME=value, then Enter")));
+        env_group.add(&add_env);
+        env_group.add(&captions[ENV]);
+        page.add(&env_group);
 
         let mut model = DefinitionForm {
             presets,
@@ -271,179 +307,348 @@ impl SimpleComponent for DefinitionForm {
             base,
             packages,
             cpus,
-            cpus_label,
             memory,
-            memory_label,
             network,
             home,
             runtime,
-            env,
-            problems,
+            env_group,
+            env_rows: Vec::new(),
+            add_env,
+            captions,
+            sender: sender.clone(),
             loading: false,
         };
-        model.show_definition();
-        for row in [&model.agent, &model.network, &model.home, &model.runtime] {
-            let edited = edited.clone();
-            row.connect_selected_notify(move |_| edited());
+        model.show_definition(None);
+        let applied = |field: Field| {
+            let sender = sender.clone();
+            move || sender.input(DefinitionFormMsg::Applied(field.clone()))
+        };
+        for (row, field) in [
+            (&model.agent, Field::Agent),
+            (&model.network, Field::Network),
+            (&model.home, Field::Home),
+            (&model.runtime, Field::Runtime),
+        ] {
+            let applied = applied(field);
+            row.connect_selected_notify(move |_| applied());
         }
-        for row in [&model.command, &model.base, &model.packages, &model.env] {
-            let edited = edited.clone();
-            row.connect_changed(move |_| edited());
+        for (row, field) in [
+            (&model.command, Field::Command),
+            (&model.base, Field::Base),
+            (&model.packages, Field::Packages),
+            (&model.add_env, Field::AddEnv),
+        ] {
+            let applied = applied(field);
+            row.connect_apply(move |_| applied());
         }
-        for scale in [&model.cpus, &model.memory] {
-            let edited = edited.clone();
-            scale.connect_value_changed(move |_| edited());
+        for (row, field) in [(&model.cpus, Field::Cpus), (&model.memory, Field::Memory)] {
+            let applied = applied(field);
+            row.connect_value_notify(move |_| applied());
         }
         ComponentParts { model, widgets: () }
     }
 
     fn update(&mut self, msg: DefinitionFormMsg, sender: ComponentSender<Self>) {
         match msg {
-            DefinitionFormMsg::Edited => {
+            DefinitionFormMsg::Applied(field) => {
                 if self.loading {
                     return;
                 }
-                self.show_amounts();
-                let candidate = self.read_form();
+                self.announce_amounts();
+                let candidate = self.with_field(&field);
                 if candidate == self.definition {
+                    self.mark(None);
                     return;
                 }
                 match candidate.validate(&self.presets) {
                     Ok(()) => {
                         self.mark(None);
-                        self.definition = candidate.clone();
+                        let old = std::mem::replace(&mut self.definition, candidate.clone());
+                        if matches!(field, Field::AddEnv) {
+                            self.add_env.set_text("");
+                        }
+                        if old.env != candidate.env {
+                            self.show_env();
+                        }
                         let _ = sender.output(DefinitionFormOutput::Edited(candidate));
                     }
                     Err(errors) => self.mark(Some(&errors)),
                 }
+            }
+            DefinitionFormMsg::Show(definition) => {
+                let old = std::mem::replace(&mut self.definition, *definition);
+                self.mark(None);
+                self.show_definition(Some(&old));
             }
         }
     }
 }
 
 impl DefinitionForm {
-    fn show_definition(&mut self) {
+    /// Puts the definition into the rows; with `old`, only the rows whose
+    /// value differs from it, so that text typed into another row stays.
+    fn show_definition(&mut self, old: Option<&Definition>) {
         self.loading = true;
-        let d = &self.definition;
-        let agent = d
-            .agent
-            .preset
-            .as_ref()
-            .and_then(|id| self.agent_ids.iter().position(|x| x == id))
-            .unwrap_or(self.agent_ids.len());
-        self.agent.set_selected(agent as u32);
-        self.command.set_text(
-            &d.agent
-                .command
-                .as_deref()
-                .map(join_words)
-                .unwrap_or_default(),
-        );
+        let d = self.definition.clone();
+        let changed = |of: &dyn Fn(&Definition) -> String| old.is_none_or(|old| of(old) != of(&d));
+        if changed(&|d| format!("{:?}", d.agent.preset)) {
+            let agent = d
+                .agent
+                .preset
+                .as_ref()
+                .and_then(|id| self.agent_ids.iter().position(|x| x == id))
+                .unwrap_or(self.agent_ids.len());
+            self.agent.set_selected(agent as u32);
+        }
+        if changed(&command_text) {
+            self.command.set_text(&command_text(&d));
+        }
         self.home
             .set_selected(u32::from(d.agent.home == AgentHome::Project));
-        self.base.set_text(d.image.base.as_deref().unwrap_or(""));
-        self.packages.set_text(&d.image.packages.join(" "));
-        self.cpus.set_value(f64::from(d.resources.cpus));
-        self.memory.set_value(f64::from(d.resources.memory_mib));
+        if changed(&|d| d.image.base.clone().unwrap_or_default()) {
+            self.base.set_text(d.image.base.as_deref().unwrap_or(""));
+        }
+        if changed(&|d| d.image.packages.join(" ")) {
+            self.packages.set_text(&d.image.packages.join(" "));
+        }
+        let cpus = f64::from(d.resources.cpus);
+        if cpus > self.cpus.adjustment().upper() {
+            self.cpus.adjustment().set_upper(cpus);
+        }
+        self.cpus.set_value(cpus);
+        let memory = f64::from(d.resources.memory_mib) / 1024.0;
+        if memory > self.memory.adjustment().upper() {
+            self.memory.adjustment().set_upper(memory);
+        }
+        self.memory.set_value(memory);
         self.network
             .set_selected(u32::from(d.sandbox.network == Network::Offline));
         self.runtime
             .set_selected(u32::from(d.sandbox.runtime == Runtime::Container));
-        let env: Vec<String> = d.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        self.env.set_text(&env.join(" "));
-        self.show_amounts();
+        if old.is_none_or(|old| old.env != d.env) {
+            self.show_env();
+        }
+        self.announce_amounts();
         self.loading = false;
     }
 
-    fn show_amounts(&self) {
-        self.cpus_label
-            .set_label(&format!("{}", self.cpus.value().round()));
-        self.memory_label
-            .set_label(&gib(self.memory.value().round() as u32));
+    /// One row per variable: its value, applied with Enter, and Remove.
+    fn show_env(&mut self) {
+        for (_, row) in std::mem::take(&mut self.env_rows) {
+            self.env_group.remove(&row);
+        }
+        // Rows go before the Add Variable row: the group keeps the order
+        // rows were added in, so that one is added again last.
+        self.env_group.remove(&self.add_env);
+        for (name, value) in &self.definition.env {
+            let row = adw::EntryRow::builder()
+                .title(name.as_str())
+                .text(value.as_str())
+                .show_apply_button(true)
+                .build();
+            row.add_css_class("monospace");
+            let remove = gtk::Button::builder()
+                .icon_name("user-trash-symbolic")
+                .valign(gtk::Align::Center)
+                .tooltip_text(gettext("Remove"))
+                .css_classes(["flat"])
+                .build();
+            remove.update_property(&[gtk::accessible::Property::Label(&tr(
+                "Remove {name}",
+                &[("name", name)],
+            ))]);
+            row.add_suffix(&remove);
+            {
+                let sender = self.sender.clone();
+                let name = name.clone();
+                row.connect_apply(move |_| {
+                    sender.input(DefinitionFormMsg::Applied(Field::Env(name.clone())))
+                });
+            }
+            {
+                let sender = self.sender.clone();
+                let name = name.clone();
+                remove.connect_clicked(move |_| {
+                    sender.input(DefinitionFormMsg::Applied(Field::RemoveEnv(name.clone())))
+                });
+            }
+            self.env_group.add(&row);
+            self.env_rows.push((name.clone(), row));
+        }
+        self.env_group.add(&self.add_env);
+        // The caption stays under the rows.
+        self.env_group.remove(&self.captions[ENV]);
+        self.env_group.add(&self.captions[ENV]);
     }
 
-    /// The definition as the form shows it; unparsable text becomes a value
-    /// that validation then names (e.g. an env entry without `=`).
-    fn read_form(&self) -> Definition {
+    /// What screen readers say for the spin rows: the value with its unit.
+    fn announce_amounts(&self) {
+        let cpus = self.cpus.value().round() as u32;
+        let cpus =
+            ngettext("{count} CPU", "{count} CPUs", cpus).replace("{count}", &cpus.to_string());
+        self.cpus
+            .upcast_ref::<gtk::Widget>()
+            .update_property(&[gtk::accessible::Property::ValueText(&cpus)]);
+        self.memory.upcast_ref::<gtk::Widget>().update_property(&[
+            gtk::accessible::Property::ValueText(&gib(mib_of(self.memory.value()))),
+        ]);
+    }
+
+    /// The applied definition with `field` taken from its row; unparsable
+    /// text becomes a value that validation then names (e.g. `NAME` alone).
+    fn with_field(&self, field: &Field) -> Definition {
         let mut d = self.definition.clone();
-        d.agent.preset = self.agent_ids.get(self.agent.selected() as usize).cloned();
-        let command = split_words(&self.command.text());
-        d.agent.command = (!command.is_empty()).then_some(command);
-        d.agent.home = if self.home.selected() == 1 {
-            AgentHome::Project
-        } else {
-            AgentHome::Shared
-        };
-        let base = self.base.text().trim().to_owned();
-        d.image.base = Some(base);
-        d.image.packages = self
-            .packages
-            .text()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        d.resources.cpus = self.cpus.value().round() as u32;
-        d.resources.memory_mib = self.memory.value().round() as u32;
-        d.sandbox.network = if self.network.selected() == 1 {
-            Network::Offline
-        } else {
-            Network::Full
-        };
-        d.sandbox.runtime = if self.runtime.selected() == 1 {
-            Runtime::Container
-        } else {
-            Runtime::Krun
-        };
-        d.env = parse_env(&self.env.text());
+        match field {
+            Field::Agent => {
+                d.agent.preset = self.agent_ids.get(self.agent.selected() as usize).cloned();
+            }
+            Field::Command => {
+                let command = split_words(&self.command.text());
+                d.agent.command = (!command.is_empty()).then_some(command);
+            }
+            Field::Home => {
+                d.agent.home = if self.home.selected() == 1 {
+                    AgentHome::Project
+                } else {
+                    AgentHome::Shared
+                };
+            }
+            Field::Base => d.image.base = Some(self.base.text().trim().to_owned()),
+            Field::Packages => {
+                d.image.packages = self
+                    .packages
+                    .text()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+            }
+            Field::Cpus => d.resources.cpus = self.cpus.value().round() as u32,
+            Field::Memory => {
+                // The row shows GiB to two places: a value it only shows
+                // rounded (1000 MiB) stays as the file has it.
+                let mib = mib_of(self.memory.value());
+                if mib.abs_diff(d.resources.memory_mib) > 5 {
+                    d.resources.memory_mib = mib;
+                }
+            }
+            Field::Network => {
+                d.sandbox.network = if self.network.selected() == 1 {
+                    Network::Offline
+                } else {
+                    Network::Full
+                };
+            }
+            Field::Runtime => {
+                d.sandbox.runtime = if self.runtime.selected() == 1 {
+                    Runtime::Container
+                } else {
+                    Runtime::Krun
+                };
+            }
+            Field::Env(name) => {
+                if let Some((_, row)) = self.env_rows.iter().find(|(n, _)| n == name) {
+                    d.env.insert(name.clone(), row.text().to_string());
+                }
+            }
+            Field::RemoveEnv(name) => {
+                d.env.remove(name);
+            }
+            Field::AddEnv => {
+                let text = self.add_env.text();
+                let text = text.trim();
+                let (name, value) = text.split_once('=').unwrap_or((text, ""));
+                d.env.insert(name.trim().to_owned(), value.to_owned());
+            }
+        }
         d
     }
 
-    /// Marks the rows whose keys have errors and lists every message.
+    /// Marks the rows whose keys have errors; each group's caption lists
+    /// the messages about its fields.
     fn mark(&self, errors: Option<&DefinitionErrors>) {
-        let rows: [(&str, &gtk::Widget); 8] = [
-            ("agent.command", self.command.upcast_ref()),
-            ("agent", self.agent.upcast_ref()),
-            ("image.base", self.base.upcast_ref()),
-            ("image.packages", self.packages.upcast_ref()),
-            ("resources.cpus", self.cpus.upcast_ref()),
-            ("resources.memory_mib", self.memory.upcast_ref()),
-            ("sandbox", self.runtime.upcast_ref()),
-            ("env", self.env.upcast_ref()),
+        let rows: [(&str, &gtk::Widget, usize); 7] = [
+            ("agent.command", self.command.upcast_ref(), AGENT),
+            ("agent", self.agent.upcast_ref(), AGENT),
+            ("image.base", self.base.upcast_ref(), IMAGE),
+            ("image.packages", self.packages.upcast_ref(), IMAGE),
+            ("resources.cpus", self.cpus.upcast_ref(), RESOURCES),
+            ("resources.memory_mib", self.memory.upcast_ref(), RESOURCES),
+            ("env", self.add_env.upcast_ref(), ENV),
         ];
-        for (key, row) in rows {
-            let message = errors
-                .and_then(|errors| errors.for_field(key).next())
-                .map(|e| e.message.clone());
-            match message {
-                Some(message) => {
-                    row.add_css_class("error");
-                    row.set_tooltip_text(Some(&message));
-                }
-                None => {
-                    row.remove_css_class("error");
-                    row.set_tooltip_text(None);
+        let mut messages: [Vec<String>; 4] = Default::default();
+        for (key, row, group) in rows {
+            let found: Vec<String> = errors
+                .map(|errors| errors.for_field(key).map(|e| e.message.clone()).collect())
+                .unwrap_or_default();
+            // `agent` also matches `agent.command`: that one is its own row.
+            let found: Vec<String> = if key == "agent" {
+                errors
+                    .map(|errors| {
+                        errors
+                            .for_field(key)
+                            .filter(|e| !e.key.starts_with("agent.command"))
+                            .map(|e| e.message.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            } else {
+                found
+            };
+            row.set_class_active("error", !found.is_empty());
+            for message in found {
+                if !messages[group].contains(&message) {
+                    messages[group].push(message);
                 }
             }
         }
-        match errors {
-            Some(errors) => {
-                self.problems
-                    .set_label(&tr("Not saved:\n{errors}", &[("errors", errors)]));
-                self.problems.set_visible(true);
+        if let Some(errors) = errors {
+            // What no row stands for (a cache, a mount) still needs saying.
+            let shown: Vec<String> = messages.iter().flatten().cloned().collect();
+            for error in &errors.0 {
+                if !shown.contains(&error.message) {
+                    messages[AGENT].push(error.message.clone());
+                }
             }
-            None => self.problems.set_visible(false),
+        }
+        for (caption, messages) in self.captions.iter().zip(messages) {
+            caption.set_label(&messages.join("\n"));
+            caption.set_visible(!messages.is_empty());
         }
     }
 }
 
-/// `A=1 B=two` -> {A: 1, B: two}; a bare `NAME` is an empty value.
-fn parse_env(text: &str) -> BTreeMap<String, String> {
-    text.split_whitespace()
-        .map(|entry| match entry.split_once('=') {
-            Some((name, value)) => (name.to_owned(), value.to_owned()),
-            None => (entry.to_owned(), String::new()),
-        })
-        .collect()
+/// The agent's command as the Command row shows it.
+fn command_text(d: &Definition) -> String {
+    d.agent
+        .command
+        .as_deref()
+        .map(join_words)
+        .unwrap_or_default()
+}
+
+fn mib_of(gib: f64) -> u32 {
+    (gib * 1024.0).round() as u32
+}
+
+/// The error text under a group, announced when it appears.
+fn caption() -> gtk::Label {
+    let label = gtk::Label::builder()
+        .wrap(true)
+        .xalign(0.0)
+        .visible(false)
+        .css_classes(["error", "caption"])
+        .margin_top(6)
+        .accessible_role(gtk::AccessibleRole::Alert)
+        .build();
+    label.set_selectable(true);
+    label
+}
+
+fn entry(title: &str) -> adw::EntryRow {
+    adw::EntryRow::builder()
+        .title(title)
+        .show_apply_button(true)
+        .build()
 }
 
 fn combo(title: &str, items: &[&str]) -> adw::ComboRow {
@@ -470,24 +675,26 @@ fn choice<const N: usize>(title: &str, options: [(String, String); N]) -> adw::C
     row
 }
 
-/// A row with a slider and the value it stands for.
-fn slider(title: &str, min: f64, max: f64, step: f64) -> (adw::ActionRow, gtk::Scale, gtk::Label) {
-    let scale =
-        gtk::Scale::with_range(gtk::Orientation::Horizontal, min, max.max(min + step), step);
-    scale.set_hexpand(true);
-    scale.set_valign(gtk::Align::Center);
-    scale.set_width_request(140);
-    scale.set_round_digits(0);
-    scale.update_property(&[gtk::accessible::Property::Label(title)]);
-    let value = gtk::Label::builder()
-        .width_chars(7)
-        .xalign(1.0)
-        .css_classes(["numeric"])
-        .build();
-    let row = adw::ActionRow::builder().title(title).build();
-    row.add_suffix(&scale);
-    row.add_suffix(&value);
-    (row, scale, value)
+/// A spin row that the wheel does not change: scrolling over it scrolls
+/// the page, as over any other row (a wheel notch is not a decision).
+fn spin(title: &str, min: f64, max: f64, step: f64) -> adw::SpinRow {
+    let row = adw::SpinRow::with_range(min, max.max(min + step), step);
+    row.set_title(title);
+    let wheel = gtk::EventControllerScroll::new(gtk::EventControllerScrollFlags::VERTICAL);
+    wheel.set_propagation_phase(gtk::PropagationPhase::Capture);
+    wheel.connect_scroll(|wheel, _dx, dy| {
+        let page = wheel
+            .widget()
+            .and_then(|row| row.ancestor(gtk::ScrolledWindow::static_type()))
+            .and_downcast::<gtk::ScrolledWindow>();
+        if let Some(page) = page {
+            let adjustment = page.vadjustment();
+            adjustment.set_value(adjustment.value() + dy * 50.0);
+        }
+        glib::Propagation::Stop
+    });
+    row.add_controller(wheel);
+    row
 }
 
 #[cfg(test)]
@@ -510,13 +717,5 @@ mod tests {
         assert_eq!(gib(4096), "4 GiB");
         assert_eq!(gib(4608), "4.5 GiB");
         assert_eq!(gib(768), "0.75 GiB");
-    }
-
-    #[test]
-    fn a_bare_name_is_an_empty_value() {
-        let env = parse_env("A=1  B=x=y C");
-        assert_eq!(env.get("A").map(String::as_str), Some("1"));
-        assert_eq!(env.get("B").map(String::as_str), Some("x=y"));
-        assert_eq!(env.get("C").map(String::as_str), Some(""));
     }
 }

@@ -161,7 +161,7 @@ impl SystemCheck {
 
 fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::PreferencesRow {
     let (icon, class, state) = match check.state {
-        State::Ok => ("emblem-ok-symbolic", "success", gettext("OK")),
+        State::Ok => ("object-select-symbolic", "success", gettext("OK")),
         State::NotChecked => (
             "dialog-question-symbolic",
             "dim-label",

@@ -2,12 +2,16 @@
 //! keys it takes), or what is wrong with `paddock.toml` and the ways out;
 //! reloaded when something else writes the file.
 //!
-//! What the form shows and the file does not hold yet is a [`Draft`]. Edits
-//! are written once the typing has stopped for [`QUIET`] (each write is an
-//! fsync and makes the page ask podman about the image again), and at once
-//! when the user leaves the project or the window, so that nothing typed is
-//! lost; before a build or a run, so are the defaults a folder without a
-//! definition shows.
+//! What the form applied and the file does not hold yet is a [`Draft`].
+//! Edits are written once the user has stopped applying them for [`QUIET`]
+//! (each write is an fsync and makes the page ask podman about the image
+//! again: a spin row's + held down is one write), and at once when the user
+//! leaves the project or the window; before a build or a run, so are the
+//! defaults a folder without a definition shows.
+//!
+//! The file is the truth: a change on disk (an editor, an agent, `paddock`)
+//! appears in the open form, and an edit is written on top of what the file
+//! holds then, changing only the keys the user changed.
 
 use std::time::Duration;
 
@@ -16,18 +20,18 @@ use gettextrs::gettext;
 use gtk::gio;
 use relm4::prelude::*;
 
-use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysMsg};
+use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysMsg, ApiKeysOutput};
 use crate::ui::components::definition_form::{
-    DefinitionForm, DefinitionFormInit, DefinitionFormOutput, Limits,
+    DefinitionForm, DefinitionFormInit, DefinitionFormMsg, DefinitionFormOutput, Limits,
 };
 use crate::ui::components::invalid_definition;
 use crate::ui::debounce::Debounce;
 use crate::ui::error::Error;
 use crate::ui::project_plan;
 use crate::ui::settings::Settings;
-use sandbox::definition::{Definition, FieldError};
+use sandbox::definition::{Definition, DefinitionErrors, FieldError};
 use sandbox::messages::tr;
-use sandbox::presets::{DEFAULT_PRESET, Presets};
+use sandbox::presets::Presets;
 use sandbox::project::{DEFINITION_FILE, Project, ProjectError};
 use sandbox::salvage::salvage;
 use sandbox::secret::SecretVars;
@@ -44,6 +48,9 @@ pub struct DefinitionEditor {
     /// `None` while the definition cannot be read.
     form: Option<Form>,
     draft: Option<Draft>,
+    /// What `paddock.toml` held when it was last read or written here
+    /// (`None` while there is none): what the form's edits are made to.
+    known: Option<Definition>,
     /// Writes the edits once the typing stops.
     quiet: Debounce,
     /// Tells the page about the writes it asked for.
@@ -54,7 +61,7 @@ pub struct DefinitionEditor {
 
 /// The form, with what it needs to show the API keys of what it holds.
 struct Form {
-    _form: Controller<DefinitionForm>,
+    form: Controller<DefinitionForm>,
     /// The API keys group, shown in the form after the agent's.
     keys: Controller<ApiKeys>,
     presets: Presets,
@@ -133,6 +140,7 @@ impl Component for DefinitionEditor {
             view,
             form: None,
             draft: None,
+            known: None,
             quiet: Debounce::new(QUIET),
             sender: sender.clone(),
             _monitor: monitor,
@@ -158,15 +166,7 @@ impl Component for DefinitionEditor {
                 }
             }
             DefinitionMsg::FileChanged => {
-                // The editor's own saves leave the file valid: the form stays.
-                // A file made invalid meanwhile replaces the draft: it is
-                // the newer word.
-                if self.form.is_none()
-                    || (self.project.has_definition()
-                        && definition_of(&self.project, &self.preferences).is_err())
-                {
-                    self.load(&sender);
-                }
+                self.file_changed(&sender);
                 // Whoever wrote it, the image and the approval may differ now.
                 let _ = sender.output(DefinitionOutput::Changed);
             }
@@ -200,18 +200,84 @@ impl DefinitionEditor {
         if matches!(draft, Draft::Fresh(_)) && self.project.has_definition() {
             return Ok(());
         }
-        if let Err(error) = project_plan::save_definition(&self.project, draft.definition()) {
+        let definition = match self.on_top_of_file(draft.definition()) {
+            Ok(definition) => definition,
+            Err(error) => {
+                self.draft = Some(draft);
+                return Err(error);
+            }
+        };
+        if let Err(error) = project_plan::save_definition(&self.project, &definition) {
             self.draft = Some(draft);
             return Err(error);
         }
+        self.known = Some(definition.clone());
         if let Some(form) = &self.form {
-            form.keys.emit(ApiKeysMsg::Show(secret_vars(
-                draft.definition(),
-                &form.presets,
-            )));
+            if &definition != draft.definition() {
+                form.form
+                    .emit(DefinitionFormMsg::Show(Box::new(definition.clone())));
+            }
+            form.keys
+                .emit(ApiKeysMsg::Show(secret_vars(&definition, &form.presets)));
         }
         let _ = self.sender.output(DefinitionOutput::Changed);
         Ok(())
+    }
+
+    /// The user's edit put on top of what `paddock.toml` holds now: only
+    /// the keys the edit changed are the edit's.
+    fn on_top_of_file(&self, edited: &Definition) -> Result<Definition, Error> {
+        let Some(known) = &self.known else {
+            return Ok(edited.clone());
+        };
+        let Ok((now, presets)) = definition_of(&self.project, &self.preferences) else {
+            // Made unreadable meanwhile: the file monitor shows why.
+            return Ok(edited.clone());
+        };
+        if !self.project.has_definition() || &now == known {
+            return Ok(edited.clone());
+        }
+        let merged = Definition::rebase(edited, known, &now).ok_or_else(|| {
+            DefinitionErrors(vec![FieldError::new(
+                "",
+                gettext(
+                    "paddock.toml was changed meanwhile in a way that does not go together with this edit; make the edit again",
+                ),
+            )])
+        })?;
+        merged.validate(&presets)?;
+        Ok(merged)
+    }
+
+    /// `paddock.toml` changed on disk: a valid file appears in the form
+    /// (with the waiting edit on top), anything else replaces the form with
+    /// what is wrong, which is the newer word.
+    fn file_changed(&mut self, sender: &ComponentSender<Self>) {
+        let Some(form) = &self.form else {
+            self.load(sender);
+            return;
+        };
+        if !self.project.has_definition() {
+            return;
+        }
+        let Ok((now, _)) = definition_of(&self.project, &self.preferences) else {
+            self.load(sender);
+            return;
+        };
+        if self.known.as_ref() == Some(&now) {
+            return;
+        }
+        let shown = match (&self.draft, &self.known) {
+            (Some(Draft::Edited(edited)), Some(known)) => {
+                Definition::rebase(edited, known, &now).unwrap_or_else(|| now.clone())
+            }
+            _ => now.clone(),
+        };
+        self.draft = (shown != now).then(|| Draft::Edited(shown.clone()));
+        self.known = Some(now);
+        form.keys
+            .emit(ApiKeysMsg::Show(secret_vars(&shown, &form.presets)));
+        form.form.emit(DefinitionFormMsg::Show(Box::new(shown)));
     }
 
     /// Shows the definition form, or what is wrong with `paddock.toml`
@@ -219,18 +285,22 @@ impl DefinitionEditor {
     fn load(&mut self, sender: &ComponentSender<Self>) {
         self.quiet.cancel();
         self.draft = None;
+        self.known = None;
         self.form = None;
         let view: gtk::Widget = match definition_of(&self.project, &self.preferences) {
             Ok((definition, presets)) => {
-                if !self.project.has_definition() {
+                if self.project.has_definition() {
+                    self.known = Some(definition.clone());
+                } else {
                     self.draft = Some(Draft::Fresh(definition.clone()));
                 }
                 let keys = ApiKeys::builder()
                     .launch(ApiKeysInit {
-                        project: self.project.root().to_path_buf(),
                         vars: secret_vars(&definition, &presets),
                     })
-                    .detach();
+                    .forward(sender.output_sender(), |output| match output {
+                        ApiKeysOutput::Toast(text) => DefinitionOutput::Toast(text),
+                    });
                 let form = DefinitionForm::builder()
                     .launch(DefinitionFormInit {
                         presets: presets.clone(),
@@ -245,7 +315,7 @@ impl DefinitionEditor {
                     });
                 let widget = form.widget().clone().upcast();
                 self.form = Some(Form {
-                    _form: form,
+                    form,
                     keys,
                     presets,
                 });
@@ -297,7 +367,11 @@ impl DefinitionEditor {
             let presets = Presets::load(Presets::user_dir().as_deref())?;
             let text = self.project.read_sandbox_file(DEFINITION_FILE)?;
             let kept = self.project.set_aside_definition()?;
-            let definition = salvage(&text, &presets, &default_definition(&self.preferences));
+            let definition = salvage(
+                &text,
+                &presets,
+                &default_definition(&self.project, &self.preferences),
+            );
             self.project.save_definition(&definition)?;
             Ok::<_, Error>(kept)
         })();
@@ -347,7 +421,7 @@ fn definition_of(
             Err(error) => Err(Unusable::Other(error.into())),
         }
     } else {
-        Ok((default_definition(settings), presets))
+        Ok((default_definition(project, settings), presets))
     }
 }
 
@@ -362,10 +436,9 @@ fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
 
 /// The definition of a folder that has none, with the resources the user
 /// chose for new projects.
-fn default_definition(settings: &Settings) -> Definition {
+fn default_definition(project: &Project, settings: &Settings) -> Definition {
     let os_release = std::fs::read_to_string("/etc/os-release").ok();
-    let base = sandbox::host_facts::default_base_image(os_release.as_deref());
-    let mut definition = Definition::new(DEFAULT_PRESET, &base);
+    let mut definition = Definition::for_new_project(&project.folder_name(), os_release.as_deref());
     definition.resources = settings.new_project_resources();
     definition
 }

@@ -65,7 +65,7 @@ pub struct ButtonLook {
 pub fn build_button() -> ButtonLook {
     ButtonLook {
         label: gettext("_Build"),
-        icon: "system-run-symbolic",
+        icon: "package-x-generic-symbolic",
         tooltip: gettext("Build the sandbox image (Ctrl+B)"),
         accessible: gettext("Build the sandbox image"),
     }

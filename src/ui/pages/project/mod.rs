@@ -180,10 +180,10 @@ impl Component for ProjectPage {
                 set_vhomogeneous: false,
 
                 #[local_ref]
-                add_titled_with_icon[Some("settings"), &gettext("Sandbox"), "emblem-system-symbolic"] =
+                add_titled_with_icon[Some("settings"), &gettext("Sandbox"), "preferences-system-symbolic"] =
                     settings_view -> adw::Bin {},
                 #[local_ref]
-                add_titled_with_icon[Some("build"), &gettext("Build"), "system-run-symbolic"] =
+                add_titled_with_icon[Some("build"), &gettext("Build"), "package-x-generic-symbolic"] =
                     build_view -> gtk::Stack {},
                 add_titled_with_icon[Some("terminal"), &gettext("Terminal"), "utilities-terminal-symbolic"] =
                     &gtk::Stack {
