@@ -159,6 +159,9 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
         if let Some(row) = widget.downcast_ref::<adw::EntryRow>() {
             node.insert("text".into(), json!(row.text().as_str()));
         }
+        if let Some(row) = widget.downcast_ref::<adw::SpinRow>() {
+            node.insert("value".into(), json!(row.value()));
+        }
     } else if let Some(about) = widget.downcast_ref::<adw::AboutDialog>() {
         node.insert(
             "application_name".into(),
@@ -181,6 +184,8 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     } else if let Some(banner) = widget.downcast_ref::<adw::Banner>() {
         node.insert("title".into(), json!(banner.title().as_str()));
         node.insert("revealed".into(), json!(banner.is_revealed()));
+    } else if let Some(scrolled) = widget.downcast_ref::<gtk::ScrolledWindow>() {
+        node.insert("scrolled".into(), json!(scrolled.vadjustment().value()));
     } else if let Some(view) = widget.downcast_ref::<gtk::TextView>() {
         let buffer = view.buffer();
         let (start, end) = buffer.bounds();

@@ -1,18 +1,68 @@
 //! The API Keys group of the project page and the window's Run, with GNOME
 //! Keyring on the window's private session bus: a row per variable the
-//! definition takes, shown as set or not set and never with its value; a key
-//! stored in the keyring reaches the sandbox the window starts.
+//! definition takes, never with its value; looking at the project does not
+//! touch the keyring (dbus-monitor on the bus sees every call to it), and
+//! keys in the keyring reach the sandbox the window starts.
 
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::keyring::TestKeyring;
 use support::podman::{ProjectCleanup, containers_of, podman};
-use support::process::run_with_input;
+use support::process::{Reaped, run_with_input};
 
 use crate::harness::{Desktop, nodes, shows, terminal_shows};
 
+/// What is sent to the Secret Service on the test's bus, as dbus-monitor
+/// prints it.
+struct KeyringCalls {
+    _monitor: Reaped,
+    log: PathBuf,
+}
+
+impl KeyringCalls {
+    fn watch(desktop: &Desktop) -> KeyringCalls {
+        let log = desktop.home.path().join("keyring-calls");
+        let monitor = Command::new("dbus-monitor")
+            .args([
+                "--address",
+                desktop.bus.address(),
+                "destination='org.freedesktop.secrets'",
+            ])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor is installed in the dev environment");
+        // It prints its own NameAcquired once it listens.
+        let start = std::time::Instant::now();
+        while std::fs::read_to_string(&log).unwrap_or_default().is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "dbus-monitor did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        KeyringCalls {
+            _monitor: Reaped(monitor),
+            log,
+        }
+    }
+
+    /// The calls made so far (`member=...` of each).
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("destination=org.freedesktop.secrets"))
+            .filter_map(|line| line.split("member=").nth(1))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 #[test]
-fn rows_show_which_keys_are_set_and_run_passes_them() {
+fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
     let mut desktop = Desktop::start();
     let _keyring = TestKeyring::start(&desktop.bus, &desktop.home.path().join("keyring"));
     desktop.set_window_size(1280, 800);
@@ -41,12 +91,13 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
     );
     assert!(set.status.success(), "paddock secret set");
 
+    let keyring = KeyringCalls::watch(&desktop);
     desktop.launch();
     desktop
         .activate("open-project", Some(&project))
         .expect("open");
-    let tree = desktop.wait_for("the API keys, one set and one not", |tree| {
-        shows(tree, "API Keys") && shows(tree, "Set") && shows(tree, "Not set")
+    let tree = desktop.wait_for("the API keys", |tree| {
+        shows(tree, "API Keys") && nodes(tree, "AdwPasswordEntryRow").len() == 2
     });
     let rows = nodes(&tree, "AdwPasswordEntryRow");
     let titles: Vec<&str> = rows.iter().filter_map(|r| r["title"].as_str()).collect();
@@ -59,6 +110,14 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
         !tree.to_string().contains(&value),
         "the window shows the key"
     );
+    std::thread::sleep(Duration::from_secs(2));
+    desktop.settled();
+    assert_eq!(
+        keyring.calls(),
+        Vec::<String>::new(),
+        "looking at the project touched the keyring"
+    );
+
     desktop.screenshot("api-keys");
 
     desktop.build(&project);
@@ -69,6 +128,15 @@ fn rows_show_which_keys_are_set_and_run_passes_them() {
         "the key in the sandbox's terminal",
         Duration::from_secs(120),
         |tree| terminal_shows(tree, &format!("key:{value}::")),
+    );
+    // Run read the key: the monitor sees what the window asks the keyring.
+    assert!(
+        keyring
+            .calls()
+            .iter()
+            .any(|call| call.contains("SearchItems")),
+        "Run did not ask the keyring: {:?}",
+        keyring.calls()
     );
     let sandboxes = containers_of(&project);
     assert_eq!(sandboxes.len(), 1, "{sandboxes:?}");

@@ -492,6 +492,29 @@ impl Desktop {
         ]);
     }
 
+    /// Moves the pointer to the middle of `node` (from a tree of now).
+    pub fn point_at(&self, node: &Value) {
+        let tree = self.tree();
+        let origin = bounds(&tree).unwrap_or([0.0; 4]);
+        let [x, y, width, height] =
+            bounds(node).unwrap_or_else(|| panic!("{node} has no place on screen"));
+        self.display.xdotool(&[
+            "mousemove",
+            &format!("{}", (x - origin[0] + width / 2.0).round()),
+            &format!("{}", (y - origin[1] + height / 2.0).round()),
+        ]);
+    }
+
+    /// Turns the mouse wheel by `notches` where the pointer is (down when
+    /// positive), a notch at a time as a hand does.
+    pub fn wheel(&self, notches: i32) {
+        let button = if notches > 0 { "5" } else { "4" };
+        for _ in 0..notches.abs() {
+            self.display.xdotool(&["click", button]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
     /// Drags `folder` from a small GTK window (drag_source.py, standing in
     /// for Files) and drops it on the app's window, with real pointer events
     /// through XDND.

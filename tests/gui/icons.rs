@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use gtk::prelude::*;
-
 /// The files under `dir` whose names end in one of `extensions`.
 fn files(dir: &Path, extensions: &[&str], found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("a source folder").flatten() {

@@ -156,12 +156,17 @@ impl ApiKeys {
                 .title(title.as_str())
                 .show_apply_button(true)
                 .build();
-            // A password row has no subtitle: the variable goes under the
-            // typed text's place as the row's tooltip and description.
+            // A password row has no subtitle: the variable is a suffix, the
+            // tooltip and the accessible description.
             row.set_tooltip_text(Some(name));
-            let label = gtk::Label::builder()
+            let variable = gtk::Label::builder()
                 .css_classes(["dim-label", "caption", "monospace"])
                 .label(name.as_str())
+                .valign(gtk::Align::Center)
+                .build();
+            row.add_suffix(&variable);
+            let label = gtk::Label::builder()
+                .css_classes(["dim-label", "caption"])
                 .valign(gtk::Align::Center)
                 .build();
             row.add_suffix(&label);

@@ -243,10 +243,7 @@ impl SimpleComponent for DefinitionForm {
             f64::from(MEMORY_STEP_MIB) / 1024.0,
         );
         memory.set_digits(2);
-        memory.connect_output(|row| {
-            row.set_text(&gib(mib_of(row.value())));
-            true
-        });
+        memory.set_subtitle(&gettext("GiB"));
         resources.add(&memory);
         resources.add(&captions[RESOURCES]);
         page.add(&resources);
