@@ -490,11 +490,12 @@ impl App {
             ));
             self.banner.set_button_label(Some(&gettext("Show Fix")));
             self.banner.set_revealed(true);
-        } else if let Some(blocking) = &self.blocking {
-            self.banner.set_title(&tr(
-                "MicroVMs cannot run: {problem}",
-                &[("problem", &blocking.title)],
-            ));
+        } else if let Some(blocking) = self.blocking.as_ref().filter(|b| self.blocked(b)) {
+            self.banner.set_title(&if blocking.microvm_only {
+                gettext("This computer cannot start microVMs yet, so this project cannot run")
+            } else {
+                gettext("Sandboxes cannot run on this computer yet")
+            });
             self.banner.set_button_label(Some(&match blocking.action {
                 Some(action) => action.label(),
                 None => gettext("Show Fix"),
@@ -504,6 +505,25 @@ impl App {
             self.banner.set_revealed(false);
         }
     }
+    /// Whether the host problem stops what is in view: not the System
+    /// Check itself (which shows it in full), not the empty window, and not
+    /// a container-only project when only microVMs are blocked.
+    fn blocked(&self, blocking: &Blocking) -> bool {
+        let Some(current) = &self.current else {
+            return false;
+        };
+        if !blocking.microvm_only {
+            return true;
+        }
+        let presets =
+            sandbox::presets::Presets::load(sandbox::presets::Presets::user_dir().as_deref());
+        // A definition that cannot be read asks for a microVM, the default.
+        let definition = folder::accept(current)
+            .ok()
+            .and_then(|project| project.load_definition(&presets.ok()?).ok());
+        !definition.is_some_and(|d| d.sandbox.runtime == sandbox::definition::Runtime::Container)
+    }
+
     /// Returns the project's path as Paddock keeps it, or `None` after
     /// telling the user why the folder cannot be a project.
     fn open(&mut self, path: PathBuf, sender: &AsyncComponentSender<Self>) -> Option<PathBuf> {
@@ -597,6 +617,7 @@ impl App {
         self.title.set_subtitle(&path.display().to_string());
         self.content_page.set_title(&name);
         self.current = Some(path.to_path_buf());
+        self.show_banner();
         self.sidebar.emit(ProjectListMsg::Show(path.to_path_buf()));
         self.split.set_show_content(true);
     }
@@ -612,6 +633,7 @@ impl App {
         self.title.set_subtitle("");
         self.content_page.set_title(&gettext("System Check"));
         self.current = None;
+        self.show_banner();
         self.split.set_show_content(true);
     }
 
@@ -664,6 +686,7 @@ impl App {
         }
         if self.current.as_deref() == Some(path) {
             self.current = None;
+            self.show_banner();
             if let Some(old) = self.header_actions.take() {
                 self.header.remove(&old);
             }

@@ -30,7 +30,7 @@ impl KeyringCalls {
                 desktop.bus.address(),
                 "destination='org.freedesktop.secrets'",
             ])
-            .stdout(std::fs::File::create(&log).unwrap())
+            .stdout(std::fs::File::create(&log).expect("the monitor's log file"))
             .stderr(Stdio::null())
             .spawn()
             .expect("dbus-monitor is installed in the dev environment");

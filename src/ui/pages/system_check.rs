@@ -7,7 +7,7 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 
 use crate::ui::text::escape_markup;
-use host::preflight::{self, Action, ActionError, Check, Probe, Report, State};
+use host::preflight::{self, Action, ActionError, Check, CheckId, Probe, Report, State};
 
 pub struct SystemCheck {
     page: adw::PreferencesPage,
@@ -27,11 +27,13 @@ pub enum SystemCheckCommand {
     Performed(Action, Result<(), ActionError>),
 }
 
-/// What the window's banner shows: the first blocking check and its fix.
+/// What the window's banner needs of the first blocking check: its fix, and
+/// whether it blocks every project.
 #[derive(Debug, Clone)]
 pub struct Blocking {
-    pub title: String,
     pub action: Option<Action>,
+    /// Whether only microVMs are blocked (a container-only project runs).
+    pub microvm_only: bool,
 }
 
 #[derive(Debug)]
@@ -121,8 +123,11 @@ impl Component for SystemCheck {
                     .in_state(State::Blocking)
                     .next()
                     .map(|check| Blocking {
-                        title: check.title.clone(),
                         action: check.fix.as_ref().and_then(|fix| fix.action),
+                        microvm_only: !matches!(
+                            check.id,
+                            CheckId::PodmanSocket | CheckId::Rootless
+                        ),
                     });
                 let _ = sender.output(SystemCheckOutput::Blocking(blocking));
             }
