@@ -9,4 +9,5 @@ mod definition_errors;
 mod entrypoint;
 mod injection;
 mod plan;
+mod rebase;
 mod render;

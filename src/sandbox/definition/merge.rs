@@ -29,14 +29,14 @@ impl Definition {
     }
 }
 
-/// The three-way merge of one key; `None` when it ends up absent.
+/// The three-way merge of one key; `None` when it ends up absent. An
+/// absent table is an empty one (`[env]` is left out once it is empty).
 fn merge(ours: Option<&Value>, base: Option<&Value>, theirs: Option<&Value>) -> Option<Value> {
-    if let (Some(Value::Table(ours)), Some(Value::Table(theirs))) = (ours, theirs) {
-        let empty = Table::new();
-        let base = match base {
-            Some(Value::Table(base)) => base,
-            _ => &empty,
-        };
+    let empty = Table::new();
+    if let (Some(o), Some(b), Some(t)) = (table(ours), table(base), table(theirs))
+        && (o.is_some() || t.is_some())
+    {
+        let [ours, base, theirs] = [o, b, t].map(|table| table.unwrap_or(&empty));
         let mut merged = Table::new();
         for key in ours.keys().chain(theirs.keys()).chain(base.keys()) {
             if merged.contains_key(key) {
@@ -49,4 +49,13 @@ fn merge(ours: Option<&Value>, base: Option<&Value>, theirs: Option<&Value>) -> 
         return Some(Value::Table(merged));
     }
     if ours == base { theirs } else { ours }.cloned()
+}
+
+/// A key that is a table or absent (`Some`), or anything else (`None`).
+fn table(value: Option<&Value>) -> Option<Option<&Table>> {
+    match value {
+        None => Some(None),
+        Some(Value::Table(table)) => Some(Some(table)),
+        Some(_) => None,
+    }
 }
