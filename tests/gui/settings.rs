@@ -66,12 +66,9 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
         .activate("open-project", Some(&fresh))
         .expect("open");
     desktop.wait_for("the CPUs row showing 3", |tree| {
-        nodes(tree, "AdwActionRow").iter().any(|row| {
-            row["title"] == "CPUs"
-                && nodes(row, "GtkLabel")
-                    .iter()
-                    .any(|label| label["text"] == "3")
-        })
+        nodes(tree, "AdwSpinRow")
+            .iter()
+            .any(|row| row["title"] == "CPUs" && row["value"] == 3.0)
     });
 
     // Two terminals, in two projects.
