@@ -502,6 +502,8 @@ impl App {
             }));
             self.banner.set_revealed(true);
         } else {
+            // Emptied too: a hidden banner must not say what no longer holds.
+            self.banner.set_title("");
             self.banner.set_revealed(false);
         }
     }

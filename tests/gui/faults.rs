@@ -80,11 +80,11 @@ fn podman_going_away_mid_build_and_mid_run_loses_nothing() {
         .activate("open-project", Some(&building))
         .expect("open");
     desktop.wait_for("the missing podman in the banner", |tree| {
-        shows(tree, "MicroVMs cannot run: Podman API socket") && shows(tree, "gui-outage-build")
+        shows(tree, "Sandboxes cannot run on this computer yet") && shows(tree, "gui-outage-build")
     });
     service.restart();
     desktop.wait_for("the banner to clear", |tree| {
-        !shows(tree, "Podman API socket")
+        !shows(tree, "Sandboxes cannot run on this computer yet")
     });
     desktop
         .activate("build-project", Some(&building))

@@ -230,25 +230,52 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
 }
 
 /// With podman's crun lacking libkrun (as on these machines), microVMs
-/// cannot run: the window says so in a banner, and the system check lists
-/// every check with the install command to copy.
+/// cannot run: the window says so in a banner over a microVM project (not
+/// over a container-only one, nor the System Check, which shows it in
+/// full), and the system check lists every check with the install command
+/// to copy.
 #[test]
 fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
+    const BANNER: &str = "This computer cannot start microVMs yet";
     let (_, runtime) = podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
     let krun = runtime.contains("+LIBKRUN");
     let mut desktop = Desktop::launched();
+    let (_keep_vm, vm) = harness::project("banner-vm", &["sh"]);
+    let file = vm.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("runtime = \"container\"", "runtime = \"krun\""),
+    )
+    .unwrap();
+    let (_keep_container, container) = harness::project("banner-container", &["sh"]);
+    desktop
+        .activate("open-project", Some(&container))
+        .expect("open");
+    desktop.wait_for("the container-only project", |tree| {
+        shows(tree, "banner-container")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !shows(&desktop.settled(), BANNER),
+        "the microVM banner over a container-only project"
+    );
+    desktop.activate("open-project", Some(&vm)).expect("open");
     if krun {
         desktop.wait_for_within("no banner", Duration::from_secs(20), |tree| {
-            !shows(tree, "MicroVMs cannot run")
+            shows(tree, "banner-vm") && !shows(tree, BANNER)
         });
     } else {
         desktop.wait_for("the blocking banner", |tree| {
-            shows(tree, "MicroVMs cannot run")
+            shows(tree, "banner-vm") && shows(tree, BANNER)
         });
     }
     desktop
         .activate("system-check", None)
         .expect("system check");
+    desktop.wait_for("no banner over the System Check", |tree| {
+        shows(tree, "System Check") && !shows(tree, BANNER)
+    });
     let tree = desktop.wait_for("every check", |tree| {
         shows(tree, "System Check")
             && shows(tree, "KVM")
