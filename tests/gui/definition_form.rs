@@ -169,3 +169,32 @@ fn a_hand_edit_appears_in_the_open_form_and_survives_the_next_change() {
     desktop.screenshot("settings-form");
     desktop.quit();
 }
+
+/// The Sandbox view with variables and a definition error under its
+/// group, light and dark, wide and at 360 px, for the screenshots.
+#[test]
+fn the_sandbox_view_light_dark_and_narrow() {
+    for (width, height, scheme, name) in [
+        (1000, 800, "prefer-light", "settings-sandbox-light"),
+        (1000, 800, "prefer-dark", "settings-sandbox-dark"),
+        (360, 700, "prefer-light", "settings-sandbox-narrow"),
+    ] {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(width, height);
+        desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);
+        let (_keep, project) = desktop.approved_project("web-app", &["sh", "-c", "sleep 1"]);
+        let file = project.join(".agent-sandbox/paddock.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("{text}\n[env]\nRUST_LOG = \"debug\"\n")).unwrap();
+        desktop.approve(&project);
+        desktop
+            .activate("open-project", Some(&project))
+            .expect("open");
+        let tree = desktop.wait_for("the form", |tree| {
+            row(tree, "AdwEntryRow", "RUST_LOG").is_some()
+        });
+        assert_eq!(tree["dark"], scheme == "prefer-dark");
+        desktop.screenshot(name);
+        desktop.quit();
+    }
+}
