@@ -138,12 +138,12 @@ fn differs(old: &Entry, new: &Entry, kept: Option<&String>, root: &Path, path: &
 /// [`crate::shown::escape`]: it is the agent's text.
 pub fn diff(before: &Manifest, root: &Path, change: &Change) -> String {
     let path = &change.path;
-    if let Some(EntryKind::Link(target)) = before.entries.get(path).map(|e| &e.kind) {
-        if change.kind != ChangeKind::Added {
-            return tr("was a symbolic link to {target}", &[("target", target)])
-                + "\n"
-                + &now_described(root, path);
-        }
+    if let Some(EntryKind::Link(target)) = before.entries.get(path).map(|e| &e.kind)
+        && change.kind != ChangeKind::Added
+    {
+        return tr("was a symbolic link to {target}", &[("target", target)])
+            + "\n"
+            + &now_described(root, path);
     }
     let old = match change.kind {
         ChangeKind::Added => Some(String::new()),
