@@ -85,7 +85,7 @@ fn print(changes: &Changes, diff: impl Fn(&Change) -> Option<String>) {
         let short = |commit: &Option<String>| {
             commit
                 .as_deref()
-                .map_or_else(|| gettext("none"), |c| escape_line(&c[..c.len().min(12)]))
+                .map_or_else(|| gettext("none"), |c| escape_line(&c.chars().take(12).collect::<String>()))
         };
         println!(
             "  {}",

@@ -212,7 +212,7 @@ pub(crate) fn hash(bytes: &[u8]) -> String {
 /// branch's loose or packed ref. Read as plain files; git itself is not
 /// run (the project's configuration could make it run anything).
 pub(crate) fn head_commit(git: &Path) -> Option<String> {
-    let head = std::fs::read_to_string(git.join("HEAD")).ok()?;
+    let head = small_text(&git.join("HEAD"))?;
     let head = head.trim();
     let Some(name) = head.strip_prefix("ref: ") else {
         return Some(head.to_owned());
@@ -220,7 +220,7 @@ pub(crate) fn head_commit(git: &Path) -> Option<String> {
     if name.split('/').any(|p| p == ".." || p.is_empty()) {
         return None;
     }
-    if let Ok(commit) = std::fs::read_to_string(git.join(name)) {
+    if let Some(commit) = small_text(&git.join(name)) {
         return Some(commit.trim().to_owned());
     }
     let packed = std::fs::read_to_string(git.join("packed-refs")).ok()?;
@@ -228,6 +228,17 @@ pub(crate) fn head_commit(git: &Path) -> Option<String> {
         let (commit, reference) = line.split_once(' ')?;
         (reference == name).then(|| commit.to_owned())
     })
+}
+
+/// The start of a file the agent may have made huge: a ref is one line.
+fn small_text(file: &Path) -> Option<String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// A path's bytes as text: UTF-8 as it is, any other byte as `\xNN`.

@@ -341,7 +341,7 @@ impl ChangesView {
             let short = |commit: &Option<String>| {
                 commit
                     .as_deref()
-                    .map_or_else(|| gettext("none"), |c| escape_line(&c[..c.len().min(12)]))
+                    .map_or_else(|| gettext("none"), |c| escape_line(&c.chars().take(12).collect::<String>()))
             };
             let row = adw::ActionRow::builder()
                 .title(tr(
