@@ -83,9 +83,10 @@ fn print(changes: &Changes, diff: impl Fn(&Change) -> Option<String>) {
     }
     for head in &changes.heads {
         let short = |commit: &Option<String>| {
-            commit
-                .as_deref()
-                .map_or_else(|| gettext("none"), |c| escape_line(&c.chars().take(12).collect::<String>()))
+            commit.as_deref().map_or_else(
+                || gettext("none"),
+                |c| escape_line(&c.chars().take(12).collect::<String>()),
+            )
         };
         println!(
             "  {}",

@@ -107,17 +107,39 @@ fn git_kind(rest: &[&str]) -> Option<HostRun> {
     }
 }
 
-/// A path the sandbox gets read-only: relative to the project.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A path of the project that the sandbox gets mounted on its own,
+/// relative to the project.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Protected {
     pub path: String,
-    pub kind: HostRun,
+    /// False for a git folder bound onto itself, read-write: a mount point
+    /// cannot be renamed or removed, so the agent cannot move the folder
+    /// that holds the read-only files aside and make a new one.
+    pub read_only: bool,
+}
+
+impl Protected {
+    fn read_only(path: String) -> Protected {
+        Protected {
+            path,
+            read_only: true,
+        }
+    }
+
+    fn in_place(path: String) -> Protected {
+        Protected {
+            path,
+            read_only: false,
+        }
+    }
 }
 
 /// What in the project at `root` is mounted read-only inside its sandbox:
 /// the hooks folder and configuration of its git repository, of the
 /// submodules and worktrees whose git folders live in it, and every `.git`
-/// file (a pointer to the repository) of those. A hooks folder that is
+/// file (a pointer to the repository) of those; and, read-write, the git
+/// folders that hold them, each onto itself, so that they stay where they
+/// are. A hooks folder that is
 /// missing is made (empty), so that the agent cannot make one. A `.git`
 /// pointer's target is never followed: a repository outside the project
 /// is not the sandbox's to reach, and the pointer itself is read-only.
@@ -128,12 +150,10 @@ pub fn protected(root: &Path) -> std::io::Result<Vec<Protected>> {
         return Ok(found);
     };
     if !meta.is_dir() {
-        found.push(Protected {
-            path: ".git".into(),
-            kind: HostRun::GitPointer,
-        });
+        found.push(Protected::read_only(".git".into()));
         return Ok(found);
     }
+    found.push(Protected::in_place(".git".into()));
     git_dir(root, ".git", &mut found)?;
     let modules = git.join("modules");
     if is_dir(&modules) {
@@ -146,29 +166,20 @@ pub fn protected(root: &Path) -> std::io::Result<Vec<Protected>> {
             let Some(name) = name.to_str() else { continue };
             let rel = format!(".git/worktrees/{name}/config.worktree");
             if is_file(&root.join(&rel)) {
-                found.push(Protected {
-                    path: rel,
-                    kind: HostRun::GitConfig,
-                });
+                found.push(Protected::read_only(rel));
             }
             if let Some(pointer) = worktree_pointer(root, &worktrees.join(name)) {
-                found.push(Protected {
-                    path: pointer,
-                    kind: HostRun::GitPointer,
-                });
+                found.push(Protected::read_only(pointer));
             }
         }
     }
     for path in submodule_paths(root) {
         let rel = format!("{path}/.git");
         if is_file(&root.join(&rel)) {
-            found.push(Protected {
-                path: rel,
-                kind: HostRun::GitPointer,
-            });
+            found.push(Protected::read_only(rel));
         }
     }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.sort();
     found.dedup();
     Ok(found)
 }
@@ -179,17 +190,11 @@ fn git_dir(root: &Path, rel: &str, found: &mut Vec<Protected>) -> std::io::Resul
     if std::fs::symlink_metadata(&hooks).is_err() {
         std::fs::create_dir(&hooks)?;
     }
-    found.push(Protected {
-        path: format!("{rel}/hooks"),
-        kind: HostRun::GitHook,
-    });
+    found.push(Protected::read_only(format!("{rel}/hooks")));
     for file in ["config", "config.worktree"] {
         let path = format!("{rel}/{file}");
         if std::fs::symlink_metadata(root.join(&path)).is_ok() {
-            found.push(Protected {
-                path,
-                kind: HostRun::GitConfig,
-            });
+            found.push(Protected::read_only(path));
         }
     }
     Ok(())
@@ -208,6 +213,7 @@ fn module_dirs(root: &Path, rel: &str, found: &mut Vec<Protected>) -> std::io::R
         };
         let child = format!("{rel}/{name}");
         if std::fs::symlink_metadata(root.join(&child).join("config")).is_ok() {
+            found.push(Protected::in_place(child.clone()));
             git_dir(root, &child, found)?;
             if is_dir(&root.join(&child).join("modules")) {
                 module_dirs(root, &format!("{child}/modules"), found)?;

@@ -391,12 +391,16 @@ pub fn plan(
             source,
         })?;
     for file in protected {
-        if !definition.sandbox.writable.contains(&file.path) {
+        if !file.read_only || !definition.sandbox.writable.contains(&file.path) {
             let source = project.root().join(&file.path);
             if std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_symlink()) {
                 return Err(ProjectError::HostRunLink { path: source });
             }
-            binds.push(pinned(source, format!("{mount}/{}", file.path), true)?);
+            binds.push(pinned(
+                source,
+                format!("{mount}/{}", file.path),
+                file.read_only,
+            )?);
         }
     }
     binds.extend(approved.mounts().iter().map(|m| m.bind()));

@@ -101,6 +101,7 @@ fn git_hooks_and_config_are_read_only_inside_while_git_commit_works() {
          git config core.fsmonitor 'echo pwned' && echo CONFIG-WRITTEN; \
          echo '[core]' >> .git/config && echo APPEND-WRITTEN; \
          rm .git/config && echo CONFIG-REMOVED; \
+         mv .git .git-old && echo GIT-MOVED; \
          echo hi > file.txt; git add file.txt && \
          git -c user.name=Agent -c user.email=agent@example.invalid commit -qm by-the-agent && \
          echo COMMITTED",
@@ -116,6 +117,7 @@ fn git_hooks_and_config_are_read_only_inside_while_git_commit_works() {
     }
     assert!(out.contains("COMMITTED"), "{out}");
     assert!(!root.join(".git/hooks/pre-commit").exists());
+    assert!(!root.join(".git-old").exists());
     assert_eq!(
         std::fs::read_to_string(root.join(".git/config")).expect("config"),
         config

@@ -51,6 +51,8 @@ fn git_hooks_and_config_are_mounted_read_only_on_top_of_the_project() {
     assert_eq!(
         protected(&plan, &root),
         vec![
+            // In place, so that the folder holding the others cannot be moved aside.
+            (".git".into(), "/src/demo/.git".into(), false),
             (".git/config".into(), "/src/demo/.git/config".into(), true),
             (".git/hooks".into(), "/src/demo/.git/hooks".into(), true),
         ]
@@ -114,6 +116,19 @@ fn submodules_and_worktrees_inside_the_project_are_protected_too() {
 
     let plan = plan_for(&root, &base());
     let sources: Vec<String> = protected(&plan, &root).into_iter().map(|b| b.0).collect();
+    let in_place: Vec<String> = protected(&plan, &root)
+        .into_iter()
+        .filter(|b| !b.2)
+        .map(|b| b.0)
+        .collect();
+    assert_eq!(
+        in_place,
+        [
+            ".git",
+            ".git/modules/lib/a",
+            ".git/modules/lib/a/modules/inner"
+        ]
+    );
     for expected in [
         ".git/config",
         ".git/hooks",
@@ -184,6 +199,9 @@ fn a_path_the_definition_makes_writable_is_not_mounted_read_only() {
     let plan = plan_for(&root, &definition);
     assert_eq!(
         protected(&plan, &root),
-        vec![(".git/config".into(), "/src/optout/.git/config".into(), true)]
+        vec![
+            (".git".into(), "/src/optout/.git".into(), false),
+            (".git/config".into(), "/src/optout/.git/config".into(), true),
+        ]
     );
 }

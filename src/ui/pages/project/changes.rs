@@ -339,9 +339,10 @@ impl ChangesView {
         }
         for head in &self.changes.heads {
             let short = |commit: &Option<String>| {
-                commit
-                    .as_deref()
-                    .map_or_else(|| gettext("none"), |c| escape_line(&c.chars().take(12).collect::<String>()))
+                commit.as_deref().map_or_else(
+                    || gettext("none"),
+                    |c| escape_line(&c.chars().take(12).collect::<String>()),
+                )
             };
             let row = adw::ActionRow::builder()
                 .title(tr(
