@@ -76,11 +76,11 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     output
 }
 
-/// `paddock run DIR -- sh -c SCRIPT` without a terminal, to its end.
+/// `paddock run --approve DIR -- sh -c SCRIPT` without a terminal, to its end.
 fn run_script(project: &TestProject, script: &str) -> String {
     let output = project
         .paddock()
-        .args(["run", project.path(), "--", "sh", "-c", script])
+        .args(["run", "--approve", project.path(), "--", "sh", "-c", script])
         .stdin(Stdio::null())
         .output()
         .expect("paddock run");
@@ -89,8 +89,11 @@ fn run_script(project: &TestProject, script: &str) -> String {
 
 #[test]
 fn git_hooks_and_config_are_read_only_inside_while_git_commit_works() {
-    let project = TestProject::init("host-files-git", &["--container", "--base", &git_image()]);
+    let project = TestProject::init("host-files-git", &["--container"]);
     let root = project.root.clone();
+    let definition = root.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition).expect("definition");
+    std::fs::write(&definition, text.replace(&base_image(), &git_image())).expect("definition");
     git(&root, &["init", "-q", "-b", "main"]);
     git(&root, &["commit", "-q", "--allow-empty", "-m", "start"]);
     let config = std::fs::read_to_string(root.join(".git/config")).expect("config");

@@ -104,19 +104,7 @@ fn the_changes_view_pins_and_marks_the_files_the_host_runs() {
     assert!(shows(&tree, "3 of them are run by your own tools"));
 
     // A click on the Makefile shows its diff.
-    let makefile = nodes(&tree, "AdwActionRow")
-        .into_iter()
-        .find(|row| row["title"] == "Makefile")
-        .and_then(|row| row["bounds"].as_array().cloned())
-        .expect("the Makefile row's bounds");
-    let at = |i: usize| makefile[i].as_f64().unwrap_or_default();
-    desktop.display.xdotool(&[
-        "mousemove",
-        &format!("{}", (at(0) + at(2) / 2.0) as i64),
-        &format!("{}", (at(1) + at(3) / 2.0) as i64),
-        "click",
-        "1",
-    ]);
+    desktop.click("Show the diff of Makefile");
     desktop.wait_for("the Makefile's diff", |tree| {
         nodes(tree, "GtkTextView").iter().any(|view| {
             view["text"]

@@ -160,14 +160,9 @@ impl Component for ChangesView {
             .child(&diff)
             .css_classes(["card"])
             .build();
-        let paned = gtk::Paned::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .start_child(&list_scroller)
-            .end_child(&diff_scroller)
-            .vexpand(true)
-            .build();
         root.append(&top);
-        root.append(&paned);
+        root.append(&list_scroller);
+        root.append(&diff_scroller);
 
         {
             let sender = sender.clone();
@@ -220,13 +215,13 @@ impl Component for ChangesView {
                 if notify {
                     self.notify(&changes, &sender);
                 }
-                self.show(record, changes);
+                self.show(record, changes, &sender);
             }
             Err(message) => {
                 self.record = None;
                 self.changes = Changes::default();
                 self.summary.set_label(&message);
-                self.fill();
+                self.fill(&sender);
             }
         }
     }
@@ -257,7 +252,7 @@ impl ChangesView {
         });
     }
 
-    fn show(&mut self, record: Record, changes: Changes) {
+    fn show(&mut self, record: Record, changes: Changes, sender: &ComponentSender<Self>) {
         let started = glib::DateTime::from_unix_local(record.started as i64)
             .ok()
             .and_then(|time| time.format("%x %X").ok())
@@ -294,21 +289,27 @@ impl ChangesView {
             .map(|c| c.path.clone());
         self.record = Some(record);
         self.changes = changes;
-        self.fill();
+        self.fill(sender);
         let again = path.and_then(|path| self.changes.files.iter().position(|c| c.path == path));
         match again {
             Some(index) => self.select(index),
             None => {
                 self.selected = None;
                 self.open_editor.set_sensitive(false);
-                self.diff.buffer().set_text("");
+                self.diff
+                    .buffer()
+                    .set_text(&if self.changes.files.is_empty() {
+                        String::new()
+                    } else {
+                        gettext("Click a file to see what changed in it.")
+                    });
             }
         }
     }
 
-    fn fill(&self) {
+    fn fill(&self, sender: &ComponentSender<Self>) {
         self.list.remove_all();
-        for change in &self.changes.files {
+        for (index, change) in self.changes.files.iter().enumerate() {
             let row = adw::ActionRow::builder()
                 .title(escape_line(&change.path))
                 .use_markup(false)
@@ -335,6 +336,18 @@ impl ChangesView {
                 row.add_css_class("host-run");
             }
             row.add_prefix(&image);
+            let show = gtk::Button::builder()
+                .icon_name("go-next-symbolic")
+                .valign(gtk::Align::Center)
+                .css_classes(["flat"])
+                .tooltip_text(tr(
+                    "Show the diff of {path}",
+                    &[("path", &escape_line(&change.path))],
+                ))
+                .build();
+            let sender = sender.clone();
+            show.connect_clicked(move |_| sender.input(ChangesMsg::Select(index)));
+            row.add_suffix(&show);
             self.list.append(&row);
         }
         for head in &self.changes.heads {
