@@ -918,7 +918,7 @@ class Bench:
         self.row("Changes: note and compare together", total.text(), "-",
                  f"{total.median * 1000:.0f} ms", "< 3 s", total.median < 3.0)
         self.notes.append(
-            "Changes: examples/changes_walk.rs makes 100,000 small files in 1,000 folders plus a "
+            "Changes: src/sandbox/examples/changes_walk.rs makes 100,000 small files in 1,000 folders plus a "
             "`.git` folder and a Makefile, then alternately times a plain walk (every folder read, "
             "every entry `stat`ed), `Manifest::note` as at a run's start (which also keeps small "
             "text files up to an 8 MiB budget for diffs and hashes the files the host runs), and, "

@@ -5,12 +5,12 @@
 //! run's start, and, after an agent-like edit of a few files, the note of
 //! the project now plus the comparison. Prints JSON for benches/bench.py.
 //!
-//! `cargo run --release --example changes_walk -- [FILES] [RUNS]`
+//! `cargo run --release -p paddock-sandbox --example changes_walk -- [FILES] [RUNS]`
 
 use std::path::Path;
 use std::time::Instant;
 
-use sandbox::changes::{Manifest, TEXT_BUDGET, compare};
+use paddock_sandbox::changes::{Manifest, TEXT_BUDGET, compare};
 
 fn walk(dir: &Path) -> u64 {
     let mut count = 0;
