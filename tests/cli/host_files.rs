@@ -153,6 +153,10 @@ fn paddock_changes_lists_what_the_run_changed_with_the_host_run_files_flagged_fi
          mkdir -p .vscode; echo '{\"tasks\": []}' > .vscode/tasks.json; \
          echo changed >> README; : > \"$(printf 'odd\\nname\\033[2K')\"",
     );
+    assert!(
+        out.contains("this run changed 3 files that your own tools run"),
+        "{out}"
+    );
     let changes = project.run(&["changes", project.path()]);
     let stdout = String::from_utf8_lossy(&changes.stdout).into_owned();
     assert_eq!(changes.status.code(), Some(1), "{out}\n{stdout}");
