@@ -9,6 +9,8 @@ pub const OPEN_PROJECT: &str = "open-project";
 pub const BUILD_PROJECT: &str = "build-project";
 /// Runs the project's sandbox (building it first when needed).
 pub const RUN_PROJECT: &str = "run-project";
+/// Shows what the project's last run changed (its Changes view).
+pub const SHOW_CHANGES: &str = "show-changes";
 /// Brings up the window on the project (a notification's default action).
 pub const SHOW_PROJECT: &str = "show-project";
 /// Takes the project off the window's list (asking first while its sandbox

@@ -1,8 +1,9 @@
-//! `paddock init | build | run | attach | ls | stop | rm | doctor | open | secret`:
+//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret`:
 //! the terminal front end. One module per subcommand.
 
 mod attach;
 mod build;
+mod changes;
 mod doctor;
 mod init;
 mod interact;
@@ -41,6 +42,7 @@ enum Command {
     Ls(ls::Args),
     Stop(stop::Args),
     Rm(rm::Args),
+    Changes(changes::Args),
     Doctor(doctor::Args),
     Open(open::Args),
     Secret(secret::Args),
@@ -122,6 +124,7 @@ pub fn run() -> ExitCode {
         Command::Ls(args) => ls::run(args),
         Command::Stop(args) => stop::run(args),
         Command::Rm(args) => rm::run(args),
+        Command::Changes(args) => changes::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Open(args) => open::run(args),
         Command::Secret(args) => secret::run(args),

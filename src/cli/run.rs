@@ -7,6 +7,7 @@ use super::interact::interact;
 use super::{sandboxes, terminal};
 use engine::Error;
 use host::launch::{self, KeyReport, LaunchError};
+use sandbox::changes::record::Records;
 use sandbox::messages::tr;
 use sandbox::plan::Isolation;
 
@@ -90,7 +91,30 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
     let ending = interact(&engine, &name, session)
         .await
         .map_err(|err| err.to_string())?;
+    say_changes(project.root());
     Ok(ending.exit_code())
+}
+
+/// After the run: whether it changed files the host's own tools run.
+fn say_changes(root: &std::path::Path) {
+    let changes = Records::for_user()
+        .and_then(|records| records.last(root))
+        .and_then(|record| record.changes());
+    let Ok(changes) = changes else { return };
+    let flagged = changes
+        .files
+        .iter()
+        .filter(|c| c.host_run.is_some())
+        .count();
+    if flagged > 0 {
+        eprintln!(
+            "paddock: {}",
+            tr(
+                "this run changed {count} files that your own tools run outside the sandbox; `paddock changes {dir}` lists them",
+                &[("count", &flagged), ("dir", &root.display())]
+            )
+        );
+    }
 }
 
 /// Which API keys the sandbox got. What is missing, or a keyring that

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use engine::{Engine, Session};
 use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets, Review};
+use sandbox::changes::record::{RecordError, Records};
 use sandbox::definition::DefinitionErrors;
 use sandbox::messages::tr;
 use sandbox::plan::{self, SandboxPlan};
@@ -52,6 +53,8 @@ pub enum LaunchError {
     ChangedDuringReview,
     #[error(transparent)]
     Engine(#[from] engine::Error),
+    #[error(transparent)]
+    Record(#[from] RecordError),
     #[error("{}", tr("{name} is already running: `paddock attach {name}` joins it, `paddock stop {name}` ends it.", &[("name", name)]))]
     AlreadyRunning { name: String },
 }
@@ -186,6 +189,7 @@ pub async fn start_attached(
 ) -> Result<(Session, KeyReport), LaunchError> {
     let keys = create(engine, project, plan, terminal).await?;
     let session = engine.attach(&plan.container.name, true).await?;
+    note_changes(project).await?;
     engine.start(&plan.container).await?;
     Ok((session, keys))
 }
@@ -197,8 +201,23 @@ pub async fn start_detached(
     plan: &SandboxPlan,
 ) -> Result<KeyReport, LaunchError> {
     let keys = create(engine, project, plan, true).await?;
+    note_changes(project).await?;
     engine.start(&plan.container).await?;
     Ok(keys)
+}
+
+/// Notes the project as it is before the agent starts, so that what the
+/// run changed can be listed ([`sandbox::changes`]).
+async fn note_changes(project: &Project) -> Result<(), LaunchError> {
+    let root = project.root().to_owned();
+    tokio::task::spawn_blocking(move || Records::for_user()?.note(&root).map(drop))
+        .await
+        .map_err(|error| RecordError::Io {
+            action: gettextrs::gettext("read"),
+            path: project.root().to_owned(),
+            source: std::io::Error::other(error),
+        })??;
+    Ok(())
 }
 
 async fn create(

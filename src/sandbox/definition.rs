@@ -143,6 +143,11 @@ pub struct Sandbox {
     /// Where the project appears inside the sandbox; see [`Definition::mount_point`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<String>,
+    /// Files the host runs that stay writable inside the sandbox (relative
+    /// to the project, e.g. `.git/hooks`); every other one of
+    /// [`crate::host_run::protected`] is read-only there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,14 +11,18 @@
 //!   for a microVM.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
+//! - [`host_run`]: the project's files that the host's own tools run
+//!   (read-only inside, flagged in [`changes`]).
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
 //!   reads the runtime versions among them.
 
 pub mod approval;
+pub mod changes;
 pub mod definition;
 pub mod exit;
 pub mod guest;
 pub mod host_facts;
+pub mod host_run;
 pub mod krun;
 pub mod messages;
 pub mod names;

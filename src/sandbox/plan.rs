@@ -232,8 +232,9 @@ pub struct ContainerPlan {
     pub annotations: BTreeMap<String, String>,
     /// [`LABEL_PROJECT`] and [`LABEL_SPEC`].
     pub labels: BTreeMap<String, String>,
-    /// The project (read-write), its `.agent-sandbox/` (read-only, on top),
-    /// then the approved extra mounts.
+    /// The project (read-write), its `.agent-sandbox/` and the files the
+    /// host runs ([`crate::host_run::protected`], read-only, on top), then
+    /// the approved extra mounts.
     pub binds: Vec<Bind>,
     pub volumes: Vec<VolumeMount>,
     /// No network at all (`--network=none`).
@@ -383,6 +384,25 @@ pub fn plan(
             true,
         )?,
     ];
+    let protected =
+        crate::host_run::protected(project.root()).map_err(|source| ProjectError::Io {
+            action: gettextrs::gettext("read"),
+            path: project.root().join(".git"),
+            source,
+        })?;
+    for file in protected {
+        if !file.read_only || !definition.sandbox.writable.contains(&file.path) {
+            let source = project.root().join(&file.path);
+            if std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_symlink()) {
+                return Err(ProjectError::HostRunLink { path: source });
+            }
+            binds.push(pinned(
+                source,
+                format!("{mount}/{}", file.path),
+                file.read_only,
+            )?);
+        }
+    }
     binds.extend(approved.mounts().iter().map(|m| m.bind()));
     for bind in &binds {
         bind.source_str()

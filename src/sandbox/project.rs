@@ -73,6 +73,8 @@ pub enum ProjectError {
     SystemFolder { path: PathBuf, folder: String },
     #[error("{}", tr("{path} is a symbolic link; Paddock uses only a real .agent-sandbox folder with real files inside the project, so that a link cannot bring files from outside into the sandbox. Replace the link with the folder or file itself", &[("path", &path.display())]))]
     Symlink { path: PathBuf },
+    #[error("{}", tr("{path} is a symbolic link. Your own git runs what it names, so Paddock mounts it read-only inside the sandbox, and it does not follow links into the sandbox: replace the link with the file or folder itself, or list it under writable in [sandbox] (to be approved)", &[("path", &path.display())]))]
+    HostRunLink { path: PathBuf },
     #[error("{}", tr("{path} has no sandbox definition yet; run `paddock init` there first", &[("path", &path.display())]))]
     NoDefinition { path: PathBuf },
     #[error("{}", tr("{path} is not UTF-8 text; Paddock builds only from a Containerfile it can show you in full", &[("path", &path.display())]))]

@@ -58,6 +58,13 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// [`escape`] for text that must stay on one line, a file name: newlines
+/// and tabs are written out too (`\x0a`, `\x09`), so that a name cannot
+/// pass for two entries of a list.
+pub fn escape_line(text: &str) -> String {
+    escape(text).replace('\n', "\\x0a").replace('\t', "\\x09")
+}
+
 /// The first hidden character of `text`: its line (from 1) and code point.
 pub fn first_hidden(text: &str) -> Option<(usize, char)> {
     text.lines().enumerate().find_map(|(n, line)| {
@@ -80,6 +87,12 @@ mod tests {
         assert_eq!(escape("tab\tand\nnewline"), "tab\tand\nnewline");
         assert_eq!(escape("\r"), "\\x0d");
         assert_eq!(escape("naïve 😀"), "naïve 😀");
+    }
+
+    #[test]
+    fn a_name_stays_on_one_line() {
+        assert_eq!(escape_line("a\nM  Makefile"), "a\\x0aM  Makefile");
+        assert_eq!(escape_line("a\tb\u{1b}"), "a\\x09b\\x1b");
     }
 
     #[test]

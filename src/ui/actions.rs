@@ -9,7 +9,9 @@ use gtk::{gio, glib};
 use relm4::prelude::*;
 
 use super::app::{App, AppMsg};
-use crate::app_actions::{BUILD_PROJECT, OPEN_PROJECT, REMOVE_PROJECT, RUN_PROJECT, SHOW_PROJECT};
+use crate::app_actions::{
+    BUILD_PROJECT, OPEN_PROJECT, REMOVE_PROJECT, RUN_PROJECT, SHOW_CHANGES, SHOW_PROJECT,
+};
 
 /// The accelerators, also listed in the shortcuts dialog.
 pub const ACCELS: &[(&str, &[&str])] = &[
@@ -38,6 +40,7 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     with_path(BUILD_PROJECT, |path| AppMsg::Build(Some(path)));
     with_path(RUN_PROJECT, |path| AppMsg::Run(Some(path)));
     with_path(REMOVE_PROJECT, AppMsg::RemoveAsked);
+    with_path(SHOW_CHANGES, |path| AppMsg::Changes(Some(path)));
 
     let plain = |name: &str, msg: fn() -> AppMsg| {
         let action = gio::SimpleAction::new(name, None);

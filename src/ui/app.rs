@@ -104,6 +104,8 @@ pub enum AppMsg {
     Build(Option<PathBuf>),
     Run(Option<PathBuf>),
     Stop(Option<PathBuf>),
+    /// The project's Changes view.
+    Changes(Option<PathBuf>),
     StatusChanged(PathBuf, ProjectStatus),
     Toast(String),
     /// A desktop notification, sent only when the window is not focused.
@@ -353,6 +355,7 @@ impl AsyncComponent for App {
             AppMsg::Build(path) => self.forward(path, ProjectPageMsg::Build, &sender),
             AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
             AppMsg::Stop(path) => self.forward(path, ProjectPageMsg::Stop, &sender),
+            AppMsg::Changes(path) => self.forward(path, ProjectPageMsg::ShowChanges, &sender),
             AppMsg::StatusChanged(path, status) => {
                 self.sidebar.emit(ProjectListMsg::SetStatus(path, status));
             }

@@ -7,6 +7,7 @@
 
 mod disk_full;
 mod doctor;
+mod host_files;
 mod init;
 mod krun_stand_in;
 mod run;

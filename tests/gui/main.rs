@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod build_run;
+mod changes;
 mod definition_form;
 mod dialogs;
 mod faults;

@@ -5,8 +5,10 @@
 extern crate paddock_sandbox as sandbox;
 
 mod busybox_image;
+mod changes;
 mod definition_errors;
 mod entrypoint;
+mod host_files;
 mod injection;
 mod plan;
 mod rebase;

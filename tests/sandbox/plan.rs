@@ -22,7 +22,7 @@ fn host(home: &Path, vm_sizing: VmSizing) -> HostFacts {
 }
 
 /// The plan on a host whose crun reads the krun annotations.
-fn plan_for(root: &Path, definition: &Definition) -> SandboxPlan {
+pub(crate) fn plan_for(root: &Path, definition: &Definition) -> SandboxPlan {
     plan_with(root, definition, VmSizing::Annotations)
 }
 
@@ -59,7 +59,7 @@ fn containerfile(plan: &SandboxPlan) -> String {
     String::from_utf8_lossy(&plan.build.context[&plan.build.containerfile]).into_owned()
 }
 
-fn base() -> Definition {
+pub(crate) fn base() -> Definition {
     let mut definition = Definition::new("claude", "registry.fedoraproject.org/fedora:44");
     definition.caches.push(Cache {
         name: "venv".into(),

@@ -69,6 +69,14 @@ pub fn security_notes(
     }) {
         notes.push(line(&gettextrs::gettext("extra mounts"), change));
     }
+    if let Some(change) = changed(&|d| list(&d.sandbox.writable))
+        .filter(|(was, _)| was.is_some() || !new.sandbox.writable.is_empty())
+    {
+        notes.push(line(
+            &gettextrs::gettext("writable inside although the host runs them"),
+            change,
+        ));
+    }
     let containerfile = |d: &Definition| d.image.containerfile.clone().unwrap_or_default();
     match (&new.image.containerfile, old) {
         (Some(name), Some(old)) if containerfile(old) == *name && containerfile_changed => {
@@ -165,6 +173,7 @@ mod tests {
             read_only: false,
         }];
         new.image.containerfile = Some("Dockerfile".into());
+        new.sandbox.writable = vec![".git/hooks".into()];
         let notes = text(&security_notes(Some(&old), &new, false));
         for needle in [
             "isolation CHANGED",
@@ -174,6 +183,7 @@ mod tests {
             "packages CHANGED: none -> curl",
             "extra mounts CHANGED: none -> ~/.ssh -> /keys (rw)",
             "hand-written Containerfile Dockerfile",
+            "writable inside although the host runs them CHANGED: none -> .git/hooks",
         ] {
             assert!(notes.contains(needle), "{needle} in {notes}");
         }

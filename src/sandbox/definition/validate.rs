@@ -249,6 +249,14 @@ impl Definition {
                 ),
             ));
         }
+        for (i, path) in self.sandbox.writable.iter().enumerate() {
+            check(
+                errors,
+                format!("sandbox.writable[{i}]"),
+                crate::host_run::check_writable(path),
+                path,
+            );
+        }
     }
 
     /// `[[cache]]`

@@ -4,9 +4,10 @@
 //! The page holds the project's [`Phase`] and what last happened, and shows
 //! them through [`look`] (which derives every label, the one banner, the
 //! sidebar's badge and the views' empty pages from them); its Sandbox view
-//! ([`definition`]) and Terminal view ([`terminals`]) are components of
-//! their own, and what it asks of podman runs on tokio ([`jobs`]).
+//! ([`definition`]), Terminal view ([`terminals`]) and Changes view
+//! ([`changes`]) are components of their own, and what it asks of podman runs on tokio ([`jobs`]).
 
+mod changes;
 mod definition;
 mod header;
 mod jobs;
@@ -27,6 +28,7 @@ use crate::ui::error::Error;
 use crate::ui::project_plan;
 use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
+use changes::{ChangesMsg, ChangesOutput, ChangesView};
 use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
 use engine::{BuildEvent, BuildOutcome, Change};
 use header::VerdictLook;
@@ -64,6 +66,7 @@ pub struct ProjectPage {
     build_log: BuildLog,
     definition: Controller<DefinitionEditor>,
     terminals: Controller<Terminals>,
+    changes: Controller<ChangesView>,
 }
 
 pub struct ProjectPageInit {
@@ -88,6 +91,9 @@ pub enum ProjectPageMsg {
     Recheck,
     Definition(DefinitionOutput),
     Terminals(TerminalsOutput),
+    /// Show what the last run changed.
+    ShowChanges,
+    Changes(ChangesOutput),
     /// The banner's button.
     BannerClicked,
     /// The user's answer to the review dialog.
@@ -214,6 +220,9 @@ impl Component for ProjectPage {
                         #[watch]
                         set_visible_child_name: if model.terminals.model().has_tabs() { "tabs" } else { "empty" },
                     },
+                #[local_ref]
+                add_titled_with_icon[Some("changes"), &gettext("Changes"), "document-edit-symbolic"] =
+                    changes_view -> gtk::Box {},
             },
         },
 
@@ -359,6 +368,9 @@ impl Component for ProjectPage {
                 settings: preferences,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminals);
+        let changes = ChangesView::builder()
+            .launch(project.root().to_path_buf())
+            .forward(sender.input_sender(), ProjectPageMsg::Changes);
         let mut model = ProjectPage {
             path: project.root().to_path_buf(),
             project,
@@ -375,11 +387,13 @@ impl Component for ProjectPage {
             build_log,
             definition,
             terminals,
+            changes,
         };
         let stack = &model.stack;
         let settings_view = model.definition.widget();
         let build_view = &model.build_log.root;
         let terminal_tabs = model.terminals.widget();
+        let changes_view = model.changes.widget();
         let widgets = view_output!();
         widgets
             .switcher
@@ -446,6 +460,20 @@ impl ProjectPage {
                 }
             },
             ProjectPageMsg::Terminals(output) => self.terminals_output(output, &sender),
+            ProjectPageMsg::ShowChanges => {
+                self.stack.set_visible_child_name("changes");
+                self.changes.emit(ChangesMsg::Refresh);
+            }
+            ProjectPageMsg::Changes(ChangesOutput::Notify { title, body }) => {
+                let _ = sender.output(ProjectPageOutput::Notify {
+                    path: self.path.clone(),
+                    title,
+                    body,
+                });
+            }
+            ProjectPageMsg::Changes(ChangesOutput::Error { heading, body }) => {
+                let _ = sender.output(ProjectPageOutput::Error { heading, body });
+            }
             ProjectPageMsg::BannerClicked => match self.banner.as_ref().map(|b| b.action) {
                 Some(look::Action::Review) => {
                     self.review(AfterReview::Nothing, &sender);
@@ -638,6 +666,7 @@ impl ProjectPage {
     /// one was attached.
     fn run_ended(&mut self, code: Option<i64>, tab: Option<u64>, sender: &ComponentSender<Self>) {
         let stopped = self.phase.ended();
+        self.changes.emit(ChangesMsg::Ended);
         let name = self.name();
         if let Some(tab) = tab {
             let (title, detail) =
@@ -792,6 +821,7 @@ impl ProjectPage {
     fn attach(&mut self, attached: Attached) {
         self.terminals.state().get_mut().model.attach(attached);
         self.phase.attached();
+        self.changes.emit(ChangesMsg::Running);
         self.stack.set_visible_child_name("terminal");
     }
 
@@ -850,7 +880,10 @@ impl ProjectPage {
         // An attached terminal reports its own sandbox's exit, with the code.
         let attached = self.terminals.model().has_live();
         match change {
-            Change::Started if !self.phase.is_running() => self.phase.seen_running(),
+            Change::Started if !self.phase.is_running() => {
+                self.phase.seen_running();
+                self.changes.emit(ChangesMsg::Running);
+            }
             Change::Died { exit_code } if !attached && self.phase.is_running() => {
                 self.run_ended(exit_code.map(i64::from), None, sender);
             }
