@@ -10,13 +10,17 @@
 //!   for a microVM.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
+//! - [`inbox`]: the folder of pasted and dropped files each sandbox sees
+//!   read-only; [`data_dir`]: where Paddock keeps it and the approvals.
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
 //!   reads the runtime versions among them.
 
 pub mod approval;
+pub mod data_dir;
 pub mod definition;
 pub mod guest;
 pub mod host_facts;
+pub mod inbox;
 pub mod krun;
 pub mod messages;
 pub mod names;

@@ -5,7 +5,8 @@
 //!
 //! The frame is a plain widget around the terminal rather than a subclass of
 //! VTE's terminal: vte4 0.10's subclass glue takes ownership of the text in
-//! its `commit` vfunc and frees it twice.
+//! its `commit` vfunc and frees it twice. Inside it the terminal scrolls in
+//! a scrolled window, for GTK's overlay scrollbar (as in Ptyxis).
 
 use std::cell::{Cell, OnceCell, RefCell};
 
@@ -22,6 +23,7 @@ mod imp {
     #[derive(Default)]
     pub struct TerminalFrame {
         pub terminal: OnceCell<vte4::Terminal>,
+        pub scrolled: OnceCell<gtk::ScrolledWindow>,
         pub size: Cell<(i64, i64)>,
         pub on_resize: RefCell<Option<OnResize>>,
     }
@@ -39,8 +41,8 @@ mod imp {
 
     impl ObjectImpl for TerminalFrame {
         fn dispose(&self) {
-            if let Some(terminal) = self.terminal.get() {
-                terminal.unparent();
+            if let Some(scrolled) = self.scrolled.get() {
+                scrolled.unparent();
             }
         }
     }
@@ -74,8 +76,15 @@ glib::wrapper! {
 impl TerminalFrame {
     pub fn new(terminal: &vte4::Terminal) -> TerminalFrame {
         let frame: TerminalFrame = glib::Object::new();
-        terminal.set_parent(&frame);
+        let scrolled = gtk::ScrolledWindow::builder()
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .vscrollbar_policy(gtk::PolicyType::Automatic)
+            .overlay_scrolling(true)
+            .child(terminal)
+            .build();
+        scrolled.set_parent(&frame);
         let _ = frame.imp().terminal.set(terminal.clone());
+        let _ = frame.imp().scrolled.set(scrolled);
         frame
     }
 

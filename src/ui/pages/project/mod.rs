@@ -100,6 +100,9 @@ pub enum ProjectPageMsg {
     Recheck,
     Definition(DefinitionOutput),
     Terminals(TerminalsOutput),
+    /// Brings up the view at this place of the switcher (Alt+1, Alt+2, ...)
+    /// and moves the keyboard focus into it, out of the terminal.
+    ShowView(u32),
     /// Show the review of the definition (the banner's button).
     Review,
     /// The user's answer to the review dialog.
@@ -337,6 +340,7 @@ impl Component for ProjectPage {
         let terminals = Terminals::builder()
             .launch(TerminalsInit {
                 title: project.folder_name(),
+                root: project.root().to_path_buf(),
                 settings: preferences,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminals);
@@ -400,6 +404,7 @@ impl Component for ProjectPage {
                 }
             },
             ProjectPageMsg::Terminals(output) => self.terminals_output(output, &sender),
+            ProjectPageMsg::ShowView(index) => self.show_view(index),
             ProjectPageMsg::Review => {
                 self.review(AfterReview::Nothing, &sender);
             }
@@ -632,6 +637,24 @@ impl ProjectPage {
         sender.command(move |out, _shutdown| jobs::build(project, out, cancel));
     }
 
+    fn show_view(&self, index: u32) {
+        let Some(page) = self
+            .stack
+            .pages()
+            .item(index)
+            .and_downcast::<adw::ViewStackPage>()
+        else {
+            return;
+        };
+        let child = page.child();
+        self.stack.set_visible_child(&child);
+        if child == *self.terminals.widget().upcast_ref::<gtk::Widget>() {
+            self.terminals.emit(TerminalsMsg::Focus);
+        } else {
+            child.child_focus(gtk::DirectionType::TabForward);
+        }
+    }
+
     /// Run: bring up the live terminal, reattach to a sandbox running
     /// without one, or start a new run (building first when needed).
     fn run(&mut self, sender: &ComponentSender<Self>) {
@@ -744,6 +767,9 @@ impl ProjectPage {
                 self.check_image(sender);
             }
             TerminalsOutput::RunAgain => self.run(sender),
+            TerminalsOutput::Toast(text) => {
+                let _ = sender.output(ProjectPageOutput::Toast(text));
+            }
             TerminalsOutput::Closed { stop } => {
                 if stop {
                     self.stop(sender);

@@ -2,6 +2,8 @@
 //! the question asked when a live one is closed, and the tab titles that
 //! say how a run ended.
 
+use std::path::PathBuf;
+
 use adw::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
@@ -18,6 +20,8 @@ pub struct Terminals {
     open: Vec<(adw::TabPage, Controller<SandboxTerminal>)>,
     /// The project's name, the title of its tabs.
     title: String,
+    /// The project's folder, whose inbox its terminals fill.
+    root: PathBuf,
     /// The terminals' zoom and font.
     settings: Settings,
     /// Where the terminals of tabs that [`Terminals::attach`] opens report.
@@ -40,6 +44,7 @@ impl std::fmt::Debug for Attached {
 
 pub struct TerminalsInit {
     pub title: String,
+    pub root: PathBuf,
     pub settings: Settings,
 }
 
@@ -66,6 +71,7 @@ pub enum TerminalsOutput {
     Exited(i64),
     Lost(Lost),
     RunAgain,
+    Toast(String),
     /// A tab was closed; `stop`: the user asked to stop the sandbox too.
     Closed {
         stop: bool,
@@ -83,9 +89,10 @@ impl Component for Terminals {
         gtk::Box {
             set_orientation: gtk::Orientation::Vertical,
 
+            // Shown once a second tab opens, as in Ptyxis and Console.
             adw::TabBar {
                 set_view: Some(tabs),
-                set_autohide: false,
+                set_autohide: true,
                 #[watch]
                 set_visible: model.has_tabs(),
             },
@@ -119,6 +126,7 @@ impl Component for Terminals {
             tabs: adw::TabView::new(),
             open: Vec::new(),
             title: init.title,
+            root: init.root,
             settings: init.settings,
             sender: sender.clone(),
         };
@@ -177,6 +185,8 @@ impl Terminals {
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
+                title: self.title.clone(),
+                root: self.root.clone(),
                 session,
                 settings: self.settings.clone(),
             })
@@ -203,6 +213,7 @@ impl Terminals {
             }
             TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
             TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
+            TerminalOutput::Toast(text) => TerminalsOutput::Toast(text),
         };
         let _ = sender.output(output);
     }
