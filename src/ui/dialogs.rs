@@ -58,6 +58,7 @@ fn terminal_keys() -> Vec<(String, &'static str)> {
             "<Control><Shift>v",
         ),
         (gettext("Find"), "<Control><Shift>f"),
+        (gettext("Close the terminal"), "<Control><Shift>w"),
         (gettext("Zoom in"), "<Control>plus"),
         (gettext("Zoom out"), "<Control>minus"),
         (gettext("Reset zoom"), "<Control>0"),

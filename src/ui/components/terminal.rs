@@ -64,6 +64,9 @@ pub enum TerminalMsg {
     SaveImage(Vec<u8>),
     /// Something the user must hear about (a paste or drop refused).
     Toast(String),
+    /// Close Terminal (the menu, Ctrl+Shift+W): the tab asks what to do
+    /// with the sandbox.
+    Close,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,8 @@ pub enum TerminalOutput {
     Lost(Lost),
     RunAgain,
     Toast(String),
+    /// The user asked to close this terminal's tab.
+    Close,
 }
 
 /// Why a terminal does not know how its sandbox's run ended: podman could
@@ -291,6 +296,9 @@ impl Component for SandboxTerminal {
             TerminalMsg::Toast(text) => {
                 let _ = sender.output(TerminalOutput::Toast(text));
             }
+            TerminalMsg::Close => {
+                let _ = sender.output(TerminalOutput::Close);
+            }
         }
     }
 
@@ -393,7 +401,7 @@ fn resize(name: &str, columns: u16, rows: u16, nudge: bool) {
 
 /// Ctrl+Shift+C/V copy and paste (a paste arrives as a commit, so it goes to
 /// the sandbox like typing; an image or a file list goes to the inbox),
-/// Ctrl+Shift+F search; Ctrl +/-/0 zoom.
+/// Ctrl+Shift+F search, Ctrl+Shift+W close; Ctrl +/-/0 zoom.
 fn add_shortcuts(
     terminal: &vte4::Terminal,
     search: &SearchBar,
@@ -434,6 +442,16 @@ fn add_shortcuts(
             "<Control><Shift>f",
             gtk::CallbackAction::new(move |_, _| {
                 search.open();
+                glib::Propagation::Stop
+            }),
+        );
+    }
+    {
+        let sender = sender.clone();
+        add(
+            "<Control><Shift>w",
+            gtk::CallbackAction::new(move |_, _| {
+                sender.input(TerminalMsg::Close);
                 glib::Propagation::Stop
             }),
         );

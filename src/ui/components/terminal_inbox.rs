@@ -148,7 +148,8 @@ fn dropped(files: &gdk::FileList, sender: &ComponentSender<SandboxTerminal>) {
 }
 
 /// The right-click menu: Copy, Paste, Paste Image (while the clipboard has
-/// an image), Select All, Find, Show Inbox.
+/// an image), Select All, Find, Show Inbox, Close Terminal (the way to the
+/// tab's close question while a single tab shows no tab bar).
 pub fn add_menu(
     terminal: &vte4::Terminal,
     search: &SearchBar,
@@ -203,6 +204,10 @@ pub fn add_menu(
             Box::new(move |t| show_inbox(t, &root, &sender)),
         );
     }
+    {
+        let sender = sender.clone();
+        action("close", Box::new(move |_| sender.input(TerminalMsg::Close)));
+    }
     terminal.insert_action_group("term", Some(&group));
 
     let menu = gio::Menu::new();
@@ -218,6 +223,9 @@ pub fn add_menu(
     let inbox = gio::Menu::new();
     inbox.append(Some(&gettext("Show _Inbox")), Some("term.show-inbox"));
     menu.append_section(None, &inbox);
+    let close = gio::Menu::new();
+    close.append(Some(&gettext("C_lose Terminal")), Some("term.close"));
+    menu.append_section(None, &close);
     terminal.set_context_menu_model(Some(&menu));
 }
 

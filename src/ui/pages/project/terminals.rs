@@ -214,6 +214,13 @@ impl Terminals {
             TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
             TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
             TerminalOutput::Toast(text) => TerminalsOutput::Toast(text),
+            TerminalOutput::Close => {
+                // The menu and the key act on the terminal in view.
+                if let Some(page) = self.tabs.selected_page() {
+                    self.tabs.close_page(&page);
+                }
+                return;
+            }
         };
         let _ = sender.output(output);
     }
