@@ -266,3 +266,42 @@ fn entries(folder: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A reattached terminal is drawn at once: the agent is made to redraw
+/// (a size change, which is what full-screen programs redraw on) without
+/// a key pressed.
+#[test]
+fn a_reattached_terminal_is_redrawn_without_a_key() {
+    let mut desktop = Desktop::launched();
+    let (_keep, project) = desktop.approved_project(
+        "gui-redraw",
+        &[
+            "sh",
+            "-c",
+            "trap 'echo redrawn-at-$(stty size | tr \" \" x)' WINCH; echo started; while true; do sleep 1; done",
+        ],
+    );
+    let _cleanup = ProjectCleanup(project.clone());
+    desktop.build(&project);
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("run");
+    desktop.wait_for("the first terminal", |tree| terminal_shows(tree, "started"));
+    desktop.focus();
+    desktop.key("ctrl+shift+w");
+    desktop.wait_for("the stop-or-keep question", |tree| {
+        shows(tree, "Stop the Sandbox?")
+    });
+    desktop.click("Keep Running");
+    desktop.wait_for("the detached sandbox", |tree| {
+        nodes(tree, "VteTerminal").is_empty() && shows(tree, "running without a terminal here")
+    });
+    desktop
+        .activate("run-project", Some(&project))
+        .expect("reattach");
+    desktop.wait_for("the agent redrawing for the new terminal", |tree| {
+        terminal_shows(tree, "redrawn-at-")
+    });
+    desktop.screenshot("terminal-reattached");
+    desktop.quit();
+}

@@ -99,6 +99,9 @@ impl Component for Terminals {
             #[local_ref]
             tabs -> adw::TabView {
                 set_vexpand: true,
+                // Alt+digit and Ctrl+Page Up/Down are the app's ways out of
+                // the terminal (to a view, to another project).
+                set_shortcuts: adw::TabViewShortcuts::NONE,
                 #[watch]
                 set_visible: model.has_tabs(),
                 connect_close_page[sender] => move |_, page| {
