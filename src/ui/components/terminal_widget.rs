@@ -33,10 +33,6 @@ mod imp {
         const NAME: &'static str = "PaddockTerminalFrame";
         type Type = super::TerminalFrame;
         type ParentType = gtk::Widget;
-
-        fn class_init(class: &mut Self::Class) {
-            class.set_layout_manager_type::<gtk::BinLayout>();
-        }
     }
 
     impl ObjectImpl for TerminalFrame {
@@ -47,12 +43,23 @@ mod imp {
         }
     }
 
+    // Measured and allocated here rather than by a layout manager: GTK
+    // does not call a widget's own size_allocate when it has one, and this
+    // one is where the grid's new size is learnt.
     impl WidgetImpl for TerminalFrame {
+        fn measure(&self, orientation: gtk::Orientation, for_size: i32) -> (i32, i32, i32, i32) {
+            match self.scrolled.get() {
+                Some(scrolled) => scrolled.measure(orientation, for_size),
+                None => (0, 0, -1, -1),
+            }
+        }
+
         fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
-            self.parent_size_allocate(width, height, baseline);
-            let Some(terminal) = self.terminal.get() else {
+            let (Some(terminal), Some(scrolled)) = (self.terminal.get(), self.scrolled.get())
+            else {
                 return;
             };
+            scrolled.allocate(width, height, baseline, None);
             let size = (terminal.column_count(), terminal.row_count());
             if size != self.size.get() && size.0 > 0 && size.1 > 0 {
                 self.size.set(size);

@@ -65,7 +65,7 @@ pub fn build_button() -> ButtonLook {
     ButtonLook {
         label: gettext("_Build"),
         icon: "system-run-symbolic",
-        tooltip: gettext("Build the sandbox image (Ctrl+B)"),
+        tooltip: gettext("Build the sandbox image (Ctrl+Shift+B)"),
         accessible: gettext("Build the sandbox image"),
     }
 }
@@ -76,14 +76,14 @@ pub fn run_button(running: bool) -> ButtonLook {
         ButtonLook {
             label: gettext("_Stop"),
             icon: "media-playback-stop-symbolic",
-            tooltip: gettext("Stop the sandbox (Ctrl+Shift+R)"),
+            tooltip: gettext("Stop the sandbox (Ctrl+Shift+S)"),
             accessible: gettext("Stop the sandbox"),
         }
     } else {
         ButtonLook {
             label: gettext("_Run"),
             icon: "media-playback-start-symbolic",
-            tooltip: gettext("Run the agent in its sandbox (Ctrl+R)"),
+            tooltip: gettext("Run the agent in its sandbox (Ctrl+Shift+R)"),
             accessible: gettext("Run the agent in its sandbox"),
         }
     }
