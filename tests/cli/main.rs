@@ -7,6 +7,7 @@
 
 mod disk_full;
 mod doctor;
+mod inbox;
 mod init;
 mod krun_stand_in;
 mod run;

@@ -4,6 +4,8 @@
 //! files, a refused over-size drop, all seen by the sandbox's own command
 //! at the paths typed into it; the inbox read-only inside and absent from
 //! another project's sandbox.
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,7 @@
 //! The inbox as the agent would attack it, on real folders: what a drop or
 //! `paddock inbox` copies, and what it must never copy or type.
+// Helpers of tests, which fail by panicking.
+#![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
