@@ -244,3 +244,25 @@ fn plain_paths_are_typed_as_they_are() {
     assert_eq!(shell_quote("it's"), "'it'\\''s'");
     assert_eq!(shell_quote(""), "''");
 }
+
+/// The review lists the inbox as Paddock's own mount, read-only, so that
+/// no mount of the sandbox goes unsaid.
+#[test]
+fn the_review_names_the_inbox_as_paddocks_own_mount() {
+    let s = crate::security_approval::setup();
+    s.project
+        .save_definition(&sandbox::definition::Definition::new(
+            "shell",
+            "registry.fedoraproject.org/fedora:44",
+        ))
+        .unwrap();
+    let sandbox::approval::Gate::NeedsApproval(review) = s.gate() else {
+        panic!("a new definition is reviewed");
+    };
+    let notes = crate::security_approval::notes(&review);
+    assert!(
+        notes.contains("Paddock's own mount: the inbox")
+            && notes.contains("read-only at /run/paddock/inbox"),
+        "{notes}"
+    );
+}
