@@ -199,6 +199,10 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
         use vte4::prelude::*;
         let text = terminal.text_format(vte4::Format::Text);
         node.insert("text".into(), json!(text.map(|t| t.to_string())));
+        if terminal.has_selection() {
+            let selected = terminal.text_selected(vte4::Format::Text);
+            node.insert("selected".into(), json!(selected.map(|t| t.to_string())));
+        }
     } else if let Some(shortcut) = widget.downcast_ref::<gtk::ShortcutsShortcut>() {
         node.insert(
             "title".into(),

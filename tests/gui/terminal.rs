@@ -270,11 +270,11 @@ fn entries(folder: &Path) -> Vec<String> {
     names
 }
 
-/// A reattached terminal is drawn at once: the agent is made to redraw
-/// (a size change, which is what full-screen programs redraw on) without
-/// a key pressed.
+/// Find in the terminal; and a reattached terminal is drawn at once: the
+/// agent is made to redraw (a size change, which is what full-screen
+/// programs redraw on) without a key pressed.
 #[test]
-fn a_reattached_terminal_is_redrawn_without_a_key() {
+fn find_and_a_reattached_terminal_drawn_without_a_key() {
     let mut desktop = Desktop::launched();
     let (_keep, project) = desktop.approved_project(
         "gui-redraw",
@@ -291,6 +291,24 @@ fn a_reattached_terminal_is_redrawn_without_a_key() {
         .expect("run");
     desktop.wait_for("the first terminal", |tree| terminal_shows(tree, "started"));
     desktop.focus();
+    // Find: Ctrl+Shift+F opens the search bar, what is typed is found and
+    // selected, Escape closes the bar.
+    desktop.key("ctrl+shift+f");
+    desktop.wait_for("the search bar", |tree| {
+        !nodes(tree, "GtkSearchEntry").is_empty()
+    });
+    desktop
+        .display
+        .xdotool(&["type", "--delay", "30", "tarted"]);
+    desktop.wait_for("the match selected", |tree| {
+        nodes(tree, "VteTerminal")
+            .first()
+            .is_some_and(|t| t["selected"].as_str() == Some("tarted"))
+    });
+    desktop.key("Escape");
+    desktop.wait_for("the search bar closed", |tree| {
+        nodes(tree, "GtkSearchEntry").is_empty()
+    });
     desktop.key("ctrl+shift+w");
     desktop.wait_for("the stop-or-keep question", |tree| {
         shows(tree, "Stop the Sandbox?")
