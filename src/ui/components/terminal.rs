@@ -194,10 +194,11 @@ impl Component for SandboxTerminal {
 
         // The first allocation reports a size too. A reattached agent
         // redraws on a change of size only, and the size is most likely the
-        // one it has: it is first told one row less, then the real size.
+        // one it has: it is first told one row less, then the real size (a
+        // new run's agent is only told its size twice before it draws).
         {
             let name = name.clone();
-            let nudge = std::cell::Cell::new(!expects_report);
+            let nudge = std::cell::Cell::new(true);
             frame.on_resize(move |columns, rows| {
                 resize(&name, columns, rows, nudge.replace(false));
             });
