@@ -1,10 +1,11 @@
-//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret`:
+//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret | inbox`:
 //! the terminal front end. One module per subcommand.
 
 mod attach;
 mod build;
 mod changes;
 mod doctor;
+mod inbox;
 mod init;
 mod interact;
 mod ls;
@@ -46,6 +47,7 @@ enum Command {
     Doctor(doctor::Args),
     Open(open::Args),
     Secret(secret::Args),
+    Inbox(inbox::Args),
 }
 
 /// The command line's definition in the user's language. The derive
@@ -128,6 +130,7 @@ pub fn run() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Open(args) => open::run(args),
         Command::Secret(args) => secret::run(args),
+        Command::Inbox(args) => inbox::run(args),
     }
 }
 

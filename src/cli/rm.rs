@@ -22,6 +22,10 @@ pub fn run(args: Args) -> ExitCode {
                 .remove(&sandbox.name, args.volumes)
                 .await
                 .map_err(|err| err.to_string())?;
+            // The inbox's files were the removed sandbox's.
+            host::inbox::for_project(&sandbox.project)
+                .and_then(|inbox| host::inbox::remove(&inbox))
+                .map_err(|err| err.to_string())?;
             println!(
                 "{}",
                 gettext("Removed {name}.").replace("{name}", &sandbox.name)

@@ -22,6 +22,7 @@ use sandbox::presets::{Preset, PresetError, Presets};
 use sandbox::project::{Project, ProjectError};
 use sandbox::secret::SecretValue;
 
+use crate::inbox::{self, InboxError};
 use crate::secrets;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,8 @@ pub enum LaunchError {
     Engine(#[from] engine::Error),
     #[error(transparent)]
     Record(#[from] RecordError),
+    #[error(transparent)]
+    Inbox(#[from] InboxError),
     #[error("{}", tr("{name} is already running: `paddock attach {name}` joins it, `paddock stop {name}` ends it.", &[("name", name)]))]
     AlreadyRunning { name: String },
 }
@@ -149,7 +152,13 @@ impl Launcher {
                 self.home.clone(),
             )
             .await?;
-        Ok(plan::plan(project, approved, &agent, &host)?)
+        let mut plan = plan::plan(project, approved, &agent, &host)?;
+        let inbox = inbox::prepare(&inbox::for_project(project.root())?)?;
+        plan.container = plan
+            .container
+            .with_inbox(inbox)
+            .map_err(|error| ProjectError::Pin(Box::new(error)))?;
+        Ok(plan)
     }
 
     /// Writes the generated files of the approved definition into
@@ -243,6 +252,8 @@ async fn create(
         }
         engine.remove(&existing.name, false).await?;
     }
+    // The inbox's files were for the run that ended.
+    inbox::empty(&inbox::for_project(project.root())?)?;
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
     Ok(report)

@@ -13,16 +13,20 @@
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
 //! - [`host_run`]: the project's files that the host's own tools run
 //!   (read-only inside, flagged in [`changes`]).
+//! - [`inbox`]: the folder of pasted and dropped files each sandbox sees
+//!   read-only; [`data_dir`]: where Paddock keeps it and the approvals.
 //! - [`host_facts`]: what the plan needs to know about the host; [`version`]
 //!   reads the runtime versions among them.
 
 pub mod approval;
 pub mod changes;
+pub mod data_dir;
 pub mod definition;
 pub mod exit;
 pub mod guest;
 pub mod host_facts;
 pub mod host_run;
+pub mod inbox;
 pub mod krun;
 pub mod messages;
 pub mod names;

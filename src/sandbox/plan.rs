@@ -52,6 +52,15 @@ impl Gated<ContainerPlan> {
         self.0.command = Some(command);
         self
     }
+    /// Mounts Paddock's inbox folder for this sandbox (made beforehand,
+    /// links resolved) read-only at [`crate::inbox::TARGET`]. It is
+    /// Paddock's own mount, like `.agent-sandbox/`: the review says so.
+    pub fn with_inbox(mut self, folder: PathBuf) -> Result<Gated<ContainerPlan>, PinError> {
+        self.0
+            .binds
+            .push(Bind::pinned(folder, crate::inbox::TARGET.to_owned(), true)?);
+        Ok(self)
+    }
 }
 
 #[cfg(feature = "test-plans")]
@@ -233,8 +242,8 @@ pub struct ContainerPlan {
     /// [`LABEL_PROJECT`] and [`LABEL_SPEC`].
     pub labels: BTreeMap<String, String>,
     /// The project (read-write), its `.agent-sandbox/` and the files the
-    /// host runs ([`crate::host_run::protected`], read-only, on top), then
-    /// the approved extra mounts.
+    /// host runs ([`crate::host_run::protected`], read-only, on top), the
+    /// approved extra mounts, then the inbox (read-only).
     pub binds: Vec<Bind>,
     pub volumes: Vec<VolumeMount>,
     /// No network at all (`--network=none`).

@@ -13,14 +13,23 @@ use crate::app_actions::{
     BUILD_PROJECT, OPEN_PROJECT, REMOVE_PROJECT, RUN_PROJECT, SHOW_CHANGES, SHOW_PROJECT,
 };
 
-/// The accelerators, also listed in the shortcuts dialog.
+/// The accelerators, also listed in the shortcuts window. Application
+/// accelerators see a key before the focused widget does, so none of them is
+/// a key that a shell or an agent's TUI reads in the terminal: app actions
+/// take Ctrl+Shift (as Ptyxis does, a terminal cannot tell Ctrl+Shift+B from
+/// Ctrl+B anyway), Alt+digit and Ctrl+Page Up/Down lead out of the terminal.
 pub const ACCELS: &[(&str, &[&str])] = &[
-    ("app.add-project", &["<Control>o"]),
-    ("app.build-current", &["<Control>b"]),
-    ("app.run-current", &["<Control>r"]),
-    ("app.stop-current", &["<Control><Shift>r"]),
+    ("app.add-project", &["<Control><Shift>o"]),
+    ("app.build-current", &["<Control><Shift>b"]),
+    ("app.run-current", &["<Control><Shift>r"]),
+    ("app.stop-current", &["<Control><Shift>s"]),
+    ("app.view(uint32 0)", &["<Alt>1"]),
+    ("app.view(uint32 1)", &["<Alt>2"]),
+    ("app.view(uint32 2)", &["<Alt>3"]),
+    ("app.previous-project", &["<Control>Page_Up"]),
+    ("app.next-project", &["<Control>Page_Down"]),
     ("app.shortcuts", &["<Control>question"]),
-    ("app.quit", &["<Control>q"]),
+    ("app.quit", &["<Control><Shift>q"]),
 ];
 
 pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
@@ -55,6 +64,20 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     plain("about", || AppMsg::About);
     plain("system-check", || AppMsg::ShowSystemCheck);
     plain("shortcuts", || AppMsg::Shortcuts);
+    plain("previous-project", || AppMsg::CycleProject(-1));
+    plain("next-project", || AppMsg::CycleProject(1));
+
+    // The current project's views, by their place (Sandbox, Build, Terminal).
+    let view = gio::SimpleAction::new("view", Some(glib::VariantTy::UINT32));
+    {
+        let sender = sender.clone();
+        view.connect_activate(move |_, parameter| {
+            if let Some(index) = parameter.and_then(|p| p.get::<u32>()) {
+                sender.input(AppMsg::ShowView(index));
+            }
+        });
+    }
+    app.add_action(&view);
 
     plain("quit", || AppMsg::Quit);
 

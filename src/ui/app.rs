@@ -120,6 +120,10 @@ pub enum AppMsg {
     },
     About,
     Shortcuts,
+    /// The next (1) or previous (-1) project of the sidebar.
+    CycleProject(i32),
+    /// The current project's view at this place (Alt+1, Alt+2, ...).
+    ShowView(u32),
     /// Leaves the window (closed, or the quit action); sandboxes keep
     /// running and are reattached next time.
     Quit,
@@ -370,6 +374,12 @@ impl AsyncComponent for App {
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
+            AppMsg::CycleProject(step) => self.cycle_project(step, &sender),
+            AppMsg::ShowView(index) => {
+                if let Some(page) = self.current.as_ref().and_then(|path| self.pages.get(path)) {
+                    page.emit(ProjectPageMsg::ShowView(index));
+                }
+            }
             AppMsg::Show(path) => {
                 self.open(path, &sender);
                 self.window.present();
@@ -625,6 +635,32 @@ impl App {
         self.show_banner();
         self.sidebar.emit(ProjectListMsg::Show(path.to_path_buf()));
         self.split.set_show_content(true);
+    }
+
+    /// The project `step` places down (up when negative) the sidebar from
+    /// the current one, wrapping around; the first one when none is shown.
+    fn cycle_project(&mut self, step: i32, sender: &AsyncComponentSender<Self>) {
+        let projects = &self.state.projects;
+        if projects.is_empty() {
+            return;
+        }
+        let count = i64::try_from(projects.len()).unwrap_or(i64::MAX);
+        let next = match self
+            .current
+            .as_ref()
+            .and_then(|current| projects.iter().position(|p| p == current))
+        {
+            Some(index) => (i64::try_from(index).unwrap_or(0) + i64::from(step)).rem_euclid(count),
+            None => 0,
+        };
+        let Some(path) = usize::try_from(next)
+            .ok()
+            .and_then(|next| projects.get(next))
+            .cloned()
+        else {
+            return;
+        };
+        self.select(&path, sender);
     }
 
     fn show_system_check(&mut self) {

@@ -38,61 +38,66 @@ fn describe(action: &str) -> String {
         "app.build-current" => gettext("Build the sandbox"),
         "app.run-current" => gettext("Run the sandbox"),
         "app.stop-current" => gettext("Stop the sandbox"),
+        "app.view(uint32 0)" => gettext("Show the Sandbox view"),
+        "app.view(uint32 1)" => gettext("Show the Build view"),
+        "app.view(uint32 2)" => gettext("Show the Terminal view"),
+        "app.previous-project" => gettext("Previous project"),
+        "app.next-project" => gettext("Next project"),
         "app.shortcuts" => gettext("Keyboard shortcuts"),
         "app.quit" => gettext("Quit (sandboxes keep running)"),
         other => other.to_owned(),
     }
 }
 
-/// Terminal keys, handled by the terminal itself.
+/// Terminal keys, handled by the terminal itself while it has the focus.
 fn terminal_keys() -> Vec<(String, &'static str)> {
     vec![
         (gettext("Copy"), "<Control><Shift>c"),
-        (gettext("Paste"), "<Control><Shift>v"),
+        (
+            gettext("Paste (an image or files go to the inbox)"),
+            "<Control><Shift>v",
+        ),
+        (gettext("Find"), "<Control><Shift>f"),
+        (gettext("Close the terminal"), "<Control><Shift>w"),
         (gettext("Zoom in"), "<Control>plus"),
         (gettext("Zoom out"), "<Control>minus"),
         (gettext("Reset zoom"), "<Control>0"),
     ]
 }
 
-pub fn shortcuts(parent: &impl IsA<gtk::Widget>) {
-    let page = adw::PreferencesPage::new();
-    let general = adw::PreferencesGroup::builder()
-        .title(gettext("General"))
+/// GTK's shortcuts window, with key caps. GTK 4.18 deprecates it in favour
+/// of libadwaita 1.8's shortcuts dialog, which GNOME 48 does not have yet.
+#[allow(deprecated)]
+pub fn shortcuts(parent: &impl IsA<gtk::Window>) {
+    let group = |title: String, keys: Vec<(String, &str)>| {
+        let group = gtk::ShortcutsGroup::builder().title(title).build();
+        for (title, accel) in keys {
+            group.add_shortcut(
+                &gtk::ShortcutsShortcut::builder()
+                    .title(title)
+                    .accelerator(accel)
+                    .build(),
+            );
+        }
+        group
+    };
+    let section = gtk::ShortcutsSection::builder()
+        .section_name("shortcuts")
+        .max_height(12)
         .build();
-    for (action, accels) in ACCELS {
-        general.add(&shortcut_row(&describe(action), accels[0]));
-    }
-    page.add(&general);
-    let terminal = adw::PreferencesGroup::builder()
-        .title(gettext("Terminal"))
-        .build();
-    for (title, accel) in terminal_keys() {
-        terminal.add(&shortcut_row(&title, accel));
-    }
-    page.add(&terminal);
-    let view = adw::ToolbarView::new();
-    view.add_top_bar(&adw::HeaderBar::new());
-    view.set_content(Some(&page));
-    let dialog = adw::Dialog::builder()
+    section.add_group(&group(
+        gettext("General"),
+        ACCELS
+            .iter()
+            .map(|(action, accels)| (describe(action), accels[0]))
+            .collect(),
+    ));
+    section.add_group(&group(gettext("Terminal"), terminal_keys()));
+    let window = gtk::ShortcutsWindow::builder()
         .title(gettext("Keyboard Shortcuts"))
-        .content_width(420)
-        .content_height(520)
-        .child(&view)
+        .modal(true)
+        .transient_for(parent)
         .build();
-    dialog.present(Some(parent));
-}
-
-fn shortcut_row(title: &str, accel: &str) -> adw::ActionRow {
-    let row = adw::ActionRow::builder().title(title).build();
-    let keys = gtk::accelerator_parse(accel)
-        .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string())
-        .unwrap_or_else(|| accel.to_owned());
-    let label = gtk::Label::builder()
-        .label(keys)
-        .valign(gtk::Align::Center)
-        .css_classes(["dim-label"])
-        .build();
-    row.add_suffix(&label);
-    row
+    window.add_section(&section);
+    window.present();
 }

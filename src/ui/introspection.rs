@@ -127,6 +127,8 @@ fn terminals(root: &gtk::Widget) -> Value {
 
 /// A mapped widget and its mapped children, with what each shows and where
 /// (`bounds`: x, y, width, height in the coordinates of its `toplevel`).
+// GTK's shortcuts window is deprecated in 4.18, and still the one there is.
+#[allow(deprecated)]
 fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     let mut node = serde_json::Map::new();
     node.insert("type".into(), json!(widget.type_().name()));
@@ -202,6 +204,22 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
         use vte4::prelude::*;
         let text = terminal.text_format(vte4::Format::Text);
         node.insert("text".into(), json!(text.map(|t| t.to_string())));
+        if terminal.has_selection() {
+            let selected = terminal.text_selected(vte4::Format::Text);
+            node.insert("selected".into(), json!(selected.map(|t| t.to_string())));
+        }
+    } else if let Some(shortcut) = widget.downcast_ref::<gtk::ShortcutsShortcut>() {
+        node.insert(
+            "title".into(),
+            json!(shortcut.title().map(|t| t.to_string())),
+        );
+        let keys = shortcut
+            .accelerator()
+            .and_then(|accel| gtk::accelerator_parse(accel.as_str()))
+            .map(|(key, modifiers)| gtk::accelerator_get_label(key, modifiers).to_string());
+        node.insert("keys".into(), json!(keys));
+    } else if let Some(search) = widget.downcast_ref::<gtk::SearchEntry>() {
+        node.insert("text".into(), json!(search.text().as_str()));
     } else if let Some(tabs) = widget.downcast_ref::<adw::TabBar>() {
         let titles: Vec<String> = tabs
             .view()

@@ -8,6 +8,7 @@
 mod disk_full;
 mod doctor;
 mod host_files;
+mod inbox;
 mod init;
 mod krun_stand_in;
 mod run;

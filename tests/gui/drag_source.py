@@ -1,7 +1,7 @@
-"""A small GTK window the GUI tests drag a folder from, as Files would:
-its label is a drag source offering the folder as text/uri-list.
+"""A small GTK window the GUI tests drag folders and files from, as Files
+would: its label is a drag source offering them as text/uri-list.
 
-Usage: python3 drag_source.py FOLDER; prints "ready" once it is shown."""
+Usage: python3 drag_source.py PATH...; prints "ready" once it is shown."""
 
 import sys
 
@@ -11,8 +11,7 @@ gi.require_version("Gtk", "4.0")
 gi.require_version("Gdk", "4.0")
 from gi.repository import Gdk, Gio, GLib, Gtk  # noqa: E402
 
-folder = Gio.File.new_for_path(sys.argv[1])
-uri_list = (folder.get_uri() + "\r\n").encode()
+uri_list = "".join(Gio.File.new_for_path(p).get_uri() + "\r\n" for p in sys.argv[1:]).encode()
 
 Gtk.init()
 window = Gtk.Window(title="paddock-drag-source", default_width=100, default_height=100)

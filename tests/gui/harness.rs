@@ -321,10 +321,14 @@ impl Desktop {
 
     /// Waits up to 20 s for the app to end by itself; whether it did.
     pub fn wait_for_exit(&mut self) -> bool {
+        self.wait_for_exit_within(Duration::from_secs(20))
+    }
+
+    pub fn wait_for_exit_within(&mut self, timeout: Duration) -> bool {
         let Some(child) = self.app.as_mut() else {
             return true;
         };
-        let ended = exited_within(child, Duration::from_secs(20)).is_some();
+        let ended = exited_within(child, timeout).is_some();
         if ended {
             self.app = None;
         }
@@ -519,10 +523,16 @@ impl Desktop {
     /// for Files) and drops it on the app's window, with real pointer events
     /// through XDND.
     pub fn drag_folder_onto_window(&self, folder: &Path) {
+        self.drag_onto(&[folder], (640, 400));
+    }
+
+    /// Drags `paths` from drag_source.py and drops them at `at` (the
+    /// window's coordinates, which are the screen's here).
+    pub fn drag_onto(&self, paths: &[&Path], at: (i32, i32)) {
         let mut command = Command::new("python3");
         command
             .arg(support::source("tests/gui/drag_source.py"))
-            .arg(folder)
+            .args(paths)
             .env("DISPLAY", self.display.name())
             .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
             .env("GTK_A11Y", "none");
@@ -542,7 +552,15 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(500));
         self.display
             .xdotool(&["mousemove", "1340", "60", "mousedown", "1"]);
-        for (x, y) in [(1335, 65), (1320, 80), (1200, 200), (900, 350), (640, 400)] {
+        let (x, y) = at;
+        for (x, y) in [
+            (1335, 65),
+            (1320, 80),
+            (1200, 200),
+            ((900 + x) / 2, (350 + y) / 2),
+            (x + 5, y + 5),
+            (x, y),
+        ] {
             std::thread::sleep(Duration::from_millis(150));
             self.display
                 .xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
@@ -550,6 +568,36 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(500));
         self.display.xdotool(&["mouseup", "1"]);
         std::thread::sleep(Duration::from_millis(500));
+    }
+
+    /// Puts `what` on this display's clipboard from a program of its own
+    /// (clipboard_source.py: `png FILE`, `text TEXT` or `files PATH...`),
+    /// which owns it until the returned guard is dropped.
+    pub fn own_clipboard(&self, what: &[&std::ffi::OsStr]) -> Reaped {
+        let mut command = Command::new("python3");
+        command
+            .arg(support::source("tests/gui/clipboard_source.py"))
+            .args(what)
+            .env("DISPLAY", self.display.name())
+            .env("DBUS_SESSION_BUS_ADDRESS", self.bus.address())
+            .env("GTK_A11Y", "none");
+        let (owner, ready) = start_with_line(&mut command, "the clipboard owner");
+        assert_eq!(ready, "ready");
+        owner
+    }
+
+    /// The middle of the first terminal on screen, in the screen's
+    /// coordinates.
+    pub fn terminal_centre(&self) -> (i32, i32) {
+        let tree = self.settled();
+        let terminal = nodes(&tree, "VteTerminal")
+            .first()
+            .and_then(|node| bounds(node))
+            .expect("a terminal on screen");
+        (
+            (terminal[0] + terminal[2] / 2.0).round() as i32,
+            (terminal[1] + terminal[3] / 2.0).round() as i32,
+        )
     }
 
     /// Presses a key in the focused window (e.g. Escape to close a dialog).

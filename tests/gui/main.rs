@@ -1,6 +1,6 @@
 //! The window, with the real app on a private display and bus per test and
-//! real rootless podman: projects, dialogs, settings, build and run, API
-//! keys, faults. Each test starts its own desktop (harness.rs); run this
+//! real rootless podman: projects, dialogs, settings, build and run, the
+//! terminal and its inbox, API keys, faults. Each test starts its own desktop (harness.rs); run this
 //! binary on its own, it takes minutes.
 
 mod api_keys;
@@ -15,4 +15,5 @@ mod projects;
 mod review;
 mod settings;
 mod state;
+mod terminal;
 mod vm_failure;

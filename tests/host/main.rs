@@ -9,6 +9,7 @@ mod document_portal;
 mod security_approval;
 mod security_gate;
 mod security_image_contract;
+mod security_inbox;
 mod security_sandbox;
 mod systemd;
 

@@ -226,14 +226,8 @@ impl Approvals {
     /// The user's approvals: `$XDG_DATA_HOME/paddock/approvals`, else
     /// `~/.local/share/paddock/approvals`.
     pub fn for_user() -> Result<Approvals, ApprovalError> {
-        let data = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| {
-                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
-            })
-            .ok_or(ApprovalError::NoDataDir)?;
-        Ok(Approvals::at(data.join("paddock").join("approvals")))
+        let data = crate::data_dir::paddock().ok_or(ApprovalError::NoDataDir)?;
+        Ok(Approvals::at(data.join("approvals")))
     }
 
     pub fn at(dir: PathBuf) -> Approvals {
@@ -325,6 +319,13 @@ impl Approvals {
                 }
                 Err(error) => notes.push(Note::new(&error.to_string(), true)),
             }
+            notes.push(Note::new(
+                &tr(
+                    "Paddock's own mount: the inbox of pasted images and dropped files, read-only at {target}",
+                    &[("target", &crate::inbox::TARGET)],
+                ),
+                false,
+            ));
         }
         Ok(Gate::NeedsApproval(Review {
             status,

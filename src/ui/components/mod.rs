@@ -5,4 +5,6 @@ pub mod invalid_definition;
 pub mod project_list;
 pub mod review_dialog;
 pub mod terminal;
+mod terminal_inbox;
+mod terminal_search;
 pub mod terminal_widget;

@@ -1,6 +1,9 @@
 //! One sandbox in a terminal tab: the engine's attach stream fed into VTE,
 //! keystrokes and pastes written to the sandbox's stdin, size changes sent
 //! with resize. Dropping the component detaches; the sandbox keeps running.
+//! Around the terminal: its context menu, search (Ctrl+Shift+F), and the
+//! inbox: pasted images and dropped files are copied into it and their
+//! paths typed ([`super::terminal_inbox`]).
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -9,6 +12,10 @@ use relm4::prelude::*;
 use tokio::sync::mpsc;
 use vte4::prelude::*;
 
+use std::path::PathBuf;
+
+use super::terminal_inbox::{self, Inboxed};
+use super::terminal_search::SearchBar;
 use super::terminal_widget::TerminalFrame;
 use crate::ui::bridge;
 use crate::ui::settings::{self, Settings};
@@ -23,6 +30,7 @@ const BATCH: usize = 256;
 
 pub struct SandboxTerminal {
     terminal: vte4::Terminal,
+    root: PathBuf,
     banner: adw::Banner,
     exited: Option<i64>,
     /// The attach stream broke (podman went away): the sandbox may run on,
@@ -37,6 +45,10 @@ pub struct SandboxTerminal {
 pub struct TerminalInit {
     /// The sandbox container's name.
     pub name: String,
+    /// The project's name, which names the terminal for screen readers.
+    pub title: String,
+    /// The project's folder, whose inbox the terminal fills.
+    pub root: PathBuf,
     pub session: Session,
     pub settings: Settings,
 }
@@ -45,6 +57,16 @@ pub struct TerminalInit {
 pub enum TerminalMsg {
     Zoom(Option<f64>),
     RunAgain,
+    /// Files and folders to copy into the inbox and type the paths of: a
+    /// drop, or a file list pasted.
+    CopyIn(Vec<PathBuf>),
+    /// A pasted image, as PNG, to save in the inbox and type the path of.
+    SaveImage(Vec<u8>),
+    /// Something the user must hear about (a paste or drop refused).
+    Toast(String),
+    /// Close Terminal (the menu, Ctrl+Shift+W): the tab asks what to do
+    /// with the sandbox.
+    Close,
 }
 
 #[derive(Debug)]
@@ -53,6 +75,8 @@ pub enum TerminalCommand {
     Verdict(Result<Verdict, NotAReport>),
     /// The attach stream ended; the exit code (or why it is unknown).
     Ended(Result<i64, Lost>),
+    /// A copy into the inbox is done.
+    Inboxed(Inboxed),
 }
 
 #[derive(Debug)]
@@ -61,6 +85,9 @@ pub enum TerminalOutput {
     Exited(i64),
     Lost(Lost),
     RunAgain,
+    Toast(String),
+    /// The user asked to close this terminal's tab.
+    Close,
 }
 
 /// Why a terminal does not know how its sandbox's run ended: podman could
@@ -100,6 +127,8 @@ impl Component for SandboxTerminal {
     ) -> ComponentParts<Self> {
         let TerminalInit {
             name,
+            title,
+            root: project_root,
             session,
             settings,
         } = init;
@@ -112,6 +141,7 @@ impl Component for SandboxTerminal {
             banner.connect_button_clicked(move |_| sender.input(TerminalMsg::RunAgain));
         }
         let terminal = vte4::Terminal::new();
+        terminal.add_css_class("paddock-terminal");
         let frame = TerminalFrame::new(&terminal);
         frame.set_vexpand(true);
         frame.set_hexpand(true);
@@ -129,11 +159,15 @@ impl Component for SandboxTerminal {
         terminal.set_scroll_on_keystroke(true);
         terminal.update_property(&[gtk::accessible::Property::Label(&tr(
             "Terminal of {name}",
-            &[("name", &name)],
+            &[("name", &title)],
         ))]);
         follow_style(&terminal);
-        add_shortcuts(&terminal, &sender);
+        let search = SearchBar::new(&terminal);
+        add_shortcuts(&terminal, &search, &sender);
+        terminal_inbox::add_menu(&terminal, &search, &project_root, &sender);
+        terminal.add_controller(terminal_inbox::drop_target(&sender));
         root.append(&banner);
+        root.append(search.widget());
         root.append(&frame);
 
         let Session {
@@ -158,11 +192,16 @@ impl Component for SandboxTerminal {
                 .drop_on_shutdown()
         });
 
-        // The first allocation reports a size too, which makes a reattached
-        // agent redraw.
+        // The first allocation reports a size too. A reattached agent
+        // redraws on a change of size only, and the size is most likely the
+        // one it has: it is first told one row less, then the real size (a
+        // new run's agent is only told its size twice before it draws).
         {
             let name = name.clone();
-            frame.on_resize(move |columns, rows| resize(&name, columns, rows));
+            let nudge = std::cell::Cell::new(true);
+            frame.on_resize(move |columns, rows| {
+                resize(&name, columns, rows, nudge.replace(false));
+            });
         }
 
         {
@@ -220,6 +259,7 @@ impl Component for SandboxTerminal {
 
         let model = SandboxTerminal {
             terminal,
+            root: project_root,
             banner,
             exited: None,
             lost: false,
@@ -244,6 +284,22 @@ impl Component for SandboxTerminal {
             TerminalMsg::RunAgain => {
                 let _ = sender.output(TerminalOutput::RunAgain);
             }
+            TerminalMsg::CopyIn(paths) => {
+                if self.is_live() {
+                    terminal_inbox::copy_in(&self.root, paths, &sender);
+                }
+            }
+            TerminalMsg::SaveImage(png) => {
+                if self.is_live() {
+                    terminal_inbox::save_image(&self.root, png, &sender);
+                }
+            }
+            TerminalMsg::Toast(text) => {
+                let _ = sender.output(TerminalOutput::Toast(text));
+            }
+            TerminalMsg::Close => {
+                let _ = sender.output(TerminalOutput::Close);
+            }
         }
     }
 
@@ -255,6 +311,19 @@ impl Component for SandboxTerminal {
     ) {
         match command {
             TerminalCommand::Output(bytes) => self.terminal.feed(&bytes),
+            TerminalCommand::Inboxed(inboxed) => match inboxed.typed() {
+                Ok((text, note)) => {
+                    if self.is_live() {
+                        self.terminal.paste_text(&text);
+                    }
+                    if let Some(note) = note {
+                        let _ = sender.output(TerminalOutput::Toast(note));
+                    }
+                }
+                Err(message) => {
+                    let _ = sender.output(TerminalOutput::Toast(message));
+                }
+            },
             TerminalCommand::Verdict(verdict) => {
                 let _ = sender.output(TerminalOutput::Verdict(verdict));
             }
@@ -309,22 +378,32 @@ impl SandboxTerminal {
     }
 }
 
-/// Tells podman the new size, on the tokio side; a failure (the sandbox just
-/// ended) only means there is nothing left to resize.
-fn resize(name: &str, columns: u16, rows: u16) {
+/// Tells podman the new size, on the tokio side (`nudge`: one row less
+/// first, so the agent sees a change and redraws); a failure (the sandbox
+/// just ended) only means there is nothing left to resize.
+fn resize(name: &str, columns: u16, rows: u16, nudge: bool) {
     let name = name.to_owned();
     relm4::spawn(async move {
-        if let Ok(engine) = bridge::engine().await
-            && let Err(error) = engine.resize(&name, columns, rows).await
-        {
+        let Ok(engine) = bridge::engine().await else {
+            return;
+        };
+        if nudge && rows > 1 {
+            let _ = engine.resize(&name, columns, rows - 1).await;
+        }
+        if let Err(error) = engine.resize(&name, columns, rows).await {
             tracing::debug!("resize of {name} failed: {error}");
         }
     });
 }
 
 /// Ctrl+Shift+C/V copy and paste (a paste arrives as a commit, so it goes to
-/// the sandbox like typing); Ctrl +/-/0 zoom.
-fn add_shortcuts(terminal: &vte4::Terminal, sender: &ComponentSender<SandboxTerminal>) {
+/// the sandbox like typing; an image or a file list goes to the inbox),
+/// Ctrl+Shift+F search, Ctrl+Shift+W close; Ctrl +/-/0 zoom.
+fn add_shortcuts(
+    terminal: &vte4::Terminal,
+    search: &SearchBar,
+    sender: &ComponentSender<SandboxTerminal>,
+) {
     let controller = gtk::ShortcutController::new();
     controller.set_scope(gtk::ShortcutScope::Local);
     let add = |accels: &str, action: gtk::CallbackAction| {
@@ -342,15 +421,38 @@ fn add_shortcuts(terminal: &vte4::Terminal, sender: &ComponentSender<SandboxTerm
             glib::Propagation::Stop
         }),
     );
-    add(
-        "<Control><Shift>v",
-        gtk::CallbackAction::new(|widget, _| {
-            if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
-                terminal.paste_clipboard();
-            }
-            glib::Propagation::Stop
-        }),
-    );
+    {
+        let sender = sender.clone();
+        add(
+            "<Control><Shift>v",
+            gtk::CallbackAction::new(move |widget, _| {
+                if let Some(terminal) = widget.downcast_ref::<vte4::Terminal>() {
+                    terminal_inbox::paste(terminal, &sender);
+                }
+                glib::Propagation::Stop
+            }),
+        );
+    }
+    {
+        let search = search.clone();
+        add(
+            "<Control><Shift>f",
+            gtk::CallbackAction::new(move |_, _| {
+                search.open();
+                glib::Propagation::Stop
+            }),
+        );
+    }
+    {
+        let sender = sender.clone();
+        add(
+            "<Control><Shift>w",
+            gtk::CallbackAction::new(move |_, _| {
+                sender.input(TerminalMsg::Close);
+                glib::Propagation::Stop
+            }),
+        );
+    }
     for (accels, factor) in [
         (
             "<Control>plus|<Control>equal|<Control>KP_Add",
@@ -373,6 +475,7 @@ fn add_shortcuts(terminal: &vte4::Terminal, sender: &ComponentSender<SandboxTerm
 
 /// Libadwaita's own light and dark colours, following the style as it changes.
 fn follow_style(terminal: &vte4::Terminal) {
+    add_padding();
     let manager = adw::StyleManager::default();
     apply_colours(terminal, manager.is_dark());
     let terminal = terminal.downgrade();
@@ -407,4 +510,24 @@ fn apply_colours(terminal: &vte4::Terminal, dark: bool) {
     let fg = gdk::RGBA::parse(foreground).ok();
     let bg = gdk::RGBA::parse(background).ok();
     terminal.set_colors(fg.as_ref(), bg.as_ref(), &palette);
+}
+
+/// Room around the text, as in Console and Ptyxis: once per display.
+fn add_padding() {
+    thread_local! {
+        static ADDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if ADDED.with(|added| added.replace(true)) {
+        return;
+    }
+    let Some(display) = gdk::Display::default() else {
+        return;
+    };
+    let provider = gtk::CssProvider::new();
+    provider.load_from_string("vte-terminal.paddock-terminal { padding: 12px; }");
+    gtk::style_context_add_provider_for_display(
+        &display,
+        &provider,
+        gtk::STYLE_PROVIDER_PRIORITY_APPLICATION,
+    );
 }

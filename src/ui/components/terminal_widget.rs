@@ -5,7 +5,8 @@
 //!
 //! The frame is a plain widget around the terminal rather than a subclass of
 //! VTE's terminal: vte4 0.10's subclass glue takes ownership of the text in
-//! its `commit` vfunc and frees it twice.
+//! its `commit` vfunc and frees it twice. Inside it the terminal scrolls in
+//! a scrolled window, for GTK's overlay scrollbar (as in Ptyxis).
 
 use std::cell::{Cell, OnceCell, RefCell};
 
@@ -22,6 +23,7 @@ mod imp {
     #[derive(Default)]
     pub struct TerminalFrame {
         pub terminal: OnceCell<vte4::Terminal>,
+        pub scrolled: OnceCell<gtk::ScrolledWindow>,
         pub size: Cell<(i64, i64)>,
         pub on_resize: RefCell<Option<OnResize>>,
     }
@@ -31,26 +33,33 @@ mod imp {
         const NAME: &'static str = "PaddockTerminalFrame";
         type Type = super::TerminalFrame;
         type ParentType = gtk::Widget;
-
-        fn class_init(class: &mut Self::Class) {
-            class.set_layout_manager_type::<gtk::BinLayout>();
-        }
     }
 
     impl ObjectImpl for TerminalFrame {
         fn dispose(&self) {
-            if let Some(terminal) = self.terminal.get() {
-                terminal.unparent();
+            if let Some(scrolled) = self.scrolled.get() {
+                scrolled.unparent();
             }
         }
     }
 
+    // Measured and allocated here rather than by a layout manager: GTK
+    // does not call a widget's own size_allocate when it has one, and this
+    // one is where the grid's new size is learnt.
     impl WidgetImpl for TerminalFrame {
+        fn measure(&self, orientation: gtk::Orientation, for_size: i32) -> (i32, i32, i32, i32) {
+            match self.scrolled.get() {
+                Some(scrolled) => scrolled.measure(orientation, for_size),
+                None => (0, 0, -1, -1),
+            }
+        }
+
         fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
-            self.parent_size_allocate(width, height, baseline);
-            let Some(terminal) = self.terminal.get() else {
+            let (Some(terminal), Some(scrolled)) = (self.terminal.get(), self.scrolled.get())
+            else {
                 return;
             };
+            scrolled.allocate(width, height, baseline, None);
             let size = (terminal.column_count(), terminal.row_count());
             if size != self.size.get() && size.0 > 0 && size.1 > 0 {
                 self.size.set(size);
@@ -74,8 +83,15 @@ glib::wrapper! {
 impl TerminalFrame {
     pub fn new(terminal: &vte4::Terminal) -> TerminalFrame {
         let frame: TerminalFrame = glib::Object::new();
-        terminal.set_parent(&frame);
+        let scrolled = gtk::ScrolledWindow::builder()
+            .hscrollbar_policy(gtk::PolicyType::Never)
+            .vscrollbar_policy(gtk::PolicyType::Automatic)
+            .overlay_scrolling(true)
+            .child(terminal)
+            .build();
+        scrolled.set_parent(&frame);
         let _ = frame.imp().terminal.set(terminal.clone());
+        let _ = frame.imp().scrolled.set(scrolled);
         frame
     }
 

@@ -66,7 +66,7 @@ pub fn build_button() -> ButtonLook {
     ButtonLook {
         label: gettext("_Build"),
         icon: "package-x-generic-symbolic",
-        tooltip: gettext("Build the sandbox image (Ctrl+B)"),
+        tooltip: gettext("Build the sandbox image (Ctrl+Shift+B)"),
         accessible: gettext("Build the sandbox image"),
     }
 }
@@ -83,13 +83,13 @@ pub fn run_button(phase: &Phase) -> ButtonLook {
         phase if phase.is_running() => ButtonLook {
             label: gettext("_Stop"),
             icon: "media-playback-stop-symbolic",
-            tooltip: gettext("Stop the sandbox (Ctrl+Shift+R)"),
+            tooltip: gettext("Stop the sandbox (Ctrl+Shift+S)"),
             accessible: gettext("Stop the sandbox"),
         },
         _ => ButtonLook {
             label: gettext("_Run"),
             icon: "media-playback-start-symbolic",
-            tooltip: gettext("Run the agent in its sandbox (Ctrl+R)"),
+            tooltip: gettext("Run the agent in its sandbox (Ctrl+Shift+R)"),
             accessible: gettext("Run the agent in its sandbox"),
         },
     }

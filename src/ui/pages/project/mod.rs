@@ -96,6 +96,9 @@ pub enum ProjectPageMsg {
     Changes(ChangesOutput),
     /// The banner's button.
     BannerClicked,
+    /// Brings up the view at this place of the switcher (Alt+1, Alt+2, ...)
+    /// and moves the keyboard focus into it, out of the terminal.
+    ShowView(u32),
     /// The user's answer to the review dialog.
     ReviewAnswered {
         review: Box<Review>,
@@ -365,6 +368,7 @@ impl Component for ProjectPage {
         let terminals = Terminals::builder()
             .launch(TerminalsInit {
                 title: project.folder_name(),
+                root: project.root().to_path_buf(),
                 settings: preferences,
             })
             .forward(sender.input_sender(), ProjectPageMsg::Terminals);
@@ -460,6 +464,7 @@ impl ProjectPage {
                 }
             },
             ProjectPageMsg::Terminals(output) => self.terminals_output(output, &sender),
+            ProjectPageMsg::ShowView(index) => self.show_view(index),
             ProjectPageMsg::ShowChanges => {
                 self.stack.set_visible_child_name("changes");
                 self.changes.emit(ChangesMsg::Refresh);
@@ -745,6 +750,24 @@ impl ProjectPage {
         sender.command(move |out, _shutdown| jobs::build(project, out, cancel));
     }
 
+    fn show_view(&self, index: u32) {
+        let Some(page) = self
+            .stack
+            .pages()
+            .item(index)
+            .and_downcast::<adw::ViewStackPage>()
+        else {
+            return;
+        };
+        let child = page.child();
+        self.stack.set_visible_child(&child);
+        if child == *self.terminals.widget().upcast_ref::<gtk::Widget>() {
+            self.terminals.emit(TerminalsMsg::Focus);
+        } else {
+            child.child_focus(gtk::DirectionType::TabForward);
+        }
+    }
+
     /// Run: bring up the live terminal, reattach to a sandbox running
     /// without one, or start a new run (building first when needed).
     fn run(&mut self, sender: &ComponentSender<Self>) {
@@ -845,6 +868,9 @@ impl ProjectPage {
                 self.check_image(sender);
             }
             TerminalsOutput::RunAgain => self.run(sender),
+            TerminalsOutput::Toast(text) => {
+                let _ = sender.output(ProjectPageOutput::Toast(text));
+            }
             TerminalsOutput::Closed { stop: true } => self.stop(sender),
             // The banner offers to reattach.
             TerminalsOutput::Closed { stop: false } => {}

@@ -2,6 +2,8 @@
 //! and the question asked when a live one is closed. How a tab's run ended
 //! is put in its title by the page, which knows whether it was stopped.
 
+use std::path::PathBuf;
+
 use adw::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
@@ -21,6 +23,8 @@ pub struct Terminals {
     ids: Vec<u64>,
     /// The project's name, the title of its tabs.
     title: String,
+    /// The project's folder, whose inbox its terminals fill.
+    root: PathBuf,
     /// The terminals' zoom and font.
     settings: Settings,
     /// Where the terminals of tabs that [`Terminals::attach`] opens report.
@@ -43,6 +47,7 @@ impl std::fmt::Debug for Attached {
 
 pub struct TerminalsInit {
     pub title: String,
+    pub root: PathBuf,
     pub settings: Settings,
 }
 
@@ -73,6 +78,7 @@ pub enum TerminalsOutput {
     },
     Lost(Lost),
     RunAgain,
+    Toast(String),
     /// A tab was closed; `stop`: the user asked to stop the sandbox too.
     Closed {
         stop: bool,
@@ -90,15 +96,19 @@ impl Component for Terminals {
         gtk::Box {
             set_orientation: gtk::Orientation::Vertical,
 
+            // Shown once a second tab opens, as in Ptyxis and Console.
             adw::TabBar {
                 set_view: Some(tabs),
-                set_autohide: false,
+                set_autohide: true,
                 #[watch]
                 set_visible: model.has_tabs(),
             },
             #[local_ref]
             tabs -> adw::TabView {
                 set_vexpand: true,
+                // Alt+digit and Ctrl+Page Up/Down are the app's ways out of
+                // the terminal (to a view, to another project).
+                set_shortcuts: adw::TabViewShortcuts::NONE,
                 #[watch]
                 set_visible: model.has_tabs(),
                 connect_close_page[sender] => move |_, page| {
@@ -120,6 +130,7 @@ impl Component for Terminals {
             next_tab: 0,
             ids: Vec::new(),
             title: init.title,
+            root: init.root,
             settings: init.settings,
             sender: sender.clone(),
         };
@@ -181,6 +192,8 @@ impl Terminals {
         let terminal = SandboxTerminal::builder()
             .launch(TerminalInit {
                 name: name.clone(),
+                title: self.title.clone(),
+                root: self.root.clone(),
                 session,
                 settings: self.settings.clone(),
             })
@@ -217,6 +230,14 @@ impl Terminals {
             TerminalOutput::Exited(code) => TerminalsOutput::Exited { tab: id, code },
             TerminalOutput::Lost(lost) => TerminalsOutput::Lost(lost),
             TerminalOutput::RunAgain => TerminalsOutput::RunAgain,
+            TerminalOutput::Toast(text) => TerminalsOutput::Toast(text),
+            TerminalOutput::Close => {
+                // The menu and the key act on the terminal in view.
+                if let Some(page) = self.tabs.selected_page() {
+                    self.tabs.close_page(&page);
+                }
+                return;
+            }
         };
         let _ = sender.output(output);
     }
