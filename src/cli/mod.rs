@@ -1,4 +1,4 @@
-//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret`:
+//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret | net`:
 //! the terminal front end. One module per subcommand.
 
 mod attach;
@@ -8,6 +8,7 @@ mod doctor;
 mod init;
 mod interact;
 mod ls;
+mod net;
 mod open;
 mod rm;
 mod run;
@@ -46,6 +47,7 @@ enum Command {
     Doctor(doctor::Args),
     Open(open::Args),
     Secret(secret::Args),
+    Net(net::Args),
 }
 
 /// The command line's definition in the user's language. The derive
@@ -128,6 +130,7 @@ pub fn run() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Open(args) => open::run(args),
         Command::Secret(args) => secret::run(args),
+        Command::Net(args) => net::run(args),
     }
 }
 

@@ -159,6 +159,43 @@ impl Engine {
     }
 
     /// The ids of buildah's working containers ("external" to libpod).
+    /// Builds `image` from a context of `files` (a `Containerfile` among
+    /// them) that is Paddock's own, not a project's: without network.
+    pub(crate) async fn build_files(
+        &self,
+        image: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<()> {
+        let context = context_tar(files)
+            .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", image)
+            .append_pair("dockerfile", "Containerfile")
+            .append_pair("networkmode", "1")
+            .append_pair("rm", "true")
+            .append_pair("forcerm", "true")
+            .finish();
+        let response = self
+            .raw
+            .send(
+                Method::POST,
+                &format!("/build?{query}"),
+                Some("application/x-tar"),
+                Body::from(context),
+            )
+            .await?;
+        let mut lines = Lines::new(response.into_body());
+        while let Some(line) = lines.next().await? {
+            if let Ok(BuildMessage {
+                error: Some(error), ..
+            }) = serde_json::from_str(&line)
+            {
+                return Err(Error::podman(image, error));
+            }
+        }
+        Ok(())
+    }
+
     async fn build_containers(&self) -> Result<HashSet<String>> {
         Ok(self
             .list_containers("all=true&external=true")
@@ -265,11 +302,13 @@ fn context_tar(files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<u8>> {
     for (name, contents) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(contents.len() as u64);
-        header.set_mode(if contents.starts_with(b"#!") {
-            0o755
-        } else {
-            0o644
-        });
+        header.set_mode(
+            if contents.starts_with(b"#!") || contents.starts_with(b"\x7fELF") {
+                0o755
+            } else {
+                0o644
+            },
+        );
         header.set_mtime(0);
         archive.append_data(&mut header, name, contents.as_slice())?;
     }
@@ -299,7 +338,7 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
             "networkmode",
             match plan.network {
                 BuildNetwork::None => "1",
-                BuildNetwork::Private => "2",
+                BuildNetwork::Private | BuildNetwork::Gated(_) => "2",
             },
         )
         // Remove every intermediate container, also when a step fails.

@@ -10,5 +10,6 @@ mod doctor;
 mod host_files;
 mod init;
 mod krun_stand_in;
+mod net;
 mod run;
 mod vm_sizing;
