@@ -284,6 +284,64 @@ mod tests {
     }
 
     #[test]
+    fn every_presets_fresh_definition_has_hosts_to_reach() {
+        use crate::definition::NetworkMode;
+        let presets = crate::presets::Presets::builtin();
+        for agent in presets.iter() {
+            let mut definition = Definition::new(&agent.id, "registry.fedoraproject.org/fedora:44");
+            definition.set_network_mode(NetworkMode::Allowlist);
+            definition.validate(&presets).unwrap();
+            let run = run_policy(&definition, agent);
+            assert!(!run.allow.is_empty(), "{}", agent.id);
+            for host in &run.allow {
+                assert_eq!(check_entry(host), Ok(()), "{}: {host}", agent.id);
+            }
+            let build = build_policy(&definition, agent);
+            assert!(build.allow.iter().any(|h| h == "mirrors.fedoraproject.org"));
+            assert!(
+                run.allow.iter().all(|h| build.allow.contains(h)),
+                "{}",
+                agent.id
+            );
+        }
+    }
+
+    #[test]
+    fn deny_is_kept_and_lists_need_allowlist_mode() {
+        use crate::definition::NetworkMode;
+        let presets = crate::presets::Presets::builtin();
+        let mut definition = Definition::new("claude", "fedora:44");
+        definition.network.allow = vec!["example.org".into()];
+        definition.network.deny = vec!["claude.ai".into()];
+        let errors = definition.validate(&presets).unwrap_err();
+        assert_eq!(errors.0[0].key, "network.mode", "{errors}");
+        definition.set_network_mode(NetworkMode::Allowlist);
+        definition.network.groups = vec!["nope".into()];
+        let errors = definition.validate(&presets).unwrap_err();
+        assert_eq!(errors.0[0].key, "network.groups[0]", "{errors}");
+        definition.network.groups.clear();
+        let agent = presets.get("claude").unwrap();
+        let policy = run_policy(&definition, agent);
+        assert!(policy.allow.contains(&"example.org".to_owned()));
+        assert_eq!(policy.deny, ["claude.ai"]);
+        // The older spelling keeps its meaning, and both at once are refused.
+        let old = Definition::parse(
+            "version = 1\n[agent]\npreset = \"shell\"\n[image]\nbase = \"fedora:44\"\n[sandbox]\nnetwork = \"offline\"\n",
+            &presets,
+        )
+        .unwrap();
+        assert_eq!(old.network_mode(), NetworkMode::Offline);
+        let mut both = old.clone();
+        both.network.mode = Some(NetworkMode::Full);
+        assert_eq!(
+            both.validate(&presets).unwrap_err().0[0].key,
+            "sandbox.network"
+        );
+        let unset = Definition::new("shell", "fedora:44");
+        assert_eq!(unset.network_mode(), NetworkMode::Full);
+    }
+
+    #[test]
     fn a_log_line_is_shown_escaped() {
         let line = r#"{"time":"2026-12-01T10:00:00.250Z","client":"10.89.0.3:41000","kind":"proxy","host":"evil\u001b[2J.org","port":443,"decision":"blocked","reason":"not_allowed"}"#;
         let attempt = Attempt::parse(line).unwrap();
