@@ -79,7 +79,7 @@ impl Engine {
         }
         let build_containers_before = self.build_containers().await?;
         let result = tokio::select! {
-            result = self.stream_build(plan, events) => result,
+            result = self.gated_build(plan, events) => result,
             () = cancel.cancelled() => Err(Error::Cancelled),
         };
         match result {
@@ -123,14 +123,36 @@ impl Engine {
         }
     }
 
-    async fn stream_build(
+    /// The build of an `allowlist` definition gets a way out of its own for
+    /// its `RUN` steps (closed afterwards, however the build ends); others
+    /// build directly.
+    async fn gated_build(
         &self,
         plan: &BuildPlan,
         events: &UnboundedSender<BuildEvent>,
     ) -> Result<()> {
+        let BuildNetwork::Gated { sandbox, policy } = &plan.network else {
+            return self.stream_build(plan, events, None).await;
+        };
+        let setup = crate::GatewaySetup::locate()?;
+        let name = crate::egress::build_name(sandbox);
+        let result = match self.open_build_egress(&name, policy, &setup).await {
+            Ok(way) => self.stream_build(plan, events, Some(&way)).await,
+            Err(error) => Err(error),
+        };
+        let closed = self.close_egress(&name, &setup.policies).await;
+        result.and(closed)
+    }
+
+    async fn stream_build(
+        &self,
+        plan: &BuildPlan,
+        events: &UnboundedSender<BuildEvent>,
+        way: Option<&crate::egress::BuildWay>,
+    ) -> Result<()> {
         let context = context_tar(&plan.context)
             .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
-        let query = build_query(plan)?;
+        let query = build_query(plan, way)?;
         let response = self
             .raw
             .send(
@@ -315,7 +337,7 @@ fn context_tar(files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<u8>> {
     archive.into_inner()
 }
 
-fn build_query(plan: &BuildPlan) -> Result<String> {
+fn build_query(plan: &BuildPlan, way: Option<&crate::egress::BuildWay>) -> Result<String> {
     let json = |map: &BTreeMap<String, String>| {
         serde_json::to_string(map)
             .map_err(|err| Error::podman(&gettextrs::gettext("Preparing the build"), err))
@@ -325,22 +347,46 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
         .append_pair("t", &plan.image)
         .append_pair("dockerfile", &plan.containerfile)
         .append_pair("labels", &json(&plan.labels)?)
-        .append_pair("buildargs", &json(&plan.build_args)?)
         // RUN steps never share the host's network namespace (its loopback
         // services, the X server's abstract socket): libpod's build puts
         // them there unless `nsoptions` asks for a namespace of their own.
         // `networkmode` is buildah's network policy: 1 disabled, 2 enabled.
-        .append_pair(
-            "nsoptions",
-            r#"[{"Name":"network","Host":false,"Path":""}]"#,
-        )
+        // Rootless buildah cannot join a podman network by name, so a gated
+        // build joins the namespace of a container that is on it alone;
+        // the proxy variables are build arguments that Docker and buildah
+        // predefine (not part of the spec hash).
         .append_pair(
             "networkmode",
             match plan.network {
                 BuildNetwork::None => "1",
-                BuildNetwork::Private | BuildNetwork::Gated(_) => "2",
+                BuildNetwork::Private | BuildNetwork::Gated { .. } => "2",
             },
-        )
+        );
+    match way {
+        Some(way) => {
+            let mut args = plan.build_args.clone();
+            args.extend(way.egress.env());
+            let namespace = serde_json::json!([
+                { "Name": "network", "Host": false, "Path": way.namespace }
+            ]);
+            query
+                .append_pair("buildargs", &json(&args)?)
+                .append_pair("nsoptions", &namespace.to_string())
+                .append_pair(
+                    "dnsservers",
+                    &serde_json::json!([way.egress.address.to_string()]).to_string(),
+                );
+        }
+        None => {
+            query
+                .append_pair("buildargs", &json(&plan.build_args)?)
+                .append_pair(
+                    "nsoptions",
+                    r#"[{"Name":"network","Host":false,"Path":""}]"#,
+                );
+        }
+    }
+    query
         // Remove every intermediate container, also when a step fails.
         .append_pair("rm", "true")
         .append_pair("forcerm", "true");

@@ -67,6 +67,22 @@ impl Egress {
     }
 }
 
+/// A build's way out: its gateway, and the network namespace its `RUN`
+/// steps join.
+pub(crate) struct BuildWay {
+    pub(crate) egress: Egress,
+    pub(crate) namespace: String,
+}
+
+/// `<sandbox>-build`: the name a sandbox's builds open their way out under.
+pub fn build_name(sandbox: &str) -> String {
+    format!("{sandbox}-build")
+}
+
+fn anchor_name(name: &str) -> String {
+    format!("{name}-anchor")
+}
+
 /// `<sandbox>-net`
 pub fn network_name(sandbox: &str) -> String {
     format!("{sandbox}-net")
@@ -78,6 +94,45 @@ pub fn gateway_name(sandbox: &str) -> String {
 }
 
 impl GatewaySetup {
+    /// The gateway binary at `$PADDOCK_GATEWAY`, else next to the running
+    /// program (a build folder, a Flatpak's /app/bin), else at
+    /// `../libexec/paddock/` from it (meson's install); the policies in
+    /// `$XDG_DATA_HOME/paddock/gateways` (else `~/.local/share/...`).
+    pub fn locate() -> Result<GatewaySetup> {
+        const BINARY: &str = "paddock-gateway";
+        let binary = match std::env::var_os("PADDOCK_GATEWAY") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let exe = std::env::current_exe().unwrap_or_default();
+                let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
+                let beside = dir.join(BINARY);
+                let libexec = dir.join("../libexec/paddock").join(BINARY);
+                if beside.is_file() || !libexec.is_file() {
+                    beside
+                } else {
+                    libexec
+                }
+            }
+        };
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+            })
+            .ok_or_else(|| {
+                Error::podman(
+                    BINARY,
+                    gettextrs::gettext(
+                        "neither XDG_DATA_HOME nor HOME is set, so there is nowhere to keep the network policy; set HOME and try again",
+                    ),
+                )
+            })?;
+        Ok(GatewaySetup {
+            binary,
+            policies: data.join("paddock/gateways"),
+        })
+    }
+
     fn policy_dir(&self, sandbox: &str) -> PathBuf {
         self.policies.join(sandbox)
     }
@@ -117,7 +172,58 @@ impl Engine {
         let egress = self.egress(sandbox).await?;
         let dir = setup.write_policy(sandbox, policy)?;
         let gateway = gateway_name(sandbox);
-        let container = self.podman.containers().get(&gateway);
+        self.start_gateway(&gateway, &image, sandbox, &dir, egress.address, true)
+            .await?;
+        Ok(egress)
+    }
+
+    /// Opens a way out for a build's `RUN` steps: a gateway as for a
+    /// sandbox, and an anchor, a container on the internal network only
+    /// (the gateway image again, its listeners on an address of their own,
+    /// with no way out), whose network namespace the steps join.
+    pub(crate) async fn open_build_egress(
+        &self,
+        name: &str,
+        policy: &Policy,
+        setup: &GatewaySetup,
+    ) -> Result<BuildWay> {
+        let egress = self.open_egress(name, policy, setup).await?;
+        let image = self.gateway_image(&setup.binary).await?;
+        let anchor = anchor_name(name);
+        let address = Ipv4Addr::from(u32::from(egress.address) - 1);
+        self.start_gateway(
+            &anchor,
+            &image,
+            name,
+            &setup.policy_dir(name),
+            address,
+            false,
+        )
+        .await?;
+        let inspect = self.podman.containers().get(&anchor).inspect().await?;
+        let pid = inspect
+            .state
+            .and_then(|state| state.pid)
+            .ok_or_else(|| Error::podman(&anchor, gettextrs::gettext("it has no process")))?;
+        Ok(BuildWay {
+            egress,
+            namespace: format!("/proc/{pid}/ns/net"),
+        })
+    }
+
+    /// Creates and starts a gateway container `name` on `sandbox`'s internal
+    /// network at `address` (and, if `outer`, on [`OUTER_NETWORK`]), with
+    /// the policy folder `dir`; a container of that name goes first.
+    async fn start_gateway(
+        &self,
+        name: &str,
+        image: &str,
+        sandbox: &str,
+        dir: &Path,
+        address: Ipv4Addr,
+        outer: bool,
+    ) -> Result<()> {
+        let container = self.podman.containers().get(name);
         if container.exists().await? {
             container
                 .delete(
@@ -127,25 +233,25 @@ impl Engine {
                         .build(),
                 )
                 .await
-                .map_err(|err| Error::podman(&gateway, err))?;
+                .map_err(|err| Error::podman(name, err))?;
         }
-        let networks: BTreeMap<String, serde_json::Value> = [
-            (
-                network.clone(),
-                serde_json::json!({ "static_ips": [egress.address.to_string()] }),
-            ),
-            (OUTER_NETWORK.to_owned(), serde_json::json!({})),
-        ]
+        let mut networks: BTreeMap<String, serde_json::Value> = [(
+            network_name(sandbox),
+            serde_json::json!({ "static_ips": [address.to_string()] }),
+        )]
         .into();
+        if outer {
+            networks.insert(OUTER_NETWORK.to_owned(), serde_json::json!({}));
+        }
         let opts = ContainerCreateOpts::builder()
-            .name(&gateway)
-            .image(&image)
+            .name(name)
+            .image(image)
             .labels([(LABEL_SANDBOX, sandbox)])
             .command([
                 "--policy".to_owned(),
                 format!("{POLICY_MOUNT}/{POLICY_FILE}"),
                 "--address".to_owned(),
-                egress.address.to_string(),
+                address.to_string(),
             ])
             .net_namespace(Namespace {
                 nsmode: Some("bridge".into()),
@@ -166,13 +272,12 @@ impl Engine {
             .containers()
             .create(&opts)
             .await
-            .map_err(|err| Error::podman(&gateway, err))?;
+            .map_err(|err| Error::podman(name, err))?;
         container
             .start(None)
             .await
-            .map_err(|err| Error::podman(&gateway, err))?;
-        self.wait_ready(&gateway).await?;
-        Ok(egress)
+            .map_err(|err| Error::podman(name, err))?;
+        self.wait_ready(name).await
     }
 
     /// The sandbox's internal network and the gateway's address on it (the
@@ -245,18 +350,19 @@ impl Engine {
     /// folder; the outer network too once no gateway uses it. Missing parts
     /// are fine: removing twice is not an error.
     pub async fn close_egress(&self, sandbox: &str, policies: &Path) -> Result<()> {
-        let gateway = gateway_name(sandbox);
-        let container = self.podman.containers().get(&gateway);
-        if container.exists().await? {
-            container
-                .delete(
-                    &ContainerDeleteOpts::builder()
-                        .force(true)
-                        .timeout(0)
-                        .build(),
-                )
-                .await
-                .map_err(|err| Error::podman(&gateway, err))?;
+        for name in [gateway_name(sandbox), anchor_name(sandbox)] {
+            let container = self.podman.containers().get(&name);
+            if container.exists().await? {
+                container
+                    .delete(
+                        &ContainerDeleteOpts::builder()
+                            .force(true)
+                            .timeout(0)
+                            .build(),
+                    )
+                    .await
+                    .map_err(|err| Error::podman(&name, err))?;
+            }
         }
         let network = network_name(sandbox);
         let internal = self.podman.networks().get(&network);

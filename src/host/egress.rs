@@ -3,8 +3,6 @@
 //! definition, approved, and in force at once), and removing a sandbox with
 //! everything around it.
 
-use std::path::PathBuf;
-
 use engine::{Engine, GatewaySetup};
 use sandbox::approval::Gate;
 use sandbox::definition::NetworkMode;
@@ -14,35 +12,9 @@ use sandbox::project::Project;
 
 use crate::launch::{LaunchError, Launcher};
 
-/// The installed name of the gateway binary.
-const BINARY: &str = "paddock-gateway";
-
-/// Where the gateway binary is: `$PADDOCK_GATEWAY`, else next to the
-/// running `paddock` (a build folder, a Flatpak's /app/bin), else
-/// `../libexec/paddock/` from it (meson's install).
+/// Where the gateway binary and the policies are ([`GatewaySetup::locate`]).
 pub fn setup() -> Result<GatewaySetup, LaunchError> {
-    let binary = match std::env::var_os("PADDOCK_GATEWAY") {
-        Some(path) => PathBuf::from(path),
-        None => {
-            let exe = std::env::current_exe().unwrap_or_default();
-            let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
-            let beside = dir.join(BINARY);
-            let libexec = dir.join("../libexec/paddock").join(BINARY);
-            if beside.is_file() || !libexec.is_file() {
-                beside
-            } else {
-                libexec
-            }
-        }
-    };
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
-        .ok_or(LaunchError::NoHome)?;
-    Ok(GatewaySetup {
-        binary,
-        policies: data.join("paddock/gateways"),
-    })
+    Ok(GatewaySetup::locate()?)
 }
 
 /// Whether a host goes on the allow or the deny list.

@@ -92,9 +92,9 @@ pub enum BuildNetwork {
     /// A network namespace of the build's own, with a way out but not into
     /// the host's loopback or abstract sockets.
     Private,
-    /// The sandbox's internal network, out only through its gateway with
-    /// this build policy (`allowlist` definitions).
-    Gated(Policy),
+    /// A build's own internal network, out only through a gateway with
+    /// this build policy (`allowlist` definitions); `sandbox` names it.
+    Gated { sandbox: String, policy: Policy },
 }
 
 /// The network of the running sandbox.
@@ -392,7 +392,10 @@ pub fn plan(
         NetworkMode::Full => (SandboxNetwork::Full, BuildNetwork::Private),
         NetworkMode::Allowlist => (
             SandboxNetwork::Gated(net::run_policy(definition, agent)),
-            BuildNetwork::Gated(net::build_policy(definition, agent)),
+            BuildNetwork::Gated {
+                sandbox: names.container(),
+                policy: net::build_policy(definition, agent),
+            },
         ),
     };
     let pinned = |source: PathBuf, target: String, read_only: bool| {

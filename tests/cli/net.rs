@@ -238,3 +238,63 @@ fn allow_refuses_a_bad_host_and_a_definition_with_unapproved_changes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no running network gateway"), "{stderr}");
 }
+
+#[test]
+fn an_allowlist_build_reaches_the_build_policy_only_and_leaves_nothing_behind() {
+    build_gateway();
+    let allowed = Site::start("hello-from-the-allowed-site");
+    let blocked = Site::start("hello-from-the-blocked-site");
+    let project = TestProject::init("net-build", &["--container", "--network", "allowlist"]);
+    let dir = project.path();
+    assert_success(&project.run(&["net", "allow", &allowed.0, dir]));
+    let sandbox_dir = project.root.join(".agent-sandbox");
+    std::fs::write(
+        sandbox_dir.join("Build.containerfile"),
+        format!(
+            "FROM {base}\n\
+             RUN wget -q -T 10 -O /allowed.html http://{a}/ && grep -q hello-from-the-allowed-site /allowed.html && echo ALLOWED-OK\n\
+             RUN if wget -q -T 5 -O - http://{b}/; then echo LEAKED; exit 1; fi; echo BLOCKED-OK\n",
+            base = base_image(),
+            a = allowed.0,
+            b = blocked.0,
+        ),
+    )
+    .unwrap();
+    let file = sandbox_dir.join("paddock.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let base_line = text
+        .lines()
+        .find(|l| l.starts_with("base = "))
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        &file,
+        text.replace(&base_line, "containerfile = \"Build.containerfile\""),
+    )
+    .unwrap();
+
+    let output = project.run(&["build", "--approve", dir]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_success(&output);
+    // The step lines hold these words too: look for the echoed lines.
+    let said = |word: &str| stdout.lines().any(|line| line.trim() == word);
+    assert!(said("ALLOWED-OK"), "{stdout}");
+    assert!(said("BLOCKED-OK"), "{stdout}");
+    assert!(!said("LEAKED"), "{stdout}");
+
+    let (_, containers) = podman(&["ps", "-a", "--format", "{{.Names}}"]);
+    let (_, networks) = podman(&["network", "ls", "--format", "{{.Name}}"]);
+    let made = containers_of(&project.root);
+    assert!(made.is_empty(), "a build made containers {made:?}");
+    let policies = project.home().data().join("paddock/gateways");
+    let left: Vec<_> = std::fs::read_dir(&policies)
+        .map(|dir| dir.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "policies left behind: {left:?}");
+    for line in containers.lines().chain(networks.lines()) {
+        assert!(
+            !(line.contains("-build-") && line.contains("net-build")),
+            "left behind: {line}"
+        );
+    }
+}

@@ -179,7 +179,7 @@ fn build_network(network: NetworkMode) -> String {
     match network {
         NetworkMode::Offline => gettextrs::gettext("builds: RUN steps have no network"),
         NetworkMode::Allowlist => gettextrs::gettext(
-            "builds: RUN steps reach only the distribution's package mirrors, the agent installer's hosts and the allowed hosts, through the same gateway",
+            "builds: RUN steps reach only the distribution's package mirrors, the agent installer's hosts and the allowed hosts, through a gateway of their own",
         ),
         NetworkMode::Full => gettextrs::gettext(
             "builds: RUN steps get a network of their own, not the host's (no access to services on this computer's loopback)",
