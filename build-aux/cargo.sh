@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Called by meson: `cargo.sh build SRC BUILD PROFILE OUTPUT` builds the binary
-# and copies it to OUTPUT; `cargo.sh man SRC BUILD PROFILE OUTDIR PROGRAM
+# and copies it to OUTPUT (`gateway`: the same for paddock-gateway); `cargo.sh man SRC BUILD PROFILE OUTDIR PROGRAM
 # PAGE...` writes the manual pages (examples/man_page.rs); `cargo.sh test SRC
 # BUILD PROFILE` runs the cargo suites. A CARGO_TARGET_DIR from the environment
 # (the dev environment's shared one) is kept; otherwise cargo builds inside the
@@ -23,6 +23,11 @@ case "$verb" in
 build)
     cargo build "${release[@]}"
     cp "$CARGO_TARGET_DIR/$profile/paddock" "$output"
+    ;;
+gateway)
+    # The egress gateway, run in a container of its own (src/gateway).
+    cargo build "${release[@]}" -p paddock-gateway
+    cp "$CARGO_TARGET_DIR/$profile/paddock-gateway" "$output"
     ;;
 man)
     # LANGUAGE=C: the pages are in English, whatever the builder's locale.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use engine::{Engine, Output};
 use gtk::glib;
 use gtk::prelude::*;
-use sandbox::plan::{ContainerPlan, Gated, Isolation};
+use sandbox::plan::{ContainerPlan, Gated, Isolation, SandboxNetwork};
 use tokio::sync::mpsc;
 use vte4::prelude::*;
 
@@ -244,7 +244,7 @@ async fn stream(
         labels: BTreeMap::new(),
         binds: Vec::new(),
         volumes: Vec::new(),
-        offline: true,
+        network: SandboxNetwork::None,
         isolation: Isolation::Container,
         limits: None,
         secrets: Default::default(),

@@ -9,7 +9,7 @@ use gettextrs::gettext;
 
 use host::launch::Launcher;
 use sandbox::approval::Gate;
-use sandbox::definition::{Definition, Network, Runtime};
+use sandbox::definition::{Definition, NetworkMode, Runtime};
 use sandbox::messages::tr;
 use sandbox::presets::Presets;
 use sandbox::project::{DEFINITION_FILE, Project, SANDBOX_DIR};
@@ -31,8 +31,10 @@ pub struct Args {
     pub memory: Option<u32>,
     #[arg(long, value_name = "IMAGE", help = gettext("The image to build from (default: the host's Fedora release)"))]
     pub base: Option<String>,
-    #[arg(long, help = gettext("No network inside the sandbox"))]
+    #[arg(long, help = gettext("No network inside the sandbox (the same as --network offline)"))]
     pub offline: bool,
+    #[arg(long, value_name = "MODE", value_parser = ["allowlist", "offline", "full"], help = gettext("What the sandbox may reach: allowlist (the agent's hosts and those you allow; the default for new definitions), offline, or full"))]
+    pub network: Option<String>,
     #[arg(long, help = gettext("A plain container instead of a microVM: weaker, the agent shares the host's kernel"))]
     pub container: bool,
     #[arg(long, help = gettext("Replace an existing, different definition"))]
@@ -199,8 +201,16 @@ fn apply(mut definition: Definition, args: &Args) -> Definition {
     if let Some(base) = &args.base {
         definition.image.base = Some(base.clone());
     }
-    if args.offline {
-        definition.sandbox.network = Network::Offline;
+    let mode = if args.offline {
+        Some("offline")
+    } else {
+        args.network.as_deref()
+    };
+    if let Some(mode) = NetworkMode::ALL
+        .into_iter()
+        .find(|m| Some(m.as_str()) == mode)
+    {
+        definition.set_network_mode(mode);
     }
     if args.container {
         definition.sandbox.runtime = Runtime::Container;
@@ -213,10 +223,7 @@ fn summary(definition: &Definition, agent_name: &str) -> String {
         Runtime::Krun => gettext("microVM (krun)"),
         Runtime::Container => gettext("container only"),
     };
-    let network = match definition.sandbox.network {
-        Network::Full => gettext("network on"),
-        Network::Offline => gettext("offline"),
-    };
+    let network = definition.network_mode().label();
     tr(
         "{agent}: {cpus} CPUs, {memory} MiB, {isolation}, {network}",
         &[

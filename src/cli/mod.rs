@@ -1,4 +1,4 @@
-//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret | inbox`:
+//! `paddock init | build | run | attach | ls | stop | rm | changes | doctor | open | secret | inbox | net`:
 //! the terminal front end. One module per subcommand.
 
 mod attach;
@@ -9,6 +9,7 @@ mod inbox;
 mod init;
 mod interact;
 mod ls;
+mod net;
 mod open;
 mod rm;
 mod run;
@@ -48,6 +49,7 @@ enum Command {
     Open(open::Args),
     Secret(secret::Args),
     Inbox(inbox::Args),
+    Net(net::Args),
 }
 
 /// The command line's definition in the user's language. The derive
@@ -131,6 +133,7 @@ pub fn run() -> ExitCode {
         Command::Open(args) => open::run(args),
         Command::Secret(args) => secret::run(args),
         Command::Inbox(args) => inbox::run(args),
+        Command::Net(args) => net::run(args),
     }
 }
 

@@ -18,8 +18,7 @@ pub fn run(args: Args) -> ExitCode {
         let result = async {
             let engine = sandboxes::connect().await?;
             let sandbox = sandboxes::find(&engine, &args.name).await?;
-            let kept = engine
-                .remove(&sandbox.name, args.volumes)
+            let kept = host::egress::remove(&engine, &sandbox.name, args.volumes)
                 .await
                 .map_err(|err| err.to_string())?;
             // The inbox's files were the removed sandbox's.

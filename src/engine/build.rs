@@ -79,7 +79,7 @@ impl Engine {
         }
         let build_containers_before = self.build_containers().await?;
         let result = tokio::select! {
-            result = self.stream_build(plan, events) => result,
+            result = self.gated_build(plan, events) => result,
             () = cancel.cancelled() => Err(Error::Cancelled),
         };
         match result {
@@ -123,14 +123,36 @@ impl Engine {
         }
     }
 
-    async fn stream_build(
+    /// The build of an `allowlist` definition gets a way out of its own for
+    /// its `RUN` steps (closed afterwards, however the build ends); others
+    /// build directly.
+    async fn gated_build(
         &self,
         plan: &BuildPlan,
         events: &UnboundedSender<BuildEvent>,
     ) -> Result<()> {
+        let BuildNetwork::Gated { sandbox, policy } = &plan.network else {
+            return self.stream_build(plan, events, None).await;
+        };
+        let setup = crate::GatewaySetup::locate()?;
+        let name = crate::egress::build_name(sandbox);
+        let result = match self.open_build_egress(&name, policy, &setup).await {
+            Ok(way) => self.stream_build(plan, events, Some(&way)).await,
+            Err(error) => Err(error),
+        };
+        let closed = self.close_egress(&name, &setup.policies).await;
+        result.and(closed)
+    }
+
+    async fn stream_build(
+        &self,
+        plan: &BuildPlan,
+        events: &UnboundedSender<BuildEvent>,
+        way: Option<&crate::egress::BuildWay>,
+    ) -> Result<()> {
         let context = context_tar(&plan.context)
             .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
-        let query = build_query(plan)?;
+        let query = build_query(plan, way)?;
         let response = self
             .raw
             .send(
@@ -159,6 +181,43 @@ impl Engine {
     }
 
     /// The ids of buildah's working containers ("external" to libpod).
+    /// Builds `image` from a context of `files` (a `Containerfile` among
+    /// them) that is Paddock's own, not a project's: without network.
+    pub(crate) async fn build_files(
+        &self,
+        image: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<()> {
+        let context = context_tar(files)
+            .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", image)
+            .append_pair("dockerfile", "Containerfile")
+            .append_pair("networkmode", "1")
+            .append_pair("rm", "true")
+            .append_pair("forcerm", "true")
+            .finish();
+        let response = self
+            .raw
+            .send(
+                Method::POST,
+                &format!("/build?{query}"),
+                Some("application/x-tar"),
+                Body::from(context),
+            )
+            .await?;
+        let mut lines = Lines::new(response.into_body());
+        while let Some(line) = lines.next().await? {
+            if let Ok(BuildMessage {
+                error: Some(error), ..
+            }) = serde_json::from_str(&line)
+            {
+                return Err(Error::podman(image, error));
+            }
+        }
+        Ok(())
+    }
+
     async fn build_containers(&self) -> Result<HashSet<String>> {
         Ok(self
             .list_containers("all=true&external=true")
@@ -265,18 +324,20 @@ fn context_tar(files: &BTreeMap<String, Vec<u8>>) -> std::io::Result<Vec<u8>> {
     for (name, contents) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(contents.len() as u64);
-        header.set_mode(if contents.starts_with(b"#!") {
-            0o755
-        } else {
-            0o644
-        });
+        header.set_mode(
+            if contents.starts_with(b"#!") || contents.starts_with(b"\x7fELF") {
+                0o755
+            } else {
+                0o644
+            },
+        );
         header.set_mtime(0);
         archive.append_data(&mut header, name, contents.as_slice())?;
     }
     archive.into_inner()
 }
 
-fn build_query(plan: &BuildPlan) -> Result<String> {
+fn build_query(plan: &BuildPlan, way: Option<&crate::egress::BuildWay>) -> Result<String> {
     let json = |map: &BTreeMap<String, String>| {
         serde_json::to_string(map)
             .map_err(|err| Error::podman(&gettextrs::gettext("Preparing the build"), err))
@@ -286,22 +347,46 @@ fn build_query(plan: &BuildPlan) -> Result<String> {
         .append_pair("t", &plan.image)
         .append_pair("dockerfile", &plan.containerfile)
         .append_pair("labels", &json(&plan.labels)?)
-        .append_pair("buildargs", &json(&plan.build_args)?)
         // RUN steps never share the host's network namespace (its loopback
         // services, the X server's abstract socket): libpod's build puts
         // them there unless `nsoptions` asks for a namespace of their own.
         // `networkmode` is buildah's network policy: 1 disabled, 2 enabled.
-        .append_pair(
-            "nsoptions",
-            r#"[{"Name":"network","Host":false,"Path":""}]"#,
-        )
+        // Rootless buildah cannot join a podman network by name, so a gated
+        // build joins the namespace of a container that is on it alone;
+        // the proxy variables are build arguments that Docker and buildah
+        // predefine (not part of the spec hash).
         .append_pair(
             "networkmode",
             match plan.network {
                 BuildNetwork::None => "1",
-                BuildNetwork::Private => "2",
+                BuildNetwork::Private | BuildNetwork::Gated { .. } => "2",
             },
-        )
+        );
+    match way {
+        Some(way) => {
+            let mut args = plan.build_args.clone();
+            args.extend(way.egress.env());
+            let namespace = serde_json::json!([
+                { "Name": "network", "Host": false, "Path": way.namespace }
+            ]);
+            query
+                .append_pair("buildargs", &json(&args)?)
+                .append_pair("nsoptions", &namespace.to_string())
+                .append_pair(
+                    "dnsservers",
+                    &serde_json::json!([way.egress.address.to_string()]).to_string(),
+                );
+        }
+        None => {
+            query
+                .append_pair("buildargs", &json(&plan.build_args)?)
+                .append_pair(
+                    "nsoptions",
+                    r#"[{"Name":"network","Host":false,"Path":""}]"#,
+                );
+        }
+    }
+    query
         // Remove every intermediate container, also when a step fails.
         .append_pair("rm", "true")
         .append_pair("forcerm", "true");

@@ -42,6 +42,10 @@ pub enum Error {
     NoSuchSandbox(String),
     /// A bind source is no longer the file or folder the plan pinned.
     BindMoved(sandbox::plan::PinError),
+    /// The sandbox has no gateway (its network or gateway container is gone).
+    NoGateway(String),
+    /// The `paddock-gateway` binary is not where it was looked for.
+    NoGatewayBinary(PathBuf),
 }
 
 impl Error {
@@ -153,6 +157,18 @@ impl fmt::Display for Error {
                     .replace("{name}", name)
             ),
             Error::BindMoved(error) => write!(f, "{error}"),
+            Error::NoGateway(name) => write!(
+                f,
+                "{}",
+                gettext("{name} has no running network gateway, so it has no network (it fails closed). Run the sandbox again (`paddock run`) to start a new one.")
+                    .replace("{name}", name)
+            ),
+            Error::NoGatewayBinary(path) => write!(
+                f,
+                "{}",
+                gettext("Paddock's network gateway is not installed at {path}, and network.mode = \"allowlist\" needs it. Reinstall Paddock, point PADDOCK_GATEWAY at a paddock-gateway binary, or set network.mode = \"full\" or \"offline\" in the definition.")
+                    .replace("{path}", &path.display().to_string())
+            ),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 mod build;
 mod connect;
+mod egress;
 mod error;
 mod events;
 mod info;
@@ -22,6 +23,9 @@ use std::sync::Arc;
 
 pub use build::{BuildEvent, BuildOutcome, BuildStep};
 pub use connect::Endpoint;
+pub use egress::{
+    Egress, GatewayLog, GatewaySetup, OUTER_NETWORK, build_name, gateway_name, network_name,
+};
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::{Engine, Error, Result};
 use sandbox::definition::Resources;
-use sandbox::plan::{Bind, ContainerPlan, Gated, Isolation};
+use sandbox::plan::{Bind, ContainerPlan, Gated, Isolation, SandboxNetwork};
 use sandbox::secret::SecretValue;
 
 fn verify_binds(plan: &ContainerPlan) -> Result<()> {
@@ -106,6 +106,14 @@ impl Engine {
             Some(command) => command.clone(),
             None => self.image_command(&plan.image).await?,
         };
+        let egress = match &plan.network {
+            SandboxNetwork::Gated(_) => Some(self.egress(&plan.name).await?),
+            SandboxNetwork::None | SandboxNetwork::Full => None,
+        };
+        let mut env = plan.env.clone();
+        if let Some(egress) = &egress {
+            env.extend(egress.env());
+        }
         let secret_env = self.replace_secrets(&plan.name, secrets).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
@@ -113,7 +121,7 @@ impl Engine {
             .entrypoint(plan.entrypoint.iter())
             .user(&plan.user)
             .work_dir(&plan.workdir)
-            .env(plan.env.iter())
+            .env(env.iter())
             .annotations(plan.annotations.iter())
             .labels(plan.labels.iter())
             .user_namespace(Namespace {
@@ -134,11 +142,25 @@ impl Engine {
                 .resource_limits(cgroup_limits(limits))
                 .r_limits([process_rlimit(limits)]);
         }
-        if plan.offline {
-            opts = opts.net_namespace(Namespace {
-                nsmode: Some("none".into()),
-                value: None,
-            });
+        match &egress {
+            Some(egress) => {
+                // The internal network only, and the gateway as resolver:
+                // no podman DNS there to answer instead.
+                opts = opts
+                    .net_namespace(Namespace {
+                        nsmode: Some("bridge".into()),
+                        value: None,
+                    })
+                    .networks([(egress.network.clone(), serde_json::json!({}))])
+                    .dns_server([egress.address.to_string()]);
+            }
+            None if plan.network == SandboxNetwork::None => {
+                opts = opts.net_namespace(Namespace {
+                    nsmode: Some("none".into()),
+                    value: None,
+                });
+            }
+            None => {}
         }
         let created = self.podman.containers().create(&opts.build()).await;
         if let Err(err) = created {

@@ -17,7 +17,7 @@ use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets, R
 use sandbox::changes::record::{RecordError, Records};
 use sandbox::definition::DefinitionErrors;
 use sandbox::messages::tr;
-use sandbox::plan::{self, SandboxPlan};
+use sandbox::plan::{self, SandboxNetwork, SandboxPlan};
 use sandbox::presets::{Preset, PresetError, Presets};
 use sandbox::project::{Project, ProjectError};
 use sandbox::secret::SecretValue;
@@ -174,6 +174,11 @@ impl Launcher {
         Ok(())
     }
 
+    /// The presets (built in and the user's own).
+    pub fn presets(&self) -> &Presets {
+        &self.presets
+    }
+
     /// The agent preset the approved definition names.
     fn agent(&self, project: &Project, approved: &Approved) -> Result<Preset, LaunchError> {
         approved
@@ -254,6 +259,16 @@ async fn create(
     }
     // The inbox's files were for the run that ended.
     inbox::empty(&inbox::for_project(project.root())?)?;
+    let setup = crate::egress::setup()?;
+    match &plan.container.network {
+        SandboxNetwork::Gated(policy) => {
+            engine.open_egress(name, policy, &setup).await?;
+        }
+        // A gateway left from an earlier allowlist run goes.
+        SandboxNetwork::None | SandboxNetwork::Full => {
+            engine.close_egress(name, &setup.policies).await?;
+        }
+    }
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
     Ok(report)

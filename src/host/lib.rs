@@ -1,6 +1,7 @@
 //! The desktop around the engine: preflight checks, portals, settings, the keyring.
 
 pub mod document_portal;
+pub mod egress;
 pub mod inbox;
 pub mod launch;
 pub mod preflight;

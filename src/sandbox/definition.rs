@@ -54,6 +54,9 @@ pub struct Definition {
     /// and the places that are never a project.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<Mount>,
+    /// What the sandbox may reach; see [`crate::net`].
+    #[serde(default, skip_serializing_if = "NetworkPolicy::is_unset")]
+    pub network: NetworkPolicy,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,8 +141,11 @@ pub struct Resources {
 pub struct Sandbox {
     #[serde(default)]
     pub runtime: Runtime,
-    #[serde(default)]
-    pub network: Network,
+    /// The first spelling of `network.mode` (`full` or `offline`), still
+    /// read so that older definitions keep their meaning; Paddock writes
+    /// `network.mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<NetworkMode>,
     /// Where the project appears inside the sandbox; see [`Definition::mount_point`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<String>,
@@ -160,12 +166,67 @@ pub enum Runtime {
     Container,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Network {
-    #[default]
-    Full,
+pub enum NetworkMode {
+    /// No network at all.
     Offline,
+    /// Only the hosts of the policy, through Paddock's gateway (the default
+    /// of new definitions).
+    Allowlist,
+    /// Whatever podman's default network reaches (what a definition without
+    /// a network setting means, as before there were modes).
+    Full,
+}
+
+/// `[network]`: the mode and, for `allowlist`, what to add to the agent's
+/// own hosts and what to refuse (deny wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<NetworkMode>,
+    /// Host groups ([`crate::net::GROUPS`]) besides the preset's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// `name`, `*.name`, `host:port` or `IP:port`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
+    /// The same forms; a name here is refused on every port.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<String>,
+}
+
+impl NetworkMode {
+    pub const ALL: [NetworkMode; 3] = [
+        NetworkMode::Allowlist,
+        NetworkMode::Offline,
+        NetworkMode::Full,
+    ];
+
+    /// `offline`, `allowlist` or `full`, as written in the definition.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkMode::Offline => "offline",
+            NetworkMode::Allowlist => "allowlist",
+            NetworkMode::Full => "full",
+        }
+    }
+
+    /// A few words for the window's badge and the CLI's summary.
+    pub fn label(self) -> String {
+        match self {
+            NetworkMode::Offline => gettextrs::gettext("offline"),
+            NetworkMode::Allowlist => gettextrs::gettext("allowed hosts only"),
+            NetworkMode::Full => gettextrs::gettext("full network"),
+        }
+    }
+}
+
+impl NetworkPolicy {
+    fn is_unset(&self) -> bool {
+        *self == NetworkPolicy::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,7 +385,9 @@ impl PackageManager {
 }
 
 impl Definition {
-    /// A new definition for an agent preset on a base image, with defaults.
+    /// A new definition for an agent preset on a base image, with defaults
+    /// (the network mode unset, so `full`: front ends that make a new
+    /// project's definition set `allowlist`).
     pub fn new(preset: &str, base: &str) -> Definition {
         Definition {
             version: Some(VERSION),
@@ -343,6 +406,7 @@ impl Definition {
             caches: Vec::new(),
             env: BTreeMap::new(),
             mounts: Vec::new(),
+            network: NetworkPolicy::default(),
         }
     }
 
@@ -354,7 +418,22 @@ impl Definition {
         let base = crate::host_facts::default_base_image(os_release);
         let mut definition = Definition::new(crate::presets::DEFAULT_PRESET, &base);
         definition.sandbox.mount = Some(definition.mount_point(project_folder_name));
+        definition.set_network_mode(NetworkMode::Allowlist);
         definition
+    }
+
+    /// `network.mode`, else the older `sandbox.network`, else `full`.
+    pub fn network_mode(&self) -> NetworkMode {
+        self.network
+            .mode
+            .or(self.sandbox.network)
+            .unwrap_or(NetworkMode::Full)
+    }
+
+    /// Sets `network.mode` (and drops the older spelling).
+    pub fn set_network_mode(&mut self, mode: NetworkMode) {
+        self.network.mode = Some(mode);
+        self.sandbox.network = None;
     }
 
     /// Parses `paddock.toml` text and validates it against the known presets.

@@ -9,6 +9,7 @@
 //!   how a run ended, in words.
 //! - [`names`]: podman names and labels; [`krun`]: the annotations that ask
 //!   for a microVM.
+//! - [`net`]: the egress policy of `allowlist` sandboxes and the gateway's log.
 //! - [`secret`]: API keys: which variables a sandbox takes from the keyring.
 //! - [`sbx`]: importing a project set up by the seed article's `sbx` tool.
 //! - [`host_run`]: the project's files that the host's own tools run
@@ -30,6 +31,7 @@ pub mod inbox;
 pub mod krun;
 pub mod messages;
 pub mod names;
+pub mod net;
 pub mod plan;
 pub mod presets;
 pub mod project;

@@ -15,11 +15,12 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use crate::approval::Approved;
-use crate::definition::{Network, Resources};
+use crate::definition::{NetworkMode, Resources};
 use crate::host_facts::HostFacts;
 use crate::krun;
 use crate::messages::tr;
 use crate::names::{LABEL_PROJECT, LABEL_SPEC};
+use crate::net::{self, Policy};
 use crate::presets::Preset;
 use crate::project::{CONTAINERFILE, ENTRYPOINT, Project, ProjectError, SANDBOX_DIR, user_home};
 use crate::render;
@@ -93,13 +94,28 @@ pub struct BuildPlan {
 }
 
 /// The network of a build's `RUN` steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildNetwork {
     /// No network at all (offline definitions).
     None,
     /// A network namespace of the build's own, with a way out but not into
     /// the host's loopback or abstract sockets.
     Private,
+    /// A build's own internal network, out only through a gateway with
+    /// this build policy (`allowlist` definitions); `sandbox` names it.
+    Gated { sandbox: String, policy: Policy },
+}
+
+/// The network of the running sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxNetwork {
+    /// No network at all (`--network=none`).
+    None,
+    /// Podman's default network.
+    Full,
+    /// Alone on an internal network whose only way out is the sandbox's
+    /// gateway, enforcing this policy.
+    Gated(Policy),
 }
 
 /// The isolation a definition asks for.
@@ -246,8 +262,7 @@ pub struct ContainerPlan {
     /// approved extra mounts, then the inbox (read-only).
     pub binds: Vec<Bind>,
     pub volumes: Vec<VolumeMount>,
-    /// No network at all (`--network=none`).
-    pub offline: bool,
+    pub network: SandboxNetwork,
     pub isolation: Isolation,
     /// The cgroup limits of a plain container (CPUs, memory, processes); a
     /// microVM (`None`) is bounded by its own size instead.
@@ -381,7 +396,17 @@ pub fn plan(
         _ => None,
     };
 
-    let offline = definition.sandbox.network == Network::Offline;
+    let (network, build_network) = match definition.network_mode() {
+        NetworkMode::Offline => (SandboxNetwork::None, BuildNetwork::None),
+        NetworkMode::Full => (SandboxNetwork::Full, BuildNetwork::Private),
+        NetworkMode::Allowlist => (
+            SandboxNetwork::Gated(net::run_policy(definition, agent)),
+            BuildNetwork::Gated {
+                sandbox: names.container(),
+                policy: net::build_policy(definition, agent),
+            },
+        ),
+    };
     let pinned = |source: PathBuf, target: String, read_only: bool| {
         Bind::pinned(source, target, read_only).map_err(|error| ProjectError::Pin(Box::new(error)))
     };
@@ -425,11 +450,7 @@ pub fn plan(
             containerfile,
             build_args,
             labels: labels.clone(),
-            network: if offline {
-                BuildNetwork::None
-            } else {
-                BuildNetwork::Private
-            },
+            network: build_network,
         }),
         container: Gated(ContainerPlan {
             name: names.container(),
@@ -443,7 +464,7 @@ pub fn plan(
             labels,
             binds,
             volumes,
-            offline,
+            network,
             isolation,
             limits: (isolation == Isolation::Container).then_some(definition.resources),
             secrets: SecretVars::of(agent, definition),

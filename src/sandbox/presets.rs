@@ -55,6 +55,23 @@ pub struct Preset {
     pub secrets: Vec<String>,
     #[serde(default)]
     pub install: Install,
+    #[serde(default)]
+    pub network: PresetNetwork,
+}
+
+/// The hosts an agent needs in an `allowlist` sandbox ([`crate::net`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetNetwork {
+    /// Its API and login hosts.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Host groups it uses ([`crate::net::GROUPS`]).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// What its install commands download from, for the build policy.
+    #[serde(default)]
+    pub install: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -117,6 +134,7 @@ impl Preset {
             path: Vec::new(),
             secrets: Vec::new(),
             install: Install::default(),
+            network: PresetNetwork::default(),
         }
     }
 
@@ -168,6 +186,20 @@ impl Preset {
         }
         for (i, command) in self.install.commands.iter().enumerate() {
             check(format!("install.commands[{i}]"), values::one_line(command));
+        }
+        for (key, list) in [
+            ("network.hosts", &self.network.hosts),
+            ("network.install", &self.network.install),
+        ] {
+            for (i, host) in list.iter().enumerate() {
+                check(format!("{key}[{i}]"), crate::net::check_entry(host));
+            }
+        }
+        for (i, name) in self.network.groups.iter().enumerate() {
+            check(
+                format!("network.groups[{i}]"),
+                crate::net::check_group(name),
+            );
         }
         if errors.is_empty() {
             Ok(())

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::Value;
 
-use crate::definition::{AgentHome, Cache, Definition, Network, Resources, Runtime};
+use crate::definition::{AgentHome, Cache, Definition, NetworkMode, Resources, Runtime};
 use crate::krun;
 use crate::messages::tr;
 use crate::presets::Presets;
@@ -104,7 +104,7 @@ pub fn import(project: &Project, presets: &Presets) -> Result<Imported, SbxError
     }
     definition.sandbox.runtime = Runtime::Krun;
     if service.get("network_mode").and_then(text).as_deref() == Some("none") {
-        definition.sandbox.network = Network::Offline;
+        definition.set_network_mode(NetworkMode::Offline);
     }
 
     let volumes: Vec<String> = service
@@ -254,7 +254,7 @@ mod tests {
         let imported = import(&project, &Presets::builtin()).expect("imported");
         let d = &imported.definition;
         assert_eq!(d.agent.preset.as_deref(), Some("shell"));
-        assert_eq!(d.sandbox.network, Network::Offline);
+        assert_eq!(d.network_mode(), NetworkMode::Offline);
         assert_eq!(d.sandbox.mount.as_deref(), Some("/work"));
         assert_eq!(d.env.get("A").map(String::as_str), Some("1"));
         assert!(

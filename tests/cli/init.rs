@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use sandbox::definition::{Definition, Network, Runtime};
+use sandbox::definition::{Definition, NetworkMode, Runtime};
 use sandbox::host_facts::default_base_image;
 use sandbox::presets::Presets;
 use support::paddock::TestHome;
@@ -121,7 +121,7 @@ fn options_become_the_definition() {
         (definition.resources.cpus, definition.resources.memory_mib),
         (6, 6144)
     );
-    assert_eq!(definition.sandbox.network, Network::Offline);
+    assert_eq!(definition.network_mode(), NetworkMode::Offline);
     assert_eq!(definition.sandbox.runtime, Runtime::Container);
     let containerfile = std::fs::read_to_string(project.join(".agent-sandbox/Containerfile"))
         .expect("Containerfile");

@@ -11,5 +11,6 @@ mod host_files;
 mod inbox;
 mod init;
 mod krun_stand_in;
+mod net;
 mod run;
 mod vm_sizing;

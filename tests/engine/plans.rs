@@ -7,7 +7,9 @@ use std::path::Path;
 use engine::{Engine, Output, Session};
 use sandbox::approval::{Approvals, Approved, Gate, HostSockets};
 use sandbox::definition::Definition;
-use sandbox::plan::{Bind, BuildNetwork, BuildPlan, ContainerPlan, Gated, Isolation};
+use sandbox::plan::{
+    Bind, BuildNetwork, BuildPlan, ContainerPlan, Gated, Isolation, SandboxNetwork,
+};
 use sandbox::presets::Presets;
 use sandbox::project::Project;
 use support::podman::{ContainerGuard, ImageGuard, PROJECT_LABEL, base_image};
@@ -83,7 +85,7 @@ pub fn container_plan(
             Bind::pinned(sandbox_dir, "/work/.agent-sandbox".into(), true).expect("pinned"),
         ],
         volumes: Vec::new(),
-        offline: false,
+        network: SandboxNetwork::Full,
         isolation: Isolation::Container,
         limits: None,
         secrets: Default::default(),

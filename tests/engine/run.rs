@@ -157,7 +157,7 @@ async fn offline_sandboxes_have_only_loopback() {
     let fixture = Fixture::new("offline").await;
     let engine = &fixture.engine;
     let mut plan = fixture.plan(&["ip", "-o", "link"]);
-    plan.unchecked_mut().offline = true;
+    plan.unchecked_mut().network = sandbox::plan::SandboxNetwork::None;
     let (code, out, err) = run_to_end(engine, &plan).await;
     assert_eq!(code, 0, "{err}");
     let links: Vec<&str> = out

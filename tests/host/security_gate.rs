@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use engine::{BuildEvent, Engine, Error};
 use sandbox::approval::{Gate, Status};
-use sandbox::definition::{Definition, Mount, Network, Runtime};
+use sandbox::definition::{Definition, Mount, NetworkMode, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
@@ -70,7 +70,7 @@ pub(crate) fn approved_containerfile(
 fn definition_with_data_mount() -> Definition {
     let mut definition = Definition::new("shell", &base_image());
     definition.sandbox.runtime = Runtime::Container;
-    definition.sandbox.network = Network::Offline;
+    definition.set_network_mode(NetworkMode::Offline);
     definition.mounts.push(Mount {
         source: "data".into(),
         target: "/data".into(),
@@ -326,9 +326,9 @@ fn loopback_server() -> LoopbackServer {
     LoopbackServer { port, reached }
 }
 
-fn build_reaching_for(s: &Setup, network: Network, port: u16) -> String {
+fn build_reaching_for(s: &Setup, network: NetworkMode, port: u16) -> String {
     let mut definition = Definition::new("shell", &base_image());
-    definition.sandbox.network = network;
+    definition.set_network_mode(network);
     let plan = approved_containerfile(
         s,
         definition,
@@ -360,7 +360,7 @@ fn build_reaching_for(s: &Setup, network: Network, port: u16) -> String {
 #[test]
 fn build_steps_cannot_reach_the_hosts_loopback() {
     let server = loopback_server();
-    for network in [Network::Offline, Network::Full] {
+    for network in [NetworkMode::Offline, NetworkMode::Full] {
         let s = setup();
         let log = build_reaching_for(&s, network, server.port);
         assert!(log.contains("NOT-REACHED"), "{network:?}: {log}");

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use engine::{BuildEvent, Engine, Output};
 use host::launch;
-use sandbox::definition::{Definition, Network, Runtime};
+use sandbox::definition::{Definition, NetworkMode, Runtime};
 use sandbox::guest::Verdict;
 use support::machine;
 use support::podman::{ContainerGuard, ImageGuard, base_image};
@@ -40,7 +40,7 @@ fn a_root_handwritten_image_runs_as_the_user_and_changes_no_owner() {
     std::fs::write(s.project.root().join("notes.txt"), "mine\n").expect("a project file");
     let mut definition = Definition::new("shell", &base_image());
     definition.sandbox.runtime = Runtime::Container;
-    definition.sandbox.network = Network::Offline;
+    definition.set_network_mode(NetworkMode::Offline);
     // The image tries to skip the entrypoint (its checks) and run as root.
     let plan = approved_containerfile(
         &s,

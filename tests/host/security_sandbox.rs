@@ -10,7 +10,7 @@ use std::process::Command;
 
 use engine::Engine;
 use sandbox::approval::{Approvals, Gate, HostSockets, Status};
-use sandbox::definition::{Definition, Mount, Network, Runtime};
+use sandbox::definition::{Definition, Mount, NetworkMode, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::plan::{self, SandboxPlan};
 use sandbox::presets::Presets;
@@ -26,7 +26,7 @@ fn run_in_sandbox(plan: &SandboxPlan, name: &str, script: &str) -> (i32, String)
     let mut command = Command::new("podman");
     command.args(["run", "--name", name, "--userns=keep-id", "-w", &c.workdir]);
     command.args(["--user", &c.user]);
-    if c.offline {
+    if c.network == sandbox::plan::SandboxNetwork::None {
         command.arg("--network=none");
     }
     for (key, value) in &c.env {
@@ -64,7 +64,7 @@ async fn the_agent_cannot_rewrite_its_definition_and_an_outside_change_needs_app
 
     let mut definition = Definition::new("shell", &base_image());
     definition.sandbox.runtime = Runtime::Container;
-    definition.sandbox.network = Network::Offline;
+    definition.set_network_mode(NetworkMode::Offline);
     definition.sandbox.mount = Some("/src/demo".into());
     definition.mounts.push(Mount {
         source: "~/datasets".into(),

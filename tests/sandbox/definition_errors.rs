@@ -69,9 +69,19 @@ fn unknown_keys() {
         &["unknown field"],
     );
     assert_error(
+        &format!("{GOOD}[netwrk]\nmode = \"full\"\n"),
+        "netwrk",
+        &["unknown field", "network"],
+    );
+    assert_error(
         &format!("{GOOD}[network]\nmode = \"off\"\n"),
-        "network",
-        &["unknown field"],
+        "network.mode",
+        &["unknown variant", "offline", "allowlist", "full"],
+    );
+    assert_error(
+        &format!("{GOOD}[network]\nmode = \"allowlist\"\nallow = [\"192.0.2.1\"]\n"),
+        "network.allow[0]",
+        &["only with its port"],
     );
 }
 

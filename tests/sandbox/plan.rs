@@ -6,7 +6,7 @@ use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets};
 use sandbox::definition::{AgentHome, Cache, Definition, Runtime};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::names::{LABEL_PROJECT, LABEL_SPEC};
-use sandbox::plan::{self, Isolation, SandboxPlan};
+use sandbox::plan::{self, Isolation, SandboxNetwork, SandboxPlan};
 use sandbox::presets::Presets;
 use sandbox::project::{self, Project};
 use sandbox::render::KRUN_VM_FILE;
@@ -109,7 +109,7 @@ fn a_microvm_plan() {
         Some("/home/agent/.claude")
     );
     assert_eq!(c.command, None, "the image's CMD is the agent");
-    assert!(!c.offline);
+    assert_eq!(c.network, SandboxNetwork::Full);
 
     assert_eq!(c.binds.len(), 2);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! An edit made in the window on top of a `paddock.toml` that changed
 //! meanwhile: only the keys the edit changed are the edit's.
 
-use sandbox::definition::{Definition, Network};
+use sandbox::definition::{Definition, NetworkMode};
 
 fn base() -> Definition {
     let mut base = Definition::new("shell", "fedora:44");
@@ -16,7 +16,7 @@ fn a_hand_added_variable_survives_an_edit_of_another_key() {
     ours.resources.cpus = 6;
     let mut theirs = base.clone();
     theirs.env.insert("HAND_ADDED".into(), "kept".into());
-    theirs.sandbox.network = Network::Offline;
+    theirs.set_network_mode(NetworkMode::Offline);
 
     let merged = Definition::rebase(&ours, &base, &theirs).expect("they go together");
     assert_eq!(merged.resources.cpus, 6);
@@ -25,7 +25,7 @@ fn a_hand_added_variable_survives_an_edit_of_another_key() {
         Some("kept")
     );
     assert_eq!(merged.env.get("KEPT").map(String::as_str), Some("1"));
-    assert_eq!(merged.sandbox.network, Network::Offline);
+    assert_eq!(merged.network_mode(), NetworkMode::Offline);
 }
 
 #[test]

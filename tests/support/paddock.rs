@@ -123,7 +123,9 @@ pub struct TestProject {
 }
 
 impl TestProject {
-    /// `extra` are more options of `paddock init`.
+    /// `extra` are more options of `paddock init`. Without a network
+    /// option the project gets `--network full`, as definitions had before
+    /// there were modes: the tests of the gateway ask for `allowlist`.
     pub fn init(test: &str, extra: &[&str]) -> TestProject {
         let home = TestHome::new();
         let root = home.path().join(crate::unique(test));
@@ -137,6 +139,12 @@ impl TestProject {
             .paddock()
             .args(["init", "--agent", "shell", "--base", &base_image()])
             .args(extra)
+            .args(
+                (!extra.iter().any(|e| *e == "--network" || *e == "--offline"))
+                    .then_some(["--network", "full"])
+                    .into_iter()
+                    .flatten(),
+            )
             .arg(&project.root)
             .output()
             .expect("paddock init runs");

@@ -132,6 +132,9 @@ impl Drop for ProjectCleanup {
     fn drop(&mut self) {
         for name in containers_of(&self.0) {
             remove_container(&name);
+            // An allowlist sandbox's gateway and internal network.
+            let _ = podman(&["rm", "-f", "-t", "0", &format!("{name}-gateway")]);
+            let _ = podman(&["network", "rm", "-f", &format!("{name}-net")]);
         }
         for id in images_of(&self.0) {
             let _ = podman(&["rmi", "-f", &id]);

@@ -308,6 +308,9 @@ impl Approvals {
                 &definition,
                 containerfile_changed,
             ));
+            if let Ok(agent) = definition.resolve_agent(presets) {
+                notes.extend(notes::policy_notes(&definition, &agent));
+            }
             match mounts::resolve(project, &definition.mounts, home, sockets) {
                 Ok(mounts) => {
                     notes.extend(

@@ -3,8 +3,9 @@
 //! deep in a long diff (`runtime`, `network`) is not missed.
 
 use super::Note;
-use crate::definition::{Definition, Network, Runtime};
+use crate::definition::{Definition, NetworkMode, Runtime};
 use crate::messages::tr;
+use crate::presets::Preset;
 
 /// One line per security-relevant setting that differs between `old` (the
 /// approved definition; `None` when there is none, and then every such
@@ -38,9 +39,20 @@ pub fn security_notes(
     if let Some(change) = changed(&|d| runtime(d.sandbox.runtime)) {
         notes.push(line(&gettextrs::gettext("isolation"), change));
     }
-    if let Some(change) = changed(&|d| network(d.sandbox.network)) {
+    if let Some(change) = changed(&|d| network(d.network_mode())) {
         notes.push(line(&gettextrs::gettext("network"), change));
-        notes.push(Note::new(&build_network(new.sandbox.network), false));
+        notes.push(Note::new(&build_network(new.network_mode()), false));
+    }
+    if new.network_mode() == NetworkMode::Allowlist {
+        if let Some(change) = changed(&|d| list(&d.network.groups)) {
+            notes.push(line(&gettextrs::gettext("host groups allowed"), change));
+        }
+        if let Some(change) = changed(&|d| list(&d.network.allow)) {
+            notes.push(line(&gettextrs::gettext("hosts allowed"), change));
+        }
+        if let Some(change) = changed(&|d| list(&d.network.deny)) {
+            notes.push(line(&gettextrs::gettext("hosts denied"), change));
+        }
     }
     if new.sandbox.runtime == Runtime::Container
         && let Some(change) = changed(&|d| d.resources.pids.to_string())
@@ -105,6 +117,44 @@ pub fn security_notes(
     notes
 }
 
+/// For an `allowlist` definition, every host the sandbox and its build may
+/// reach, in full: what the user approves is the effective policy, not only
+/// the lines of the file.
+pub fn policy_notes(definition: &Definition, agent: &Preset) -> Vec<Note> {
+    if definition.network_mode() != NetworkMode::Allowlist {
+        return Vec::new();
+    }
+    let shown = |policy: &crate::net::Policy| {
+        let mut text = list(&policy.allow);
+        if !policy.deny.is_empty() {
+            text = tr(
+                "{allow}; never {deny}",
+                &[("allow", &text), ("deny", &policy.deny.join(", "))],
+            );
+        }
+        crate::shown::escape(&text)
+    };
+    vec![
+        Note::new(
+            &tr(
+                "the sandbox may reach: {hosts}",
+                &[("hosts", &shown(&crate::net::run_policy(definition, agent)))],
+            ),
+            false,
+        ),
+        Note::new(
+            &tr(
+                "builds may reach: {hosts}",
+                &[(
+                    "hosts",
+                    &shown(&crate::net::build_policy(definition, agent)),
+                )],
+            ),
+            false,
+        ),
+    ]
+}
+
 fn runtime(runtime: Runtime) -> String {
     match runtime {
         Runtime::Krun => gettextrs::gettext("microVM (its own kernel)"),
@@ -114,18 +164,24 @@ fn runtime(runtime: Runtime) -> String {
     }
 }
 
-fn network(network: Network) -> String {
+fn network(network: NetworkMode) -> String {
     match network {
-        Network::Offline => gettextrs::gettext("offline"),
-        Network::Full => gettextrs::gettext("full network access"),
+        NetworkMode::Offline => gettextrs::gettext("offline"),
+        NetworkMode::Allowlist => gettextrs::gettext(
+            "allowed hosts only, through Paddock's gateway (the agent's API and login hosts, its host groups and the hosts listed here)",
+        ),
+        NetworkMode::Full => gettextrs::gettext("full network access"),
     }
 }
 
 /// What the image's `RUN` steps get: never the host's network namespace.
-fn build_network(network: Network) -> String {
+fn build_network(network: NetworkMode) -> String {
     match network {
-        Network::Offline => gettextrs::gettext("builds: RUN steps have no network"),
-        Network::Full => gettextrs::gettext(
+        NetworkMode::Offline => gettextrs::gettext("builds: RUN steps have no network"),
+        NetworkMode::Allowlist => gettextrs::gettext(
+            "builds: RUN steps reach only the distribution's package mirrors, the agent installer's hosts and the allowed hosts, through a gateway of their own",
+        ),
+        NetworkMode::Full => gettextrs::gettext(
             "builds: RUN steps get a network of their own, not the host's (no access to services on this computer's loopback)",
         ),
     }
@@ -154,7 +210,7 @@ mod tests {
 
     fn definition() -> Definition {
         let mut d = Definition::new("shell", "fedora:44");
-        d.sandbox.network = Network::Offline;
+        d.set_network_mode(NetworkMode::Offline);
         d
     }
 
@@ -164,7 +220,7 @@ mod tests {
         let mut new = old.clone();
         assert!(security_notes(Some(&old), &new, false).is_empty());
         new.sandbox.runtime = Runtime::Container;
-        new.sandbox.network = Network::Full;
+        new.set_network_mode(NetworkMode::Full);
         new.agent.secrets = vec!["HF_TOKEN".into()];
         new.image.packages = vec!["curl".into()];
         new.mounts = vec![Mount {

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    CPUS, Definition, DefinitionErrors, FieldError, MEMORY_MIB, PIDS, PackageManager, VERSION,
-    unknown_preset,
+    CPUS, Definition, DefinitionErrors, FieldError, MEMORY_MIB, NetworkMode, PIDS, PackageManager,
+    VERSION, unknown_preset,
 };
 use crate::messages::tr;
 use crate::presets::{Preset, Presets};
@@ -23,6 +23,7 @@ impl Definition {
         }
         self.check_resources(&mut errors);
         self.check_sandbox(&mut errors);
+        self.check_network(&mut errors);
         self.check_caches(&mut errors);
         self.check_mounts(&mut errors);
         self.check_env(&mut errors);
@@ -256,6 +257,46 @@ impl Definition {
                 crate::host_run::check_writable(path),
                 path,
             );
+        }
+    }
+
+    /// `[network]` (and the older `sandbox.network`).
+    fn check_network(&self, errors: &mut Vec<FieldError>) {
+        if self.network.mode.is_some() && self.sandbox.network.is_some() {
+            errors.push(FieldError::new(
+                "sandbox.network",
+                tr(
+                    "is the older place of network.mode; remove sandbox.network and keep network.mode",
+                    &[],
+                ),
+            ));
+        }
+        let network = &self.network;
+        let lists =
+            !network.allow.is_empty() || !network.deny.is_empty() || !network.groups.is_empty();
+        if lists && self.network_mode() != NetworkMode::Allowlist {
+            errors.push(FieldError::new(
+                "network.mode",
+                tr(
+                    "is \"{mode}\", but allow, deny and groups apply only to mode = \"allowlist\"; set that mode or remove the lists",
+                    &[("mode", &self.network_mode().as_str())],
+                ),
+            ));
+        }
+        for (key, list) in [
+            ("network.allow", &network.allow),
+            ("network.deny", &network.deny),
+        ] {
+            for (i, entry) in list.iter().enumerate() {
+                if let Err(message) = crate::net::check_entry(entry) {
+                    errors.push(FieldError::new(format!("{key}[{i}]"), message));
+                }
+            }
+        }
+        for (i, name) in network.groups.iter().enumerate() {
+            if let Err(message) = crate::net::check_group(name) {
+                errors.push(FieldError::new(format!("network.groups[{i}]"), message));
+            }
         }
     }
 

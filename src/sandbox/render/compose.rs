@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::definition::{Definition, Network, Runtime};
+use crate::definition::{Definition, NetworkMode, Runtime};
 use crate::krun;
 use crate::names::Names;
 use crate::presets::Preset;
@@ -73,7 +73,7 @@ pub fn render(
         quote("${HOST_UID:-1000}:${HOST_GID:-1000}")
     ));
     line(format!("    userns_mode: {}", quote("keep-id")));
-    if definition.sandbox.network == Network::Offline {
+    if definition.network_mode() == NetworkMode::Offline {
         line(format!("    network_mode: {}", quote("none")));
     }
     line("    volumes:".into());

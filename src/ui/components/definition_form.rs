@@ -12,7 +12,7 @@ use gtk::glib;
 use relm4::prelude::*;
 
 use crate::ui::text::{join_words, split_words};
-use sandbox::definition::{AgentHome, Definition, DefinitionErrors, Network, Runtime};
+use sandbox::definition::{AgentHome, Definition, DefinitionErrors, NetworkMode, Runtime};
 use sandbox::messages::tr;
 use sandbox::presets::{Preset, Presets};
 
@@ -253,14 +253,21 @@ impl SimpleComponent for DefinitionForm {
             .build();
         let network = choice(
             &gettext("Network"),
+            // In the order of NetworkMode::ALL.
             [
                 (
-                    gettext("Full Access"),
-                    gettext("The sandbox can reach the internet and the local network"),
+                    gettext("Allowed Hosts Only"),
+                    gettext(
+                        "The sandbox reaches its agent's hosts and those you allow, through Paddock's gateway",
+                    ),
                 ),
                 (
                     gettext("Offline"),
                     gettext("The sandbox has no network at all"),
+                ),
+                (
+                    gettext("Full Access"),
+                    gettext("The sandbox can reach the internet and the local network"),
                 ),
             ],
         );
@@ -418,8 +425,14 @@ impl DefinitionForm {
             self.memory.adjustment().set_upper(memory);
         }
         self.memory.set_value(memory);
-        self.network
-            .set_selected(u32::from(d.sandbox.network == Network::Offline));
+        let mode = d.network_mode();
+        self.network.set_selected(
+            NetworkMode::ALL
+                .iter()
+                .position(|m| *m == mode)
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or_default(),
+        );
         self.runtime
             .set_selected(u32::from(d.sandbox.runtime == Runtime::Container));
         if old.is_none_or(|old| old.env != d.env) {
@@ -529,11 +542,15 @@ impl DefinitionForm {
                 }
             }
             Field::Network => {
-                d.sandbox.network = if self.network.selected() == 1 {
-                    Network::Offline
-                } else {
-                    Network::Full
-                };
+                let mode = usize::try_from(self.network.selected())
+                    .ok()
+                    .and_then(|i| NetworkMode::ALL.get(i).copied())
+                    .unwrap_or(NetworkMode::Allowlist);
+                // An unchanged mode keeps its spelling (the older
+                // sandbox.network too), so that saving changes nothing else.
+                if mode != d.network_mode() {
+                    d.set_network_mode(mode);
+                }
             }
             Field::Runtime => {
                 d.sandbox.runtime = if self.runtime.selected() == 1 {

@@ -4,7 +4,9 @@
 use gettextrs::gettext;
 
 use super::phase::Phase;
+use sandbox::definition::NetworkMode;
 use sandbox::guest::{NotAReport, Verdict};
+use sandbox::messages::tr;
 
 /// The isolation verdict as the header shows it.
 #[derive(Debug)]
@@ -18,7 +20,9 @@ pub struct VerdictLook {
 }
 
 impl VerdictLook {
-    pub fn of(verdict: &Result<Verdict, NotAReport>) -> VerdictLook {
+    /// `network`: the definition's network mode, shown next to the
+    /// isolation (when the definition can be read).
+    pub fn of(verdict: &Result<Verdict, NotAReport>, network: Option<NetworkMode>) -> VerdictLook {
         let (text, class, icon) = match verdict {
             Ok(Verdict::MicroVm) => (gettext("microVM"), "success", "security-high-symbolic"),
             Ok(Verdict::Container) => (
@@ -40,9 +44,22 @@ impl VerdictLook {
                 "dialog-warning-symbolic",
             ),
         };
-        let detail = match verdict {
+        let mut detail = match verdict {
             Ok(verdict) => verdict.to_string(),
             Err(error) => error.to_string(),
+        };
+        let text = match network {
+            Some(mode) => {
+                detail = tr(
+                    "{detail}\nNetwork: {mode}",
+                    &[("detail", &detail), ("mode", &mode.label())],
+                );
+                tr(
+                    "{isolation} · {network}",
+                    &[("isolation", &text), ("network", &mode.label())],
+                )
+            }
+            None => text,
         };
         VerdictLook {
             text,

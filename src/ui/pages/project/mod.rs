@@ -885,7 +885,11 @@ impl ProjectPage {
         sender: &ComponentSender<Self>,
         fresh: bool,
     ) {
-        self.verdict = Some(VerdictLook::of(verdict));
+        let network = std::fs::read_to_string(self.project.definition_path())
+            .ok()
+            .and_then(|text| toml::from_str::<sandbox::definition::Definition>(&text).ok())
+            .map(|definition| definition.network_mode());
+        self.verdict = Some(VerdictLook::of(verdict, network));
         if !fresh {
             return;
         }
