@@ -42,6 +42,11 @@ pub enum Error {
     NoSuchSandbox(String),
     /// A bind source is no longer the file or folder the plan pinned.
     BindMoved(sandbox::plan::PinError),
+    /// podman's copy of an API key in a container's folder could not be removed.
+    KeyCopyLeft {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl Error {
@@ -153,6 +158,13 @@ impl fmt::Display for Error {
                     .replace("{name}", name)
             ),
             Error::BindMoved(error) => write!(f, "{error}"),
+            Error::KeyCopyLeft { path, error } => write!(
+                f,
+                "{}",
+                gettext("podman's copy of an API key at {path} could not be removed ({error}); remove that file yourself, or the sandbox with `paddock rm`.")
+                    .replace("{path}", &path.display().to_string())
+                    .replace("{error}", &error.to_string())
+            ),
         }
     }
 }

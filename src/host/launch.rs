@@ -243,6 +243,9 @@ async fn create(
         }
         engine.remove(&existing.name, false).await?;
     }
+    if let Some(login) = &plan.login {
+        crate::login::ensure_login(engine, login).await?;
+    }
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
     Ok(report)

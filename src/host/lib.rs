@@ -2,6 +2,7 @@
 
 pub mod document_portal;
 pub mod launch;
+pub mod login;
 pub mod preflight;
 pub mod secrets;
 pub mod systemd;
