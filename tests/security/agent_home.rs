@@ -6,6 +6,9 @@
 //! an earlier version's shared home is carried over, but a link there to a
 //! file of the host is not followed.
 
+// Its helpers, like its test, fail by panicking.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use support::paddock::{TestHome, assert_success};
