@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use engine::BuildStep;
-use sandbox::definition::{Cache, Definition, Mount};
+use sandbox::definition::{AgentHome, Cache, Definition, Mount};
 use sandbox::host_facts::VmSizing;
 use sandbox::names::Names;
 use sandbox::presets::Presets;
@@ -100,6 +100,11 @@ pub fn definition(text: &str) {
             2 + definition.caches.len()
                 + definition.mounts.len()
                 + usize::from(agent.config_dir.is_some())
+                + usize::from(
+                    definition.agent.home == AgentHome::Project
+                        && agent.config_dir.is_some()
+                        && !agent.login.is_empty()
+                )
         ),
         "{compose}"
     );

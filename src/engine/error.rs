@@ -46,6 +46,11 @@ pub enum Error {
     NoGateway(String),
     /// The `paddock-gateway` binary is not where it was looked for.
     NoGatewayBinary(PathBuf),
+    /// podman's copy of an API key in a container's folder could not be removed.
+    KeyCopyLeft {
+        path: PathBuf,
+        error: std::io::Error,
+    },
 }
 
 impl Error {
@@ -168,6 +173,13 @@ impl fmt::Display for Error {
                 "{}",
                 gettext("Paddock's network gateway is not installed at {path}, and network.mode = \"allowlist\" needs it. Reinstall Paddock, point PADDOCK_GATEWAY at a paddock-gateway binary, or set network.mode = \"full\" or \"offline\" in the definition.")
                     .replace("{path}", &path.display().to_string())
+            ),
+            Error::KeyCopyLeft { path, error } => write!(
+                f,
+                "{}",
+                gettext("podman's copy of an API key at {path} could not be removed ({error}); remove that file yourself, or the sandbox with `paddock rm`.")
+                    .replace("{path}", &path.display().to_string())
+                    .replace("{error}", &error.to_string())
             ),
         }
     }

@@ -59,6 +59,30 @@ impl Engine {
         Ok(mounted)
     }
 
+    /// The host folder holding the named volume's files, `None` when there is
+    /// no such volume.
+    pub async fn volume_folder(&self, name: &str) -> Result<Option<std::path::PathBuf>> {
+        let volume = self.podman.volumes().get(name);
+        if !volume.exists().await? {
+            return Ok(None);
+        }
+        let inspect = volume
+            .inspect()
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        Ok(Some(std::path::PathBuf::from(inspect.mountpoint)))
+    }
+
+    /// Creates the named volume and returns its host folder.
+    pub async fn create_volume(&self, name: &str) -> Result<Option<std::path::PathBuf>> {
+        self.podman
+            .volumes()
+            .create(&VolumeCreateOpts::builder().name(name).build())
+            .await
+            .map_err(|err| Error::podman(name, err))?;
+        self.volume_folder(name).await
+    }
+
     /// Refuses a microVM plan when podman's crun lacks libkrun: crun would
     /// ignore the krun annotation and start a plain container instead. A
     /// container plan passes.
@@ -77,8 +101,8 @@ impl Engine {
     /// Creates the sandbox container exactly as the plan says (volumes first),
     /// after [`Engine::refuse_unisolated`]. `terminal` gives it a terminal;
     /// without one stdin is a plain pipe. `secrets` (variable -> value, looked
-    /// up by the front end for the plan's secret variables) reach its
-    /// environment as podman secrets.
+    /// up by the front end for the plan's secret variables) reach it as
+    /// podman mount secrets, which its entrypoint reads into the environment.
     ///
     /// The runtime is never selected by name: krun's annotation does that,
     /// and crun refuses a runtime named krun together with it.
@@ -114,7 +138,12 @@ impl Engine {
         if let Some(egress) = &egress {
             env.extend(egress.env());
         }
-        let secret_env = self.replace_secrets(&plan.name, secrets).await?;
+        // The keys' files are the sandbox's user's, who is the host user.
+        let owner = plan
+            .user
+            .split_once(':')
+            .and_then(|(uid, gid)| Some((uid.parse().ok()?, gid.parse().ok()?)));
+        let secrets = self.replace_secrets(&plan.name, secrets, owner).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
             .image(&plan.image)
@@ -130,7 +159,7 @@ impl Engine {
             })
             .mounts(mounts)
             .volumes(volumes)
-            .secret_env(secret_env)
+            .secrets(secrets)
             .terminal(terminal)
             .stdin(true)
             .privileged(false);
@@ -186,7 +215,9 @@ impl Engine {
     }
 
     /// Starts the sandbox created from `plan`, once more checking that its
-    /// bind sources are still the pinned ones (the runtime mounts them now).
+    /// bind sources are still the pinned ones (the runtime mounts them now),
+    /// and returns once its API keys are no longer kept at rest (see
+    /// the engine's `secrets` module).
     pub async fn start(&self, plan: &Gated<ContainerPlan>) -> Result<()> {
         verify_binds(plan)?;
         self.podman
@@ -194,7 +225,8 @@ impl Engine {
             .get(&plan.name)
             .start(None)
             .await
-            .map_err(|err| Error::podman(&plan.name, err))
+            .map_err(|err| Error::podman(&plan.name, err))?;
+        self.keys_handed_over(&plan.name).await
     }
 
     /// Tells the sandbox's terminal its new size.
@@ -208,7 +240,8 @@ impl Engine {
     }
 
     /// Waits until the sandbox's main process has exited and returns its exit
-    /// code (podman-api's `wait` drops it, so it is read back by inspecting).
+    /// code (podman-api's `wait` drops it, so it is read back by inspecting);
+    /// podman's copy of its API keys goes with it.
     pub async fn wait(&self, name: &str) -> Result<i64> {
         let container = self.podman.containers().get(name);
         container
@@ -219,6 +252,7 @@ impl Engine {
             )
             .await
             .map_err(|err| Error::podman(name, err))?;
+        self.forget_keys(name).await?;
         let inspect = container
             .inspect()
             .await
@@ -236,13 +270,15 @@ impl Engine {
         let _ = self.podman.containers().get(name).kill().await;
     }
 
+    /// Stops the sandbox; podman's copy of its API keys goes with it.
     pub async fn stop(&self, name: &str) -> Result<()> {
         self.podman
             .containers()
             .get(name)
             .stop(&ContainerStopOpts::builder().timeout(STOP_TIMEOUT).build())
             .await
-            .map_err(|err| Error::podman(name, err))
+            .map_err(|err| Error::podman(name, err))?;
+        self.forget_keys(name).await
     }
 
     /// Removes the sandbox, stopping it first if it runs, and its podman

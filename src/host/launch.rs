@@ -269,6 +269,9 @@ async fn create(
             engine.close_egress(name, &setup.policies).await?;
         }
     }
+    if let Some(login) = &plan.login {
+        crate::login::ensure_login(engine, login).await?;
+    }
     let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
     Ok(report)

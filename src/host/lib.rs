@@ -4,6 +4,7 @@ pub mod document_portal;
 pub mod egress;
 pub mod inbox;
 pub mod launch;
+pub mod login;
 pub mod preflight;
 pub mod secrets;
 pub mod systemd;

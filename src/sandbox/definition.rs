@@ -78,14 +78,16 @@ pub struct Agent {
     pub secrets: Vec<String>,
 }
 
-/// Where the agent's login and settings live.
+/// Where the agent's settings live. Its login (the preset's `login` files)
+/// is shared by all projects either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentHome {
-    /// One volume per agent, shared by all projects (log in once).
-    #[default]
+    /// One volume per agent, shared by all projects: one project's agent
+    /// can change the hooks and MCP servers that run in another's.
     Shared,
-    /// One volume per agent and project.
+    /// One volume per agent and project, with the login shared.
+    #[default]
     Project,
 }
 
@@ -394,7 +396,7 @@ impl Definition {
             agent: Agent {
                 preset: Some(preset.to_owned()),
                 command: None,
-                home: AgentHome::Shared,
+                home: AgentHome::Project,
                 secrets: Vec::new(),
             },
             image: Image {

@@ -83,6 +83,11 @@ impl Names {
         format!("{}:{spec_hash}", self.repository())
     }
 
+    /// `paddock-<agent>-login`: the agent's login files, for every project.
+    pub fn login_volume(agent_id: &str) -> String {
+        format!("paddock-{agent_id}-login")
+    }
+
     /// `paddock-<agent>-home`, or `paddock-<slug>-<agent>-home` per project.
     pub fn home_volume(&self, agent_id: &str, home: AgentHome) -> String {
         match home {

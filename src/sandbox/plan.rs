@@ -15,11 +15,11 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use crate::approval::Approved;
-use crate::definition::{NetworkMode, Resources};
+use crate::definition::{AgentHome, NetworkMode, Resources};
 use crate::host_facts::HostFacts;
 use crate::krun;
 use crate::messages::tr;
-use crate::names::{LABEL_PROJECT, LABEL_SPEC};
+use crate::names::{LABEL_PROJECT, LABEL_SPEC, Names};
 use crate::net::{self, Policy};
 use crate::presets::Preset;
 use crate::project::{CONTAINERFILE, ENTRYPOINT, Project, ProjectError, SANDBOX_DIR, user_home};
@@ -31,6 +31,20 @@ use crate::secret::SecretVars;
 pub struct SandboxPlan {
     pub build: Gated<BuildPlan>,
     pub container: Gated<ContainerPlan>,
+    /// The agent's shared login, when its settings are the project's own.
+    pub login: Option<LoginShare>,
+}
+
+/// The login volume of an agent whose settings are per project, and where
+/// an earlier version's shared home kept the same files: the first time the
+/// login volume is made, they are carried over from there, so that nobody
+/// has to log in again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginShare {
+    pub volume: String,
+    pub shared_home: String,
+    /// The login files' names, in both volumes' top folder.
+    pub files: Vec<String>,
 }
 
 /// A plan that passed the approval gate. It derefs to the plan for
@@ -381,6 +395,21 @@ pub fn plan(
             target: format!("{home}/{dir}"),
         });
     }
+    let login = (definition.agent.home == AgentHome::Project
+        && agent.config_dir.is_some()
+        && !agent.login.is_empty())
+    .then(|| LoginShare {
+        volume: Names::login_volume(&agent.id),
+        shared_home: names.home_volume(&agent.id, AgentHome::Shared),
+        files: agent.login.clone(),
+    });
+    if let Some(login) = &login {
+        volumes.push(VolumeMount {
+            volume: login.volume.clone(),
+            earlier: None,
+            target: render::LOGIN_IN_SANDBOX.to_owned(),
+        });
+    }
     for cache in &definition.caches {
         let volume = names.cache_volume(&cache.name);
         volumes.push(VolumeMount {
@@ -469,5 +498,6 @@ pub fn plan(
             limits: (isolation == Isolation::Container).then_some(definition.resources),
             secrets: SecretVars::of(agent, definition),
         }),
+        login,
     })
 }

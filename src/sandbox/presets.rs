@@ -41,6 +41,11 @@ pub struct Preset {
     /// settings; the agent home volume is mounted there.
     #[serde(default)]
     pub config_dir: Option<String>,
+    /// The files in `config_dir` that hold the agent's login: shared by all
+    /// projects through the login volume, while the rest of its settings
+    /// (hooks, MCP servers) stay the project's own.
+    #[serde(default)]
+    pub login: Vec<String>,
     /// Environment the agent needs. A value starting with `~/` is relative to
     /// the agent user's home.
     #[serde(default)]
@@ -130,6 +135,7 @@ impl Preset {
             name: gettextrs::gettext("Custom command"),
             command: Vec::new(),
             config_dir: None,
+            login: Vec::new(),
             env: BTreeMap::new(),
             path: Vec::new(),
             secrets: Vec::new(),
@@ -164,6 +170,12 @@ impl Preset {
         }
         for (i, dir) in self.path.iter().enumerate() {
             check(format!("path[{i}]"), home_relative(dir));
+        }
+        for (i, file) in self.login.iter().enumerate() {
+            check(
+                format!("login[{i}]"),
+                login_file(file, self.config_dir.is_some()),
+            );
         }
         for (i, name) in self.secrets.iter().enumerate() {
             check(format!("secrets[{i}]"), values::env_name(name));
@@ -232,6 +244,18 @@ fn home_relative(dir: &str) -> values::Check {
         ));
     }
     values::sandbox_path(&format!("/home/{dir}"))
+}
+
+/// A file of the agent's settings folder, by name: the entrypoint links it
+/// into the login volume (checked: nothing in it means anything to a shell).
+fn login_file(name: &str, has_config_dir: bool) -> values::Check {
+    if !has_config_dir {
+        return Err(tr("needs config_dir, the folder the file is in", &[]));
+    }
+    if name.contains('/') {
+        return Err(tr("must be a file name, without /", &[]));
+    }
+    home_relative(name)
 }
 
 /// The agent presets available to this user.

@@ -128,9 +128,9 @@ pub fn import(project: &Project, presets: &Presets) -> Result<Imported, SbxError
             .and_then(|dir| target.strip_suffix(&format!("/{dir}")))
         {
             definition.image.user_home = Some(home.to_owned());
-            definition.agent.home = AgentHome::Shared;
+            definition.agent.home = AgentHome::Project;
             notes.push(tr(
-                "the agent's login volume {source} is replaced by Paddock's shared agent home; log in once more inside the sandbox",
+                "the agent's login volume {source} is replaced by Paddock's agent home (this project's own settings, one login for all projects); log in once more inside the sandbox",
                 &[("source", &source)],
             ));
         } else {

@@ -1,7 +1,7 @@
 //! API keys: which environment variables a sandbox takes from the user's
 //! keyring, and the values on their way there. Only names are ever written
-//! down (in presets and `paddock.toml`); values live in the keyring and, while
-//! a sandbox exists, in podman's secret store.
+//! down (in presets and `paddock.toml`); values live in the keyring and reach
+//! a sandbox as files in [`KEYS_IN_SANDBOX`], which its entrypoint reads.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -11,6 +11,11 @@ use zeroize::Zeroizing;
 use crate::definition::Definition;
 use crate::messages::tr;
 use crate::presets::Preset;
+
+/// Where a sandbox finds its API keys, one file per variable named after it
+/// (podman's mount secrets). Not under `/run`, which a guest's init may
+/// cover with a fresh tmpfs.
+pub const KEYS_IN_SANDBOX: &str = "/.paddock/keys";
 
 /// A secret's value. It is never printed: `Debug` shows only its length, and
 /// the memory is wiped when it is dropped.

@@ -5,6 +5,7 @@
 // The tests' helpers fail by panicking, like the tests themselves.
 #![allow(clippy::unwrap_used)]
 
+mod compose;
 mod disk_full;
 mod doctor;
 mod host_files;

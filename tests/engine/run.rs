@@ -8,7 +8,7 @@ use std::time::Duration;
 use engine::{Change, Engine, Error, INSTALL_KRUN, Output};
 use sandbox::names::LABEL_SANDBOX;
 use sandbox::plan::{Isolation, VolumeMount};
-use sandbox::secret::SecretValue;
+use sandbox::secret::{KEYS_IN_SANDBOX, SecretValue};
 use support::podman::{ContainerGuard, podman};
 use support::{machine, unique};
 
@@ -105,11 +105,16 @@ fn secrets_of(name: &str) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn secrets_reach_the_environment_masked_and_go_with_the_sandbox() {
+async fn secrets_reach_the_sandbox_as_files_and_leave_podman_once_read() {
     let fixture = Fixture::new("secret").await;
     let (engine, name) = (&fixture.engine, &fixture.name);
     let value = format!("sk-engine-{}-\"quoted\" $dollar", std::process::id());
-    let plan = fixture.plan(&["sh", "-c", "printf '%s' \"$TEST_API_KEY\""]);
+    // The test image has no Paddock entrypoint: the command reads the file.
+    let plan = fixture.plan(&[
+        "sh",
+        "-c",
+        &format!("cat {KEYS_IN_SANDBOX}/TEST_API_KEY; echo; sleep 1; ls {KEYS_IN_SANDBOX}"),
+    ]);
     let secrets = BTreeMap::from([("TEST_API_KEY".to_owned(), SecretValue::new(value.clone()))]);
     // A stale secret of an earlier sandbox of the same name is replaced.
     engine.create(&plan, false, &secrets).await.unwrap();
@@ -117,21 +122,37 @@ async fn secrets_reach_the_environment_masked_and_go_with_the_sandbox() {
     assert!(secrets_of(name).is_empty(), "{:?}", secrets_of(name));
     engine.create(&plan, false, &secrets).await.unwrap();
     assert_eq!(secrets_of(name), [format!("{name}.TEST_API_KEY")]);
-
-    let mut session = engine.attach(name, false).await.unwrap();
-    engine.start(&plan).await.unwrap();
-    session.input.close().await.unwrap();
-    let (out, _) = read_all(&mut session).await;
-    assert_eq!(out, value, "the value arrives byte for byte");
-    assert_eq!(engine.wait(name).await.unwrap(), 0);
-
     let (ok, inspect) = podman(&["inspect", name]);
     assert!(ok, "{inspect}");
     assert!(
         !inspect.contains(&value),
         "the value shows in podman inspect"
     );
-    assert!(inspect.contains("TEST_API_KEY"), "{inspect}");
+
+    let mut session = engine.attach(name, false).await.unwrap();
+    engine.start(&plan).await.unwrap();
+    // Started and its first line out: the secret left podman's store, and
+    // podman's copy in the container's folder is gone.
+    assert!(secrets_of(name).is_empty(), "{:?}", secrets_of(name));
+    let (_, static_dir) = podman(&["inspect", "--format", "{{.StaticDir}}", name]);
+    let copies = std::path::Path::new(static_dir.trim()).join("secrets");
+    let left: Vec<_> = std::fs::read_dir(&copies)
+        .map(|entries| entries.flatten().map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    session.input.close().await.unwrap();
+    let (out, _) = read_all(&mut session).await;
+    assert_eq!(
+        out,
+        format!("{value}\nTEST_API_KEY\n"),
+        "the value arrives byte for byte, and the file stays readable inside"
+    );
+    assert_eq!(engine.wait(name).await.unwrap(), 0);
+    let config =
+        std::fs::read_to_string(std::path::Path::new(static_dir.trim()).join("config.json"))
+            .unwrap();
+    assert!(config.contains(KEYS_IN_SANDBOX), "{config}");
+    assert!(!config.contains(&value), "{config}");
 
     engine.remove(name, false).await.unwrap();
     assert!(secrets_of(name).is_empty(), "{:?}", secrets_of(name));

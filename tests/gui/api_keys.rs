@@ -2,15 +2,19 @@
 //! Keyring on the window's private session bus: a row per variable the
 //! definition takes, never with its value; looking at the project does not
 //! touch the keyring (dbus-monitor on the bus sees every call to it), and
-//! keys in the keyring reach the sandbox the window starts.
+//! keys in the keyring reach the sandbox the window starts, and no file of
+//! podman's holds one while that runs or after the window stopped it.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::keyring::TestKeyring;
-use support::podman::{ProjectCleanup, containers_of, podman};
+use support::podman::{
+    ProjectCleanup, containers_of, oci_config, podman, podman_files_holding, runs_for,
+};
 use support::process::{Reaped, run_with_input};
+use support::wait::wait_until;
 
 use crate::harness::{Desktop, nodes, shows, terminal_shows};
 
@@ -71,7 +75,10 @@ fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
         &[
             "sh",
             "-c",
-            "echo \"key:$GUI_TEST_TOKEN:$GUI_OTHER_TOKEN:\"; sleep 60",
+            // Spelled out, so that podman's log of the output does not
+            // hold the key itself.
+            "echo \"key:$(printf '%s' \"$GUI_TEST_TOKEN\" | sed 's/./&-/g'):$GUI_OTHER_TOKEN:\"; \
+             trap 'exit 0' TERM; sleep 60 & wait",
         ],
     );
     let _cleanup = ProjectCleanup(project.clone());
@@ -85,6 +92,7 @@ fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
     desktop.approve(&project);
 
     let value = format!("gui-secret-{}", std::process::id());
+    let spelled: String = value.chars().flat_map(|c| [c, '-']).collect();
     let set = run_with_input(
         desktop.paddock().args(["secret", "set", "GUI_TEST_TOKEN"]),
         value.as_bytes(),
@@ -127,7 +135,7 @@ fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
     let tree = desktop.wait_for_within(
         "the key in the sandbox's terminal",
         Duration::from_secs(120),
-        |tree| terminal_shows(tree, &format!("key:{value}::")),
+        |tree| terminal_shows(tree, &format!("key:{spelled}::")),
     );
     // Run read the key: the monitor sees what the window asks the keyring.
     assert!(
@@ -143,6 +151,17 @@ fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
     let (_, inspect) = podman(&["inspect", &sandboxes[0]]);
     assert!(inspect.contains("GUI_TEST_TOKEN"), "{inspect}");
     assert!(!inspect.contains(&value), "podman inspect shows the key");
+    // Running, and podman keeps no copy of the key at rest...
+    let holding = podman_files_holding(value.as_bytes());
+    assert!(holding.is_empty(), "while running: {holding:?}");
+    // ...nor once the window stopped the sandbox.
+    desktop.activate("stop-current", None).expect("stop");
+    wait_until("the sandbox stopped", Duration::from_secs(60), || {
+        !runs_for(&project)
+    });
+    assert!(oci_config(&sandboxes[0]).is_file());
+    let holding = podman_files_holding(value.as_bytes());
+    assert!(holding.is_empty(), "after the window's Stop: {holding:?}");
     drop(tree);
     desktop.quit();
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use sandbox::definition::{Cache, Definition, Mount, Runtime};
+use sandbox::definition::{AgentHome, Cache, Definition, Mount, Runtime};
 use sandbox::host_facts::VmSizing;
 use sandbox::names::Names;
 use sandbox::presets::Presets;
@@ -216,7 +216,8 @@ proptest! {
             prop_assert_eq!(&got, value);
         }
         let volumes = service["volumes"].as_sequence().map(Vec::len);
-        prop_assert_eq!(volumes, Some(2 + definition.caches.len() + usize::from(agent.config_dir.is_some()) + definition.mounts.len()));
+        let login = definition.agent.home == AgentHome::Project && agent.config_dir.is_some() && !agent.login.is_empty();
+        prop_assert_eq!(volumes, Some(2 + definition.caches.len() + usize::from(agent.config_dir.is_some()) + usize::from(login) + definition.mounts.len()));
         let listed: Vec<&str> = service["volumes"].as_sequence().map(|v| v.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default();
         for extra in &definition.mounts {
             let source = if extra.source.starts_with('/') || extra.source.starts_with("~/") { extra.source.clone() } else { format!("../{}", extra.source) };

@@ -137,11 +137,24 @@ fn a_microvm_plan() {
         .iter()
         .map(|v| (v.volume.as_str(), v.target.as_str()))
         .collect();
-    assert_eq!(volumes[0], ("paddock-claude-home", "/home/agent/.claude"));
+    // The settings are the project's own; the login is every project's.
     assert!(
-        volumes[1].0.starts_with("paddock-demo-")
-            && volumes[1].0.ends_with("-cache-venv")
-            && volumes[1].1 == "/venv",
+        volumes[0].0.starts_with("paddock-demo-")
+            && volumes[0].0.ends_with("-claude-home")
+            && volumes[0].1 == "/home/agent/.claude",
+        "{volumes:?}"
+    );
+    assert_eq!(volumes[1], ("paddock-claude-login", "/.paddock/login"));
+    assert_eq!(
+        plan.login
+            .as_ref()
+            .map(|l| (l.shared_home.as_str(), l.files.clone())),
+        Some(("paddock-claude-home", vec![".credentials.json".to_owned()]))
+    );
+    assert!(
+        volumes[2].0.starts_with("paddock-demo-")
+            && volumes[2].0.ends_with("-cache-venv")
+            && volumes[2].1 == "/venv",
         "{volumes:?}"
     );
 

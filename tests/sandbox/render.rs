@@ -160,7 +160,12 @@ fn compose_is_yaml_with_krun_and_keep_id() {
     assert_eq!(volumes[0], "..:/src/demo:z", "never U on the project");
     assert_eq!(volumes[1], ".:/src/demo/.agent-sandbox:ro,z");
     assert!(
-        volumes.contains(&"paddock-claude-home:/home/agent/.claude:U,z"),
+        volumes.iter().any(|v| v.starts_with("paddock-demo-")
+            && v.ends_with("-claude-home:/home/agent/.claude:U,z")),
+        "{volumes:?}"
+    );
+    assert!(
+        volumes.contains(&"paddock-claude-login:/.paddock/login:U,z"),
         "{volumes:?}"
     );
     assert!(
@@ -178,7 +183,7 @@ fn compose_is_yaml_with_krun_and_keep_id() {
         Some("copy")
     );
     assert_eq!(
-        yaml["volumes"]["paddock-claude-home"]["external"].as_bool(),
+        yaml["volumes"]["paddock-claude-login"]["external"].as_bool(),
         Some(true)
     );
 }

@@ -4,5 +4,6 @@
 //! properties at their own layer: tests/host (approval, the sandbox's
 //! mounts) and tests/engine (podman secrets).
 
+mod agent_home;
 mod approval;
 mod secrets;

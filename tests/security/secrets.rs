@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use support::bus::PrivateBus;
 use support::keyring::TestKeyring;
 use support::paddock::TestProject;
-use support::podman::{podman, project_filter};
+use support::podman::{oci_config, podman, podman_files_holding, project_filter};
 use support::process::run_with_input;
 use support::pty::PtyChild;
 
@@ -108,6 +108,24 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
+/// The agent's view of the key, spelled out with a dash after each
+/// character: proof that it arrived which neither the command nor podman's
+/// log of its output holds as the key itself.
+const SPELL_KEY: &str =
+    "echo \"inside:$(printf '%s' \"$SANDBOX_TEST_API_KEY\" | sed 's/./&-/g'):\"";
+
+fn spelled(value: &str) -> String {
+    let dashed: String = value.chars().flat_map(|c| [c, '-']).collect();
+    format!("inside:{dashed}:")
+}
+
+/// No file of podman's (storage, containers' folders and their
+/// `config.json`, the secret store, runtime state) holds `value`.
+fn assert_nothing_at_rest(value: &str, when: &str) {
+    let holding = podman_files_holding(value.as_bytes());
+    assert!(holding.is_empty(), "{when}: the key is in {holding:?}");
+}
+
 #[test]
 fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
     let setup = Setup::new("secret");
@@ -123,12 +141,12 @@ fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     assert_eq!(text(&listed.stdout).trim(), KEY);
 
-    let ran = setup.run(&format!("echo \"inside:${KEY}:\""));
+    let ran = setup.run(SPELL_KEY);
     let stdout = text(&ran.stdout);
     let stderr = text(&ran.stderr);
     assert_eq!(ran.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
-        stdout.contains(&format!("inside:{value}:")),
+        stdout.contains(&spelled(&value)),
         "the key did not arrive (the trailing newline is not part of it): {stdout}"
     );
     assert!(stderr.contains(&format!("passing {KEY}")), "{stderr}");
@@ -157,7 +175,7 @@ fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
         assert!(ok, "{out}");
         assert!(!out.contains(&value), "podman {args:?} shows the key");
     }
-    // ...the project, Paddock's data (approvals) and the presets.
+    // ...the project, Paddock's data (approvals) and the presets...
     for dir in [
         &setup.project.root,
         &setup.project.home().data(),
@@ -171,6 +189,19 @@ fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
             );
         }
     }
+    // ...and, the sandbox having stopped, no file of podman's: not its
+    // secret store, not the container's folder, not its config.json.
+    let config = oci_config(&sandbox);
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        config_text.contains("PADDOCK_ISOLATION"),
+        "{} is not the sandbox's config: {config_text}",
+        config.display()
+    );
+    assert!(!config_text.contains(&value), "{config_text}");
+    assert_nothing_at_rest(&value, "after the run");
+    let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+    assert!(!secrets.contains(&format!("{sandbox}.")), "{secrets}");
 
     // A key stored for this project only wins over the one for every project.
     let local = format!("{value}-local");
@@ -179,20 +210,76 @@ fn a_stored_key_reaches_the_sandbox_and_nothing_else() {
         local.as_bytes(),
     );
     assert!(stored.status.success(), "{}", text(&stored.stderr));
-    let ran = setup.run(&format!("echo \"inside:${KEY}:\""));
+    let ran = setup.run(SPELL_KEY);
     assert!(
-        text(&ran.stdout).contains(&format!("inside:{local}:")),
+        text(&ran.stdout).contains(&spelled(&local)),
         "{}",
         text(&ran.stdout)
     );
+    assert_nothing_at_rest(&local, "after the second run");
 
-    // The podman secrets go with the sandbox.
-    let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
-    assert!(secrets.contains(&format!("{sandbox}.{KEY}")), "{secrets}");
     let removed = setup.paddock(&["rm", &sandbox], b"");
     assert!(removed.status.success(), "{}", text(&removed.stderr));
     let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
     assert!(!secrets.contains(&format!("{sandbox}.")), "{secrets}");
+}
+
+#[test]
+fn a_running_sandbox_keeps_its_key_nowhere_at_rest_and_gets_it_again_after_stop_and_start() {
+    let setup = Setup::new("secret-rest");
+    let value = format!(
+        "sk-rest-{}-{:?}",
+        std::process::id(),
+        std::time::Instant::now()
+    );
+    let stored = setup.paddock(&["secret", "set", KEY], value.as_bytes());
+    assert!(stored.status.success(), "{}", text(&stored.stderr));
+    let script = format!("{SPELL_KEY}; trap 'exit 0' TERM; sleep 300 & wait");
+
+    for round in ["first start", "start after stop"] {
+        let started = setup.paddock(
+            &[
+                "run",
+                "--detach",
+                setup.project.path(),
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ],
+            b"",
+        );
+        assert!(
+            started.status.success(),
+            "{round}: {}",
+            text(&started.stderr)
+        );
+        let sandbox = setup.sandbox();
+        support::wait::wait_until(
+            &format!("{round}: the key in the sandbox"),
+            std::time::Duration::from_secs(30),
+            || podman(&["logs", &sandbox]).1.contains(&spelled(&value)),
+        );
+        let (_, state) = podman(&["inspect", "--format", "{{.State.Status}}", &sandbox]);
+        assert_eq!(state.trim(), "running", "{round}");
+        // Running, and already nowhere at rest: podman's secret store and its
+        // copy in the container's folder are gone once the entrypoint read it.
+        assert_nothing_at_rest(&value, round);
+        let (_, secrets) = podman(&["secret", "ls", "--format", "{{.Name}}"]);
+        assert!(
+            !secrets.contains(&format!("{sandbox}.")),
+            "{round}: {secrets}"
+        );
+
+        let stopped = setup.paddock(&["stop", &sandbox], b"");
+        assert!(
+            stopped.status.success(),
+            "{round}: {}",
+            text(&stopped.stderr)
+        );
+        assert!(oci_config(&sandbox).is_file(), "{round}");
+        assert_nothing_at_rest(&value, "after stop");
+    }
 }
 
 #[test]

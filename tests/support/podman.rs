@@ -237,3 +237,54 @@ impl Drop for PodmanService {
         self.kill();
     }
 }
+
+/// The folders where rootless podman keeps what it knows of containers and
+/// secrets: the user's storage (layers, the containers' folders with their
+/// `config.json`, the secret store) and the runtime dir's state.
+pub fn podman_folders() -> Vec<PathBuf> {
+    let mut folders = Vec::new();
+    if let Some(home) = std::env::var_os("HOME") {
+        folders.push(PathBuf::from(home).join(".local/share/containers"));
+    }
+    if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR") {
+        let runtime = PathBuf::from(runtime);
+        folders.push(runtime.join("containers"));
+        folders.push(runtime.join("libpod"));
+    }
+    folders
+}
+
+/// Every regular file under podman's folders whose bytes hold `needle`
+/// (symbolic links are not followed; files the user cannot read, such as
+/// a layer's files of other owners, are skipped).
+pub fn podman_files_holding(needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = podman_folders();
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file()
+                && let Ok(bytes) = std::fs::read(&path)
+                && bytes.windows(needle.len()).any(|window| window == needle)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The OCI `config.json` podman wrote for container `name`.
+pub fn oci_config(name: &str) -> PathBuf {
+    let (ok, dir) = podman(&["inspect", "--format", "{{.StaticDir}}", name]);
+    assert!(ok, "{dir}");
+    PathBuf::from(dir.trim()).join("config.json")
+}

@@ -9,6 +9,12 @@
 //! - The entrypoint reads `PADDOCK_ISOLATION` (`microvm`, the default, or
 //!   `container`), `PADDOCK_HOST_KERNEL` (the host's `uname -r`) and, when it
 //!   starts as root, `PADDOCK_UID`/`PADDOCK_GID` (the user to become).
+//! - It reads each file in [`KEYS_IN_SANDBOX`](crate::secret::KEYS_IN_SANDBOX)
+//!   into the environment variable the file is named after, before it
+//!   prints anything: once its first line is out, Paddock removes the files'
+//!   copies on the host.
+//! - When [`LOGIN_IN_SANDBOX`] is mounted, it links each of the agent's
+//!   login files (in its settings folder) to the file of that name there.
 //! - Its first line on stdout is exactly
 //!   `paddock-sandbox guest-kernel=<uname -r> uid=<uid the agent runs as> isolation=<requested>`.
 //! - With `microvm`, if the guest kernel equals `PADDOCK_HOST_KERNEL` (or that
@@ -39,6 +45,9 @@ use super::presets::Preset;
 /// The agent user of generated images.
 pub const USER_NAME: &str = "agent";
 pub const USER_HOME: &str = "/home/agent";
+/// Where the login volume is mounted: the agent's login files, shared by all
+/// projects (see [`crate::presets::Preset::login`]).
+pub const LOGIN_IN_SANDBOX: &str = "/.paddock/login";
 /// Where generated images keep the entrypoint.
 pub const ENTRYPOINT_IN_IMAGE: &str = "/usr/local/bin/paddock-entrypoint";
 
@@ -53,10 +62,22 @@ pub fn entrypoint(agent: &Preset) -> String {
     // Checked by `values::sandbox_path`: no character here means anything
     // inside double quotes.
     let path: String = dirs.iter().map(|dir| format!("$HOME/{dir}:")).collect();
+    // Checked by the preset (`login_file`, `home_relative`): plain words.
+    let login: Vec<String> = match &agent.config_dir {
+        Some(dir) => agent
+            .login
+            .iter()
+            .map(|file| format!("{dir}/{file}"))
+            .collect(),
+        None => Vec::new(),
+    };
     ENTRYPOINT_TEMPLATE
         .replace("@PATH_DIRS@", &path)
         .replace("@EXIT_NOT_ISOLATED@", &EXIT_NOT_ISOLATED.to_string())
         .replace("@EXIT_SETUP_FAILED@", &EXIT_SETUP_FAILED.to_string())
+        .replace("@KEYS_DIR@", crate::secret::KEYS_IN_SANDBOX)
+        .replace("@LOGIN_DIR@", LOGIN_IN_SANDBOX)
+        .replace("@LOGIN_FILES@", &login.join(" "))
 }
 
 /// A hand-written Containerfile as it is built: the user's bytes, then a

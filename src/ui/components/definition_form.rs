@@ -193,15 +193,19 @@ impl SimpleComponent for DefinitionForm {
         )));
         agent_group.add(&command);
         let home = choice(
-            &gettext("Agent Login"),
+            &gettext("Agent Settings"),
             [
                 (
                     gettext("Shared"),
-                    gettext("The agent’s login and settings are shared by all projects"),
+                    gettext(
+                        "All projects share the agent’s settings: one project’s agent can change the hooks that run in another’s",
+                    ),
                 ),
                 (
                     gettext("This Project"),
-                    gettext("The agent keeps a login and settings for this project alone"),
+                    gettext(
+                        "This project keeps its own settings; the login is shared by all projects",
+                    ),
                 ),
             ],
         );

@@ -15,6 +15,18 @@ if [ "$uid" = 0 ]; then
     target_uid=${PADDOCK_UID:-0}
     target_gid=${PADDOCK_GID:-0}
 fi
+# API keys: one file per variable, named after it (podman's mount secrets).
+# Read before the report line: once it is out, Paddock removes podman's copy.
+for key in /.paddock/keys/*; do
+    [ -f "$key" ] || continue
+    key_name=${key##*/}
+    case $key_name in
+    '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
+    esac
+    key_value=$(cat "$key")
+    export "$key_name=$key_value"
+done
+unset key key_name key_value
 echo "paddock-sandbox guest-kernel=$guest_kernel uid=$target_uid isolation=$isolation"
 
 refuse() {
@@ -62,6 +74,27 @@ if [ -n "$name" ]; then
 elif [ "$uid" = 0 ]; then
     refuse 78 "the image has no user with uid $target_uid; rebuild it with HOST_UID=$target_uid"
 fi
+# The agent's login is shared by all projects, its other settings are not:
+# each login file of its settings folder is a link into the login volume. A
+# file the agent wrote in place of the link (a refreshed login, saved by
+# rename) is the newer login and goes there first.
+login_files=".claude/.credentials.json"
+if [ -d /.paddock/login ]; then
+    for login_file in $login_files; do
+        own=$HOME/$login_file
+        shared=/.paddock/login/${login_file##*/}
+        # Another project's agent may have left a link there, to aim this
+        # agent's login at a file of this project.
+        [ ! -L "$shared" ] || rm -f "$shared"
+        if [ -f "$own" ] && [ ! -L "$own" ]; then
+            mv -f "$own" "$shared"
+        fi
+        mkdir -p "${own%/*}"
+        ln -sfn "$shared" "$own"
+    done
+    unset login_file own shared
+fi
+unset login_files
 case $shell in
 '' | */nologin | */false) shell=/bin/sh ;;
 esac
