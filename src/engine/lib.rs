@@ -10,7 +10,9 @@ mod build;
 mod connect;
 mod error;
 mod events;
+mod images;
 mod info;
+mod isolation;
 mod list;
 mod raw;
 mod run;
@@ -25,6 +27,7 @@ pub use connect::Endpoint;
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
+pub use isolation::HostView;
 pub use list::{SandboxState, SandboxSummary};
 pub use session::{Output, Session, SessionInput, SessionOutput};
 

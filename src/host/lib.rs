@@ -4,4 +4,5 @@ pub mod document_portal;
 pub mod launch;
 pub mod preflight;
 pub mod secrets;
+pub mod selftest;
 pub mod systemd;
