@@ -11,4 +11,5 @@ mod host_files;
 mod init;
 mod krun_stand_in;
 mod run;
+mod self_test;
 mod vm_sizing;
