@@ -10,6 +10,7 @@ mod security_approval;
 mod security_gate;
 mod security_image_contract;
 mod security_sandbox;
+mod self_test;
 mod systemd;
 
 use support::bus::PrivateBus;
