@@ -12,12 +12,15 @@ use support::stand_ins;
 use crate::harness::{Desktop, shows};
 
 fn self_test_in_the_window(desktop: &mut Desktop, shot: &str) {
-    desktop.set_window_size(1280, 1000);
     desktop
         .activate("system-check", None)
         .expect("system check");
     desktop.wait_for("the system check", |tree| shows(tree, "Run Self-Test"));
+    desktop.settled();
     desktop.click("Run Self-Test");
+    desktop.wait_for("the self-test running", |tree| {
+        shows(tree, "Running the Self-Test") || shows(tree, "Last Self-Test")
+    });
     let tree =
         desktop.wait_for_within("the self-test's result", Duration::from_secs(300), |tree| {
             shows(tree, "Last Self-Test") && shows(tree, "Start to exit")
@@ -52,6 +55,7 @@ fn self_test_in_the_window(desktop: &mut Desktop, shot: &str) {
 #[test]
 fn the_window_runs_the_self_test_in_container_mode() {
     let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
     desktop.launch();
     self_test_in_the_window(&mut desktop, "self-test-container");
 }
@@ -62,6 +66,7 @@ fn the_window_runs_the_self_test_with_the_krun_stand_in() {
     let conf = stand_ins::krun_runtime(dir.path(), None);
     let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
     let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
     desktop.launch_with(&[("CONTAINER_HOST", &service.container_host())]);
     self_test_in_the_window(&mut desktop, "self-test-stand-in");
 }
