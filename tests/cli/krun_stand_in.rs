@@ -171,6 +171,7 @@ fn a_stand_in_vmm_that_fails_at_boot_says_the_microvm_could_not_start() {
     // The build's log went to stderr too: nothing of Paddock's on stdout.
     assert!(stderr.contains("STEP 1/"), "{stderr}");
     assert_eq!(stdout, "", "stdout is the agent's alone");
+}
 
 /// A project whose hand-written image prints a fake report (a kernel of its
 /// own, `isolation=microvm`) as its first line and then runs "the agent".
