@@ -29,7 +29,10 @@ fn a_writable_mount_and_a_network_are_caught() {
     });
     let (read_only, measured) = outcome(&report, CheckId::ReadOnlyMounts);
     assert_eq!(read_only, Outcome::Failed, "{measured}");
-    assert!(measured.contains("/selftest-read-only: written"), "{measured}");
+    assert!(
+        measured.contains("/selftest-read-only: written"),
+        "{measured}"
+    );
     // .agent-sandbox/ stays read-only whatever the definition says.
     assert!(measured.contains(".agent-sandbox/: refused"), "{measured}");
     let (offline, measured) = outcome(&report, CheckId::Offline);
