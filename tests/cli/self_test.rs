@@ -119,7 +119,7 @@ fn the_self_test_with_the_krun_stand_in_is_never_a_microvm() {
     let conf = stand_ins::krun_runtime(dir.path(), None);
     let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
     let home = TestHome::new();
-    let checks = assert_honest(&self_test(
+    assert_honest(&self_test(
         &home,
         Some(&service.container_host()),
         &["--json"],
