@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 
 use host::preflight::{self, Check, Probe, Report, State};
+use host::selftest::{self, Outcome, SelfTest, SelfTestReport};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Check that this machine can run sandboxes, and say how to fix what is missing"))]
@@ -12,6 +13,8 @@ pub struct Args {
     pub json: bool,
     #[arg(long, help = gettext("Perform the fixes Paddock can do itself (such as starting podman's socket), then check again"))]
     pub fix: bool,
+    #[arg(long, conflicts_with = "fix", help = gettext("Start throw-away sandboxes and check their isolation, size, mounts and network on this computer; the result is kept for the system check"))]
+    pub selftest: bool,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -26,6 +29,9 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn doctor(args: Args) -> ExitCode {
+    if args.selftest {
+        return self_test(args.json).await;
+    }
     let probe = Probe::from_env();
     let mut report = preflight::run(&probe).await;
     if args.fix {
@@ -62,6 +68,107 @@ async fn doctor(args: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Runs the self-test, keeps its result and prints it; fails when any check
+/// failed.
+async fn self_test(json: bool) -> ExitCode {
+    if !json {
+        eprintln!(
+            "{}",
+            gettext("paddock: running the self-test (throw-away sandboxes)…")
+        );
+    }
+    let report = match SelfTest::default().run().await {
+        Ok(report) => report,
+        Err(err) => return super::fail(err),
+    };
+    if let Err(err) = selftest::save(&report) {
+        eprintln!(
+            "paddock: {}",
+            gettext("the self-test's result could not be kept: {error}")
+                .replace("{error}", &err.to_string())
+        );
+    }
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(err) => return super::fail(err),
+        }
+    } else {
+        print!("{}", render_self_test(&report, &Style::detect()));
+    }
+    if report.failed().next().is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn render_self_test(report: &SelfTestReport, style: &Style) -> String {
+    let outcomes = [Outcome::Passed, Outcome::Failed, Outcome::NotApplicable];
+    let label_width = outcomes
+        .iter()
+        .map(|outcome| width(&selftest::outcome_label(*outcome)))
+        .max()
+        .unwrap_or(0);
+    let title_width = report
+        .checks
+        .iter()
+        .map(|check| width(&check.title))
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(2 + label_width + 2 + title_width + 2);
+    let text_width = style
+        .width
+        .map(|columns| columns.saturating_sub(indent.len()).max(30));
+    let mut out = report
+        .to_text()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    out.push_str("\n\n");
+    for check in &report.checks {
+        let label = selftest::outcome_label(check.outcome);
+        let state = match check.outcome {
+            Outcome::Passed => State::Ok,
+            Outcome::Failed => State::Blocking,
+            Outcome::NotApplicable => State::NotChecked,
+        };
+        let padded = format!("{label}{}", " ".repeat(label_width - width(&label)));
+        let title = format!(
+            "{}{}",
+            check.title,
+            " ".repeat(title_width - width(&check.title))
+        );
+        for (i, line) in wrap(&check.measured, text_width).iter().enumerate() {
+            if i == 0 {
+                out.push_str(&format!(
+                    "  {}  {title}  {line}\n",
+                    style.paint(state, &padded)
+                ));
+            } else {
+                out.push_str(&format!("{indent}{line}\n"));
+            }
+        }
+        if let Some(fix) = &check.fix {
+            for line in wrap(&gettext("Fix: {text}").replace("{text}", fix), text_width) {
+                out.push_str(&format!("{indent}{line}\n"));
+            }
+        }
+    }
+    out.push('\n');
+    let failed = report.failed().count();
+    out.push_str(&if report.isolation_failed() {
+        gettext("Not a microVM: sandboxes on this computer are not isolated by a VM.")
+    } else if failed == 0 {
+        gettext("Every check passed.")
+    } else {
+        gettext("{failed} check(s) failed.").replace("{failed}", &failed.to_string())
+    });
+    out.push('\n');
+    out
 }
 
 /// Colour and wrapping: only when a person reads it on a terminal.

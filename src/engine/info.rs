@@ -4,7 +4,6 @@
 use crate::{Engine, Result};
 use std::path::PathBuf;
 
-use sandbox::guest::{GuestReport, Verdict};
 use sandbox::host_facts::{HostFacts, VmSizing};
 use sandbox::plan::Isolation;
 
@@ -119,14 +118,6 @@ impl Engine {
             kernel,
             home,
             vm_sizing,
-        })
-    }
-
-    /// How isolated the sandbox that sent `report` is.
-    pub(crate) async fn verdict(&self, report: &GuestReport) -> Result<Verdict> {
-        Ok(match report.isolation {
-            Isolation::MicroVm => report.verdict(&self.info().await?.kernel),
-            Isolation::Container => Verdict::Container,
         })
     }
 }

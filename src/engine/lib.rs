@@ -11,7 +11,9 @@ mod connect;
 mod egress;
 mod error;
 mod events;
+mod images;
 mod info;
+mod isolation;
 mod list;
 mod raw;
 mod run;
@@ -29,6 +31,7 @@ pub use egress::{
 pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
+pub use isolation::HostView;
 pub use list::{SandboxState, SandboxSummary};
 pub use session::{Output, Session, SessionInput, SessionOutput};
 

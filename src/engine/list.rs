@@ -164,7 +164,7 @@ impl Engine {
             return Ok(None);
         };
         match GuestReport::parse(strip_log_frame(&first)) {
-            Ok(report) => Ok(Some(self.verdict(&report).await?)),
+            Ok(report) => Ok(Some(self.verdict(name, &report).await?)),
             Err(_) => Ok(None),
         }
     }

@@ -50,8 +50,8 @@ pub struct SessionOutput {
     pending: VecDeque<Output>,
     /// Set once a sandbox was refused: nothing more of it is passed on.
     refused: bool,
-    /// Asked for the host kernel once the report names a microVM, and told
-    /// to stop a sandbox that sent no report (boxed: a session travels in
+    /// Asked for the verdict once the report is read, and told to stop a
+    /// sandbox that sent no report (boxed: a session travels in
     /// messages, an engine is a few hundred bytes).
     engine: Box<Engine>,
 }
@@ -169,7 +169,7 @@ impl SessionOutput {
                     rest,
                 }) => {
                     self.report = None;
-                    let verdict = match self.engine.verdict(&report).await {
+                    let verdict = match self.engine.verdict(&self.name, &report).await {
                         Ok(verdict) => verdict,
                         Err(err) => return Some(Err(err)),
                     };

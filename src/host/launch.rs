@@ -86,11 +86,18 @@ impl Launcher {
     /// The user's approvals, the presets (built in and the user's own) and
     /// the host sockets that are never mounted.
     pub fn for_user() -> Result<Launcher, LaunchError> {
+        Launcher::with_approvals(Approvals::for_user()?)
+    }
+
+    /// [`Launcher::for_user`] with approvals kept in `approvals` (the
+    /// self-test's private store, so its throw-away definitions never
+    /// appear among the user's).
+    pub fn with_approvals(approvals: Approvals) -> Result<Launcher, LaunchError> {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
             .ok_or(LaunchError::NoHome)?;
         Ok(Launcher {
-            approvals: Approvals::for_user()?,
+            approvals,
             presets: Presets::load(Presets::user_dir().as_deref())?,
             home,
             sockets: HostSockets::from_env(),

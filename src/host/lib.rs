@@ -7,4 +7,5 @@ pub mod launch;
 pub mod login;
 pub mod preflight;
 pub mod secrets;
+pub mod selftest;
 pub mod systemd;

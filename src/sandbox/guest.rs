@@ -1,7 +1,7 @@
 //! What the sandbox reports about itself: the entrypoint's first line (see
 //! the contract in [`crate::render`]) and the verdict drawn from it.
-//! Isolation is checked, not assumed: "microVM" only when the guest runs a
-//! kernel other than the host's.
+//! Isolation is checked, not assumed: the engine draws the verdict from what
+//! the host sees (`engine::isolation`), never from this line alone.
 
 use std::fmt;
 
@@ -117,6 +117,37 @@ pub enum Verdict {
     /// runtime ignored the krun annotation. The entrypoint refused to start
     /// the agent.
     NotIsolated { kernel: String },
+    /// A microVM was asked for and the sandbox claims a kernel of its own,
+    /// but the host sees no VM: at best a plain container.
+    Unconfirmed { kernel: String, why: NoVmSeen },
+}
+
+/// Why the host could not confirm a microVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoVmSeen {
+    /// podman's runtime does not report `+LIBKRUN`.
+    RuntimeWithoutLibkrun,
+    /// The sandbox's main process holds no KVM virtual machine.
+    NoKvmVm,
+    /// The sandbox's main process is not visible to Paddock (it ended, or
+    /// Paddock runs in another PID namespace, as inside Flatpak).
+    ProcessNotVisible,
+}
+
+impl fmt::Display for NoVmSeen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&match self {
+            NoVmSeen::RuntimeWithoutLibkrun => {
+                gettextrs::gettext("podman's crun does not report +LIBKRUN")
+            }
+            NoVmSeen::NoKvmVm => gettextrs::gettext(
+                "the sandbox's main process is not a virtual machine monitor holding KVM vCPUs",
+            ),
+            NoVmSeen::ProcessNotVisible => {
+                gettextrs::gettext("the sandbox's main process is not visible to Paddock")
+            }
+        })
+    }
 }
 
 impl GuestReport {
@@ -155,17 +186,6 @@ impl GuestReport {
             _ => Err(not()),
         }
     }
-
-    /// The verdict for a sandbox on a host running `host_kernel`.
-    pub fn verdict(&self, host_kernel: &str) -> Verdict {
-        match self.isolation {
-            Isolation::Container => Verdict::Container,
-            Isolation::MicroVm if self.guest_kernel != host_kernel.trim() => Verdict::MicroVm,
-            Isolation::MicroVm => Verdict::NotIsolated {
-                kernel: self.guest_kernel.clone(),
-            },
-        }
-    }
 }
 
 impl fmt::Display for Verdict {
@@ -176,6 +196,10 @@ impl fmt::Display for Verdict {
             Verdict::NotIsolated { kernel } => tr(
                 "not isolated: the sandbox ran on the host's kernel ({kernel}), so the agent was not started; install crun with libkrun (dnf install crun-krun)",
                 &[("kernel", kernel)],
+            ),
+            Verdict::Unconfirmed { kernel, why } => tr(
+                "container: the sandbox claims a kernel of its own ({kernel}), but the host sees no microVM ({why}); treat it as a plain container and run `paddock doctor --selftest`",
+                &[("kernel", kernel), ("why", &why.to_string())],
             ),
         };
         f.write_str(&text)
@@ -276,29 +300,6 @@ mod tests {
             NotAReport::VmFailed {
                 message: "bad link <U+202E>end".into()
             }
-        );
-    }
-
-    #[test]
-    fn microvm_only_when_kernels_differ() {
-        let report = |kernel: &str, isolation| GuestReport {
-            guest_kernel: kernel.into(),
-            uid: 1000,
-            isolation,
-        };
-        assert_eq!(
-            report("6.12-krun", Isolation::MicroVm).verdict("6.1.0-40-amd64"),
-            Verdict::MicroVm
-        );
-        assert_eq!(
-            report("6.1.0-40-amd64", Isolation::MicroVm).verdict("6.1.0-40-amd64\n"),
-            Verdict::NotIsolated {
-                kernel: "6.1.0-40-amd64".into()
-            }
-        );
-        assert_eq!(
-            report("6.1.0-40-amd64", Isolation::Container).verdict("6.1.0-40-amd64"),
-            Verdict::Container
         );
     }
 }

@@ -172,3 +172,76 @@ fn a_stand_in_vmm_that_fails_at_boot_says_the_microvm_could_not_start() {
     assert!(stderr.contains("STEP 1/"), "{stderr}");
     assert_eq!(stdout, "", "stdout is the agent's alone");
 }
+
+/// A project whose hand-written image prints a fake report (a kernel of its
+/// own, `isolation=microvm`) as its first line and then runs "the agent".
+fn fake_report_project(test: &str, runtime: &str) -> TestProject {
+    let project = TestProject::init(test, &[]);
+    let sandbox = project.root.join(".agent-sandbox");
+    std::fs::write(
+        sandbox.join("Containerfile.fake"),
+        format!(
+            "FROM {}\nENTRYPOINT [\"/bin/sh\", \"-c\", \"echo 'paddock-sandbox guest-kernel=6.99.0-fake-krun uid=1000 isolation=microvm'; echo the-agent-started; sleep 2\"]\n",
+            support::podman::base_image()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        sandbox.join("paddock.toml"),
+        format!(
+            "version = 1\n\n[agent]\npreset = \"shell\"\n\n[image]\ncontainerfile = \"Containerfile.fake\"\n\n[resources]\ncpus = 1\nmemory_mib = 512\n\n[sandbox]\nruntime = \"{runtime}\"\nnetwork = \"offline\"\n"
+        ),
+    )
+    .unwrap();
+    project
+}
+
+fn run_fake(command: &mut Command, project: &TestProject) -> String {
+    let output = command
+        .args(["run", "--approve", project.path()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(stderr.contains("paddock: isolation: "), "{stderr}");
+    assert!(!stderr.contains("isolation: microVM"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_fake_report_under_the_stand_in_is_not_shown_as_a_microvm() {
+    let project = fake_report_project("fakekrun", "krun");
+    let mut service = StandInService::start();
+    service.cleanup = Some((project.root.clone(), service.paddock(&project)));
+    let stderr = run_fake(&mut service.paddock(&project), &project);
+    // Until Paddock sets its own entrypoint, the fake line is the first; then the
+    // real report names the host's kernel. Either way: no microVM.
+    assert!(
+        stderr.contains(
+            "isolation: container: the sandbox claims a kernel of its own (6.99.0-fake-krun)"
+        ) || stderr.contains("isolation: not isolated"),
+        "{stderr}"
+    );
+    let ls = service.paddock(&project).arg("ls").output().unwrap();
+    assert_listed_as_no_microvm(&String::from_utf8_lossy(&ls.stdout), &project);
+}
+
+/// `paddock ls` shows the project's sandbox, and not as a microVM.
+fn assert_listed_as_no_microvm(listing: &str, project: &TestProject) {
+    let row = listing
+        .lines()
+        .find(|line| line.contains(project.path()))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(!row.trim_end().ends_with("microVM"), "{row}");
+}
+
+#[test]
+fn a_fake_report_in_container_mode_is_a_container() {
+    let project = fake_report_project("fakecontainer", "container");
+    let stderr = run_fake(&mut project.paddock(), &project);
+    assert!(stderr.contains("isolation: container only"), "{stderr}");
+    let ls = project.run(&["ls"]);
+    let listing = String::from_utf8_lossy(&ls.stdout);
+    assert_listed_as_no_microvm(&listing, &project);
+    assert!(listing.contains("container only"), "{listing}");
+}

@@ -14,4 +14,5 @@ mod init;
 mod krun_stand_in;
 mod net;
 mod run;
+mod self_test;
 mod vm_sizing;

@@ -13,6 +13,7 @@ mod harness;
 mod icons;
 mod projects;
 mod review;
+mod self_test;
 mod settings;
 mod state;
 mod terminal;

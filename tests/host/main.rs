@@ -11,6 +11,7 @@ mod security_gate;
 mod security_image_contract;
 mod security_inbox;
 mod security_sandbox;
+mod self_test;
 mod systemd;
 
 use support::bus::PrivateBus;

@@ -45,6 +45,7 @@ pub async fn run(probe: &Probe) -> Report {
     checks.push(checks::kvm(&probe.kvm_device));
     let libkrun = checks::find_libkrun(&probe.library_dirs);
     checks.push(checks::libkrun(libkrun.as_deref(), &probe.library_dirs));
+    checks.push(super::self_test::last(crate::selftest::load().as_ref()));
     sort(&mut checks);
     Report { checks }
 }
@@ -68,6 +69,7 @@ fn sort(checks: &mut [super::Check]) {
         CrunVersion,
         LibkrunVersion,
         Cgroups,
+        SelfTest,
     ];
     checks.sort_by_key(|check| order.iter().position(|id| *id == check.id));
 }

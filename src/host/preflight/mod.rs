@@ -13,12 +13,14 @@ mod action;
 mod checks;
 mod gather;
 mod probe;
+mod self_test;
 
 use serde::Serialize;
 
 pub use action::{ActionError, perform};
 pub use gather::run;
 pub use probe::Probe;
+pub use self_test::RUN_SELF_TEST;
 
 pub use sandbox::host_facts::MIN_CRUN;
 /// The lowest libkrun that passes Enter through to a TUI as CR rather than LF.
@@ -39,6 +41,7 @@ pub enum CheckId {
     CrunVersion,
     LibkrunVersion,
     Cgroups,
+    SelfTest,
 }
 
 /// How a check came out, from harmless to stopping every run.

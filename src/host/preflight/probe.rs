@@ -34,6 +34,11 @@ impl Probe {
             library_dirs,
         }
     }
+
+    /// The newest libkrun found in the library folders, as "X.Y.Z".
+    pub fn libkrun_version(&self) -> Option<String> {
+        super::checks::find_libkrun(&self.library_dirs)
+    }
 }
 
 /// `/dev/kvm`. A build with the `test-hooks` feature (the tests' own, never

@@ -1,6 +1,8 @@
 //! "System check": every preflight check with what was found and the fix,
 //! as a button where Paddock can do it and as a copyable command where it
-//! cannot. Also tells the window what to show in its banner.
+//! cannot. Also tells the window what to show in its banner, and runs the
+//! self-test (throw-away sandboxes, `host::selftest`) and shows its last
+//! result.
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -8,23 +10,30 @@ use relm4::prelude::*;
 
 use crate::ui::text::escape_markup;
 use host::preflight::{self, Action, ActionError, Check, CheckId, Probe, Report, State};
+use host::selftest::{self, Outcome, SelfCheck, SelfTest, SelfTestError, SelfTestReport};
 
 pub struct SystemCheck {
     page: adw::PreferencesPage,
     group: Option<adw::PreferencesGroup>,
     busy: bool,
+    self_test_group: Option<adw::PreferencesGroup>,
+    self_test_button: gtk::Button,
+    self_test: Option<SelfTestReport>,
 }
 
 #[derive(Debug)]
 pub enum SystemCheckMsg {
     Refresh,
     Perform(Action),
+    RunSelfTest,
+    CopySelfTest,
 }
 
 #[derive(Debug)]
 pub enum SystemCheckCommand {
     Checked(Report),
     Performed(Action, Result<(), ActionError>),
+    SelfTested(Result<SelfTestReport, SelfTestError>),
 }
 
 /// What the window's banner needs of the first blocking check: its fix, and
@@ -66,21 +75,43 @@ impl Component for SystemCheck {
         let recheck = gtk::Button::builder()
             .label(gettext("_Check Again"))
             .use_underline(true)
-            .halign(gtk::Align::Center)
             .css_classes(["pill"])
-            .margin_bottom(12)
             .build();
         {
             let sender = sender.clone();
             recheck.connect_clicked(move |_| sender.input(SystemCheckMsg::Refresh));
         }
+        let self_test_button = gtk::Button::builder()
+            .label(gettext("Run _Self-Test"))
+            .use_underline(true)
+            .tooltip_text(gettext(
+                "Start throw-away sandboxes and look at their isolation, size, mounts and network",
+            ))
+            .css_classes(["pill"])
+            .build();
+        {
+            let sender = sender.clone();
+            self_test_button.connect_clicked(move |_| sender.input(SystemCheckMsg::RunSelfTest));
+        }
+        let buttons = gtk::Box::builder()
+            .orientation(gtk::Orientation::Horizontal)
+            .spacing(12)
+            .halign(gtk::Align::Center)
+            .margin_bottom(12)
+            .build();
+        buttons.append(&recheck);
+        buttons.append(&self_test_button);
         root.append(&page);
-        root.append(&recheck);
-        let model = SystemCheck {
+        root.append(&buttons);
+        let mut model = SystemCheck {
             page,
             group: None,
             busy: false,
+            self_test_group: None,
+            self_test_button,
+            self_test: selftest::load(),
         };
+        model.show_self_test(&sender);
         sender.input(SystemCheckMsg::Refresh);
         ComponentParts { model, widgets: () }
     }
@@ -105,6 +136,23 @@ impl Component for SystemCheck {
                     let result = preflight::perform(action).await;
                     SystemCheckCommand::Performed(action, result)
                 });
+            }
+            SystemCheckMsg::RunSelfTest => {
+                if !self.self_test_button.is_sensitive() {
+                    return;
+                }
+                self.self_test_button.set_sensitive(false);
+                self.self_test_button
+                    .set_label(&gettext("Running the Self-Test…"));
+                sender.oneshot_command(async {
+                    SystemCheckCommand::SelfTested(SelfTest::default().run().await)
+                });
+            }
+            SystemCheckMsg::CopySelfTest => {
+                if let Some(report) = &self.self_test {
+                    self.page.clipboard().set_text(&report.to_text());
+                    let _ = sender.output(SystemCheckOutput::Toast(gettext("Copied")));
+                }
             }
         }
     }
@@ -146,11 +194,63 @@ impl Component for SystemCheck {
                 }
                 sender.input(SystemCheckMsg::Refresh);
             }
+            SystemCheckCommand::SelfTested(result) => {
+                self.self_test_button.set_sensitive(true);
+                self.self_test_button.set_label(&gettext("Run _Self-Test"));
+                match result {
+                    Ok(report) => {
+                        if let Err(error) = selftest::save(&report) {
+                            tracing::warn!("the self-test's result was not kept: {error}");
+                        }
+                        self.self_test = Some(report);
+                        self.show_self_test(&sender);
+                    }
+                    Err(error) => {
+                        let _ = sender.output(SystemCheckOutput::Error {
+                            heading: gettext("The Self-Test Could Not Run"),
+                            body: error.to_string(),
+                        });
+                    }
+                }
+                // Its result is one of the checks (and may be the banner's).
+                sender.input(SystemCheckMsg::Refresh);
+            }
         }
     }
 }
 
 impl SystemCheck {
+    fn show_self_test(&mut self, sender: &ComponentSender<Self>) {
+        if let Some(old) = self.self_test_group.take() {
+            self.page.remove(&old);
+        }
+        let Some(report) = &self.self_test else {
+            return;
+        };
+        let group = adw::PreferencesGroup::builder()
+            .title(gettext("Last Self-Test"))
+            .description(escape_markup(
+                report.to_text().lines().next().unwrap_or_default(),
+            ))
+            .build();
+        let copy = gtk::Button::builder()
+            .label(gettext("C_opy Report"))
+            .use_underline(true)
+            .valign(gtk::Align::Center)
+            .css_classes(["flat"])
+            .build();
+        {
+            let sender = sender.clone();
+            copy.connect_clicked(move |_| sender.input(SystemCheckMsg::CopySelfTest));
+        }
+        group.set_header_suffix(Some(&copy));
+        for check in &report.checks {
+            group.add(&self_test_row(check));
+        }
+        self.page.add(&group);
+        self.self_test_group = Some(group);
+    }
+
     fn show(&mut self, report: &Report, sender: &ComponentSender<Self>) {
         if let Some(old) = self.group.take() {
             self.page.remove(&old);
@@ -214,6 +314,33 @@ fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::Preferences
         row.add_row(&command_row(command));
     }
     row.upcast()
+}
+
+fn self_test_row(check: &SelfCheck) -> adw::ActionRow {
+    let (icon, class) = match check.outcome {
+        Outcome::Passed => ("emblem-ok-symbolic", "success"),
+        Outcome::Failed => ("dialog-error-symbolic", "error"),
+        Outcome::NotApplicable => ("action-unavailable-symbolic", "dim-label"),
+    };
+    let outcome = selftest::outcome_label(check.outcome);
+    let image = gtk::Image::builder()
+        .icon_name(icon)
+        .css_classes([class])
+        .tooltip_text(&outcome)
+        .build();
+    image.update_property(&[gtk::accessible::Property::Label(&outcome)]);
+    let mut subtitle = check.measured.clone();
+    if let Some(fix) = &check.fix {
+        subtitle.push('\n');
+        subtitle.push_str(&gettext("Fix: {text}").replace("{text}", fix));
+    }
+    let row = adw::ActionRow::builder()
+        .title(escape_markup(&check.title))
+        .subtitle(escape_markup(&subtitle))
+        .subtitle_lines(0)
+        .build();
+    row.add_prefix(&image);
+    row
 }
 
 /// A command in monospace with a button that copies it.

@@ -33,6 +33,10 @@ impl VerdictLook {
             Ok(Verdict::NotIsolated { .. }) => {
                 (gettext("not isolated"), "error", "security-low-symbolic")
             }
+            // It claimed a VM that the host cannot see: a container at best.
+            Ok(Verdict::Unconfirmed { .. }) => {
+                (gettext("container"), "error", "security-low-symbolic")
+            }
             Err(NotAReport::VmFailed { .. }) => (
                 gettext("microVM did not start"),
                 "error",

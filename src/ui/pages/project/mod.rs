@@ -894,7 +894,9 @@ impl ProjectPage {
             return;
         }
         let heading = match verdict {
-            Ok(Verdict::NotIsolated { .. }) => gettext("The Sandbox Is Not a microVM"),
+            Ok(Verdict::NotIsolated { .. } | Verdict::Unconfirmed { .. }) => {
+                gettext("The Sandbox Is Not a microVM")
+            }
             Err(NotAReport::VmFailed { .. }) => gettext("The microVM Could Not Start"),
             Err(NotAReport::Other { .. }) => gettext("The Sandbox Was Stopped"),
             Ok(_) => return,
