@@ -97,7 +97,7 @@ fn working_setup_with_crun_without_libkrun_blocks_on_krun_with_the_install_line(
         "{crun}"
     );
     assert_eq!(crun["fix"]["command"], "sudo dnf upgrade crun crun-krun");
-    assert_eq!(run.json()["checks"].as_array().unwrap().len(), 7);
+    assert_eq!(run.json()["checks"].as_array().unwrap().len(), 8);
 }
 
 #[test]

@@ -318,7 +318,7 @@ fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::Preferences
 
 fn self_test_row(check: &SelfCheck) -> adw::ActionRow {
     let (icon, class) = match check.outcome {
-        Outcome::Passed => ("emblem-ok-symbolic", "success"),
+        Outcome::Passed => ("object-select-symbolic", "success"),
         Outcome::Failed => ("dialog-error-symbolic", "error"),
         Outcome::NotApplicable => ("action-unavailable-symbolic", "dim-label"),
     };

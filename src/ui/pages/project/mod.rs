@@ -178,6 +178,13 @@ impl Component for ProjectPage {
             adw::InlineViewSwitcher {
                 set_stack: Some(stack),
                 set_halign: gtk::Align::Center,
+                // Icons alone in a narrow window: five labels do not fit in 360 px.
+                #[watch]
+                set_display_mode: if model.compact {
+                    adw::InlineViewSwitcherDisplayMode::Icons
+                } else {
+                    adw::InlineViewSwitcherDisplayMode::Labels
+                },
                 set_margin_top: 6,
                 set_margin_bottom: 6,
             },
