@@ -118,18 +118,29 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
 }
 
 /// A folder dragged from another app (a GTK window standing in for Files)
-/// and dropped on the window becomes a project.
+/// and dropped on the window becomes a project; while it hovers, the window
+/// says what a drop will do.
 #[test]
 fn a_folder_dropped_on_the_window_becomes_a_project() {
     let mut desktop = Desktop::launched();
     // Other sandboxes on this podman may be listed: no empty state needed.
-    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    let tree = desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    assert!(!shows(&tree, "Drop Folder to Add Project"), "before a drag");
     let (_keep, project) = desktop.approved_project("gui-dropped", &["sh"]);
-    desktop.drag_folder_onto_window(&project);
+    desktop.drag_folder_onto_window(&project, || {
+        desktop.wait_for("the drop hint", |tree| {
+            shows(tree, "Drop Folder to Add Project")
+        });
+        desktop.screenshot("polish-drop-hint");
+    });
     let tree = desktop.wait_for("the dropped project", |tree| {
         shows(tree, "gui-dropped") && shows(tree, "CPUs")
     });
     assert!(shows(&tree, &project.display().to_string()));
+    assert!(
+        !shows(&tree, "Drop Folder to Add Project"),
+        "after the drop"
+    );
     desktop.quit();
 }
 
