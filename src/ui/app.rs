@@ -357,7 +357,12 @@ impl AsyncComponent for App {
                 }
             }
             AppMsg::ChooseFolder => {
-                sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
+                // The dialog is GTK's, so it is awaited on the main loop.
+                let window = self.window.clone().upcast::<gtk::Window>();
+                let commands = sender.command_sender().clone();
+                relm4::spawn_local(async move {
+                    commands.emit(AppCommand::FolderChosen(folder::choose(&window).await));
+                });
             }
             AppMsg::Build(path) => self.forward(path, ProjectPageMsg::Build, &sender),
             AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),

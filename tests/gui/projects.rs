@@ -144,15 +144,17 @@ fn a_folder_dropped_on_the_window_becomes_a_project() {
     desktop.quit();
 }
 
-/// "Add Project" asks the real xdg-desktop-portal for a folder; its
-/// FileChooser backend is a test double that picks the project.
+/// "Add Project" asks the real xdg-desktop-portal for a folder where GTK
+/// uses portals (told so here, as a Flatpak would be); its FileChooser
+/// backend is a test double that picks the project. The request names the
+/// window as its parent.
 #[test]
 fn add_project_goes_through_the_file_chooser_portal() {
     let mut desktop = Desktop::start();
     let (_keep, project) = desktop.approved_project("gui-chosen", &["sh"]);
     desktop.start_file_chooser_double(&project);
     desktop.set_window_size(1280, 800);
-    desktop.launch();
+    desktop.launch_with(&[("GDK_DEBUG", "portals")]);
     // Other sandboxes on this podman may be listed: no empty state needed.
     desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
     desktop.focus();
@@ -164,6 +166,40 @@ fn add_project_goes_through_the_file_chooser_portal() {
     assert!(
         calls.contains("OpenFile") && calls.contains("directory"),
         "the backend was asked for a folder: {calls}"
+    );
+    assert!(calls.contains("x11:"), "parented to the window: {calls}");
+    desktop.quit();
+}
+
+/// Without a portal to use (GTK told so here: this desktop's bus does have
+/// one), "Add Project" opens GTK's own chooser, as a modal dialog of the
+/// window; cancelling it adds nothing.
+#[test]
+fn add_project_without_a_portal_opens_a_chooser_parented_to_the_window() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch_with(&[("GDK_DEBUG", "no-portals")]);
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    desktop.focus();
+    desktop.click("Add Project");
+    let tree = desktop.wait_for("the chooser", |tree| {
+        !nodes(tree, "GtkFileChooserDialog").is_empty()
+    });
+    let chooser = nodes(&tree, "GtkFileChooserDialog")[0];
+    assert_eq!(
+        chooser["transient_for"].as_str(),
+        Some("AdwApplicationWindow"),
+        "{chooser}"
+    );
+    assert_eq!(chooser["modal"], serde_json::json!(true));
+    desktop.screenshot("polish-add-project-chooser");
+    desktop.key("Escape");
+    let tree = desktop.wait_for("the chooser to close", |tree| {
+        nodes(tree, "GtkFileChooserDialog").is_empty()
+    });
+    assert!(
+        !shows(&tree, "Could Not Choose a Folder"),
+        "a cancel is no error"
     );
     desktop.quit();
 }
