@@ -246,8 +246,11 @@ impl AsyncComponent for App {
             .content(&content_page)
             .min_sidebar_width(220.0)
             .build();
+        let drop_hint = drop_hint();
+        let dropping = gtk::Overlay::builder().child(&split).build();
+        dropping.add_overlay(&drop_hint);
         let toasts = adw::ToastOverlay::new();
-        toasts.set_child(Some(&split));
+        toasts.set_child(Some(&dropping));
         window.set_content(Some(&toasts));
 
         // Breakpoints apply one at a time, the last matching one: the
@@ -264,7 +267,7 @@ impl AsyncComponent for App {
             });
         }
 
-        window.add_controller(drop_target(&sender));
+        window.add_controller(drop_target(&sender, &drop_hint));
         {
             // Through Quit, which writes what the pages have not yet.
             let sender = sender.clone();
@@ -354,7 +357,12 @@ impl AsyncComponent for App {
                 }
             }
             AppMsg::ChooseFolder => {
-                sender.oneshot_command(async { AppCommand::FolderChosen(folder::choose().await) });
+                // The dialog is GTK's, so it is awaited on the main loop.
+                let window = self.window.clone().upcast::<gtk::Window>();
+                let commands = sender.command_sender().clone();
+                relm4::spawn_local(async move {
+                    commands.emit(AppCommand::FolderChosen(folder::choose(&window).await));
+                });
             }
             AppMsg::Build(path) => self.forward(path, ProjectPageMsg::Build, &sender),
             AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
@@ -888,11 +896,68 @@ fn main_menu() -> gio::Menu {
     menu
 }
 
-/// Folders dropped from Files (or any file manager) become projects.
-fn drop_target(sender: &AsyncComponentSender<App>) -> gtk::DropTarget {
+/// Shown over the window while a folder is dragged over it. It takes no
+/// pointer events, so that what lies under the pointer can be found.
+fn drop_hint() -> gtk::Widget {
+    let page = adw::StatusPage::builder()
+        .icon_name("list-add-symbolic")
+        .title(gettext("Drop Folder to Add Project"))
+        .build();
+    page.add_css_class("drop-hint");
+    page.set_can_target(false);
+    page.set_visible(false);
+    page.upcast()
+}
+
+/// Whether the point of `window` lies on a terminal, whose drops are its
+/// own (files for the sandbox's inbox, not projects).
+fn over_terminal(window: &gtk::Widget, x: f64, y: f64) -> bool {
+    window
+        .pick(x, y, gtk::PickFlags::DEFAULT)
+        .is_some_and(|picked| {
+            picked.is::<vte4::Terminal>()
+                || picked.ancestor(vte4::Terminal::static_type()).is_some()
+        })
+}
+
+/// Folders dropped from Files (or any file manager) become projects; the
+/// hint shows while one is dragged over the window, not over a terminal.
+fn drop_target(sender: &AsyncComponentSender<App>, hint: &gtk::Widget) -> gtk::DropTarget {
     let target = gtk::DropTarget::new(gdk::FileList::static_type(), gdk::DragAction::COPY);
+    target.connect_motion(glib::clone!(
+        #[weak]
+        hint,
+        #[upgrade_or]
+        gdk::DragAction::empty(),
+        move |target, x, y| {
+            let blocked = target
+                .widget()
+                .is_some_and(|window| over_terminal(&window, x, y));
+            hint.set_visible(!blocked);
+            if blocked {
+                gdk::DragAction::empty()
+            } else {
+                gdk::DragAction::COPY
+            }
+        }
+    ));
+    target.connect_leave(glib::clone!(
+        #[weak]
+        hint,
+        move |_| hint.set_visible(false)
+    ));
     let sender = sender.clone();
-    target.connect_drop(move |_, value, _, _| {
+    let hint = hint.downgrade();
+    target.connect_drop(move |target, value, x, y| {
+        if let Some(hint) = hint.upgrade() {
+            hint.set_visible(false);
+        }
+        if target
+            .widget()
+            .is_some_and(|window| over_terminal(&window, x, y))
+        {
+            return false;
+        }
         let Ok(files) = value.get::<gdk::FileList>() else {
             return false;
         };

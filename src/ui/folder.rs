@@ -1,9 +1,8 @@
-//! Getting a project folder from the user: the portal's folder chooser, and
+//! Getting a project folder from the user: the folder chooser, and
 //! the checks every folder passes before it becomes a project.
 
 use std::path::{Path, PathBuf};
 
-use ashpd::desktop::file_chooser::SelectedFiles;
 use gettextrs::gettext;
 use gtk::prelude::*;
 
@@ -13,8 +12,8 @@ use sandbox::project::{Project, ProjectError};
 /// Why the file chooser gave no folder.
 #[derive(Debug)]
 pub enum ChooseError {
-    /// The portal could not be asked, or failed.
-    Portal(ashpd::Error),
+    /// The chooser could not be shown, or failed.
+    Dialog(gtk::glib::Error),
     /// What was chosen is not a local folder (its URI).
     NotLocal(String),
 }
@@ -22,7 +21,7 @@ pub enum ChooseError {
 impl std::fmt::Display for ChooseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = match self {
-            ChooseError::Portal(error) => tr(
+            ChooseError::Dialog(error) => tr(
                 "The folder chooser could not be opened ({error}). Drop the folder on the window instead, or run “paddock open FOLDER” in a terminal.",
                 &[("error", error)],
             ),
@@ -35,29 +34,30 @@ impl std::fmt::Display for ChooseError {
     }
 }
 
-/// Asks the desktop's file chooser portal for one folder. `Ok(None)` when the
-/// user cancelled.
-pub async fn choose() -> Result<Option<PathBuf>, ChooseError> {
-    let request = SelectedFiles::open_file()
-        .title(gettext("Add Project").as_str())
-        .accept_label(gettext("_Add").as_str())
-        .directory(true)
+/// Asks for one folder, in a chooser that belongs to `parent`: GTK's own
+/// dialog goes through the desktop's portal where there is one (a Flatpak)
+/// and is a dialog of its own otherwise. `Ok(None)` when the user
+/// cancelled.
+pub async fn choose(parent: &gtk::Window) -> Result<Option<PathBuf>, ChooseError> {
+    let dialog = gtk::FileDialog::builder()
+        .title(gettext("Add Project"))
+        .accept_label(gettext("_Add"))
         .modal(true)
-        .send()
-        .await
-        .map_err(ChooseError::Portal)?;
-    let files = match request.response() {
-        Ok(files) => files,
-        Err(ashpd::Error::Response(ashpd::desktop::ResponseError::Cancelled)) => return Ok(None),
-        Err(error) => return Err(ChooseError::Portal(error)),
+        .build();
+    let folder = match dialog.select_folder_future(Some(parent)).await {
+        Ok(folder) => folder,
+        Err(error)
+            if error.matches(gtk::DialogError::Dismissed)
+                || error.matches(gtk::DialogError::Cancelled) =>
+        {
+            return Ok(None);
+        }
+        Err(error) => return Err(ChooseError::Dialog(error)),
     };
-    let Some(uri) = files.uris().first() else {
-        return Ok(None);
-    };
-    let url = gtk::gio::File::for_uri(uri.as_str());
-    url.path()
+    folder
+        .path()
         .map(Some)
-        .ok_or_else(|| ChooseError::NotLocal(uri.to_string()))
+        .ok_or_else(|| ChooseError::NotLocal(folder.uri().to_string()))
 }
 
 /// The folder as a project (absolute, symlinks resolved), or why it cannot

@@ -144,6 +144,14 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     if !widget.is_sensitive() {
         node.insert("insensitive".into(), json!(true));
     }
+    // Whose dialog a window is, by its parent's type.
+    if let Some(window) = widget.downcast_ref::<gtk::Window>() {
+        node.insert(
+            "transient_for".into(),
+            json!(window.transient_for().map(|parent| parent.type_().name())),
+        );
+        node.insert("modal".into(), json!(window.is_modal()));
+    }
     if let Some(label) = widget.downcast_ref::<gtk::Label>() {
         node.insert("text".into(), json!(label.text().as_str()));
     } else if let Some(button) = widget.downcast_ref::<gtk::Button>() {

@@ -521,14 +521,21 @@ impl Desktop {
 
     /// Drags `folder` from a small GTK window (drag_source.py, standing in
     /// for Files) and drops it on the app's window, with real pointer events
-    /// through XDND.
-    pub fn drag_folder_onto_window(&self, folder: &Path) {
-        self.drag_onto(&[folder], (640, 400));
+    /// through XDND; `meanwhile` runs while the folder hovers over the
+    /// window, before the drop.
+    pub fn drag_folder_onto_window(&self, folder: &Path, meanwhile: impl FnOnce()) {
+        self.drag_onto_and(&[folder], (640, 400), meanwhile);
     }
 
     /// Drags `paths` from drag_source.py and drops them at `at` (the
     /// window's coordinates, which are the screen's here).
     pub fn drag_onto(&self, paths: &[&Path], at: (i32, i32)) {
+        self.drag_onto_and(paths, at, || {});
+    }
+
+    /// [`Self::drag_onto`], calling `meanwhile` while the paths hover at
+    /// `at`, before the drop.
+    pub fn drag_onto_and(&self, paths: &[&Path], at: (i32, i32), meanwhile: impl FnOnce()) {
         let mut command = Command::new("python3");
         command
             .arg(support::source("tests/gui/drag_source.py"))
@@ -566,6 +573,7 @@ impl Desktop {
                 .xdotool(&["mousemove", &x.to_string(), &y.to_string()]);
         }
         std::thread::sleep(Duration::from_millis(500));
+        meanwhile();
         self.display.xdotool(&["mouseup", "1"]);
         std::thread::sleep(Duration::from_millis(500));
     }

@@ -11,6 +11,7 @@ mod dialogs;
 mod faults;
 mod harness;
 mod icons;
+mod isolation;
 mod projects;
 mod review;
 mod self_test;

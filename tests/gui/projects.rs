@@ -122,30 +122,43 @@ fn narrow_window_collapses_the_sidebar_clips_nothing_and_dark_style_works() {
 }
 
 /// A folder dragged from another app (a GTK window standing in for Files)
-/// and dropped on the window becomes a project.
+/// and dropped on the window becomes a project; while it hovers, the window
+/// says what a drop will do.
 #[test]
 fn a_folder_dropped_on_the_window_becomes_a_project() {
     let mut desktop = Desktop::launched();
     // Other sandboxes on this podman may be listed: no empty state needed.
-    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    let tree = desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    assert!(!shows(&tree, "Drop Folder to Add Project"), "before a drag");
     let (_keep, project) = desktop.approved_project("gui-dropped", &["sh"]);
-    desktop.drag_folder_onto_window(&project);
+    desktop.drag_folder_onto_window(&project, || {
+        desktop.wait_for("the drop hint", |tree| {
+            shows(tree, "Drop Folder to Add Project")
+        });
+        desktop.screenshot("polish-drop-hint");
+    });
     let tree = desktop.wait_for("the dropped project", |tree| {
         shows(tree, "gui-dropped") && shows(tree, "CPUs")
     });
     assert!(shows(&tree, &project.display().to_string()));
+    assert!(
+        !shows(&tree, "Drop Folder to Add Project"),
+        "after the drop"
+    );
     desktop.quit();
 }
 
-/// "Add Project" asks the real xdg-desktop-portal for a folder; its
-/// FileChooser backend is a test double that picks the project.
+/// "Add Project" asks the real xdg-desktop-portal for a folder where GTK
+/// uses portals (told so here, as a Flatpak would be); its FileChooser
+/// backend is a test double that picks the project. The request names the
+/// window as its parent.
 #[test]
 fn add_project_goes_through_the_file_chooser_portal() {
     let mut desktop = Desktop::start();
     let (_keep, project) = desktop.approved_project("gui-chosen", &["sh"]);
     desktop.start_file_chooser_double(&project);
     desktop.set_window_size(1280, 800);
-    desktop.launch();
+    desktop.launch_with(&[("GDK_DEBUG", "portals")]);
     // Other sandboxes on this podman may be listed: no empty state needed.
     desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
     desktop.focus();
@@ -157,6 +170,40 @@ fn add_project_goes_through_the_file_chooser_portal() {
     assert!(
         calls.contains("OpenFile") && calls.contains("directory"),
         "the backend was asked for a folder: {calls}"
+    );
+    assert!(calls.contains("x11:"), "parented to the window: {calls}");
+    desktop.quit();
+}
+
+/// Without a portal to use (GTK told so here: this desktop's bus does have
+/// one), "Add Project" opens GTK's own chooser, as a modal dialog of the
+/// window; cancelling it adds nothing.
+#[test]
+fn add_project_without_a_portal_opens_a_chooser_parented_to_the_window() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    desktop.launch_with(&[("GDK_DEBUG", "no-portals")]);
+    desktop.wait_for("the sidebar", |tree| shows(tree, "Projects"));
+    desktop.focus();
+    desktop.click("Add Project");
+    let tree = desktop.wait_for("the chooser", |tree| {
+        !nodes(tree, "GtkFileChooserDialog").is_empty()
+    });
+    let chooser = nodes(&tree, "GtkFileChooserDialog")[0];
+    assert_eq!(
+        chooser["transient_for"].as_str(),
+        Some("AdwApplicationWindow"),
+        "{chooser}"
+    );
+    assert_eq!(chooser["modal"], serde_json::json!(true));
+    desktop.screenshot("polish-add-project-chooser");
+    desktop.key("Escape");
+    let tree = desktop.wait_for("the chooser to close", |tree| {
+        nodes(tree, "GtkFileChooserDialog").is_empty()
+    });
+    assert!(
+        !shows(&tree, "Could Not Choose a Folder"),
+        "a cancel is no error"
     );
     desktop.quit();
 }

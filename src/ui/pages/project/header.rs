@@ -8,7 +8,8 @@ use sandbox::definition::NetworkMode;
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
 
-/// The isolation verdict as the header shows it.
+/// The isolation verdict as the header's badge shows it, and what its
+/// popover says about it in plain words.
 #[derive(Debug)]
 pub struct VerdictLook {
     pub text: String,
@@ -17,6 +18,11 @@ pub struct VerdictLook {
     pub icon: &'static str,
     /// The verdict in full, for the tooltip.
     pub detail: String,
+    /// What screen readers say for the badge.
+    pub accessible: String,
+    /// The popover's heading and what it means for this project.
+    pub heading: String,
+    pub explanation: String,
 }
 
 impl VerdictLook {
@@ -48,6 +54,44 @@ impl VerdictLook {
                 "dialog-warning-symbolic",
             ),
         };
+        let (heading, explanation) = match verdict {
+            Ok(Verdict::MicroVm) => (
+                gettext("Runs in a microVM"),
+                gettext(
+                    "The agent runs in a small virtual machine with its own kernel. It can change this project’s folder and nothing else on this computer: not your home folder, your other projects or your passwords. Paddock checked this when the sandbox started: its kernel is not this computer’s.",
+                ),
+            ),
+            Ok(Verdict::Container) => (
+                gettext("Runs in a Container Only"),
+                gettext(
+                    "This project’s settings ask for a container instead of a microVM. The agent still sees only this project’s folder, but it shares this computer’s kernel: a flaw in the kernel or in podman could let it reach the rest of this computer. Choose microVM under Isolation in the Sandbox view for the stronger wall.",
+                ),
+            ),
+            Ok(Verdict::NotIsolated { .. }) => (
+                gettext("Not Isolated"),
+                gettext(
+                    "This project asks for a microVM, but the sandbox started on this computer’s own kernel, so it was a plain container. Paddock stopped it before the agent started.",
+                ),
+            ),
+            Ok(Verdict::Unconfirmed { .. }) => (
+                gettext("Not Confirmed as a microVM"),
+                gettext(
+                    "The sandbox says it runs in a microVM, but this computer sees no virtual machine behind it, so Paddock treats it as a plain container that shares this computer’s kernel.",
+                ),
+            ),
+            Err(NotAReport::VmFailed { .. }) => (
+                gettext("The microVM Did Not Start"),
+                gettext(
+                    "The virtual machine for this project failed while starting, so the agent did not run.",
+                ),
+            ),
+            Err(NotAReport::Other { .. }) => (
+                gettext("Isolation Not Verified"),
+                gettext(
+                    "The sandbox ended before it could report how it is isolated, so Paddock cannot tell whether it was a microVM.",
+                ),
+            ),
+        };
         let mut detail = match verdict {
             Ok(verdict) => verdict.to_string(),
             Err(error) => error.to_string(),
@@ -66,11 +110,20 @@ impl VerdictLook {
             None => text,
         };
         VerdictLook {
+            accessible: tr("Isolation: {verdict}", &[("verdict", &text)]),
             text,
             class,
             icon,
             detail,
+            heading,
+            explanation,
         }
+    }
+
+    /// The verdict's own words below the explanation, when they add to the
+    /// badge (what failed, what to install).
+    pub fn extra_detail(&self) -> Option<&str> {
+        (self.detail != self.text).then_some(self.detail.as_str())
     }
 }
 

@@ -242,9 +242,12 @@ impl Component for ProjectPage {
         gtk::Box {
             set_spacing: 6,
 
-            gtk::Box {
-                set_spacing: 6,
+            // A button, as Epiphany's security indicator is: its popover
+            // says what the isolation means for this project.
+            gtk::MenuButton {
                 set_valign: gtk::Align::Center,
+                add_css_class: "flat",
+                add_css_class: "isolation",
                 #[watch]
                 set_visible: model.verdict.is_some(),
                 #[watch]
@@ -257,19 +260,59 @@ impl Component for ProjectPage {
                 set_tooltip_text: model.verdict.as_ref().map(|look| look.detail.as_str()),
                 #[watch]
                 update_property: &[gtk::accessible::Property::Label(
-                    model.verdict.as_ref().map_or("", |look| look.text.as_str()),
+                    model.verdict.as_ref().map_or("", |look| look.accessible.as_str()),
                 )],
 
-                gtk::Image {
-                    #[watch]
-                    set_icon_name: model.verdict.as_ref().map(|look| look.icon),
+                #[wrap(Some)]
+                set_child = &gtk::Box {
+                    set_spacing: 6,
+
+                    gtk::Image {
+                        #[watch]
+                        set_icon_name: model.verdict.as_ref().map(|look| look.icon),
+                    },
+                    gtk::Label {
+                        add_css_class: "caption-heading",
+                        #[watch]
+                        set_label?: model.verdict.as_ref().map(|look| look.text.as_str()),
+                        #[watch]
+                        set_visible: !model.compact,
+                    },
                 },
-                gtk::Label {
-                    add_css_class: "caption-heading",
-                    #[watch]
-                    set_label?: model.verdict.as_ref().map(|look| look.text.as_str()),
-                    #[watch]
-                    set_visible: !model.compact,
+
+                #[wrap(Some)]
+                set_popover = &gtk::Popover {
+                    #[wrap(Some)]
+                    set_child = &gtk::Box {
+                        set_orientation: gtk::Orientation::Vertical,
+                        set_spacing: 6,
+                        set_margin_all: 6,
+
+                        gtk::Label {
+                            add_css_class: "heading",
+                            set_xalign: 0.0,
+                            set_wrap: true,
+                            #[watch]
+                            set_label?: model.verdict.as_ref().map(|look| look.heading.as_str()),
+                        },
+                        gtk::Label {
+                            set_xalign: 0.0,
+                            set_wrap: true,
+                            set_max_width_chars: 40,
+                            #[watch]
+                            set_label?: model.verdict.as_ref().map(|look| look.explanation.as_str()),
+                        },
+                        gtk::Label {
+                            add_css_class: "dim-label",
+                            set_xalign: 0.0,
+                            set_wrap: true,
+                            set_max_width_chars: 40,
+                            #[watch]
+                            set_visible: model.verdict.as_ref().and_then(VerdictLook::extra_detail).is_some(),
+                            #[watch]
+                            set_label: model.verdict.as_ref().and_then(VerdictLook::extra_detail).unwrap_or_default(),
+                        },
+                    },
                 },
             },
 
