@@ -144,3 +144,26 @@ fn a_self_test_with_no_podman_says_what_to_do() {
     assert!(stderr.contains("podman"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn the_self_test_with_a_vmm_that_fails_at_boot_says_the_microvm_could_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = stand_ins::failing_vmm_runtime(dir.path());
+    let service = PodmanService::start(&dir.path().join("podman.sock"), Some(&conf));
+    let home = TestHome::new();
+    let checks = assert_honest(&self_test(
+        &home,
+        Some(&service.container_host()),
+        &["--json"],
+    ));
+    let isolation = &checks
+        .iter()
+        .find(|(id, _, _)| id == "isolation")
+        .unwrap()
+        .2;
+    assert!(
+        isolation.contains("The microVM could not start: Received KVM_EXIT_INTERNAL_ERROR signal."),
+        "{isolation}"
+    );
+    assert!(!isolation.contains('\u{1b}'), "{isolation:?}");
+}

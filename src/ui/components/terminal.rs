@@ -59,7 +59,7 @@ pub enum TerminalMsg {
     RunAgain,
     /// Files and folders to copy into the inbox and type the paths of: a
     /// drop, or a file list pasted.
-    CopyIn(Vec<PathBuf>),
+    CopyToInbox(Vec<PathBuf>),
     /// A pasted image, as PNG, to save in the inbox and type the path of.
     SaveImage(Vec<u8>),
     /// Something the user must hear about (a paste or drop refused).
@@ -284,7 +284,7 @@ impl Component for SandboxTerminal {
             TerminalMsg::RunAgain => {
                 let _ = sender.output(TerminalOutput::RunAgain);
             }
-            TerminalMsg::CopyIn(paths) => {
+            TerminalMsg::CopyToInbox(paths) => {
                 if self.is_live() {
                     terminal_inbox::copy_in(&self.root, paths, &sender);
                 }

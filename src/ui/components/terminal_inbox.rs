@@ -143,7 +143,7 @@ fn dropped(files: &gdk::FileList, sender: &ComponentSender<SandboxTerminal>) {
             "Only files and folders on this computer can go into the inbox",
         )));
     } else {
-        sender.input(TerminalMsg::CopyIn(paths));
+        sender.input(TerminalMsg::CopyToInbox(paths));
     }
 }
 

@@ -119,11 +119,20 @@ impl Component for ChangesView {
         let open_folder = button(&gettext("Open _Folder"), || ChangesMsg::OpenFolder);
         let open_editor = button(&gettext("Open in _Editor"), || ChangesMsg::OpenInEditor);
         open_editor.set_sensitive(false);
-        let top = gtk::Box::builder().spacing(6).build();
+        // The summary above the buttons, so that a 360 px window has room.
+        let buttons = gtk::Box::builder()
+            .spacing(6)
+            .halign(gtk::Align::End)
+            .build();
+        buttons.append(&refresh);
+        buttons.append(&open_folder);
+        buttons.append(&open_editor);
+        let top = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(6)
+            .build();
         top.append(&summary);
-        top.append(&refresh);
-        top.append(&open_folder);
-        top.append(&open_editor);
+        top.append(&buttons);
 
         let list = gtk::ListBox::builder()
             .selection_mode(gtk::SelectionMode::Single)

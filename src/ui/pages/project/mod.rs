@@ -194,6 +194,7 @@ impl Component for ProjectPage {
             stack -> adw::ViewStack {
                 set_vexpand: true,
                 set_vhomogeneous: false,
+                set_hhomogeneous: false,
 
                 #[local_ref]
                 add_titled_with_icon[Some("settings"), &gettext("Sandbox"), "preferences-system-symbolic"] =
