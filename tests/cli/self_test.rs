@@ -49,7 +49,7 @@ fn assert_honest(output: &Output) -> Vec<(String, String, String)> {
                 assert_eq!(outcome, "failed", "{measured}");
                 assert!(measured.starts_with("not a microVM"), "{measured}");
             }
-            // No VM size and no cgroup limit in a container here; no gateway yet.
+            // No VM size and no cgroup limit in a container here; the gateway is not tried yet.
             "size-small" | "size-large" | "egress-gateway" => {
                 assert!(
                     outcome == "not-applicable" || outcome == "passed",

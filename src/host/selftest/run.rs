@@ -165,7 +165,7 @@ impl SelfTest {
             title: gettextrs::gettext("Egress gateway"),
             outcome: Outcome::NotApplicable,
             measured: gettextrs::gettext(
-                "Paddock does not start the egress gateway for sandboxes yet",
+                "Not tried by the self-test yet; `paddock net log` shows what a sandbox’s gateway lets through and blocks",
             ),
             fix: None,
         });
