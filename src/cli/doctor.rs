@@ -107,21 +107,13 @@ async fn self_test(json: bool) -> ExitCode {
 
 fn render_self_test(report: &SelfTestReport, style: &Style) -> String {
     let outcomes = [Outcome::Passed, Outcome::Failed, Outcome::NotApplicable];
-    let label_width = outcomes
-        .iter()
-        .map(|outcome| width(&selftest::outcome_label(*outcome)))
-        .max()
-        .unwrap_or(0);
-    let title_width = report
-        .checks
-        .iter()
-        .map(|check| width(&check.title))
-        .max()
-        .unwrap_or(0);
-    let indent = " ".repeat(2 + label_width + 2 + title_width + 2);
-    let text_width = style
-        .width
-        .map(|columns| columns.saturating_sub(indent.len()).max(30));
+    let columns = Columns::new(
+        outcomes
+            .iter()
+            .map(|outcome| selftest::outcome_label(*outcome)),
+        report.checks.iter().map(|check| check.title.as_str()),
+        style,
+    );
     let mut out = report
         .to_text()
         .lines()
@@ -130,32 +122,20 @@ fn render_self_test(report: &SelfTestReport, style: &Style) -> String {
         .to_owned();
     out.push_str("\n\n");
     for check in &report.checks {
-        let label = selftest::outcome_label(check.outcome);
         let state = match check.outcome {
             Outcome::Passed => State::Ok,
             Outcome::Failed => State::Blocking,
             Outcome::NotApplicable => State::NotChecked,
         };
-        let padded = format!("{label}{}", " ".repeat(label_width - width(&label)));
-        let title = format!(
-            "{}{}",
-            check.title,
-            " ".repeat(title_width - width(&check.title))
-        );
-        for (i, line) in wrap(&check.measured, text_width).iter().enumerate() {
-            if i == 0 {
-                out.push_str(&format!(
-                    "  {}  {title}  {line}\n",
-                    style.paint(state, &padded)
-                ));
-            } else {
-                out.push_str(&format!("{indent}{line}\n"));
-            }
-        }
+        out.push_str(&columns.row(
+            style,
+            state,
+            &selftest::outcome_label(check.outcome),
+            &check.title,
+            &check.measured,
+        ));
         if let Some(fix) = &check.fix {
-            for line in wrap(&gettext("Fix: {text}").replace("{text}", fix), text_width) {
-                out.push_str(&format!("{indent}{line}\n"));
-            }
+            out.push_str(&columns.under(&gettext("Fix: {text}").replace("{text}", fix)));
         }
     }
     out.push('\n');
@@ -251,32 +231,15 @@ fn render(report: &Report, style: &Style) -> String {
         State::Warning,
         State::Blocking,
     ];
-    let state_width = states
-        .iter()
-        .map(|state| width(&state_label(*state)))
-        .max()
-        .unwrap_or(0);
-    let title_width = report
-        .checks
-        .iter()
-        .map(|check| width(&check.title))
-        .max()
-        .unwrap_or(0);
-    let indent = " ".repeat(2 + state_width + 2 + title_width + 2);
-    let text_width = style
-        .width
-        .map(|columns| columns.saturating_sub(indent.len()).max(30));
+    let columns = Columns::new(
+        states.iter().map(|state| state_label(*state)),
+        report.checks.iter().map(|check| check.title.as_str()),
+        style,
+    );
 
     let mut out = format!("{}\n\n", gettext("Paddock system check"));
     for check in &report.checks {
-        out.push_str(&render_check(
-            check,
-            style,
-            state_width,
-            title_width,
-            &indent,
-            text_width,
-        ));
+        out.push_str(&render_check(check, style, &columns));
     }
     out.push('\n');
     out.push_str(&summary(report));
@@ -284,43 +247,23 @@ fn render(report: &Report, style: &Style) -> String {
     out
 }
 
-fn render_check(
-    check: &Check,
-    style: &Style,
-    state_width: usize,
-    title_width: usize,
-    indent: &str,
-    text_width: Option<usize>,
-) -> String {
-    let label = state_label(check.state);
-    let padded = format!("{label}{}", " ".repeat(state_width - width(&label)));
-    let title = format!(
-        "{}{}",
-        check.title,
-        " ".repeat(title_width - width(&check.title))
+fn render_check(check: &Check, style: &Style, columns: &Columns) -> String {
+    let mut out = columns.row(
+        style,
+        check.state,
+        &state_label(check.state),
+        &check.title,
+        &check.found,
     );
-    let mut out = String::new();
-    for (i, line) in wrap(&check.found, text_width).iter().enumerate() {
-        if i == 0 {
-            out.push_str(&format!(
-                "  {}  {title}  {line}\n",
-                style.paint(check.state, &padded)
-            ));
-        } else {
-            out.push_str(&format!("{indent}{line}\n"));
-        }
-    }
     if let Some(fix) = &check.fix {
-        let text = gettext("Fix: {text}").replace("{text}", &fix.text);
-        for line in wrap(&text, text_width) {
-            out.push_str(&format!("{indent}{line}\n"));
-        }
+        out.push_str(&columns.under(&gettext("Fix: {text}").replace("{text}", &fix.text)));
         if let Some(command) = &fix.command {
-            out.push_str(&format!("{indent}    {command}\n"));
+            out.push_str(&format!("{}    {command}\n", columns.indent));
         }
         if fix.action.is_some() {
             out.push_str(&format!(
-                "{indent}{}\n",
+                "{}{}\n",
+                columns.indent,
                 gettext("(`paddock doctor --fix` does this for you)")
             ));
         }
@@ -339,6 +282,62 @@ fn summary(report: &Report) -> String {
             "{blocking} blocking problem(s): no microVM sandbox can run until they are fixed.",
         )
         .replace("{blocking}", &blocking.to_string()),
+    }
+}
+
+/// A report's layout: a state or outcome label, the check's title, then its
+/// text, wrapped to the terminal and indented under the text's column.
+struct Columns {
+    label: usize,
+    title: usize,
+    indent: String,
+    text: Option<usize>,
+}
+
+impl Columns {
+    fn new<'a>(
+        labels: impl Iterator<Item = String>,
+        titles: impl Iterator<Item = &'a str>,
+        style: &Style,
+    ) -> Columns {
+        let label = labels.map(|label| width(&label)).max().unwrap_or(0);
+        let title = titles.map(width).max().unwrap_or(0);
+        let indent = " ".repeat(2 + label + 2 + title + 2);
+        let text = style
+            .width
+            .map(|columns| columns.saturating_sub(indent.len()).max(30));
+        Columns {
+            label,
+            title,
+            indent,
+            text,
+        }
+    }
+
+    /// One check: its label in `state`'s colour, its title, its text.
+    fn row(&self, style: &Style, state: State, label: &str, title: &str, text: &str) -> String {
+        let padded = format!("{label}{}", " ".repeat(self.label - width(label)));
+        let title = format!("{title}{}", " ".repeat(self.title - width(title)));
+        let mut out = String::new();
+        for (i, line) in wrap(text, self.text).iter().enumerate() {
+            if i == 0 {
+                out.push_str(&format!(
+                    "  {}  {title}  {line}\n",
+                    style.paint(state, &padded)
+                ));
+            } else {
+                out.push_str(&format!("{}{line}\n", self.indent));
+            }
+        }
+        out
+    }
+
+    /// More text in the text's column.
+    fn under(&self, text: &str) -> String {
+        wrap(text, self.text)
+            .iter()
+            .map(|line| format!("{}{line}\n", self.indent))
+            .collect()
     }
 }
 

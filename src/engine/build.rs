@@ -150,19 +150,9 @@ impl Engine {
         events: &UnboundedSender<BuildEvent>,
         way: Option<&crate::egress::BuildWay>,
     ) -> Result<()> {
-        let context = context_tar(&plan.context)
-            .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
-        let query = build_query(plan, way)?;
-        let response = self
-            .raw
-            .send(
-                Method::POST,
-                &format!("/build?{query}"),
-                Some("application/x-tar"),
-                Body::from(context),
-            )
+        let mut lines = self
+            .post_build(&build_query(plan, way)?, &plan.context)
             .await?;
-        let mut lines = Lines::new(response.into_body());
         let mut log = BuildLog::default();
         while let Some(line) = lines.next().await? {
             if line.trim().is_empty() {
@@ -180,23 +170,11 @@ impl Engine {
         Ok(())
     }
 
-    /// The ids of buildah's working containers ("external" to libpod).
-    /// Builds `image` from a context of `files` (a `Containerfile` among
-    /// them) that is Paddock's own, not a project's: without network.
-    pub(crate) async fn build_files(
-        &self,
-        image: &str,
-        files: &BTreeMap<String, Vec<u8>>,
-    ) -> Result<()> {
+    /// Sends `files` as the build context to podman's build endpoint with
+    /// `query`; the lines of its log.
+    async fn post_build(&self, query: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Lines> {
         let context = context_tar(files)
             .map_err(|err| Error::podman(&gettextrs::gettext("Packing the build context"), err))?;
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("t", image)
-            .append_pair("dockerfile", "Containerfile")
-            .append_pair("networkmode", "1")
-            .append_pair("rm", "true")
-            .append_pair("forcerm", "true")
-            .finish();
         let response = self
             .raw
             .send(
@@ -206,7 +184,24 @@ impl Engine {
                 Body::from(context),
             )
             .await?;
-        let mut lines = Lines::new(response.into_body());
+        Ok(Lines::new(response.into_body()))
+    }
+
+    /// Builds `image` from a context of `files` (a `Containerfile` among
+    /// them) that is Paddock's own, not a project's: without network.
+    pub(crate) async fn build_files(
+        &self,
+        image: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<()> {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("t", image)
+            .append_pair("dockerfile", "Containerfile")
+            .append_pair("networkmode", "1")
+            .append_pair("rm", "true")
+            .append_pair("forcerm", "true")
+            .finish();
+        let mut lines = self.post_build(&query, files).await?;
         while let Some(line) = lines.next().await? {
             if let Ok(BuildMessage {
                 error: Some(error), ..
@@ -218,6 +213,7 @@ impl Engine {
         Ok(())
     }
 
+    /// The ids of buildah's working containers ("external" to libpod).
     async fn build_containers(&self) -> Result<HashSet<String>> {
         Ok(self
             .list_containers("all=true&external=true")

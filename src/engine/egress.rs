@@ -211,18 +211,9 @@ impl Engine {
         })
     }
 
-    /// Creates and starts a gateway container `name` on `sandbox`'s internal
-    /// network at `address` (and, if `outer`, on [`OUTER_NETWORK`]), with
-    /// the policy folder `dir`; a container of that name goes first.
-    async fn start_gateway(
-        &self,
-        name: &str,
-        image: &str,
-        sandbox: &str,
-        dir: &Path,
-        address: Ipv4Addr,
-        outer: bool,
-    ) -> Result<()> {
+    /// Removes the container `name` if there is one, without a grace period:
+    /// gateways and anchors keep no state.
+    async fn remove_at_once(&self, name: &str) -> Result<()> {
         let container = self.podman.containers().get(name);
         if container.exists().await? {
             container
@@ -235,6 +226,22 @@ impl Engine {
                 .await
                 .map_err(|err| Error::podman(name, err))?;
         }
+        Ok(())
+    }
+
+    /// Creates and starts a gateway container `name` on `sandbox`'s internal
+    /// network at `address` (and, if `outer`, on [`OUTER_NETWORK`]), with
+    /// the policy folder `dir`; a container of that name goes first.
+    async fn start_gateway(
+        &self,
+        name: &str,
+        image: &str,
+        sandbox: &str,
+        dir: &Path,
+        address: Ipv4Addr,
+        outer: bool,
+    ) -> Result<()> {
+        self.remove_at_once(name).await?;
         let mut networks: BTreeMap<String, serde_json::Value> = [(
             network_name(sandbox),
             serde_json::json!({ "static_ips": [address.to_string()] }),
@@ -273,7 +280,9 @@ impl Engine {
             .create(&opts)
             .await
             .map_err(|err| Error::podman(name, err))?;
-        container
+        self.podman
+            .containers()
+            .get(name)
             .start(None)
             .await
             .map_err(|err| Error::podman(name, err))?;
@@ -351,18 +360,7 @@ impl Engine {
     /// are fine: removing twice is not an error.
     pub async fn close_egress(&self, sandbox: &str, policies: &Path) -> Result<()> {
         for name in [gateway_name(sandbox), anchor_name(sandbox)] {
-            let container = self.podman.containers().get(&name);
-            if container.exists().await? {
-                container
-                    .delete(
-                        &ContainerDeleteOpts::builder()
-                            .force(true)
-                            .timeout(0)
-                            .build(),
-                    )
-                    .await
-                    .map_err(|err| Error::podman(&name, err))?;
-            }
+            self.remove_at_once(&name).await?;
         }
         let network = network_name(sandbox);
         let internal = self.podman.networks().get(&network);

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Desktop, nodes};
+use support::wait::poll;
+
+use crate::harness::{Desktop, nodes, shows};
 
 fn row<'a>(tree: &'a Value, kind: &str, title: &str) -> Option<&'a Value> {
     nodes(tree, kind)
@@ -24,6 +26,12 @@ fn scroll_positions(tree: &Value) -> Vec<f64> {
         .iter()
         .filter_map(|s| s["scrolled"].as_f64())
         .collect()
+}
+
+/// Whether `node` lies wholly inside a window `height` pixels high.
+fn in_view(node: &Value, height: f64) -> bool {
+    let edge = |i: usize| node["bounds"][i].as_f64();
+    matches!((edge(1), edge(3)), (Some(y), Some(h)) if y >= 0.0 && y + h <= height)
 }
 
 /// Waits until `file` holds `needle`; its text.
@@ -138,9 +146,21 @@ fn a_hand_edit_appears_in_the_open_form_and_survives_the_next_change() {
 
     // A change made in the form: a variable added with the Add Variable row,
     // scrolled into view first.
-    let tree = desktop.settled();
+    let mut tree = desktop.settled();
     desktop.point_at(row(&tree, "AdwComboRow", "Agent").unwrap());
-    desktop.wheel(10);
+    // However long the form has grown above it.
+    for _ in 0..12 {
+        if row(&tree, "AdwEntryRow", "Add Variable").is_some_and(|add| in_view(add, 800.0)) {
+            break;
+        }
+        desktop.wheel(5);
+        tree = desktop.settled();
+    }
+    // Sandboxes of other tests on this podman are announced in a toast,
+    // which may cover the row at the window's bottom: it times out.
+    poll(Duration::from_secs(15), Duration::from_millis(300), || {
+        !shows(&desktop.tree(), "still running")
+    });
     let tree = desktop.settled();
     desktop.point_at(row(&tree, "AdwEntryRow", "Add Variable").unwrap());
     desktop.display.xdotool(&["click", "1"]);
