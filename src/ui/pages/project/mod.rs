@@ -4,14 +4,16 @@
 //! The page holds the project's [`Phase`] and what last happened, and shows
 //! them through [`look`] (which derives every label, the one banner, the
 //! sidebar's badge and the views' empty pages from them); its Sandbox view
-//! ([`definition`]), Terminal view ([`terminals`]) and Changes view
-//! ([`changes`]) are components of their own, and what it asks of podman runs on tokio ([`jobs`]).
+//! ([`definition`]), Terminal view ([`terminals`]), Changes view
+//! ([`changes`]) and Network view ([`network`]) are components of their
+//! own, and what it asks of podman runs on tokio ([`jobs`]).
 
 mod changes;
 mod definition;
 mod header;
 mod jobs;
 pub mod look;
+mod network;
 mod phase;
 mod terminals;
 
@@ -33,6 +35,7 @@ use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};
 use engine::{BuildEvent, BuildOutcome, Change};
 use header::VerdictLook;
 use look::BannerLook;
+use network::{NetworkMsg, NetworkOutput, NetworkView};
 use phase::{Outcome, Phase};
 use sandbox::approval::{Review, Status};
 use sandbox::exit::ExitKind;
@@ -67,6 +70,7 @@ pub struct ProjectPage {
     definition: Controller<DefinitionEditor>,
     terminals: Controller<Terminals>,
     changes: Controller<ChangesView>,
+    network: Controller<NetworkView>,
 }
 
 pub struct ProjectPageInit {
@@ -94,6 +98,7 @@ pub enum ProjectPageMsg {
     /// Show what the last run changed.
     ShowChanges,
     Changes(ChangesOutput),
+    Network(NetworkOutput),
     /// The banner's button.
     BannerClicked,
     /// Brings up the view at this place of the switcher (Alt+1, Alt+2, ...)
@@ -234,6 +239,9 @@ impl Component for ProjectPage {
                 #[local_ref]
                 add_titled_with_icon[Some("changes"), &gettext("Changes"), "document-edit-symbolic"] =
                     changes_view -> gtk::Box {},
+                #[local_ref]
+                add_titled_with_icon[Some("network"), &gettext("Network"), "network-wired-symbolic"] =
+                    network_view -> gtk::Stack {},
             },
         },
 
@@ -426,6 +434,9 @@ impl Component for ProjectPage {
         let changes = ChangesView::builder()
             .launch(project.root().to_path_buf())
             .forward(sender.input_sender(), ProjectPageMsg::Changes);
+        let network = NetworkView::builder()
+            .launch(project.clone())
+            .forward(sender.input_sender(), ProjectPageMsg::Network);
         let mut model = ProjectPage {
             path: project.root().to_path_buf(),
             project,
@@ -443,12 +454,14 @@ impl Component for ProjectPage {
             definition,
             terminals,
             changes,
+            network,
         };
         let stack = &model.stack;
         let settings_view = model.definition.widget();
         let build_view = &model.build_log.root;
         let terminal_tabs = model.terminals.widget();
         let changes_view = model.changes.widget();
+        let network_view = model.network.widget();
         let widgets = view_output!();
         widgets
             .switcher
@@ -506,7 +519,10 @@ impl ProjectPage {
             ProjectPageMsg::Sandbox(change) => self.sandbox_changed(change, &sender),
             ProjectPageMsg::Recheck => self.check_image(&sender),
             ProjectPageMsg::Definition(output) => match output {
-                DefinitionOutput::Changed => self.check_image(&sender),
+                DefinitionOutput::Changed => {
+                    self.network.emit(NetworkMsg::Changed);
+                    self.check_image(&sender);
+                }
                 DefinitionOutput::Toast(text) => {
                     let _ = sender.output(ProjectPageOutput::Toast(text));
                 }
@@ -527,8 +543,12 @@ impl ProjectPage {
                     body,
                 });
             }
-            ProjectPageMsg::Changes(ChangesOutput::Error { heading, body }) => {
+            ProjectPageMsg::Changes(ChangesOutput::Error { heading, body })
+            | ProjectPageMsg::Network(NetworkOutput::Error { heading, body }) => {
                 let _ = sender.output(ProjectPageOutput::Error { heading, body });
+            }
+            ProjectPageMsg::Network(NetworkOutput::Toast(text)) => {
+                let _ = sender.output(ProjectPageOutput::Toast(text));
             }
             ProjectPageMsg::BannerClicked => match self.banner.as_ref().map(|b| b.action) {
                 Some(look::Action::Review) => {
@@ -585,6 +605,7 @@ impl ProjectPage {
                 let live = self.terminals.model().has_live();
                 if running {
                     self.phase.seen_running();
+                    self.network.emit(NetworkMsg::Running);
                 } else if matches!(self.phase, Phase::Running { .. } | Phase::Stopping { .. })
                     && !live
                 {
@@ -723,6 +744,7 @@ impl ProjectPage {
     fn run_ended(&mut self, code: Option<i64>, tab: Option<u64>, sender: &ComponentSender<Self>) {
         let stopped = self.phase.ended();
         self.changes.emit(ChangesMsg::Ended);
+        self.network.emit(NetworkMsg::Ended);
         let name = self.name();
         if let Some(tab) = tab {
             let (title, detail) =
@@ -896,6 +918,7 @@ impl ProjectPage {
         self.terminals.state().get_mut().model.attach(attached);
         self.phase.attached();
         self.changes.emit(ChangesMsg::Running);
+        self.network.emit(NetworkMsg::Running);
         self.stack.set_visible_child_name("terminal");
     }
 
@@ -966,6 +989,7 @@ impl ProjectPage {
             Change::Started if !self.phase.is_running() => {
                 self.phase.seen_running();
                 self.changes.emit(ChangesMsg::Running);
+                self.network.emit(NetworkMsg::Running);
             }
             Change::Died { exit_code } if !attached && self.phase.is_running() => {
                 self.run_ended(exit_code.map(i64::from), None, sender);
