@@ -8,79 +8,14 @@
 //! `paddock rm` leaves nothing behind.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use engine::OUTER_NETWORK;
-use support::paddock::{TestProject, assert_success, binary};
+use support::paddock::{TestProject, assert_success};
 use support::podman::{base_image, containers_of, podman};
+use support::sites::{Site, build_gateway};
 use support::wait::wait_until;
-use support::{source, unique};
-
-/// The gateway binary next to `paddock`, where Paddock looks for it (cargo
-/// builds another package's binary only when asked).
-fn build_gateway() {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "-j1",
-            "--quiet",
-            "-p",
-            "paddock-gateway",
-            "--manifest-path",
-        ])
-        .arg(source("Cargo.toml"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "cargo build -p paddock-gateway failed");
-    assert!(binary().with_file_name("paddock-gateway").is_file());
-}
-
-/// A busybox httpd on the outer network whose page says `text`; removed
-/// when dropped.
-struct Site(String);
-
-impl Site {
-    fn start(text: &str) -> Site {
-        // Made here when no gateway made it yet; `exists` races are fine.
-        let _ = podman(&["network", "create", OUTER_NETWORK]);
-        let name = unique("net-site");
-        let script = format!(
-            "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
-        );
-        let (ok, out) = podman(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--network",
-            OUTER_NETWORK,
-            &base_image(),
-            "sh",
-            "-c",
-            &script,
-        ]);
-        assert!(ok, "{out}");
-        Site(name)
-    }
-
-    fn address(&self) -> String {
-        let (ok, out) = podman(&[
-            "inspect",
-            "-f",
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-            &self.0,
-        ]);
-        assert!(ok, "{out}");
-        out.trim().to_owned()
-    }
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
-    }
-}
 
 fn wait_for_file(path: &Path) -> String {
     wait_until(
@@ -95,8 +30,8 @@ fn wait_for_file(path: &Path) -> String {
 #[test]
 fn an_allowlist_sandbox_reaches_allowed_hosts_only_and_an_allow_takes_effect_at_once() {
     build_gateway();
-    let allowed = Site::start("hello-from-the-allowed-site");
-    let blocked = Site::start("hello-from-the-blocked-site");
+    let allowed = Site::start(OUTER_NETWORK, "hello-from-the-allowed-site");
+    let blocked = Site::start(OUTER_NETWORK, "hello-from-the-blocked-site");
     let blocked_ip = blocked.address();
     let project = TestProject::init("net-allowlist", &["--container", "--network", "allowlist"]);
     let dir = project.path();
@@ -242,8 +177,8 @@ fn allow_refuses_a_bad_host_and_a_definition_with_unapproved_changes() {
 #[test]
 fn an_allowlist_build_reaches_the_build_policy_only_and_leaves_nothing_behind() {
     build_gateway();
-    let allowed = Site::start("hello-from-the-allowed-site");
-    let blocked = Site::start("hello-from-the-blocked-site");
+    let allowed = Site::start(OUTER_NETWORK, "hello-from-the-allowed-site");
+    let blocked = Site::start(OUTER_NETWORK, "hello-from-the-blocked-site");
     let project = TestProject::init("net-build", &["--container", "--network", "allowlist"]);
     let dir = project.path();
     assert_success(&project.run(&["net", "allow", &allowed.0, dir]));

@@ -12,6 +12,7 @@ mod faults;
 mod harness;
 mod icons;
 mod isolation;
+mod network;
 mod projects;
 mod review;
 mod self_test;

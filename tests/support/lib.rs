@@ -20,6 +20,7 @@ pub mod paddock;
 pub mod podman;
 pub mod process;
 pub mod pty;
+pub mod sites;
 pub mod stand_ins;
 pub mod wait;
 

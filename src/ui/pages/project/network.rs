@@ -254,6 +254,10 @@ impl NetworkView {
                 "Allow {host}",
                 &[("host", &shown)],
             ))]);
+            allow.set_tooltip_text(Some(&tr(
+                "Let the sandbox reach {host} from now on",
+                &[("host", &shown)],
+            )));
             {
                 let sender = sender.input_sender().clone();
                 let entry = entry.clone();
