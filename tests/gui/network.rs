@@ -13,11 +13,12 @@ use support::sites::{Site, build_gateway};
 
 use crate::harness::{Desktop, nodes, project, shows, terminal_shows};
 
-/// The subtitle of the Network view's row titled `title`.
-fn row(tree: &Value, title: &str) -> Option<String> {
+/// The subtitle of the Network view's row of `host` on port 80.
+fn row(tree: &Value, host: &str) -> Option<String> {
+    let title = format!("{host}:80");
     nodes(tree, "AdwActionRow")
         .into_iter()
-        .find(|row| row["title"].as_str() == Some(title))
+        .find(|row| row["title"].as_str() == Some(title.as_str()))
         .and_then(|row| row["subtitle"].as_str().map(str::to_owned))
 }
 
