@@ -307,13 +307,13 @@ impl NetworkView {
             Some(NetworkMode::Offline) => (
                 gettext("The Sandbox Is Offline"),
                 gettext(
-                    "It has no network at all. To let it reach chosen hosts, set the network mode to Allowlist in the Sandbox view.",
+                    "It has no network at all. To let it reach chosen hosts, set Network to Allowed Hosts Only in the Sandbox view.",
                 ),
             ),
             Some(NetworkMode::Full) => (
                 gettext("Nothing Is Filtered"),
                 gettext(
-                    "The sandbox has the whole network, so its attempts are neither checked nor logged. Set the network mode to Allowlist in the Sandbox view to see and decide them.",
+                    "The sandbox has the whole network, so its attempts are neither checked nor logged. Set Network to Allowed Hosts Only in the Sandbox view to see and decide them.",
                 ),
             ),
             None => (
