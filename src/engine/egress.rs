@@ -275,11 +275,17 @@ impl Engine {
             }])
             .privileged(false)
             .build();
-        self.podman
-            .containers()
-            .create(&opts)
-            .await
-            .map_err(|err| Error::podman(name, err))?;
+        // Another sandbox's close_egress may remove the shared outer network
+        // between our making sure of it and this create: make it again.
+        let mut attempts = 0;
+        while let Err(err) = self.podman.containers().create(&opts).await {
+            attempts += 1;
+            let outer_gone = outer && !self.podman.networks().get(OUTER_NETWORK).exists().await?;
+            if !outer_gone || attempts == 3 {
+                return Err(Error::podman(name, err));
+            }
+            self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
+        }
         self.podman
             .containers()
             .get(name)
