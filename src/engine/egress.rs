@@ -482,18 +482,12 @@ impl Engine {
     /// exits first (a policy it refused) is an error with its words.
     async fn wait_ready(&self, gateway: &str) -> Result<()> {
         for _ in 0..100 {
-            let response = self
+            let body = self
                 .raw
-                .send(
-                    Method::GET,
-                    &format!("/containers/{gateway}/logs?stdout=false&stderr=true"),
-                    None,
-                    Body::empty(),
-                )
+                .get(&format!(
+                    "/containers/{gateway}/logs?stdout=false&stderr=true"
+                ))
                 .await?;
-            let body = hyper::body::to_bytes(response.into_body())
-                .await
-                .map_err(|err| Error::Connection(err.to_string()))?;
             let text = String::from_utf8_lossy(&body).into_owned();
             if text.contains("paddock-gateway: ready") {
                 return Ok(());

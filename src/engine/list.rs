@@ -88,18 +88,7 @@ impl Engine {
     /// Lists containers through libpod directly: podman-api's model of a
     /// listed container does not match what podman 5 sends.
     pub(crate) async fn list_containers(&self, query: &str) -> Result<Vec<ListedContainer>> {
-        let response = self
-            .raw
-            .send(
-                Method::GET,
-                &format!("/containers/json?{query}"),
-                None,
-                Body::empty(),
-            )
-            .await?;
-        let body = hyper::body::to_bytes(response.into_body())
-            .await
-            .map_err(|err| Error::Connection(err.to_string()))?;
+        let body = self.raw.get(&format!("/containers/json?{query}")).await?;
         serde_json::from_slice(&body)
             .map_err(|err| Error::podman(&gettext("Listing containers"), err))
     }

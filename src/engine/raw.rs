@@ -55,6 +55,16 @@ impl Raw {
         }
         Err(failure(response).await)
     }
+
+    /// GETs `/libpod{path}` and reads the whole answer.
+    pub(crate) async fn get(&self, path_and_query: &str) -> Result<hyper::body::Bytes> {
+        let response = self
+            .send(Method::GET, path_and_query, None, Body::empty())
+            .await?;
+        hyper::body::to_bytes(response.into_body())
+            .await
+            .map_err(|err| Error::Connection(err.to_string()))
+    }
 }
 
 impl Raw {
