@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::messages::tr;
 use crate::presets::{Preset, Presets};
 
+mod layout;
 mod merge;
 mod validate;
 

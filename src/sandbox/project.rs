@@ -207,9 +207,27 @@ impl Project {
             .map_err(|errors| ProjectError::Definition { file, errors })
     }
 
-    /// Writes `.agent-sandbox/paddock.toml` (whole or not at all).
+    /// Writes `.agent-sandbox/paddock.toml` (whole or not at all), over
+    /// what it holds: the user's comments and layout stay, only the
+    /// changed keys are rewritten ([`Definition::to_toml_over`]). Every
+    /// writer of the file goes through here.
     pub fn save_definition(&self, definition: &Definition) -> Result<(), ProjectError> {
-        self.write_sandbox_file(DEFINITION_FILE, definition.to_toml().as_bytes(), 0o644)
+        self.refuse_links(Some(DEFINITION_FILE))?;
+        let path = self.definition_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(previous) => definition.to_toml_over(&previous),
+            // None yet, or not text: written afresh, as the reset does.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                definition.to_toml()
+            }
+            Err(error) => return Err(io("read", &path)(error)),
+        };
+        self.write_sandbox_file(DEFINITION_FILE, text.as_bytes(), 0o644)
     }
 
     /// Copies `paddock.toml` to the first free `paddock.toml.invalid`,
