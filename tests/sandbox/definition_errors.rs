@@ -18,10 +18,14 @@ fn error(text: &str) -> (String, String) {
         Definition::parse(text, &Presets::builtin()).expect_err("the definition must be refused");
     assert_eq!(errors.0.len(), 1, "exactly one error expected: {errors}");
     let error = &errors.0[0];
+    let place = error
+        .at
+        .map(|at| format!("{}:{}: ", at.line, at.column))
+        .unwrap_or_default();
     assert_eq!(
         error.to_string(),
-        format!("{}: {}", error.key, error.message),
-        "the CLI prints key and message"
+        format!("{place}{}: {}", error.key, error.message),
+        "the CLI prints line:column, key and message"
     );
     (error.key.clone(), error.message.clone())
 }
@@ -87,16 +91,18 @@ fn unknown_keys() {
 
 #[test]
 fn syntax_and_type_errors_give_the_line() {
-    assert_error(
-        "version = 1\n[agent\npreset = \"claude\"\n",
-        "agent",
-        &["line 2"],
-    );
-    assert_error(
-        &format!("{GOOD}packages = \"git\"\n"),
-        "image.packages",
-        &["expected a sequence", "line 7"],
-    );
+    let header = "version = 1\n[agent\npreset = \"claude\"\n[image]\nbase = \"fedora:44\"\n";
+    assert_error(header, "agent", &[]);
+    assert_at(header, 2, 7);
+    let packages = format!("{GOOD}packages = \"git\"\n");
+    assert_error(&packages, "image.packages", &["expected a sequence"]);
+    assert_at(&packages, 7, 12);
+}
+
+fn assert_at(text: &str, line: usize, column: usize) {
+    let errors = Definition::parse(text, &Presets::builtin()).expect_err("refused");
+    let at = errors.0[0].at.expect("a place in the file");
+    assert_eq!((at.line, at.column), (line, column), "{errors}");
 }
 
 #[test]
