@@ -12,20 +12,26 @@ use super::Definition;
 impl Definition {
     /// The definition as `paddock.toml` text, written over `previous` (what
     /// the file holds now): `previous` with only the changed keys updated.
-    /// A fresh file ([`Definition::to_toml`]) when `previous` is not a
-    /// definition at all.
+    ///
+    /// The text always means exactly `self`, whoever wrote `previous` (an
+    /// agent may have, between the gate and this write, and what is written
+    /// here counts as approved): a fresh file ([`Definition::to_toml`]) when
+    /// `previous` is not a definition, holds characters a viewer would not
+    /// show, or the update would not read back as `self`.
     pub fn to_toml_over(&self, previous: &str) -> String {
-        let (Ok(mut document), Ok(old)) = (
-            previous.parse::<DocumentMut>(),
-            toml::from_str::<Definition>(previous),
-        ) else {
-            return self.to_toml();
-        };
-        let (Some(old), Some(new)) = (as_table(&old), as_table(self)) else {
-            return self.to_toml();
-        };
-        update(document.as_item_mut(), &old, &new);
-        document.to_string()
+        self.updated(previous)
+            .filter(|text| toml::from_str::<Definition>(text).as_ref() == Ok(self))
+            .unwrap_or_else(|| self.to_toml())
+    }
+
+    fn updated(&self, previous: &str) -> Option<String> {
+        if crate::shown::first_hidden(previous).is_some() {
+            return None;
+        }
+        let mut document = previous.parse::<DocumentMut>().ok()?;
+        let old = as_table(&toml::from_str::<Definition>(previous).ok()?)?;
+        update(document.as_item_mut(), &old, &as_table(self)?);
+        Some(document.to_string())
     }
 }
 
@@ -312,6 +318,33 @@ UV_LINK_MODE = "copy"
             changed_lines(text, &written),
             [("path = \"/venv\"", "path = \"/opt/venv\"")]
         );
+    }
+
+    #[test]
+    fn hidden_characters_planted_in_a_comment_are_not_kept() {
+        let planted = COMMENTED.replace("# For the build.", "# \u{202e}For the build.");
+        let mut definition = parsed(&planted);
+        definition.resources.cpus = 4;
+        let written = definition.to_toml_over(&planted);
+        assert!(
+            crate::shown::first_hidden(&written).is_none(),
+            "{written:?}"
+        );
+        assert!(!written.contains("Ana"), "written afresh: {written}");
+        assert_eq!(parsed(&written), definition);
+    }
+
+    #[test]
+    fn the_text_always_means_the_definition() {
+        // What the agent wrote meanwhile is not the user's: each changed
+        // key is the definition's again, whatever its spelling was.
+        let tampered = COMMENTED
+            .replace("cpus = 2 ", "\"cpus\" = 64 ")
+            .replace("[env]", "[env]\nPADDOCK_PLANTED = \"1\"");
+        let definition = parsed(COMMENTED);
+        let written = definition.to_toml_over(&tampered);
+        assert_eq!(parsed(&written), definition, "{written}");
+        assert!(written.contains("# two is plenty"), "{written}");
     }
 
     #[test]
