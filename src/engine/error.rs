@@ -179,7 +179,7 @@ impl fmt::Display for Error {
                 "{}",
                 gettext("podman's copy of an API key at {path} could not be removed ({error}); remove that file yourself, or the sandbox with `paddock rm`.")
                     .replace("{path}", &path.display().to_string())
-                    .replace("{error}", &error.to_string())
+                    .replace("{error}", &sandbox::messages::os_error(error))
             ),
         }
     }

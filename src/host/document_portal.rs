@@ -174,7 +174,10 @@ fn host_path_attribute(path: &Path) -> Result<PathBuf, String> {
     let read = rustix::fs::getxattr(path, HOST_PATH_XATTR, &mut buffer[..]).map_err(|err| {
         gettext("no {attribute} attribute ({error})")
             .replace("{attribute}", HOST_PATH_XATTR)
-            .replace("{error}", &std::io::Error::from(err).to_string())
+            .replace(
+                "{error}",
+                &sandbox::messages::os_error(&std::io::Error::from(err)),
+            )
     })?;
     buffer.truncate(read);
     // The portal writes a C string; the trailing NUL is not part of the path.

@@ -45,7 +45,7 @@ pub enum InboxError {
     Link { path: PathBuf },
     #[error("{}", tr("{path} is neither a file nor a folder; only files and folders go into the inbox, so nothing was copied.", &[("path", &shown(path))]))]
     Special { path: PathBuf },
-    #[error("{}", tr("Cannot {action} {path}: {error}", &[("action", action), ("path", &shown(path)), ("error", source)]))]
+    #[error("{}", tr("Cannot {action} {path}: {error}", &[("action", action), ("path", &shown(path)), ("error", &sandbox::messages::os_error(source))]))]
     Io {
         action: String,
         path: PathBuf,

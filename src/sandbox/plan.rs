@@ -188,7 +188,7 @@ pub struct Bind {
 pub enum PinError {
     #[error("{}", tr("{path} is no longer what was approved (it was replaced, renamed or is now a symbolic link), so it was not mounted and the sandbox was not started; look at what changed it, then run again to review the definition", &[("path", &path.display())]))]
     Moved { path: PathBuf },
-    #[error("{}", tr("{path} cannot be opened without following a symbolic link ({error}), so it was not mounted and the sandbox was not started; replace the link with the folder itself", &[("path", &path.display()), ("error", source)]))]
+    #[error("{}", tr("{path} cannot be opened without following a symbolic link ({error}), so it was not mounted and the sandbox was not started; replace the link with the folder itself", &[("path", &path.display()), ("error", &crate::messages::os_error(source))]))]
     Unreachable {
         path: PathBuf,
         source: std::io::Error,

@@ -92,12 +92,12 @@ pub enum ProjectError {
         file: PathBuf,
         errors: DefinitionErrors,
     },
-    #[error("{}", tr("cannot write {path}: {error}. The disk (or your quota) is full: free some space and try again; {path} was left as it was", &[("path", &path.display()), ("error", source)]))]
+    #[error("{}", tr("cannot write {path}: {error}. The disk (or your quota) is full: free some space and try again; {path} was left as it was", &[("path", &path.display()), ("error", &crate::messages::os_error(source))]))]
     NoSpace {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", source)]))]
+    #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", &crate::messages::os_error(source))]))]
     Io {
         action: String,
         path: PathBuf,

@@ -59,12 +59,23 @@ pub struct App {
     /// with the fix.
     banner: adw::Banner,
     blocking: Option<Blocking>,
+    /// The host problem whose banner the user closed: it stays closed until
+    /// the problem changes (or Paddock starts again).
+    dismissed: Option<HostProblem>,
     /// podman went away after answering; reconnecting.
     disconnected: bool,
     pages: HashMap<PathBuf, Controller<ProjectPage>>,
     current: Option<PathBuf>,
     /// The project last removed, until its toast's Undo is gone.
     removed: Option<Removed>,
+}
+
+/// What the banner over a project is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostProblem {
+    /// podman stopped answering.
+    Disconnected,
+    Blocking(Blocking),
 }
 
 /// A project taken off the list, kept whole (its page, and the terminal of
@@ -86,6 +97,8 @@ pub enum AppMsg {
     OpenChosen(PathBuf),
     ShowSystemCheck,
     BannerClicked,
+    /// The banner's close button.
+    BannerDismissed,
     /// The window became narrow (or wide again): icons in the header.
     Compact(bool),
     Blocking(Option<Blocking>),
@@ -227,13 +240,37 @@ impl AsyncComponent for App {
         );
         stack.add_named(system_check.widget(), Some("system-check"));
         let banner = adw::Banner::builder().revealed(false).build();
+        banner.add_css_class("dismissible");
         {
             let sender = sender.clone();
             banner.connect_button_clicked(move |_| sender.input(AppMsg::BannerClicked));
         }
+        // A banner has no close button of its own: one over its end.
+        let dismiss = gtk::Button::builder()
+            .icon_name("window-close-symbolic")
+            .tooltip_text(gettext("Dismiss"))
+            .halign(gtk::Align::End)
+            .valign(gtk::Align::Center)
+            .margin_end(6)
+            .css_classes(["flat", "circular"])
+            .visible(false)
+            .build();
+        dismiss.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Dismiss this message",
+        ))]);
+        {
+            let sender = sender.clone();
+            dismiss.connect_clicked(move |_| sender.input(AppMsg::BannerDismissed));
+        }
+        banner
+            .bind_property("revealed", &dismiss, "visible")
+            .sync_create()
+            .build();
+        let banner_bar = gtk::Overlay::builder().child(&banner).build();
+        banner_bar.add_overlay(&dismiss);
         let content_view = adw::ToolbarView::new();
         content_view.add_top_bar(&header);
-        content_view.add_top_bar(&banner);
+        content_view.add_top_bar(&banner_bar);
         content_view.set_content(Some(&stack));
         let content_page = adw::NavigationPage::builder()
             .title(gettext("Paddock"))
@@ -298,6 +335,7 @@ impl AsyncComponent for App {
             system_check,
             banner,
             blocking: None,
+            dismissed: None,
             disconnected: false,
             pages: HashMap::new(),
             current: None,
@@ -340,6 +378,10 @@ impl AsyncComponent for App {
                 }
                 _ => self.show_system_check(),
             },
+            AppMsg::BannerDismissed => {
+                self.dismissed = self.host_problem();
+                self.show_banner();
+            }
             AppMsg::Blocking(blocking) => {
                 self.blocking = blocking;
                 self.show_banner();
@@ -502,16 +544,31 @@ impl App {
         ));
     }
 
-    /// The banner: a lost podman first (nothing runs or builds without it),
-    /// else the first blocking host check.
-    fn show_banner(&self) {
+    /// What the banner is about now: a lost podman first (nothing runs or
+    /// builds without it), else a blocking host check that stops what is
+    /// in view.
+    fn host_problem(&self) -> Option<HostProblem> {
         if self.disconnected {
+            return Some(HostProblem::Disconnected);
+        }
+        self.blocking
+            .as_ref()
+            .filter(|b| self.blocked(b))
+            .map(|b| HostProblem::Blocking(b.clone()))
+    }
+
+    /// The banner of [`App::host_problem`], unless the user closed it.
+    fn show_banner(&self) {
+        let problem = self
+            .host_problem()
+            .filter(|p| self.dismissed.as_ref() != Some(p));
+        if problem == Some(HostProblem::Disconnected) {
             self.banner.set_title(&gettext(
                 "Podman stopped answering. Running sandboxes are unaffected; Paddock reconnects when it is back.",
             ));
             self.banner.set_button_label(Some(&gettext("Show Fix")));
             self.banner.set_revealed(true);
-        } else if let Some(blocking) = self.blocking.as_ref().filter(|b| self.blocked(b)) {
+        } else if let Some(HostProblem::Blocking(blocking)) = &problem {
             self.banner.set_title(&if blocking.microvm_only {
                 gettext("This computer cannot start microVMs yet, so this project cannot run")
             } else {

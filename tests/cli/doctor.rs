@@ -118,13 +118,13 @@ fn the_text_report_is_aligned_uncoloured_when_piped_and_names_every_fix() {
     assert!(run.stdout.contains("blocking problem"), "{}", run.stdout);
     // Every check line starts its title in the same column.
     let titles = [
-        "Podman API socket",
-        "Rootless podman",
-        "krun runtime",
-        "KVM",
-        "crun version",
-        "libkrun version",
-        "cgroups v2",
+        "Podman",
+        "Runs as You",
+        "Virtual Machines",
+        "Hardware Virtualization",
+        "Container Runtime",
+        "Virtual Machine Library",
+        "Resource Limits",
     ];
     let columns: Vec<usize> = titles
         .iter()

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod compose;
+mod definition_file;
 mod disk_full;
 mod doctor;
 mod host_files;

@@ -15,6 +15,7 @@ mod isolation;
 mod network;
 mod projects;
 mod review;
+mod sandbox_errors;
 mod self_test;
 mod settings;
 mod state;

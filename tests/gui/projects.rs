@@ -324,6 +324,21 @@ fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
         desktop.wait_for("the blocking banner", |tree| {
             shows(tree, "banner-vm") && shows(tree, BANNER)
         });
+        desktop.screenshot("forms-banner");
+        // Closed, it stays closed for the same problem, over every project.
+        desktop.click("Dismiss");
+        desktop.wait_for("the banner closed", |tree| !shows(tree, BANNER));
+        desktop
+            .activate("open-project", Some(&container))
+            .expect("open");
+        desktop.wait_for("the other project", |tree| shows(tree, "banner-container"));
+        desktop.activate("open-project", Some(&vm)).expect("open");
+        desktop.wait_for("the microVM project", |tree| shows(tree, "banner-vm"));
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(
+            !shows(&desktop.settled(), BANNER),
+            "the closed banner came back"
+        );
     }
     desktop
         .activate("system-check", None)
@@ -333,13 +348,16 @@ fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
     });
     let tree = desktop.wait_for("every check", |tree| {
         shows(tree, "System Check")
-            && shows(tree, "KVM")
-            && shows(tree, "cgroups")
-            && shows(tree, "Rootless podman")
+            && shows(tree, "Hardware Virtualization")
+            && shows(tree, "Resource Limits")
+            && shows(tree, "Runs as You")
     });
     if !krun {
         assert!(shows(&tree, "crun-krun"), "the install command is shown");
         desktop.screenshot("system-check");
+        desktop.screenshot("forms-system-check");
+        desktop.click("Copy");
+        desktop.wait_for("the Copied toast", |tree| shows(tree, "Copied"));
     }
     desktop.quit();
 }

@@ -53,7 +53,7 @@ fn fix(text: String, command: Option<&str>, action: Option<Action>) -> Option<Fi
 }
 
 pub(super) fn podman_socket(socket: &Socket) -> Check {
-    let title = gettext("Podman API socket");
+    let title = gettext("Podman");
     let found_and_fix = match socket {
         Socket::Reached {
             socket,
@@ -181,7 +181,7 @@ pub(super) fn podman_unasked(reason: &str) -> Vec<Check> {
 }
 
 fn rootless_title() -> String {
-    gettext("Rootless podman")
+    gettext("Runs as You")
 }
 
 pub(super) fn rootless(info: &HostInfo) -> Check {
@@ -212,7 +212,7 @@ pub(super) fn rootless(info: &HostInfo) -> Check {
 }
 
 fn krun_title() -> String {
-    gettext("krun runtime")
+    gettext("Virtual Machines")
 }
 
 fn runtime_description(info: &HostInfo) -> String {
@@ -254,7 +254,7 @@ pub(super) fn krun(info: &HostInfo) -> Check {
 }
 
 fn crun_title() -> String {
-    gettext("crun version")
+    gettext("Container Runtime")
 }
 
 pub(super) fn crun_version(info: &HostInfo) -> Check {
@@ -303,7 +303,7 @@ pub(super) fn crun_version(info: &HostInfo) -> Check {
 }
 
 fn libkrun_title() -> String {
-    gettext("libkrun version")
+    gettext("Virtual Machine Library")
 }
 
 /// The newest `libkrun.so.X.Y.Z` in `dirs`, as "X.Y.Z".
@@ -380,7 +380,7 @@ pub(super) fn libkrun(found: Option<&str>, dirs: &[PathBuf]) -> Check {
 }
 
 fn cgroups_title() -> String {
-    gettext("cgroups v2")
+    gettext("Resource Limits")
 }
 
 pub(super) fn cgroups(info: &HostInfo) -> Check {
@@ -417,7 +417,7 @@ pub(super) fn cgroups(info: &HostInfo) -> Check {
 }
 
 pub(super) fn kvm(device: &Path) -> Check {
-    let title = gettext("KVM");
+    let title = gettext("Hardware Virtualization");
     let path = device.display().to_string();
     if !device.exists() {
         return check(
@@ -448,7 +448,10 @@ pub(super) fn kvm(device: &Path) -> Check {
             State::Blocking,
             gettext("{path} is there, but you cannot read and write it ({error})")
                 .replace("{path}", &path)
-                .replace("{error}", &std::io::Error::from(err).to_string()),
+                .replace(
+                    "{error}",
+                    &sandbox::messages::os_error(&std::io::Error::from(err)),
+                ),
             fix(
                 gettext("Add yourself to the kvm group, then log out and back in"),
                 Some(JOIN_KVM_GROUP),

@@ -55,7 +55,7 @@ pub enum ApprovalError {
         )
     )]
     NoDataDir,
-    #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", source)]))]
+    #[error("{}", tr("cannot {action} {path}: {error}", &[("action", action), ("path", &path.display()), ("error", &crate::messages::os_error(source))]))]
     Io {
         action: String,
         path: PathBuf,

@@ -66,7 +66,7 @@ impl ResolvedMount {
 pub enum MountError {
     #[error("{}", tr("mounts[{index}]: {path} does not exist; create it or remove the mount from paddock.toml", &[("index", index), ("path", &path.display())]))]
     NotFound { index: usize, path: PathBuf },
-    #[error("{}", tr("mounts[{index}]: cannot read {path}: {error}", &[("index", index), ("path", &path.display()), ("error", source)]))]
+    #[error("{}", tr("mounts[{index}]: cannot read {path}: {error}", &[("index", index), ("path", &path.display()), ("error", &crate::messages::os_error(source))]))]
     Io {
         index: usize,
         path: PathBuf,

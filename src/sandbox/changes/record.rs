@@ -19,7 +19,7 @@ pub enum RecordError {
     NoDataDir,
     #[error("{}", tr("No run of {project} was recorded yet: Paddock notes the project when its sandbox starts (`paddock run`, or Run in the window).", &[("project", &project.display())]))]
     NoRecord { project: PathBuf },
-    #[error("{}", tr("Could not {action} {path}: {source}", &[("action", action), ("path", &path.display()), ("source", source)]))]
+    #[error("{}", tr("Could not {action} {path}: {source}", &[("action", action), ("path", &path.display()), ("source", &crate::messages::os_error(source))]))]
     Io {
         action: String,
         path: PathBuf,

@@ -152,7 +152,7 @@ fn header_name(section: &str) -> Option<String> {
 
 /// A TOML syntax or type error of `section`, tied to the key it is about.
 fn toml_error(text: &str, section: &Section<'_>, error: &toml::de::Error) -> FieldError {
-    let message = error.message().trim().to_owned();
+    let message = crate::shown::escape(error.message().trim());
     let Some(span) = error.span() else {
         return FieldError::new(
             section
@@ -163,7 +163,8 @@ fn toml_error(text: &str, section: &Section<'_>, error: &toml::de::Error) -> Fie
         );
     };
     let offset = section.start + span.start.min(section.text.len());
-    let key = key_at(text, offset);
+    // The key is the file's text, shown as it is nowhere.
+    let key = crate::shown::escape_line(&key_at(text, offset));
     let key = if key.is_empty() {
         gettextrs::gettext("paddock.toml")
     } else {
@@ -362,6 +363,14 @@ mod tests {
             "version = 1\nagent = { preset = \"shell\" }\nimage.base = \"fedora:44\"\n[resources]\ncpus = 0\n[network]\nmode = \"allowlist\"\nallow = [\"ok.example\", \"bad host\"]\n",
         );
         assert_eq!(at(&found), ["5:8", "8:24"], "{found:#?}");
+    }
+
+    #[test]
+    fn a_key_with_hidden_characters_is_shown_escaped() {
+        let found = problems("version = 1\n[\"a\u{202e}b\"\n");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(!found[0].contains('\u{202e}'), "{found:#?}");
+        assert!(found[0].contains("a<U+202E>b"), "{found:#?}");
     }
 
     #[test]

@@ -130,6 +130,9 @@ pub enum DefinitionFormMsg {
 pub enum DefinitionFormOutput {
     /// The user made this valid definition.
     Edited(Definition),
+    /// Whether the value the user applied last was valid (an invalid one
+    /// stays in its row, marked, and is not handed on).
+    Valid(bool),
 }
 
 pub struct DefinitionFormInit {
@@ -366,11 +369,13 @@ impl SimpleComponent for DefinitionForm {
                 let candidate = self.with_field(&field);
                 if candidate == self.definition {
                     self.mark(None);
+                    let _ = sender.output(DefinitionFormOutput::Valid(true));
                     return;
                 }
                 match candidate.validate(&self.presets) {
                     Ok(()) => {
                         self.mark(None);
+                        let _ = sender.output(DefinitionFormOutput::Valid(true));
                         let old = std::mem::replace(&mut self.definition, candidate.clone());
                         if matches!(field, Field::AddEnv) {
                             self.add_env.set_text("");
@@ -380,12 +385,16 @@ impl SimpleComponent for DefinitionForm {
                         }
                         let _ = sender.output(DefinitionFormOutput::Edited(candidate));
                     }
-                    Err(errors) => self.mark(Some(&errors)),
+                    Err(errors) => {
+                        self.mark(Some(&errors));
+                        let _ = sender.output(DefinitionFormOutput::Valid(false));
+                    }
                 }
             }
             DefinitionFormMsg::Show(definition) => {
                 let old = std::mem::replace(&mut self.definition, *definition);
                 self.mark(None);
+                let _ = sender.output(DefinitionFormOutput::Valid(true));
                 self.show_definition(Some(&old));
             }
         }
@@ -574,8 +583,11 @@ impl DefinitionForm {
             Field::AddEnv => {
                 let text = self.add_env.text();
                 let text = text.trim();
-                let (name, value) = text.split_once('=').unwrap_or((text, ""));
-                d.env.insert(name.trim().to_owned(), value.to_owned());
+                // An emptied row adds nothing (and so takes back its error).
+                if !text.is_empty() {
+                    let (name, value) = text.split_once('=').unwrap_or((text, ""));
+                    d.env.insert(name.trim().to_owned(), value.to_owned());
+                }
             }
         }
         d
@@ -613,7 +625,20 @@ impl DefinitionForm {
                 found
             };
             row.set_class_active("error", !found.is_empty());
+            // A group's caption names the field it is about; the variables'
+            // messages name the variable themselves.
+            let title = row
+                .downcast_ref::<adw::PreferencesRow>()
+                .map(|row| row.title())
+                .filter(|_| group != ENV);
             for message in found {
+                let message = match &title {
+                    Some(title) => tr(
+                        "{field}: {message}",
+                        &[("field", title), ("message", &message)],
+                    ),
+                    None => message,
+                };
                 if !messages[group].contains(&message) {
                     messages[group].push(message);
                 }
@@ -623,7 +648,7 @@ impl DefinitionForm {
             // What no row stands for (a cache, a mount) still needs saying.
             let shown: Vec<String> = messages.iter().flatten().cloned().collect();
             for error in &errors.0 {
-                if !shown.contains(&error.message) {
+                if !shown.iter().any(|m| m.ends_with(&error.message)) {
                     messages[AGENT].push(error.message.clone());
                 }
             }

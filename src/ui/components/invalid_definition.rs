@@ -21,9 +21,20 @@ pub fn view(
         .title(gettext("Problems"))
         .build();
     for error in errors {
+        let subtitle = match error.at {
+            Some(at) => tr(
+                "Line {line}, column {column}: {message}",
+                &[
+                    ("line", &at.line),
+                    ("column", &at.column),
+                    ("message", &error.message),
+                ],
+            ),
+            None => error.message.clone(),
+        };
         let row = adw::ActionRow::builder()
             .title(&error.key)
-            .subtitle(&error.message)
+            .subtitle(&subtitle)
             .use_markup(false)
             .subtitle_selectable(true)
             .build();

@@ -27,6 +27,8 @@ pub enum SystemCheckMsg {
     Perform(Action),
     RunSelfTest,
     CopySelfTest,
+    /// A fix's command, copied with its button.
+    CopyCommand(String),
 }
 
 #[derive(Debug)]
@@ -38,11 +40,14 @@ pub enum SystemCheckCommand {
 
 /// What the window's banner needs of the first blocking check: its fix, and
 /// whether it blocks every project.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocking {
     pub action: Option<Action>,
     /// Whether only microVMs are blocked (a container-only project runs).
     pub microvm_only: bool,
+    /// What every blocking check found: a dismissed banner comes back
+    /// when this changes.
+    pub found: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -150,10 +155,10 @@ impl Component for SystemCheck {
             }
             SystemCheckMsg::CopySelfTest => {
                 if let Some(report) = &self.self_test {
-                    self.page.clipboard().set_text(&report.to_text());
-                    let _ = sender.output(SystemCheckOutput::Toast(gettext("Copied")));
+                    self.copy(&report.to_text(), &sender);
                 }
             }
+            SystemCheckMsg::CopyCommand(command) => self.copy(&command, &sender),
         }
     }
 
@@ -176,6 +181,10 @@ impl Component for SystemCheck {
                             check.id,
                             CheckId::PodmanSocket | CheckId::Rootless
                         ),
+                        found: report
+                            .in_state(State::Blocking)
+                            .map(|check| check.found.clone())
+                            .collect(),
                     });
                 let _ = sender.output(SystemCheckOutput::Blocking(blocking));
             }
@@ -251,6 +260,12 @@ impl SystemCheck {
         self.self_test_group = Some(group);
     }
 
+    /// Every copy button ends here: the clipboard, then a toast that says so.
+    fn copy(&self, text: &str, sender: &ComponentSender<Self>) {
+        self.page.clipboard().set_text(text);
+        let _ = sender.output(SystemCheckOutput::Toast(gettext("Copied")));
+    }
+
     fn show(&mut self, report: &Report, sender: &ComponentSender<Self>) {
         if let Some(old) = self.group.take() {
             self.page.remove(&old);
@@ -311,7 +326,7 @@ fn row(check: &Check, sender: &ComponentSender<SystemCheck>) -> adw::Preferences
     }
     row.add_row(&how);
     if let Some(command) = &fix.command {
-        row.add_row(&command_row(command));
+        row.add_row(&command_row(command, sender));
     }
     row.upcast()
 }
@@ -344,7 +359,7 @@ fn self_test_row(check: &SelfCheck) -> adw::ActionRow {
 }
 
 /// A command in monospace with a button that copies it.
-fn command_row(command: &str) -> adw::ActionRow {
+fn command_row(command: &str, sender: &ComponentSender<SystemCheck>) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
         .title(escape_markup(command))
         .css_classes(["monospace"])
@@ -360,7 +375,8 @@ fn command_row(command: &str) -> adw::ActionRow {
         "Copy the command",
     ))]);
     let command = command.to_owned();
-    copy.connect_clicked(move |button| button.clipboard().set_text(&command));
+    let sender = sender.clone();
+    copy.connect_clicked(move |_| sender.input(SystemCheckMsg::CopyCommand(command.clone())));
     row.add_suffix(&copy);
     row
 }

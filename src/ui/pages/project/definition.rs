@@ -95,6 +95,8 @@ pub enum DefinitionMsg {
     Edited(Box<Definition>),
     /// The typing stopped: write the edit.
     Quiet,
+    /// Whether the form's last applied value was valid.
+    FormValid(bool),
     /// `paddock.toml` changed on disk (an editor, an agent, or a save here).
     FileChanged,
     /// Opens the invalid `paddock.toml` in the user's text editor.
@@ -109,6 +111,9 @@ pub enum DefinitionOutput {
     /// `paddock.toml` holds something else now: what podman has for it may
     /// have changed.
     Changed,
+    /// Whether what the view shows can be built and run: `false` while
+    /// `paddock.toml` is broken or the form holds an invalid value.
+    Usable(bool),
     Toast(String),
     Error {
         heading: String,
@@ -164,6 +169,9 @@ impl Component for DefinitionEditor {
                         body: error.to_string(),
                     });
                 }
+            }
+            DefinitionMsg::FormValid(valid) => {
+                let _ = sender.output(DefinitionOutput::Usable(valid));
             }
             DefinitionMsg::FileChanged => {
                 self.file_changed(&sender);
@@ -312,6 +320,7 @@ impl DefinitionEditor {
                         DefinitionFormOutput::Edited(definition) => {
                             DefinitionMsg::Edited(Box::new(definition))
                         }
+                        DefinitionFormOutput::Valid(valid) => DefinitionMsg::FormValid(valid),
                     });
                 let widget = form.widget().clone().upcast();
                 self.form = Some(Form {
@@ -338,6 +347,7 @@ impl DefinitionEditor {
                 .build()
                 .upcast(),
         };
+        let _ = sender.output(DefinitionOutput::Usable(self.form.is_some()));
         self.view.set_child(Some(&view));
     }
 

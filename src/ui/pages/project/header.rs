@@ -145,6 +145,11 @@ pub fn build_button() -> ButtonLook {
     }
 }
 
+/// Why Build and Run are insensitive while the definition is not valid.
+pub fn fix_first() -> String {
+    gettext("Fix the errors in the sandbox settings first")
+}
+
 /// Run, Stop while the sandbox runs, "Stopping…" until it has ended.
 pub fn run_button(phase: &Phase) -> ButtonLook {
     match phase {

@@ -66,6 +66,9 @@ pub struct ProjectPage {
     verdict: Option<VerdictLook>,
     /// Icons instead of labels in the header, for narrow windows.
     compact: bool,
+    /// The definition cannot be built or run as it stands: `paddock.toml`
+    /// is broken or the form holds a value that is not valid.
+    unusable: bool,
     build_log: BuildLog,
     definition: Controller<DefinitionEditor>,
     terminals: Controller<Terminals>,
@@ -326,10 +329,15 @@ impl Component for ProjectPage {
             },
 
             gtk::Button {
-                set_tooltip_text: Some(&header::build_button().tooltip),
+                #[watch]
+                set_tooltip_text: Some(&if model.unusable {
+                    header::fix_first()
+                } else {
+                    header::build_button().tooltip
+                }),
                 update_property: &[gtk::accessible::Property::Label(&header::build_button().accessible)],
                 #[watch]
-                set_sensitive: model.phase.can_build(),
+                set_sensitive: model.phase.can_build() && !model.unusable,
                 #[watch]
                 set_child: Some(if model.compact {
                     build_icon.upcast_ref::<gtk::Widget>()
@@ -343,13 +351,19 @@ impl Component for ProjectPage {
 
             gtk::Button {
                 #[watch]
-                set_tooltip_text: Some(&header::run_button(&model.phase).tooltip),
+                set_tooltip_text: Some(&if model.unusable && !model.phase.is_running() {
+                    header::fix_first()
+                } else {
+                    header::run_button(&model.phase).tooltip
+                }),
                 #[watch]
                 update_property: &[gtk::accessible::Property::Label(
                     &header::run_button(&model.phase).accessible,
                 )],
+                // Stop stays: a running sandbox can always be stopped.
                 #[watch]
-                set_sensitive: model.phase.can_run_or_stop(),
+                set_sensitive: model.phase.can_run_or_stop()
+                    && (model.phase.is_running() || !model.unusable),
                 #[watch]
                 set_child: Some(if matches!(model.phase, Phase::Stopping { .. }) {
                     stopping_content.upcast_ref::<gtk::Widget>()
@@ -450,6 +464,7 @@ impl Component for ProjectPage {
             shown_status: None,
             verdict: None,
             compact: false,
+            unusable: false,
             build_log,
             definition,
             terminals,
@@ -523,6 +538,7 @@ impl ProjectPage {
                     self.network.emit(NetworkMsg::Changed);
                     self.check_image(&sender);
                 }
+                DefinitionOutput::Usable(usable) => self.unusable = !usable,
                 DefinitionOutput::Toast(text) => {
                     let _ = sender.output(ProjectPageOutput::Toast(text));
                 }
@@ -804,6 +820,14 @@ impl ProjectPage {
 
     /// Builds the image; `then_run`: a run asked for it.
     fn build(&mut self, then_run: bool, sender: &ComponentSender<Self>) {
+        // What the buttons say while they are insensitive; the keyboard
+        // shortcuts and the Build view's button end here too.
+        if self.unusable {
+            if then_run {
+                self.phase.start_failed();
+            }
+            return;
+        }
         let after = if then_run {
             AfterReview::Run
         } else {
@@ -849,7 +873,7 @@ impl ProjectPage {
             self.terminals.emit(TerminalsMsg::Focus);
             return;
         }
-        if !self.phase.can_run_or_stop() || self.phase.run_after_build() {
+        if !self.phase.can_run_or_stop() || self.phase.run_after_build() || self.unusable {
             return;
         }
         if !self.definition_saved(sender) {
