@@ -32,7 +32,7 @@ pub fn os_error(error: &std::io::Error) -> String {
         _ => return error.to_string(),
     };
     tr(
-        "{reason} ({detail})",
+        "{reason}: {detail}",
         &[("reason", &reason), ("detail", error)],
     )
 }
@@ -63,10 +63,10 @@ mod tests {
         let denied = std::io::Error::from_raw_os_error(13);
         assert_eq!(
             os_error(&denied),
-            "you do not have permission (Permission denied (os error 13))"
+            "you do not have permission: Permission denied (os error 13)"
         );
         let read_only = std::io::Error::from_raw_os_error(30);
-        assert!(os_error(&read_only).starts_with("the file system is read-only ("));
+        assert!(os_error(&read_only).starts_with("the file system is read-only: "));
         let other = std::io::Error::other("odd");
         assert_eq!(os_error(&other), "odd");
     }

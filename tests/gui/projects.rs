@@ -362,6 +362,41 @@ fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
     desktop.quit();
 }
 
+/// The banner over a microVM project and the System Check, light, wide
+/// and at 360 px, for the screenshots (where crun lacks libkrun).
+#[test]
+fn the_banner_and_the_system_check_light_and_narrow() {
+    let (_, runtime) = podman(&["info", "--format", "{{.Host.OCIRuntime.Version}}"]);
+    if runtime.contains("+LIBKRUN") {
+        return;
+    }
+    for (width, height, name) in [(1000, 800, "light"), (360, 700, "narrow")] {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(width, height);
+        desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", "prefer-light")]);
+        let (_keep, vm) = desktop.approved_project("banner-vm", &["sh"]);
+        let file = vm.join(".agent-sandbox/paddock.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replace("runtime = \"container\"", "runtime = \"krun\""),
+        )
+        .unwrap();
+        desktop.approve(&vm);
+        desktop.activate("open-project", Some(&vm)).expect("open");
+        desktop.wait_for("the banner", |tree| {
+            shows(tree, "This computer cannot start microVMs yet") && shows(tree, "Dismiss")
+        });
+        desktop.screenshot(&format!("forms-banner-{name}"));
+        desktop
+            .activate("system-check", None)
+            .expect("system check");
+        desktop.wait_for("the checks", |tree| shows(tree, "Hardware Virtualization"));
+        desktop.screenshot(&format!("forms-system-check-{name}"));
+        desktop.quit();
+    }
+}
+
 fn xdotool(desktop: &Desktop, args: &[&str]) {
     desktop.display.xdotool(args);
 }

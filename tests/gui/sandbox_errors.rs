@@ -132,6 +132,9 @@ fn a_change_in_the_form_rewrites_only_its_value_and_keeps_every_comment() {
     desktop.wait_for("the form", |tree| spin_value(tree, "CPUs") == Some(1.0));
 
     step_up(&desktop, "CPUs");
+    desktop.wait_for("two CPUs in the form", |tree| {
+        spin_value(tree, "CPUs") == Some(2.0)
+    });
     let written = changed_from(&file, &original);
     assert_eq!(
         written,
@@ -148,11 +151,15 @@ fn a_change_in_the_form_rewrites_only_its_value_and_keeps_every_comment() {
             .iter()
             .any(|row| row["title"] == "HAND")
     });
-    step_up(&desktop, "CPUs");
+    // (Memory: this machine may have no third CPU to give.)
+    step_up(&desktop, "Memory");
+    desktop.wait_for("0.75 GiB in the form", |tree| {
+        spin_value(tree, "Memory") == Some(0.75)
+    });
     let written = changed_from(&file, &edited);
     assert_eq!(
         written,
-        edited.replace("cpus = 2   # agreed", "cpus = 3   # agreed")
+        edited.replace("memory_mib = 512   # agreed", "memory_mib = 768   # agreed")
     );
     desktop.quit();
 }
@@ -187,6 +194,7 @@ fn while_the_definition_is_invalid_run_and_build_are_insensitive_and_say_why() {
         "no caption for the base image:\n{}",
         texts(&tree).join("\n")
     );
+    desktop.screenshot("forms-sandbox-field-error");
     // Their shortcuts do nothing either.
     desktop.key("ctrl+shift+b");
     desktop.key("ctrl+shift+r");
@@ -194,6 +202,7 @@ fn while_the_definition_is_invalid_run_and_build_are_insensitive_and_say_why() {
     let tree = desktop.settled();
     assert!(blocked(&tree), "a shortcut started something");
     assert!(!shows(&tree, "Cancel"), "a build began");
+    assert!(shows(&tree, "Not built"), "an image was built");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), good, "written");
 
     apply_text(&desktop, "Base Image", &base);
