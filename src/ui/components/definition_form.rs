@@ -129,7 +129,7 @@ pub enum DefinitionFormMsg {
 #[derive(Debug)]
 pub enum DefinitionFormOutput {
     /// The user made this valid definition.
-    Edited(Definition),
+    Edited(Box<Definition>),
     /// Whether the value the user applied last was valid (an invalid one
     /// stays in its row, marked, and is not handed on).
     Valid(bool),
@@ -383,7 +383,7 @@ impl SimpleComponent for DefinitionForm {
                         if old.env != candidate.env {
                             self.show_env();
                         }
-                        let _ = sender.output(DefinitionFormOutput::Edited(candidate));
+                        let _ = sender.output(DefinitionFormOutput::Edited(Box::new(candidate)));
                     }
                     Err(errors) => {
                         self.mark(Some(&errors));

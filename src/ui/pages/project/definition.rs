@@ -318,7 +318,7 @@ impl DefinitionEditor {
                     })
                     .forward(sender.input_sender(), |output| match output {
                         DefinitionFormOutput::Edited(definition) => {
-                            DefinitionMsg::Edited(Box::new(definition))
+                            DefinitionMsg::Edited(definition)
                         }
                         DefinitionFormOutput::Valid(valid) => DefinitionMsg::FormValid(valid),
                     });
