@@ -256,6 +256,11 @@ fn an_invalid_definition_is_explained_reloaded_and_reset_without_loss() {
     });
 
     desktop.focus();
+    // Sandboxes of other tests on this podman are announced in a toast,
+    // which may cover the button below the problems: it times out.
+    poll(Duration::from_secs(15), Duration::from_millis(300), || {
+        !shows(&desktop.tree(), "still running")
+    });
     // "Open in Text Editor" hands the file to the default editor.
     desktop.click("Open in Text Editor");
     if !poll(Duration::from_secs(20), Duration::from_millis(200), || {
