@@ -92,7 +92,7 @@ pub struct DefinitionForm {
     env_rows: Vec<(String, adw::EntryRow)>,
     add_env: adw::EntryRow,
     /// Under each group: what is wrong with its fields.
-    captions: [gtk::Label; 4],
+    captions: [gtk::Label; 5],
     sender: ComponentSender<DefinitionForm>,
     /// Set while the form itself writes values into the rows.
     loading: bool,
@@ -148,6 +148,7 @@ const AGENT: usize = 0;
 const IMAGE: usize = 1;
 const RESOURCES: usize = 2;
 const ENV: usize = 3;
+const SANDBOX: usize = 4;
 
 impl SimpleComponent for DefinitionForm {
     type Init = DefinitionFormInit;
@@ -295,6 +296,7 @@ impl SimpleComponent for DefinitionForm {
             ],
         );
         sandbox_group.add(&runtime);
+        sandbox_group.add(&captions[SANDBOX]);
         page.add(&sandbox_group);
 
         let env_group = adw::PreferencesGroup::builder()
@@ -596,27 +598,34 @@ impl DefinitionForm {
     /// Marks the rows whose keys have errors; each group's caption lists
     /// the messages about its fields.
     fn mark(&self, errors: Option<&DefinitionErrors>) {
-        let rows: [(&str, &gtk::Widget, usize); 7] = [
+        let rows: [(&str, &gtk::Widget, usize); 10] = [
             ("agent.command", self.command.upcast_ref(), AGENT),
+            ("agent.home", self.home.upcast_ref(), AGENT),
             ("agent", self.agent.upcast_ref(), AGENT),
             ("image.base", self.base.upcast_ref(), IMAGE),
             ("image.packages", self.packages.upcast_ref(), IMAGE),
             ("resources.cpus", self.cpus.upcast_ref(), RESOURCES),
             ("resources.memory_mib", self.memory.upcast_ref(), RESOURCES),
             ("env", self.add_env.upcast_ref(), ENV),
+            ("network", self.network.upcast_ref(), SANDBOX),
+            ("sandbox.runtime", self.runtime.upcast_ref(), SANDBOX),
         ];
-        let mut messages: [Vec<String>; 4] = Default::default();
+        let mut messages: [Vec<String>; 5] = Default::default();
         for (key, row, group) in rows {
             let found: Vec<String> = errors
                 .map(|errors| errors.for_field(key).map(|e| e.message.clone()).collect())
                 .unwrap_or_default();
-            // `agent` also matches `agent.command`: that one is its own row.
+            // `agent` also matches `agent.command` and `agent.home`: those
+            // are rows of their own.
             let found: Vec<String> = if key == "agent" {
                 errors
                     .map(|errors| {
                         errors
                             .for_field(key)
-                            .filter(|e| !e.key.starts_with("agent.command"))
+                            .filter(|e| {
+                                !e.key.starts_with("agent.command")
+                                    && !e.key.starts_with("agent.home")
+                            })
                             .map(|e| e.message.clone())
                             .collect()
                     })
