@@ -162,7 +162,7 @@ impl SelfTest {
         ));
         checks.push(SelfCheck {
             id: CheckId::EgressGateway,
-            title: gettextrs::gettext("Egress gateway"),
+            title: gettextrs::gettext("Network gateway"),
             outcome: Outcome::NotApplicable,
             measured: gettextrs::gettext(
                 "Not tried by the self-test yet; `paddock net log` shows what a sandbox’s gateway lets through and blocks",
