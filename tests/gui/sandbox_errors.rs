@@ -161,6 +161,21 @@ fn a_change_in_the_form_rewrites_only_its_value_and_keeps_every_comment() {
         written,
         edited.replace("memory_mib = 512   # agreed", "memory_mib = 768   # agreed")
     );
+
+    // The merge path: the file changes between the change in the form and
+    // its write (which waits for the user to stop), so the change is put on
+    // top of what the file holds then.
+    step_up(&desktop, "Memory");
+    let meanwhile = written.replace("HAND = \"1\" # mine", "HAND = \"2\" # mine, again");
+    std::fs::write(&file, &meanwhile).unwrap();
+    let merged = changed_from(&file, &meanwhile);
+    assert_eq!(
+        merged,
+        meanwhile.replace(
+            "memory_mib = 768   # agreed",
+            "memory_mib = 1024   # agreed"
+        )
+    );
     desktop.quit();
 }
 

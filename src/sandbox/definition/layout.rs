@@ -348,6 +348,23 @@ UV_LINK_MODE = "copy"
     }
 
     #[test]
+    fn an_edit_merged_on_top_of_a_hand_edit_keeps_the_hand_edit_as_written() {
+        let base = parsed(COMMENTED);
+        let mut ours = base.clone();
+        ours.resources.memory_mib = 8192;
+        let theirs_text = COMMENTED.replace(
+            "UV_LINK_MODE = \"copy\"",
+            "UV_LINK_MODE = \"hardlink\" # faster here",
+        );
+        let merged = Definition::rebase(&ours, &base, &parsed(&theirs_text)).unwrap();
+        let written = merged.to_toml_over(&theirs_text);
+        assert_eq!(
+            changed_lines(&theirs_text, &written),
+            [("memory_mib = 4096", "memory_mib = 8192")]
+        );
+    }
+
+    #[test]
     fn what_is_not_a_definition_is_written_afresh() {
         let definition = parsed(COMMENTED);
         for previous in ["[agent\n", "version = \"one\"\n", ""] {
