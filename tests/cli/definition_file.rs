@@ -137,3 +137,19 @@ fn build_run_and_init_list_every_problem_with_its_line_and_column() {
         }
     }
 }
+
+#[test]
+fn an_unreadable_definition_is_reported_in_words_with_the_system_text_as_detail() {
+    use std::os::unix::fs::PermissionsExt;
+    let project = TestProject::init("unreadable", &["--container"]);
+    let file = project.root.join(".agent-sandbox/paddock.toml");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let output = project.run(&["build", project.path()]);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("you do not have permission: Permission denied (os error 13)"),
+        "{stderr}"
+    );
+}
