@@ -15,6 +15,7 @@ mod isolation;
 mod network;
 mod projects;
 mod review;
+mod screenshots;
 mod self_test;
 mod settings;
 mod state;
