@@ -340,6 +340,30 @@ impl Desktop {
         let parameter: Vec<zvariant::Value<'_>> = path
             .map(|p| vec![zvariant::Value::from(p.to_string_lossy().into_owned())])
             .unwrap_or_default();
+        self.activate_with(action, parameter)
+    }
+
+    /// `app.view(uint32 INDEX)`: the current project's view by its place
+    /// (Sandbox, Build, Terminal, Changes, Network).
+    pub fn view(&self, index: u32) -> zbus::Result<()> {
+        self.activate_with("view", vec![zvariant::Value::from(index)])
+    }
+
+    /// Whether the app exports an action named `action`.
+    pub fn has_action(&self, action: &str) -> bool {
+        self.runtime.block_on(async {
+            let reply = self
+                .connection
+                .call_method(Some(APP_ID), APP_PATH, Some("org.gtk.Actions"), "List", &())
+                .await;
+            reply
+                .ok()
+                .and_then(|message| message.body().deserialize::<Vec<String>>().ok())
+                .is_some_and(|names| names.iter().any(|name| name == action))
+        })
+    }
+
+    fn activate_with(&self, action: &str, parameter: Vec<zvariant::Value<'_>>) -> zbus::Result<()> {
         self.runtime.block_on(async {
             self.connection
                 .call_method(
@@ -442,6 +466,17 @@ impl Desktop {
     /// Takes a screenshot of the window (with no window manager it sits at
     /// the display's top left corner) into the screenshot folder.
     pub fn screenshot(&self, name: &str) -> PathBuf {
+        self.screenshot_sized(name, window_size)
+    }
+
+    /// [`Desktop::screenshot`] of the area `size` finds in the settled tree
+    /// (another toplevel's, say: it opens at the same corner), or of the
+    /// whole screen when it finds none.
+    pub fn screenshot_sized(
+        &self,
+        name: &str,
+        size: impl Fn(&Value) -> Option<(u32, u32)>,
+    ) -> PathBuf {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("the screenshot folder");
         let file = dir.join(format!("{name}.png"));
@@ -451,7 +486,7 @@ impl Desktop {
         std::thread::sleep(Duration::from_millis(300));
         let mut import = Command::new("import");
         import.args(["-display", self.display.name(), "-window", "root"]);
-        if let Some((width, height)) = window_size(&tree) {
+        if let Some((width, height)) = size(&tree) {
             import.args(["-crop", &format!("{width}x{height}+0+0"), "+repage"]);
         }
         let status = import.arg(&file).status().expect("imagemagick's import");

@@ -16,6 +16,7 @@ mod network;
 mod projects;
 mod review;
 mod sandbox_errors;
+mod screenshots;
 mod self_test;
 mod settings;
 mod state;

@@ -54,12 +54,7 @@ fn a_blocked_host_shows_up_live_and_allow_lets_it_through_at_once() {
         terminal_shows(tree, "403 Forbidden")
     });
     // The Network view is the fifth.
-    let status = desktop
-        .command("gapplication")
-        .args(["action", crate::harness::APP_ID, "view", "uint32 4"])
-        .status()
-        .expect("gapplication");
-    assert!(status.success());
+    desktop.view(4).expect("the view action");
     let tree = desktop.wait_for_within(
         "the blocked host in the Network view",
         Duration::from_secs(300),

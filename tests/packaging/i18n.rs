@@ -4,46 +4,14 @@
 //! window shows is read back through the accessibility bus (AT-SPI), the way a
 //! screen reader sees it.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use support::bus::PrivateBus;
 use support::display::VirtualDisplay;
 use support::paddock::{TestHome, binary};
+use support::po::translations;
 use support::process::Reaped;
-
-/// msgid -> msgstr of a .po file, through msgcat so that continuation lines
-/// and escapes are gettext's own business.
-fn translations(po: &Path) -> HashMap<String, String> {
-    let out = Command::new("msgcat")
-        .args(["--no-wrap", "--no-location"])
-        .arg(po)
-        .output()
-        .expect("run msgcat");
-    assert!(out.status.success(), "msgcat failed on {}", po.display());
-    let text = String::from_utf8(out.stdout).expect("UTF-8 po");
-    let unquote = |s: &str| {
-        s.trim()
-            .trim_start_matches('"')
-            .trim_end_matches('"')
-            .replace("\\\"", "\"")
-            .replace("\\n", "\n")
-    };
-    let mut map = HashMap::new();
-    let mut id = None;
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("msgid ") {
-            id = Some(unquote(rest));
-        } else if let Some(rest) = line.strip_prefix("msgstr ")
-            && let Some(id) = id.take()
-            && !id.is_empty()
-        {
-            map.insert(id, unquote(rest));
-        }
-    }
-    map
-}
 
 /// `command` speaking German, from the catalogue compiled into `localedir`.
 fn speaking_german<'a>(command: &'a mut Command, localedir: &Path) -> &'a mut Command {

@@ -2,7 +2,7 @@
 //! processes that are reaped, waiting, unique names, a private session bus
 //! with python-dbusmock doubles, a virtual display, podman with clean-up by
 //! name and by Paddock's label, the `paddock` binary in a home of the test's
-//! own, GNOME Keyring, a pseudo-terminal, and the stand-ins for what cannot
+//! own, GNOME Keyring, a pseudo-terminal, the translations' catalogues, and the stand-ins for what cannot
 //! exist on the development machines (a krun runtime, a usable /dev/kvm).
 //!
 //! Helpers typed by a layer (plans built by hand, engine sessions) live in
@@ -17,6 +17,7 @@ pub mod doubles;
 pub mod keyring;
 pub mod machine;
 pub mod paddock;
+pub mod po;
 pub mod podman;
 pub mod process;
 pub mod pty;

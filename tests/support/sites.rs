@@ -9,8 +9,14 @@ use crate::podman::{base_image, podman};
 use crate::{source, unique};
 
 /// The gateway binary next to `paddock`, where Paddock looks for it (cargo
-/// builds another package's binary only when asked).
+/// builds another package's binary only when asked). Built in a target
+/// folder of its own and copied: built alone, the gateway's dependencies get
+/// other features than the app's, and in a shared folder each set would be
+/// rebuilt over the other on every alternation (minutes per test run).
 pub fn build_gateway() {
+    let app = binary();
+    let profile = app.parent().expect("target/<profile>");
+    let target = profile.parent().expect("the target folder").join("gateway");
     let status = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -18,13 +24,19 @@ pub fn build_gateway() {
             "--quiet",
             "-p",
             "paddock-gateway",
-            "--manifest-path",
+            "--target-dir",
         ])
+        .arg(&target)
+        .arg("--manifest-path")
         .arg(source("Cargo.toml"))
         .status()
         .unwrap();
     assert!(status.success(), "cargo build -p paddock-gateway failed");
-    assert!(binary().with_file_name("paddock-gateway").is_file());
+    // Renamed into place: another test may be reading the one there.
+    let next = app.with_file_name("paddock-gateway");
+    let part = next.with_extension(format!("part-{}", std::process::id()));
+    std::fs::copy(target.join("debug/paddock-gateway"), &part).expect("copy the gateway");
+    std::fs::rename(&part, &next).expect("put the gateway next to paddock");
 }
 
 /// A busybox httpd on `network` (the gateway's outer one) whose page says
@@ -33,9 +45,16 @@ pub struct Site(pub String);
 
 impl Site {
     pub fn start(network: &str, text: &str) -> Site {
+        Site::named(network, &unique("net-site"), text)
+    }
+
+    /// [`Site::start`] under a host name of the caller's (one that reads
+    /// well in a screenshot), replacing a site left over under that name.
+    pub fn named(network: &str, name: &str, text: &str) -> Site {
         // Made here when no gateway made it yet; `exists` races are fine.
         let _ = podman(&["network", "create", network]);
-        let name = unique("net-site");
+        let _ = podman(&["rm", "-f", "-t", "0", name]);
+        let name = name.to_owned();
         let script = format!(
             "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
         );
