@@ -1,17 +1,20 @@
-//! The "API Keys" group of a project's settings: one password row per
-//! variable the sandbox takes from the keyring, titled for people ("Anthropic
-//! API Key") with the variable as subtitle. A value typed there is stored in
-//! the keyring (for every project) when applied and the row is emptied;
-//! stored values are never read back into the window.
+//! An "API Keys" group: one password row per variable a sandbox takes from
+//! the keyring, titled for people ("Anthropic API Key") with the variable as
+//! subtitle. A value typed there is stored in the keyring when applied and
+//! the row is emptied; stored values are never read back into the window.
+//!
+//! Preferences shows one for every project's keys, a project's Sandbox view
+//! one for that project's own; the host's rule decides which a sandbox
+//! gets (host::secrets: the project's wins), and both groups say so.
 //!
 //! Showing the group does not touch the keyring: asking it which keys are
 //! stored would unlock it, and on a desktop without a keyring yet that asks
 //! the user to choose a password for a new one, just for looking at a
 //! project. The keyring is opened when the user stores or removes a key
-//! here (or presses Run, which reads the keys); Preferences lists the keys
-//! that are stored.
+//! here (or presses Run, which reads the keys).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -23,6 +26,8 @@ use sandbox::secret::{SecretValue, SecretVars};
 
 pub struct ApiKeys {
     group: adw::PreferencesGroup,
+    /// The project the keys are for; `None`: every project.
+    project: Option<PathBuf>,
     /// Variable -> its row and the label that says what happened to it.
     rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label)>,
 }
@@ -50,6 +55,8 @@ pub enum ApiKeysOutput {
 
 pub struct ApiKeysInit {
     pub vars: SecretVars,
+    /// The project the keys are for; `None`: every project (Preferences).
+    pub project: Option<PathBuf>,
 }
 
 impl Component for ApiKeys {
@@ -63,9 +70,6 @@ impl Component for ApiKeys {
     fn init_root() -> Self::Root {
         adw::PreferencesGroup::builder()
             .title(gettext("API Keys"))
-            .description(gettext(
-                "Kept in your keyring and given to the sandbox when it starts, never written to the project. A key here is for every project; the agent can also log in inside the sandbox instead.",
-            ))
             .build()
     }
 
@@ -74,8 +78,17 @@ impl Component for ApiKeys {
         group: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
+        group.set_description(Some(&match init.project {
+            None => gettext(
+                "Kept in your keyring and given to every project’s sandbox when it starts, never written to a project. A key set in a project’s own settings wins over the one here.",
+            ),
+            Some(_) => gettext(
+                "Kept in your keyring for this project only and given to its sandbox when it starts, never written to the project. Without one here, the key in Preferences is used; the agent can also log in inside the sandbox instead.",
+            ),
+        }));
         let mut model = ApiKeys {
             group,
+            project: init.project,
             rows: BTreeMap::new(),
         };
         model.show(init.vars, &sender);
@@ -87,11 +100,12 @@ impl Component for ApiKeys {
             ApiKeysMsg::Show(vars) => self.show(vars, &sender),
             ApiKeysMsg::Apply(name) => self.apply(name, &sender),
             ApiKeysMsg::Remove(name) => {
+                let project = self.project.clone();
                 sender.oneshot_command(async move {
                     let removed = async {
                         Keyring::open()
                             .await?
-                            .remove(&name, Scope::Everywhere)
+                            .remove(&name, scope(project.as_deref()))
                             .await
                     };
                     let result = removed.await;
@@ -208,15 +222,22 @@ impl ApiKeys {
         if value.as_bytes().is_empty() {
             return;
         }
+        let project = self.project.clone();
         sender.oneshot_command(async move {
             let saved = async {
                 let keyring = Keyring::open().await?;
-                keyring.store(&name, Scope::Everywhere, &value).await
+                keyring
+                    .store(&name, scope(project.as_deref()), &value)
+                    .await
             };
             let result = saved.await;
             ApiKeysCommand::Saved(name, result)
         });
     }
+}
+
+fn scope(project: Option<&std::path::Path>) -> Scope<'_> {
+    project.map_or(Scope::Everywhere, Scope::Project)
 }
 
 /// What went wrong, short enough for the row; the keyring's own words are
