@@ -10,7 +10,7 @@ use gtk::pango;
 use relm4::prelude::*;
 
 use crate::settings::Settings;
-use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysOutput};
+use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysOutput, title_of};
 use crate::ui::components::definition_form::{
     Limits, MEMORY_MIN_MIB, MEMORY_STEP_MIB, announce_amounts, mib_of, spin,
 };
@@ -60,9 +60,9 @@ impl Preferences {
     }
 }
 
-/// The variables of every agent preset (the user's own too), each once, in
-/// the presets' order: what a key for every project can be stored under
-/// here. Others are stored with `paddock secret set`.
+/// The variables of every agent preset (the user's own too), each once, by
+/// their titles: what a key for every project can be stored under here.
+/// Others are stored with `paddock secret set`.
 fn every_agents_keys() -> SecretVars {
     let presets = Presets::load(Presets::user_dir().as_deref()).unwrap_or_else(|error| {
         tracing::warn!("agent presets: {error}");
@@ -76,6 +76,7 @@ fn every_agents_keys() -> SecretVars {
             }
         }
     }
+    names.sort_by_cached_key(|name| title_of(name));
     SecretVars {
         extra: names,
         ..SecretVars::default()

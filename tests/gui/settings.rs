@@ -5,10 +5,15 @@
 
 use std::path::Path;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use support::podman::ProjectCleanup;
+use support::wait::wait_until;
 
-use crate::harness::{APP_ID, Desktop, nodes, terminal_shows};
+use crate::harness::{
+    APP_ID, Desktop, nodes, outside_window, preferences, shows, terminal_shows, titled,
+};
 
 fn font_scales(tree: &Value) -> Vec<f64> {
     tree["terminals"]
@@ -167,4 +172,161 @@ fn settings_reach_every_terminal_and_outlive_a_restart() {
     );
 
     desktop.quit();
+}
+
+/// Preferences, opened with Ctrl+comma: the memory typed there is what the
+/// next project gets, made in the window or by `paddock init`; the font
+/// chosen there reaches a terminal that is open, at once.
+#[test]
+fn preferences_set_what_new_projects_get_and_the_terminal_font() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1100, 760);
+    desktop.launch();
+    let (_keep, project) =
+        desktop.approved_project("prefs-font", &["sh", "-c", "echo ready-font; sleep 600"]);
+    let _cleanup = ProjectCleanup(project.clone());
+    run(&desktop, &project, "ready-font");
+    let system_font = fonts(&desktop.tree());
+    assert_eq!(system_font.len(), 1, "one terminal");
+
+    let tree = desktop.open_preferences();
+    let dialog = preferences(&tree);
+    let memory = titled(&dialog, "AdwSpinRow", "Memory").expect("a Memory row");
+    assert_eq!(memory["value"], 4.0, "the schema's 4096 MiB: {memory}");
+    assert_eq!(memory["subtitle"], "GiB", "the unit");
+    assert!(titled(&dialog, "AdwSpinRow", "CPUs").is_some());
+
+    // 3 GiB typed into the row, applied with Enter.
+    let field = nodes(memory, "GtkText")
+        .first()
+        .copied()
+        .expect("the spin row's text");
+    desktop.click_node(field);
+    desktop.key("ctrl+a");
+    desktop.type_text("3");
+    desktop.key("Return");
+    wait_until(
+        "3072 MiB for new projects in GSettings",
+        Duration::from_secs(20),
+        || desktop.gsettings(&["get", APP_ID, "default-memory-mib"]) == "uint32 3072",
+    );
+
+    // The system's font off: the button's font reaches the open terminal.
+    let system = titled(&dialog, "AdwSwitchRow", "Use System Font").expect("the switch");
+    desktop.click_node(system);
+    desktop.wait_for("the terminal in Monospace 11", |tree| {
+        fonts(tree) == ["Monospace 11"]
+    });
+    assert_eq!(
+        desktop.gsettings(&["get", APP_ID, "terminal-font"]),
+        "'Monospace 11'"
+    );
+
+    // A size chosen in the font dialog, too.
+    let tree = desktop.settled();
+    let button = nodes(&preferences(&tree), "GtkFontDialogButton")
+        .first()
+        .copied()
+        .cloned()
+        .expect("the font button");
+    assert!(button.get("insensitive").is_none(), "{button}");
+    desktop.click_node(&button);
+    let tree = desktop.wait_for("the font chooser", |tree| {
+        !nodes(tree, "GtkFontChooserDialog").is_empty()
+    });
+    let chooser = nodes(&tree, "GtkFontChooserDialog")[0].clone();
+    let size = nodes(&chooser, "GtkSpinButton")
+        .first()
+        .and_then(|spin| nodes(spin, "GtkText").first().copied())
+        .cloned()
+        .expect("the chooser's size field");
+    desktop.click_node(&size);
+    desktop.key("ctrl+a");
+    desktop.type_text("15");
+    desktop.key("Tab");
+    desktop.click("Select");
+    desktop.wait_for("the terminal in Monospace 15", |tree| {
+        fonts(tree) == ["Monospace 15"]
+    });
+
+    // Back to the system's font.
+    let tree = desktop.settled();
+    let system = titled(&preferences(&tree), "AdwSwitchRow", "Use System Font")
+        .cloned()
+        .expect("the switch");
+    desktop.click_node(&system);
+    desktop.wait_for("the terminal in the system's font", |tree| {
+        fonts(tree) == system_font
+    });
+    assert_eq!(desktop.gsettings(&["get", APP_ID, "terminal-font"]), "''");
+
+    // Closed, the window makes a new project with 3 GiB...
+    desktop.key("Escape");
+    desktop.wait_for("Preferences closed", |tree| preferences(tree).is_null());
+    let parent = tempfile::tempdir().expect("a temp dir");
+    let fresh = parent.path().join("fresh-window");
+    std::fs::create_dir(&fresh).expect("a project folder");
+    desktop
+        .activate("open-project", Some(&fresh))
+        .expect("open");
+    desktop.wait_for("the new project's Memory row at 3 GiB", |tree| {
+        titled(tree, "AdwSpinRow", "Memory").is_some_and(|row| row["value"] == 3.0)
+    });
+    // ...and so does `paddock init`.
+    let cli = parent.path().join("fresh-cli");
+    std::fs::create_dir(&cli).expect("a project folder");
+    let init = desktop
+        .paddock()
+        .args(["init", "--container"])
+        .arg(&cli)
+        .output()
+        .expect("paddock init");
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let written = std::fs::read_to_string(cli.join(".agent-sandbox/paddock.toml")).unwrap();
+    assert!(written.contains("memory_mib = 3072"), "{written}");
+    assert!(
+        String::from_utf8_lossy(&init.stdout).contains("3072 MiB"),
+        "{}",
+        String::from_utf8_lossy(&init.stdout)
+    );
+    desktop.quit();
+}
+
+/// The Preferences dialog light, dark and at 360 px, both pages: nothing
+/// drawn outside the window, for the screenshots.
+#[test]
+fn preferences_light_dark_and_narrow() {
+    for (width, height, scheme, name) in [
+        (1000, 760, "prefer-light", "prefs-light"),
+        (1000, 760, "prefer-dark", "prefs-dark"),
+        (360, 700, "prefer-light", "prefs-narrow"),
+    ] {
+        let mut desktop = Desktop::start();
+        desktop.set_window_size(width, height);
+        desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);
+        let tree = desktop.open_preferences();
+        assert_eq!(tree["dark"], scheme == "prefer-dark");
+        let clipped = outside_window(&tree);
+        let shot = desktop.screenshot(name);
+        assert!(
+            clipped.is_empty(),
+            "drawn outside the window (see {}): {clipped:#?}",
+            shot.display()
+        );
+        let keys = nodes(&tree, "AdwViewSwitcherButton")
+            .into_iter()
+            .find(|button| shows(button, "API Keys"))
+            .cloned()
+            .expect("the API Keys page's switcher button");
+        desktop.click_node(&keys);
+        desktop.wait_for("the API Keys page", |tree| {
+            shows(&preferences(tree), "Anthropic API Key")
+        });
+        desktop.screenshot(&format!("{name}-keys"));
+        desktop.quit();
+    }
 }
