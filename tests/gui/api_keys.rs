@@ -16,7 +16,7 @@ use support::podman::{
 use support::process::{Reaped, run_with_input};
 use support::wait::wait_until;
 
-use crate::harness::{Desktop, nodes, preferences, project, shows, terminal_shows, titled};
+use crate::harness::{Desktop, nodes, preferences, project, shows, terminal_shows, texts, titled};
 
 /// What is sent to the Secret Service on the test's bus, as dbus-monitor
 /// prints it.
@@ -178,6 +178,9 @@ fn project_with(desktop: &Desktop, name: &str, agent: &str) -> (tempfile::TempDi
     (keep, dir)
 }
 
+/// The description of a project's API Keys group.
+const KEYS_GROUP: &str = "Kept in your keyring for this project only";
+
 /// The shell takes no key: its Sandbox view has no API Keys group, while
 /// Claude Code's has one, titled for people.
 #[test]
@@ -185,24 +188,33 @@ fn an_agent_without_keys_shows_no_api_keys_group() {
     let mut desktop = Desktop::launched();
     let (_keep_shell, shell) = project_with(&desktop, "keys-shell", "preset = \"shell\"");
     let (_keep_claude, claude) = project_with(&desktop, "keys-claude", "preset = \"claude\"");
+    // Claude Code installs OS packages, which busybox has no manager for.
+    let file = claude.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[image]\n", "[image]\npackage_manager = \"apk\"\n");
+    std::fs::write(&file, text).unwrap();
+    desktop.approve(&claude);
     desktop
         .activate("open-project", Some(&claude))
         .expect("open");
     desktop.wait_for("Claude Code's keys", |tree| {
         titled(tree, "AdwPasswordEntryRow", "Anthropic API Key").is_some()
-            && shows(tree, "API Keys")
+            && shows(tree, KEYS_GROUP)
     });
     desktop
         .activate("open-project", Some(&shell))
         .expect("open");
-    let tree = desktop.wait_for("the shell's Sandbox view", |tree| {
-        shows(tree, "keys-shell") && titled(tree, "AdwSpinRow", "CPUs").is_some()
+    desktop.wait_for("the shell's Sandbox view", |tree| {
+        titled(tree, "AdwWindowTitle", "keys-shell").is_some()
+            && titled(tree, "AdwSpinRow", "CPUs").is_some()
     });
-    let tree = {
-        drop(tree);
-        desktop.settled()
-    };
-    assert!(!shows(&tree, "API Keys"), "an empty API Keys group");
+    let tree = desktop.settled();
+    assert!(
+        !shows(&tree, KEYS_GROUP),
+        "an empty API Keys group: {:?}",
+        texts(&tree)
+    );
     assert!(nodes(&tree, "AdwPasswordEntryRow").is_empty());
     desktop.quit();
 }
@@ -278,8 +290,7 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
         listed.lines().any(|line| line.trim() == "OPENAI_API_KEY"),
         "stored for every project: {listed}"
     );
-    desktop.key("Escape");
-    desktop.wait_for("Preferences closed", |tree| preferences(tree).is_null());
+    desktop.close_preferences();
 
     // The project has no key of its own: its sandbox gets the global one.
     desktop.build(&dir);
@@ -297,10 +308,11 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
     // The project's own group stores a key for it alone...
     desktop.focus();
     desktop.key("alt+1");
-    let tree = desktop.wait_for("the project's API Keys", |tree| {
+    desktop.wait_for("the project's API Keys", |tree| {
         shows(tree, "for this project only")
             && titled(tree, "AdwPasswordEntryRow", "OpenAI API Key").is_some()
     });
+    let tree = desktop.settled();
     let row = titled(&tree, "AdwPasswordEntryRow", "OpenAI API Key")
         .cloned()
         .unwrap();

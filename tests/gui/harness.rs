@@ -584,6 +584,20 @@ impl Desktop {
         self.settled()
     }
 
+    /// Closes Preferences with Escape (the first may only end the editing
+    /// of a row) and waits until it is gone.
+    pub fn close_preferences(&self) {
+        for _ in 0..3 {
+            self.key("Escape");
+            if poll(Duration::from_secs(3), Duration::from_millis(200), || {
+                preferences(&self.tree()).is_null()
+            }) {
+                return;
+            }
+        }
+        self.wait_for("Preferences closed", |tree| preferences(tree).is_null());
+    }
+
     /// Turns the mouse wheel by `notches` where the pointer is (down when
     /// positive), a notch at a time as a hand does.
     pub fn wheel(&self, notches: i32) {

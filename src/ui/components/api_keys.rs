@@ -173,9 +173,11 @@ impl ApiKeys {
             // A password row has no subtitle: the variable is a suffix, the
             // tooltip and the accessible description.
             row.set_tooltip_text(Some(name));
+            // Shortened rather than widening a narrow window.
             let variable = gtk::Label::builder()
                 .css_classes(["dim-label", "caption", "monospace"])
                 .label(name.as_str())
+                .ellipsize(gtk::pango::EllipsizeMode::Middle)
                 .valign(gtk::Align::Center)
                 .build();
             row.add_suffix(&variable);
