@@ -12,7 +12,7 @@ use support::podman::ProjectCleanup;
 use support::wait::wait_until;
 
 use crate::harness::{
-    APP_ID, Desktop, nodes, outside_window, preferences, shows, terminal_shows, titled,
+    APP_ID, Desktop, nodes, outside_window, preferences, shows, terminal_shows, texts, titled,
 };
 
 fn font_scales(tree: &Value) -> Vec<f64> {
@@ -235,11 +235,19 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
         !nodes(tree, "GtkFontChooserDialog").is_empty()
     });
     let chooser = nodes(&tree, "GtkFontChooserDialog")[0].clone();
+    let proportional = ["DejaVu Sans Book", "DejaVu Serif Book", "Sans Regular"];
+    assert!(
+        !texts(&chooser)
+            .iter()
+            .any(|t| proportional.contains(&t.as_str())),
+        "the chooser offers a proportional font: {:?}",
+        texts(&chooser)
+    );
     let face = nodes(&chooser, "GtkLabel")
         .into_iter()
         .find(|label| label["text"] == "Monospace Regular")
         .cloned()
-        .expect("Monospace Regular in the chooser's list");
+        .expect("Monospace Regular in the chooser's list (of monospace faces only)");
     desktop.click_node(&face);
     let size = nodes(&chooser, "GtkSpinButton")
         .first()
@@ -251,9 +259,14 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
     desktop.type_text("15");
     desktop.key("Tab");
     desktop.click("Select");
-    desktop.wait_for("the terminal in Monospace 15", |tree| {
-        fonts(tree) == ["Monospace 15"]
+    // Whichever monospace face the click picked, at 15 pt.
+    let tree = desktop.wait_for("the terminal at 15 pt", |tree| {
+        fonts(tree).len() == 1 && fonts(tree)[0].ends_with(" 15")
     });
+    assert_eq!(
+        desktop.gsettings(&["get", APP_ID, "terminal-font"]),
+        format!("'{}'", fonts(&tree)[0])
+    );
 
     // Back to the system's font.
     let tree = desktop.settled();
