@@ -3,7 +3,9 @@
 //! definition takes, never with its value; looking at the project does not
 //! touch the keyring (dbus-monitor on the bus sees every call to it), and
 //! keys in the keyring reach the sandbox the window starts, and no file of
-//! podman's holds one while that runs or after the window stopped it.
+//! podman's holds one while that runs or after the window stopped it. Keys
+//! typed in Preferences are for every project, those typed on a project's
+//! page for that project only, and win; an agent without keys has no group.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -171,9 +173,9 @@ fn project_with(desktop: &Desktop, name: &str, agent: &str) -> (tempfile::TempDi
     let (keep, dir) = project(name, &["sh"]);
     let file = dir.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&file)
-        .unwrap()
+        .expect("the definition")
         .replace("[agent]\n", &format!("[agent]\n{agent}\n"));
-    std::fs::write(&file, text).unwrap();
+    std::fs::write(&file, text).expect("write the definition");
     desktop.approve(&dir);
     (keep, dir)
 }
