@@ -19,6 +19,8 @@ use sandbox::secret::SecretVars;
 
 /// What the font button starts with while the system's font is used.
 const FALLBACK_FONT: &str = "Monospace 11";
+/// Below this width (sp) the API key rows do not name their variables.
+const NARROW_BELOW: f64 = 500.0;
 
 /// The open dialog; its API keys group lives as long as this does.
 pub struct Preferences {
@@ -54,6 +56,17 @@ impl Preferences {
             .build();
         keys_page.add(keys.widget());
         dialog.add(&keys_page);
+        // In a narrow dialog the rows keep their titles and drop the
+        // variable's name, which would crowd them out.
+        let narrow = adw::Breakpoint::new(adw::BreakpointCondition::new_length(
+            adw::BreakpointConditionLengthType::MaxWidth,
+            NARROW_BELOW,
+            adw::LengthUnit::Sp,
+        ));
+        for label in keys.model().variable_labels() {
+            narrow.add_setter(&label, "visible", Some(&false.to_value()));
+        }
+        dialog.add_breakpoint(narrow);
 
         dialog.present(Some(parent));
         Preferences { _keys: keys }

@@ -344,9 +344,14 @@ fn preferences_light_dark_and_narrow() {
             .cloned()
             .expect("the API Keys page's switcher button");
         desktop.click_node(&keys);
-        desktop.wait_for("the API Keys page", |tree| {
+        let tree = desktop.wait_for("the API Keys page", |tree| {
             shows(&preferences(tree), "Anthropic API Key")
         });
+        // The variables' names where there is room for them.
+        let named = nodes(&preferences(&tree), "GtkLabel")
+            .iter()
+            .any(|label| label["text"] == "ANTHROPIC_API_KEY");
+        assert_eq!(named, width > 500, "the variable's name at {width} px");
         desktop.screenshot(&format!("{name}-keys"));
         desktop.quit();
     }

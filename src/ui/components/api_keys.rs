@@ -28,8 +28,9 @@ pub struct ApiKeys {
     group: adw::PreferencesGroup,
     /// The project the keys are for; `None`: every project.
     project: Option<PathBuf>,
-    /// Variable -> its row and the label that says what happened to it.
-    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label)>,
+    /// Variable -> its row, the label that says what happened to it, and
+    /// the one that names the variable.
+    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label, gtk::Label)>,
 }
 
 #[derive(Debug)]
@@ -145,7 +146,7 @@ impl Component for ApiKeys {
                 (name, problem(&error))
             }
         };
-        if let Some((row, label)) = self.rows.get(&name) {
+        if let Some((row, label, _)) = self.rows.get(&name) {
             label.set_label(&state);
             row.upcast_ref::<gtk::Widget>()
                 .update_property(&[gtk::accessible::Property::Description(&state)]);
@@ -154,6 +155,15 @@ impl Component for ApiKeys {
 }
 
 impl ApiKeys {
+    /// The labels naming each row's variable, for a narrow window to hide
+    /// (the variable stays in the row's tooltip and accessible description).
+    pub fn variable_labels(&self) -> Vec<gtk::Label> {
+        self.rows
+            .values()
+            .map(|(_, _, variable)| variable.clone())
+            .collect()
+    }
+
     /// One row per variable; none (and no group) for an agent without keys.
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
@@ -161,7 +171,7 @@ impl ApiKeys {
         if names.iter().eq(self.rows.keys()) {
             return;
         }
-        for (row, _) in std::mem::take(&mut self.rows).into_values() {
+        for (row, _, _) in std::mem::take(&mut self.rows).into_values() {
             self.group.remove(&row);
         }
         for name in &names {
@@ -210,13 +220,13 @@ impl ApiKeys {
                 remove.connect_clicked(move |_| sender.input(ApiKeysMsg::Remove(name.clone())));
             }
             self.group.add(&row);
-            self.rows.insert(name.clone(), (row, label));
+            self.rows.insert(name.clone(), (row, label, variable));
         }
     }
 
     /// Stores the row's value and empties the row.
     fn apply(&mut self, name: String, sender: &ComponentSender<Self>) {
-        let Some((row, _)) = self.rows.get(&name) else {
+        let Some((row, _, _)) = self.rows.get(&name) else {
             return;
         };
         let value = SecretValue::new(row.text().as_bytes());
