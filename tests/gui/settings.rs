@@ -196,8 +196,22 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
     assert_eq!(memory["subtitle"], "GiB", "the unit");
     assert!(titled(&dialog, "AdwSpinRow", "CPUs").is_some());
 
+    // The wheel over the row scrolls the page and changes nothing.
+    desktop.point_at(memory);
+    desktop.wheel(3);
+    desktop.wheel(-3);
+    let tree = desktop.settled();
+    let memory = titled(&preferences(&tree), "AdwSpinRow", "Memory")
+        .cloned()
+        .expect("the Memory row");
+    assert_eq!(memory["value"], 4.0, "the wheel changed it");
+    assert_eq!(
+        desktop.gsettings(&["get", APP_ID, "default-memory-mib"]),
+        "uint32 4096"
+    );
+
     // 3 GiB typed into the row, applied with Enter.
-    let field = nodes(memory, "GtkText")
+    let field = nodes(&memory, "GtkText")
         .first()
         .copied()
         .expect("the spin row's text");
