@@ -29,7 +29,10 @@ pub struct Preferences {
 
 impl Preferences {
     pub fn present(parent: &impl IsA<gtk::Widget>, settings: &Settings) -> Preferences {
+        // GNOME's smallest window, as libadwaita asks a dialog to say.
         let dialog = adw::PreferencesDialog::builder()
+            .width_request(360)
+            .height_request(294)
             .title(gettext("Preferences"))
             .search_enabled(true)
             .build();

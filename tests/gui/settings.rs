@@ -245,9 +245,17 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
         .expect("the font button");
     assert!(button.get("insensitive").is_none(), "{button}");
     desktop.click_node(&button);
-    let tree = desktop.wait_for("the font chooser", |tree| {
-        !nodes(tree, "GtkFontChooserDialog").is_empty()
-    });
+    let listed = |tree: &Value| {
+        nodes(tree, "GtkFontChooserDialog")
+            .first()
+            .is_some_and(|chooser| {
+                nodes(chooser, "GtkLabel")
+                    .iter()
+                    .any(|label| label["text"] == "Monospace Regular")
+            })
+    };
+    desktop.wait_for("the font chooser's list", listed);
+    let tree = desktop.settled();
     let chooser = nodes(&tree, "GtkFontChooserDialog")[0].clone();
     let proportional = ["DejaVu Sans Book", "DejaVu Serif Book", "Sans Regular"];
     assert!(
