@@ -428,8 +428,11 @@ impl AsyncComponent for App {
             }
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
+            // Once: the key again while it is open does not stack another.
             AppMsg::Preferences => {
-                self.preferences = Some(Preferences::present(&self.window, &self.settings));
+                if !self.preferences.as_ref().is_some_and(Preferences::is_open) {
+                    self.preferences = Some(Preferences::present(&self.window, &self.settings));
+                }
             }
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
             AppMsg::CycleProject(step) => self.cycle_project(step, &sender),

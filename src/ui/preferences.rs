@@ -6,7 +6,7 @@
 
 use adw::prelude::*;
 use gettextrs::gettext;
-use gtk::pango;
+use gtk::{glib, pango};
 use relm4::prelude::*;
 
 use crate::settings::Settings;
@@ -24,6 +24,7 @@ const NARROW_BELOW: f64 = 500.0;
 
 /// The open dialog; its API keys group lives as long as this does.
 pub struct Preferences {
+    dialog: glib::WeakRef<adw::PreferencesDialog>,
     _keys: Controller<ApiKeys>,
 }
 
@@ -72,7 +73,17 @@ impl Preferences {
         dialog.add_breakpoint(narrow);
 
         dialog.present(Some(parent));
-        Preferences { _keys: keys }
+        Preferences {
+            dialog: dialog.downgrade(),
+            _keys: keys,
+        }
+    }
+
+    /// Whether the dialog is still on screen (a closed one is let go).
+    pub fn is_open(&self) -> bool {
+        self.dialog
+            .upgrade()
+            .is_some_and(|dialog| dialog.parent().is_some())
     }
 }
 

@@ -190,6 +190,16 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
     assert_eq!(system_font.len(), 1, "one terminal");
 
     let tree = desktop.open_preferences();
+    // The key again, or the menu item, does not stack a second dialog.
+    desktop.key("ctrl+comma");
+    desktop
+        .activate("preferences", None)
+        .expect("app.preferences");
+    let tree = {
+        drop(tree);
+        desktop.settled()
+    };
+    assert_eq!(nodes(&tree, "AdwPreferencesDialog").len(), 1, "one dialog");
     let dialog = preferences(&tree);
     let memory = titled(&dialog, "AdwSpinRow", "Memory").expect("a Memory row");
     assert_eq!(memory["value"], 4.0, "the schema's 4096 MiB: {memory}");
@@ -333,6 +343,12 @@ fn preferences_set_what_new_projects_get_and_the_terminal_font() {
         "{}",
         String::from_utf8_lossy(&init.stdout)
     );
+    // Opened again, it shows what is stored.
+    let tree = desktop.open_preferences();
+    let memory = titled(&preferences(&tree), "AdwSpinRow", "Memory")
+        .cloned()
+        .expect("the Memory row");
+    assert_eq!(memory["value"], 3.0);
     desktop.quit();
 }
 
