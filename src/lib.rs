@@ -7,4 +7,5 @@ pub mod app_actions;
 pub mod cli;
 pub mod config;
 pub mod i18n;
+pub mod settings;
 pub mod ui;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use gettextrs::gettext;
 
+use crate::settings::Settings;
 use host::launch::Launcher;
 use sandbox::approval::Gate;
 use sandbox::definition::{Definition, NetworkMode, Runtime};
@@ -107,10 +108,8 @@ fn init(args: &Args) -> Result<(), String> {
             approve = imported.definition.image.containerfile.is_none();
             imported.definition
         }
-        None => Definition::for_new_project(
-            &project.folder_name(),
-            std::fs::read_to_string("/etc/os-release").ok().as_deref(),
-        ),
+        // The window's Preferences set these defaults for both front ends.
+        None => Settings::open().new_project(&project),
     };
     let definition = apply(start, args);
     definition

@@ -28,6 +28,7 @@ pub const ACCELS: &[(&str, &[&str])] = &[
     ("app.view(uint32 2)", &["<Alt>3"]),
     ("app.previous-project", &["<Control>Page_Up"]),
     ("app.next-project", &["<Control>Page_Down"]),
+    ("app.preferences", &["<Control>comma"]),
     ("app.shortcuts", &["<Control>question"]),
     ("app.quit", &["<Control><Shift>q"]),
 ];
@@ -64,6 +65,7 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     plain("about", || AppMsg::About);
     plain("system-check", || AppMsg::ShowSystemCheck);
     plain("shortcuts", || AppMsg::Shortcuts);
+    plain("preferences", || AppMsg::Preferences);
     plain("previous-project", || AppMsg::CycleProject(-1));
     plain("next-project", || AppMsg::CycleProject(1));
 

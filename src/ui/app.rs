@@ -19,10 +19,11 @@ use super::introspection;
 use super::notify;
 use super::pages::project::{ProjectPage, ProjectPageInit, ProjectPageMsg, ProjectPageOutput};
 use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCheckOutput};
-use super::settings::Settings;
+use super::preferences::Preferences;
 use super::state::UiState;
 use super::status::ProjectStatus;
 use super::text::{escape_markup, project_name};
+use crate::settings::Settings;
 use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
 use sandbox::project::Project;
@@ -68,6 +69,8 @@ pub struct App {
     current: Option<PathBuf>,
     /// The project last removed, until its toast's Undo is gone.
     removed: Option<Removed>,
+    /// The Preferences dialog last opened.
+    preferences: Option<Preferences>,
 }
 
 /// What the banner over a project is about.
@@ -132,6 +135,7 @@ pub enum AppMsg {
         body: String,
     },
     About,
+    Preferences,
     Shortcuts,
     /// The next (1) or previous (-1) project of the sidebar.
     CycleProject(i32),
@@ -340,6 +344,7 @@ impl AsyncComponent for App {
             pages: HashMap::new(),
             current: None,
             removed: None,
+            preferences: None,
         };
         match model.state.projects.first() {
             Some(first) => sender.input(AppMsg::Select(first.clone())),
@@ -423,6 +428,12 @@ impl AsyncComponent for App {
             }
             AppMsg::Error { heading, body } => dialogs::error(&self.window, &heading, &body),
             AppMsg::About => dialogs::about(&self.window),
+            // Once: the key again while it is open does not stack another.
+            AppMsg::Preferences => {
+                if !self.preferences.as_ref().is_some_and(Preferences::is_open) {
+                    self.preferences = Some(Preferences::present(&self.window, &self.settings));
+                }
+            }
             AppMsg::Shortcuts => dialogs::shortcuts(&self.window),
             AppMsg::CycleProject(step) => self.cycle_project(step, &sender),
             AppMsg::ShowView(index) => {
@@ -945,8 +956,11 @@ fn empty_state() -> adw::StatusPage {
 
 fn main_menu() -> gio::Menu {
     let menu = gio::Menu::new();
+    let checks = gio::Menu::new();
+    checks.append(Some(&gettext("_System Check")), Some("app.system-check"));
+    menu.append_section(None, &checks);
     let section = gio::Menu::new();
-    section.append(Some(&gettext("_System Check")), Some("app.system-check"));
+    section.append(Some(&gettext("_Preferences")), Some("app.preferences"));
     section.append(Some(&gettext("_Keyboard Shortcuts")), Some("app.shortcuts"));
     section.append(Some(&gettext("_About Paddock")), Some("app.about"));
     menu.append_section(None, &section);

@@ -43,6 +43,7 @@ fn describe(action: &str) -> String {
         "app.view(uint32 2)" => gettext("Show the Terminal view"),
         "app.previous-project" => gettext("Previous project"),
         "app.next-project" => gettext("Next project"),
+        "app.preferences" => gettext("Preferences"),
         "app.shortcuts" => gettext("Keyboard shortcuts"),
         "app.quit" => gettext("Quit (sandboxes keep running)"),
         other => other.to_owned(),

@@ -3,7 +3,9 @@
 //! definition takes, never with its value; looking at the project does not
 //! touch the keyring (dbus-monitor on the bus sees every call to it), and
 //! keys in the keyring reach the sandbox the window starts, and no file of
-//! podman's holds one while that runs or after the window stopped it.
+//! podman's holds one while that runs or after the window stopped it. Keys
+//! typed in Preferences are for every project, those typed on a project's
+//! page for that project only, and win; an agent without keys has no group.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,7 +18,7 @@ use support::podman::{
 use support::process::{Reaped, run_with_input};
 use support::wait::wait_until;
 
-use crate::harness::{Desktop, nodes, shows, terminal_shows};
+use crate::harness::{Desktop, nodes, preferences, project, shows, terminal_shows, texts, titled};
 
 /// What is sent to the Secret Service on the test's bus, as dbus-monitor
 /// prints it.
@@ -163,5 +165,186 @@ fn looking_at_the_keys_leaves_the_keyring_alone_and_run_passes_them() {
     let holding = podman_files_holding(value.as_bytes());
     assert!(holding.is_empty(), "after the window's Stop: {holding:?}");
     drop(tree);
+    desktop.quit();
+}
+
+/// A project's Sandbox view, for a definition written into a fresh folder.
+fn project_with(desktop: &Desktop, name: &str, agent: &str) -> (tempfile::TempDir, PathBuf) {
+    let (keep, dir) = project(name, &["sh"]);
+    let file = dir.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&file)
+        .expect("the definition")
+        .replace("[agent]\n", &format!("[agent]\n{agent}\n"));
+    std::fs::write(&file, text).expect("write the definition");
+    desktop.approve(&dir);
+    (keep, dir)
+}
+
+/// The description of a project's API Keys group.
+const KEYS_GROUP: &str = "Kept in your keyring for this project only";
+
+/// The shell takes no key: its Sandbox view has no API Keys group, while
+/// Claude Code's has one, titled for people.
+#[test]
+fn an_agent_without_keys_shows_no_api_keys_group() {
+    let mut desktop = Desktop::launched();
+    let (_keep_shell, shell) = project_with(&desktop, "keys-shell", "preset = \"shell\"");
+    let (_keep_claude, claude) = project_with(&desktop, "keys-claude", "preset = \"claude\"");
+    // Claude Code installs OS packages, which busybox has no manager for.
+    let file = claude.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[image]\n", "[image]\npackage_manager = \"apk\"\n");
+    std::fs::write(&file, text).unwrap();
+    desktop.approve(&claude);
+    desktop
+        .activate("open-project", Some(&claude))
+        .expect("open");
+    desktop.wait_for("Claude Code's keys", |tree| {
+        titled(tree, "AdwPasswordEntryRow", "Anthropic API Key").is_some()
+            && shows(tree, KEYS_GROUP)
+    });
+    desktop
+        .activate("open-project", Some(&shell))
+        .expect("open");
+    desktop.wait_for("the shell's Sandbox view", |tree| {
+        titled(tree, "AdwWindowTitle", "keys-shell").is_some()
+            && titled(tree, "AdwSpinRow", "CPUs").is_some()
+    });
+    let tree = desktop.settled();
+    assert!(
+        !shows(&tree, KEYS_GROUP),
+        "an empty API Keys group: {:?}",
+        texts(&tree)
+    );
+    assert!(nodes(&tree, "AdwPasswordEntryRow").is_empty());
+    desktop.quit();
+}
+
+/// Spells out `value` as the sandbox's command below prints it, so that
+/// podman's log of the output does not hold the key itself.
+fn spelled(value: &str) -> String {
+    value.chars().flat_map(|c| [c, '-']).collect()
+}
+
+/// A key typed into Preferences (opened with Ctrl+comma) is stored in the
+/// keyring for every project and reaches the sandbox of a project that has
+/// none of its own; one typed into that project's own API Keys group is for
+/// that project only, and wins.
+#[test]
+fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
+    let mut desktop = Desktop::start();
+    let _keyring = TestKeyring::start(&desktop.bus, &desktop.home.path().join("keyring"));
+    desktop.set_window_size(1280, 800);
+    let (_keep, dir) = project(
+        "prefs-keys",
+        &[
+            "sh",
+            "-c",
+            "echo \"key:$(printf '%s' \"$OPENAI_API_KEY\" | sed 's/./&-/g'):\"; \
+             trap 'exit 0' TERM; sleep 60 & wait",
+        ],
+    );
+    let _cleanup = ProjectCleanup(dir.clone());
+    let definition = dir.join(".agent-sandbox/paddock.toml");
+    let text = std::fs::read_to_string(&definition)
+        .unwrap()
+        .replace("[agent]\n", "[agent]\nsecrets = [\"OPENAI_API_KEY\"]\n");
+    std::fs::write(&definition, text).unwrap();
+    desktop.approve(&dir);
+    desktop.launch();
+
+    // Preferences' API Keys page: a row per agent key, none filled in.
+    let tree = desktop.open_preferences();
+    let page = nodes(&tree, "AdwViewSwitcherButton")
+        .into_iter()
+        .find(|button| shows(button, "API Keys"))
+        .cloned()
+        .expect("the API Keys page's switcher button");
+    desktop.click_node(&page);
+    let tree = desktop.wait_for("the keys of every agent", |tree| {
+        titled(&preferences(tree), "AdwPasswordEntryRow", "OpenAI API Key").is_some()
+    });
+    let dialog = preferences(&tree);
+    assert!(shows(&dialog, "wins over the one here"), "the rule is said");
+    let row = titled(&dialog, "AdwPasswordEntryRow", "OpenAI API Key")
+        .cloned()
+        .unwrap();
+    let everywhere = format!("every-{}", std::process::id());
+    desktop.click_node(&row);
+    desktop.type_text(&everywhere);
+    desktop.key("Return");
+    desktop.wait_for("the key saved", |tree| {
+        shows(tree, "OpenAI API Key saved in your keyring")
+    });
+    let tree = desktop.tree();
+    assert!(
+        !tree.to_string().contains(&everywhere),
+        "the window shows the key"
+    );
+    let listed = desktop
+        .paddock()
+        .args(["secret", "ls"])
+        .output()
+        .expect("paddock secret ls");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.lines().any(|line| line.trim() == "OPENAI_API_KEY"),
+        "stored for every project: {listed}"
+    );
+    desktop.close_preferences();
+
+    // The project has no key of its own: its sandbox gets the global one.
+    desktop.build(&dir);
+    desktop.activate("run-project", Some(&dir)).expect("run");
+    desktop.wait_for_within(
+        "the key from Preferences in the sandbox",
+        Duration::from_secs(120),
+        |tree| terminal_shows(tree, &format!("key:{}:", spelled(&everywhere))),
+    );
+    desktop.activate("stop-current", None).expect("stop");
+    wait_until("the sandbox stopped", Duration::from_secs(60), || {
+        !runs_for(&dir)
+    });
+
+    // The project's own group stores a key for it alone...
+    desktop.focus();
+    desktop.key("alt+1");
+    desktop.wait_for("the project's API Keys", |tree| {
+        shows(tree, "for this project only")
+            && titled(tree, "AdwPasswordEntryRow", "OpenAI API Key").is_some()
+    });
+    let tree = desktop.settled();
+    let row = titled(&tree, "AdwPasswordEntryRow", "OpenAI API Key")
+        .cloned()
+        .unwrap();
+    let own = format!("own-{}", std::process::id());
+    desktop.click_node(&row);
+    desktop.type_text(&own);
+    desktop.key("Return");
+    desktop.wait_for("the project's key saved", |tree| {
+        shows(tree, "OpenAI API Key saved in your keyring")
+    });
+    let listed = desktop
+        .paddock()
+        .args(["secret", "ls"])
+        .output()
+        .expect("paddock secret ls");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains(&format!("OPENAI_API_KEY (only for {})", dir.display())),
+        "stored for the project: {listed}"
+    );
+    // ...which wins over the one for every project.
+    desktop.activate("run-project", Some(&dir)).expect("run");
+    desktop.wait_for_within(
+        "the project's own key in the sandbox",
+        Duration::from_secs(120),
+        |tree| terminal_shows(tree, &format!("key:{}:", spelled(&own))),
+    );
+    desktop.activate("stop-current", None).expect("stop");
+    wait_until("the sandbox stopped", Duration::from_secs(60), || {
+        !runs_for(&dir)
+    });
     desktop.quit();
 }

@@ -58,6 +58,12 @@ fn the_listed_shortcuts_are_bound() {
     }
     let listed = nodes(&tree, "GtkShortcutsShortcut");
     assert!(listed.len() >= 11, "every shortcut is listed: {listed:?}");
+    assert!(
+        listed
+            .iter()
+            .any(|s| s["title"] == "Preferences" && s["keys"] == "Ctrl+,"),
+        "Preferences is listed with Ctrl+comma: {listed:?}"
+    );
     let general: Vec<&serde_json::Value> = listed
         .iter()
         .copied()

@@ -544,6 +544,60 @@ impl Desktop {
         ]);
     }
 
+    /// Clicks the middle of `node` (from a tree of now).
+    pub fn click_node(&self, node: &Value) {
+        self.point_at(node);
+        self.display.xdotool(&["click", "1"]);
+    }
+
+    /// Types `text` into the focused widget, a key at a time.
+    pub fn type_text(&self, text: &str) {
+        self.display.xdotool(&["type", "--delay", "40", "--", text]);
+    }
+
+    /// Opens Preferences with its key (Ctrl+comma) and waits for it.
+    /// A key pressed while the window is still being mapped is lost, so it
+    /// is pressed again after a while.
+    pub fn open_preferences(&self) -> Value {
+        self.settled();
+        let open = |tree: &Value| {
+            nodes(tree, "AdwPreferencesDialog")
+                .first()
+                .is_some_and(|dialog| shows(dialog, "New Projects"))
+        };
+        // The pointer on the window, however narrow: X focus follows it.
+        let (width, height) = window_size(&self.tree()).unwrap_or((360, 294));
+        for _ in 0..3 {
+            self.display.xdotool(&[
+                "mousemove",
+                &(width / 2).to_string(),
+                &(height / 2).to_string(),
+            ]);
+            self.key("ctrl+comma");
+            if poll(Duration::from_secs(5), Duration::from_millis(200), || {
+                open(&self.tree())
+            }) {
+                return self.settled();
+            }
+        }
+        self.wait_for("the Preferences dialog", open);
+        self.settled()
+    }
+
+    /// Closes Preferences with Escape (the first may only end the editing
+    /// of a row) and waits until it is gone.
+    pub fn close_preferences(&self) {
+        for _ in 0..3 {
+            self.key("Escape");
+            if poll(Duration::from_secs(3), Duration::from_millis(200), || {
+                preferences(&self.tree()).is_null()
+            }) {
+                return;
+            }
+        }
+        self.wait_for("Preferences closed", |tree| preferences(tree).is_null());
+    }
+
     /// Turns the mouse wheel by `notches` where the pointer is (down when
     /// positive), a notch at a time as a hand does.
     pub fn wheel(&self, notches: i32) {
@@ -787,6 +841,20 @@ fn collect(node: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
         _ => {}
     }
+}
+
+/// The first node of `type_name` titled `title`.
+pub fn titled<'a>(tree: &'a Value, type_name: &str, title: &str) -> Option<&'a Value> {
+    nodes(tree, type_name)
+        .into_iter()
+        .find(|node| node["title"] == title)
+}
+
+/// The Preferences dialog's part of the tree (`Null` when it is closed).
+pub fn preferences(tree: &Value) -> Value {
+    nodes(tree, "AdwPreferencesDialog")
+        .first()
+        .map_or(Value::Null, |dialog| (*dialog).clone())
 }
 
 pub fn shows(tree: &Value, needle: &str) -> bool {

@@ -1,17 +1,20 @@
-//! The "API Keys" group of a project's settings: one password row per
-//! variable the sandbox takes from the keyring, titled for people ("Anthropic
-//! API Key") with the variable as subtitle. A value typed there is stored in
-//! the keyring (for every project) when applied and the row is emptied;
-//! stored values are never read back into the window.
+//! An "API Keys" group: one password row per variable a sandbox takes from
+//! the keyring, titled for people ("Anthropic API Key") with the variable as
+//! subtitle. A value typed there is stored in the keyring when applied and
+//! the row is emptied; stored values are never read back into the window.
+//!
+//! Preferences shows one for every project's keys, a project's Sandbox view
+//! one for that project's own; the host's rule decides which a sandbox
+//! gets (host::secrets: the project's wins), and both groups say so.
 //!
 //! Showing the group does not touch the keyring: asking it which keys are
 //! stored would unlock it, and on a desktop without a keyring yet that asks
 //! the user to choose a password for a new one, just for looking at a
 //! project. The keyring is opened when the user stores or removes a key
-//! here (or presses Run, which reads the keys); Preferences lists the keys
-//! that are stored.
+//! here (or presses Run, which reads the keys).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use adw::prelude::*;
 use gettextrs::gettext;
@@ -23,8 +26,11 @@ use sandbox::secret::{SecretValue, SecretVars};
 
 pub struct ApiKeys {
     group: adw::PreferencesGroup,
-    /// Variable -> its row and the label that says what happened to it.
-    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label)>,
+    /// The project the keys are for; `None`: every project.
+    project: Option<PathBuf>,
+    /// Variable -> its row, the label that says what happened to it, and
+    /// the one that names the variable.
+    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label, gtk::Label)>,
 }
 
 #[derive(Debug)]
@@ -50,6 +56,8 @@ pub enum ApiKeysOutput {
 
 pub struct ApiKeysInit {
     pub vars: SecretVars,
+    /// The project the keys are for; `None`: every project (Preferences).
+    pub project: Option<PathBuf>,
 }
 
 impl Component for ApiKeys {
@@ -63,9 +71,6 @@ impl Component for ApiKeys {
     fn init_root() -> Self::Root {
         adw::PreferencesGroup::builder()
             .title(gettext("API Keys"))
-            .description(gettext(
-                "Kept in your keyring and given to the sandbox when it starts, never written to the project. A key here is for every project; the agent can also log in inside the sandbox instead.",
-            ))
             .build()
     }
 
@@ -74,8 +79,17 @@ impl Component for ApiKeys {
         group: Self::Root,
         sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
+        group.set_description(Some(&match init.project {
+            None => gettext(
+                "Kept in your keyring and given to every project’s sandbox when it starts, never written to a project. A key set in a project’s own settings wins over the one here.",
+            ),
+            Some(_) => gettext(
+                "Kept in your keyring for this project only and given to its sandbox when it starts, never written to the project. Without one here, the key in Preferences is used; the agent can also log in inside the sandbox instead.",
+            ),
+        }));
         let mut model = ApiKeys {
             group,
+            project: init.project,
             rows: BTreeMap::new(),
         };
         model.show(init.vars, &sender);
@@ -87,11 +101,12 @@ impl Component for ApiKeys {
             ApiKeysMsg::Show(vars) => self.show(vars, &sender),
             ApiKeysMsg::Apply(name) => self.apply(name, &sender),
             ApiKeysMsg::Remove(name) => {
+                let project = self.project.clone();
                 sender.oneshot_command(async move {
                     let removed = async {
                         Keyring::open()
                             .await?
-                            .remove(&name, Scope::Everywhere)
+                            .remove(&name, scope(project.as_deref()))
                             .await
                     };
                     let result = removed.await;
@@ -131,7 +146,7 @@ impl Component for ApiKeys {
                 (name, problem(&error))
             }
         };
-        if let Some((row, label)) = self.rows.get(&name) {
+        if let Some((row, label, _)) = self.rows.get(&name) {
             label.set_label(&state);
             row.upcast_ref::<gtk::Widget>()
                 .update_property(&[gtk::accessible::Property::Description(&state)]);
@@ -140,6 +155,15 @@ impl Component for ApiKeys {
 }
 
 impl ApiKeys {
+    /// The labels naming each row's variable, for a narrow window to hide
+    /// (the variable stays in the row's tooltip and accessible description).
+    pub fn variable_labels(&self) -> Vec<gtk::Label> {
+        self.rows
+            .values()
+            .map(|(_, _, variable)| variable.clone())
+            .collect()
+    }
+
     /// One row per variable; none (and no group) for an agent without keys.
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
@@ -147,7 +171,7 @@ impl ApiKeys {
         if names.iter().eq(self.rows.keys()) {
             return;
         }
-        for (row, _) in std::mem::take(&mut self.rows).into_values() {
+        for (row, _, _) in std::mem::take(&mut self.rows).into_values() {
             self.group.remove(&row);
         }
         for name in &names {
@@ -159,9 +183,11 @@ impl ApiKeys {
             // A password row has no subtitle: the variable is a suffix, the
             // tooltip and the accessible description.
             row.set_tooltip_text(Some(name));
+            // Shortened rather than widening a narrow window.
             let variable = gtk::Label::builder()
                 .css_classes(["dim-label", "caption", "monospace"])
                 .label(name.as_str())
+                .ellipsize(gtk::pango::EllipsizeMode::Middle)
                 .valign(gtk::Align::Center)
                 .build();
             row.add_suffix(&variable);
@@ -194,13 +220,13 @@ impl ApiKeys {
                 remove.connect_clicked(move |_| sender.input(ApiKeysMsg::Remove(name.clone())));
             }
             self.group.add(&row);
-            self.rows.insert(name.clone(), (row, label));
+            self.rows.insert(name.clone(), (row, label, variable));
         }
     }
 
     /// Stores the row's value and empties the row.
     fn apply(&mut self, name: String, sender: &ComponentSender<Self>) {
-        let Some((row, _)) = self.rows.get(&name) else {
+        let Some((row, _, _)) = self.rows.get(&name) else {
             return;
         };
         let value = SecretValue::new(row.text().as_bytes());
@@ -208,15 +234,22 @@ impl ApiKeys {
         if value.as_bytes().is_empty() {
             return;
         }
+        let project = self.project.clone();
         sender.oneshot_command(async move {
             let saved = async {
                 let keyring = Keyring::open().await?;
-                keyring.store(&name, Scope::Everywhere, &value).await
+                keyring
+                    .store(&name, scope(project.as_deref()), &value)
+                    .await
             };
             let result = saved.await;
             ApiKeysCommand::Saved(name, result)
         });
     }
+}
+
+fn scope(project: Option<&std::path::Path>) -> Scope<'_> {
+    project.map_or(Scope::Everywhere, Scope::Project)
 }
 
 /// What went wrong, short enough for the row; the keyring's own words are

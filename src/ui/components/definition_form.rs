@@ -18,8 +18,8 @@ use sandbox::presets::{Preset, Presets};
 
 /// Memory left to the host when sizing the memory row.
 const MEMORY_RESERVE_MIB: u32 = 2048;
-const MEMORY_MIN_MIB: u32 = 512;
-const MEMORY_STEP_MIB: u32 = 256;
+pub const MEMORY_MIN_MIB: u32 = 512;
+pub const MEMORY_STEP_MIB: u32 = 256;
 const MAX_CPUS: u32 = 16;
 
 /// What the host can give a sandbox.
@@ -506,17 +506,8 @@ impl DefinitionForm {
         self.env_group.add(&self.captions[ENV]);
     }
 
-    /// What screen readers say for the spin rows: the value with its unit.
     fn announce_amounts(&self) {
-        let cpus = self.cpus.value().round() as u32;
-        let cpus =
-            ngettext("{count} CPU", "{count} CPUs", cpus).replace("{count}", &cpus.to_string());
-        self.cpus
-            .upcast_ref::<gtk::Widget>()
-            .update_property(&[gtk::accessible::Property::ValueText(&cpus)]);
-        self.memory.upcast_ref::<gtk::Widget>().update_property(&[
-            gtk::accessible::Property::ValueText(&gib(mib_of(self.memory.value()))),
-        ]);
+        announce_amounts(&self.cpus, &self.memory);
     }
 
     /// The applied definition with `field` taken from its row; unparsable
@@ -678,8 +669,23 @@ fn command_text(d: &Definition) -> String {
         .unwrap_or_default()
 }
 
-fn mib_of(gib: f64) -> u32 {
+pub fn mib_of(gib: f64) -> u32 {
     (gib * 1024.0).round() as u32
+}
+
+/// What screen readers say for a CPUs and a memory (GiB) spin row: the
+/// value with its unit.
+pub fn announce_amounts(cpus: &adw::SpinRow, memory: &adw::SpinRow) {
+    let count = cpus.value().round() as u32;
+    let text =
+        ngettext("{count} CPU", "{count} CPUs", count).replace("{count}", &count.to_string());
+    cpus.upcast_ref::<gtk::Widget>()
+        .update_property(&[gtk::accessible::Property::ValueText(&text)]);
+    memory
+        .upcast_ref::<gtk::Widget>()
+        .update_property(&[gtk::accessible::Property::ValueText(&gib(mib_of(
+            memory.value(),
+        )))]);
 }
 
 /// The error text under a group, announced when it appears.
@@ -729,7 +735,7 @@ fn choice<const N: usize>(title: &str, options: [(String, String); N]) -> adw::C
 
 /// A spin row that the wheel does not change: scrolling over it scrolls
 /// the page, as over any other row (a wheel notch is not a decision).
-fn spin(title: &str, min: f64, max: f64, step: f64) -> adw::SpinRow {
+pub fn spin(title: &str, min: f64, max: f64, step: f64) -> adw::SpinRow {
     let row = adw::SpinRow::with_range(min, max.max(min + step), step);
     row.set_title(title);
     let wheel = gtk::EventControllerScroll::new(gtk::EventControllerScrollFlags::VERTICAL);

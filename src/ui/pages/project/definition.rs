@@ -20,6 +20,7 @@ use gettextrs::gettext;
 use gtk::gio;
 use relm4::prelude::*;
 
+use crate::settings::Settings;
 use crate::ui::components::api_keys::{ApiKeys, ApiKeysInit, ApiKeysMsg, ApiKeysOutput};
 use crate::ui::components::definition_form::{
     DefinitionForm, DefinitionFormInit, DefinitionFormMsg, DefinitionFormOutput, Limits,
@@ -28,7 +29,6 @@ use crate::ui::components::invalid_definition;
 use crate::ui::debounce::Debounce;
 use crate::ui::error::Error;
 use crate::ui::project_plan;
-use crate::ui::settings::Settings;
 use sandbox::definition::{Definition, DefinitionErrors, FieldError};
 use sandbox::messages::tr;
 use sandbox::presets::Presets;
@@ -305,6 +305,7 @@ impl DefinitionEditor {
                 let keys = ApiKeys::builder()
                     .launch(ApiKeysInit {
                         vars: secret_vars(&definition, &presets),
+                        project: Some(self.project.root().to_path_buf()),
                     })
                     .forward(sender.output_sender(), |output| match output {
                         ApiKeysOutput::Toast(text) => DefinitionOutput::Toast(text),
@@ -380,7 +381,7 @@ impl DefinitionEditor {
             let definition = salvage(
                 &text,
                 &presets,
-                &default_definition(&self.project, &self.preferences),
+                &self.preferences.new_project(&self.project),
             );
             self.project.save_definition(&definition)?;
             Ok::<_, Error>(kept)
@@ -431,7 +432,7 @@ fn definition_of(
             Err(error) => Err(Unusable::Other(error.into())),
         }
     } else {
-        Ok((default_definition(project, settings), presets))
+        Ok((settings.new_project(project), presets))
     }
 }
 
@@ -442,15 +443,6 @@ fn secret_vars(definition: &Definition, presets: &Presets) -> SecretVars {
         .resolve_agent(presets)
         .map(|agent| SecretVars::of(&agent, definition))
         .unwrap_or_default()
-}
-
-/// The definition of a folder that has none, with the resources the user
-/// chose for new projects.
-fn default_definition(project: &Project, settings: &Settings) -> Definition {
-    let os_release = std::fs::read_to_string("/etc/os-release").ok();
-    let mut definition = Definition::for_new_project(&project.folder_name(), os_release.as_deref());
-    definition.resources = settings.new_project_resources();
-    definition
 }
 
 /// Tells the editor when `paddock.toml` is written, replaced or removed.

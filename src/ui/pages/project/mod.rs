@@ -24,11 +24,11 @@ use gettextrs::gettext;
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
+use crate::settings::Settings;
 use crate::ui::components::build_log::{BuildLog, BuildRequest};
 use crate::ui::components::review_dialog::{self, AfterReview};
 use crate::ui::error::Error;
 use crate::ui::project_plan;
-use crate::ui::settings::Settings;
 use crate::ui::status::ProjectStatus;
 use changes::{ChangesMsg, ChangesOutput, ChangesView};
 use definition::{DefinitionEditor, DefinitionInit, DefinitionOutput};

@@ -9,8 +9,8 @@ use gettextrs::gettext;
 use gtk::glib;
 use relm4::prelude::*;
 
+use crate::settings::Settings;
 use crate::ui::components::terminal::{Lost, SandboxTerminal, TerminalInit, TerminalOutput};
-use crate::ui::settings::Settings;
 use engine::Session;
 use sandbox::guest::{NotAReport, Verdict};
 

@@ -3,6 +3,10 @@
 //! font. Other programs (GNOME Settings' tools, `gsettings`) see and change
 //! them, and a change reaches every open terminal through `changed`.
 //!
+//! Both front ends read them: a project made in the window and one made by
+//! `paddock init` start from [`Settings::new_project`]. Only gio is used
+//! here, never GTK itself, so the CLI reads them without a display.
+//!
 //! The schema is found where GSettings looks (the installed ones, or
 //! `GSETTINGS_SCHEMA_DIR`: `meson devenv` and the GUI tests set it). Without
 //! it `gio::Settings::new` would abort, so the window then runs on the
@@ -11,12 +15,13 @@
 use std::cell::OnceCell;
 
 use gtk::gio;
+use gtk::gio::prelude::*;
 use gtk::glib;
 use gtk::pango;
-use gtk::prelude::*;
 
 use crate::config::APP_ID;
-use sandbox::definition::{DEFAULT_CPUS, DEFAULT_MEMORY_MIB, DEFAULT_PIDS, Resources};
+use sandbox::definition::{DEFAULT_CPUS, DEFAULT_MEMORY_MIB, DEFAULT_PIDS, Definition, Resources};
+use sandbox::project::Project;
 
 /// What the schema holds, and what the window uses when it is missing.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +123,25 @@ impl Settings {
         }
     }
 
+    /// Sets the CPUs and memory of new projects (the schema's ranges hold:
+    /// a value outside them is not stored, and the log says so).
+    pub fn set_new_project_resources(&self, cpus: u32, memory_mib: u32) {
+        let Some(s) = &self.0 else { return };
+        set(s, CPUS, cpus);
+        set(s, MEMORY, memory_mib);
+    }
+
+    /// The definition of a folder that has none yet, with the resources the
+    /// user chose for new projects: the window's form and `paddock init`
+    /// start from it.
+    pub fn new_project(&self, project: &Project) -> Definition {
+        let os_release = std::fs::read_to_string("/etc/os-release").ok();
+        let mut definition =
+            Definition::for_new_project(&project.folder_name(), os_release.as_deref());
+        definition.resources = self.new_project_resources();
+        definition
+    }
+
     pub fn terminal_zoom(&self) -> f64 {
         match &self.0 {
             Some(s) => s.double(ZOOM),
@@ -138,6 +162,14 @@ impl Settings {
             None => DEFAULTS.terminal_font.clone(),
         };
         (!font.trim().is_empty()).then(|| pango::FontDescription::from_string(&font))
+    }
+
+    /// The terminals' font; `None`: the system's monospace font.
+    pub fn set_terminal_font(&self, font: Option<&pango::FontDescription>) {
+        if let Some(s) = &self.0 {
+            let font = font.map(|font| font.to_string()).unwrap_or_default();
+            set(s, FONT, font);
+        }
     }
 
     /// Calls `apply` whenever the terminals' zoom or font changes, from here
@@ -191,7 +223,7 @@ mod tests {
 
     #[test]
     fn defaults_are_the_schemas() {
-        let schema = include_str!("../../data/io.github.paddockapp.Paddock.gschema.xml.in");
+        let schema = include_str!("../data/io.github.paddockapp.Paddock.gschema.xml.in");
         let d = &DEFAULTS;
         assert_eq!(schema_default(schema, WIDTH), d.window_width.to_string());
         assert_eq!(schema_default(schema, HEIGHT), d.window_height.to_string());
