@@ -2,6 +2,7 @@
 //! servers on the gateway's outer network, reached by name through the
 //! gateway's resolver, and the gateway binary they are reached through.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::paddock::binary;
@@ -87,6 +88,214 @@ impl Site {
 }
 
 impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
+    }
+}
+
+/// The image of [`ApiSite`] and [`Recorder`]: the local base image with the
+/// test machine's `openssl` and the libraries it links added; built once.
+fn tls_image() -> String {
+    static BUILT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let image = "localhost/paddock-test/tls-site:latest".to_owned();
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("root");
+            let openssl = Path::new("/usr/bin/openssl");
+            let ldd = Command::new("ldd").arg(openssl).output().unwrap();
+            let mut files = vec![openssl.to_path_buf()];
+            for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+                if let Some(path) = line
+                    .split("=>")
+                    .last()
+                    .and_then(|p| p.split_whitespace().next())
+                    && path.starts_with('/')
+                {
+                    files.push(PathBuf::from(path));
+                }
+            }
+            for file in files {
+                let target = root.join(file.strip_prefix("/").unwrap());
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                std::fs::copy(&file, &target).unwrap();
+            }
+            std::fs::write(
+                dir.path().join("Containerfile"),
+                format!("FROM {}\nCOPY root/ /\n", base_image()),
+            )
+            .unwrap();
+            let (ok, out) = podman(&["build", "-q", "-t", &image, dir.path().to_str().unwrap()]);
+            assert!(ok, "{out}");
+            image
+        })
+        .clone()
+}
+
+/// A stand-in HTTPS API on `network`: `openssl s_server` with a certificate
+/// for the name `host`, issued by a CA of the test's own (`ca`, which only
+/// the test tells the gateway to trust). It answers each request with
+/// `hello-from-the-api` and writes what it received to its log
+/// ([`ApiSite::received`]). Removed when dropped.
+pub struct ApiSite {
+    pub container: String,
+    pub host: String,
+    pub ca: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ApiSite {
+    pub fn start(network: &str) -> ApiSite {
+        let _ = podman(&["network", "create", network]);
+        let container = unique("api-site");
+        let host = format!("{container}.api.test");
+        let dir = tempfile::Builder::new()
+            .prefix("api-site")
+            .tempdir()
+            .unwrap();
+        let tls = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(tls)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Paddock test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "site.key",
+            "-out",
+            "site.csr",
+            "-subj",
+            &format!("/CN={host}"),
+        ]);
+        std::fs::write(tls.join("ext"), format!("subjectAltName=DNS:{host}\n")).unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "site.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "site.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        for file in ["site.pem", "site.key"] {
+            std::fs::set_permissions(
+                tls.join(file),
+                std::os::unix::fs::PermissionsExt::from_mode(0o644),
+            )
+            .unwrap();
+        }
+        // One connection per s_server; its answer waits a moment, so that
+        // the request is read (and logged) before the answer ends it.
+        let script = "while :; do (sleep 1; printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 19\\r\\nConnection: close\\r\\n\\r\\nhello-from-the-api\\n') \
+             | openssl s_server -quiet -naccept 1 -accept 443 -cert /tls/site.pem -key /tls/site.key; done";
+        let volume = format!("{}:/tls:ro,z", tls.display());
+        let (ok, out) = podman(&[
+            "run",
+            "-d",
+            "--name",
+            &container,
+            "--network",
+            network,
+            "--network-alias",
+            &host,
+            "-v",
+            &volume,
+            &tls_image(),
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert!(ok, "{out}");
+        ApiSite {
+            container,
+            host,
+            ca: tls.join("ca.pem"),
+            _dir: dir,
+        }
+    }
+
+    /// Everything the stand-in received so far.
+    pub fn received(&self) -> String {
+        let (ok, out) = podman(&["logs", &self.container]);
+        assert!(ok, "{out}");
+        out
+    }
+}
+
+impl Drop for ApiSite {
+    fn drop(&mut self) {
+        let _ = podman(&["rm", "-f", "-t", "0", &self.container]);
+    }
+}
+
+/// A plain HTTP stand-in on `network` (busybox `nc`), reached by its
+/// container name, that writes each request it receives to its log.
+/// Removed when dropped.
+pub struct Recorder(pub String);
+
+impl Recorder {
+    pub fn start(network: &str) -> Recorder {
+        let _ = podman(&["network", "create", network]);
+        let name = unique("recorder");
+        let script = "while :; do (sleep 1; printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello-from-the-recorder\\n') | nc -l -p 80; done";
+        let (ok, out) = podman(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            network,
+            &base_image(),
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert!(ok, "{out}");
+        Recorder(name)
+    }
+
+    pub fn received(&self) -> String {
+        let (ok, out) = podman(&["logs", &self.0]);
+        assert!(ok, "{out}");
+        out
+    }
+}
+
+impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
     }
