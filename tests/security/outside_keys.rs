@@ -148,6 +148,40 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     );
     let stored = paddock(&["secret", "set", KEY], value.as_bytes());
     assert!(stored.status.success(), "{}", text(&stored.stderr));
+    // Where the key is, per project: outside this one, inside one without
+    // a gateway (in the same home, so with the same preset).
+    let listed = paddock(&["secret", "ls", project.path()], b"");
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains(&format!("{KEY}: stays outside the sandbox")),
+        "{listed}"
+    );
+    let full = project.root.with_file_name(format!(
+        "{}-full",
+        project.root.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::create_dir(&full).unwrap();
+    let init = paddock(
+        &[
+            "init",
+            "--agent",
+            "shell",
+            "--base",
+            &support::podman::base_image(),
+            "--network",
+            "full",
+            full.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let listed = paddock(&["secret", "ls", full.to_str().unwrap()], b"");
+    let listed = text(&listed.stdout);
+    assert!(
+        listed.contains(&format!("{KEY}: is inside the sandbox")),
+        "{listed}"
+    );
 
     let mut script = String::from(
         "K=\"$SANDBOX_TEST_API_KEY\"; hp=${KEYTEST_BASE_URL#http://}; gw=${hp%:*}; port=${hp#*:}; \
@@ -172,6 +206,10 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     );
     let said = text(&ran.stderr);
     assert!(ran.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("{KEY} stays outside the sandbox")),
+        "{said}"
+    );
     assert!(!said.contains(&value), "{said}");
     let root = &project.root;
 

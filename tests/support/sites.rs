@@ -93,6 +93,19 @@ impl Drop for Site {
     }
 }
 
+/// A shell loop that runs `server` (which serves one connection, copying
+/// what it receives to stdout and its stdin to the client) again and again:
+/// each time, once a request has come in, it logs the request and only then
+/// sends `answer` (printf escapes) and ends the server's stdin.
+fn serve_one_at_a_time(server: &str, answer: &str) -> String {
+    format!(
+        "mkdir -p /tmp; while :; do rm -f /tmp/in /tmp/request; mkfifo /tmp/in; \
+         {server} < /tmp/in > /tmp/request & exec 3> /tmp/in; \
+         until [ -s /tmp/request ]; do sleep 0.1; done; sleep 0.5; cat /tmp/request; \
+         printf '{answer}' >&3; exec 3>&-; wait; done"
+    )
+}
+
 /// The image of [`ApiSite`] and [`Recorder`]: the local base image with the
 /// test machine's `openssl` and the libraries it links added; built once.
 fn tls_image() -> String {
@@ -218,10 +231,10 @@ impl ApiSite {
             )
             .unwrap();
         }
-        // One connection per s_server; its answer waits a moment, so that
-        // the request is read (and logged) before the answer ends it.
-        let script = "while :; do (sleep 1; printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 19\\r\\nConnection: close\\r\\n\\r\\nhello-from-the-api\\n') \
-             | openssl s_server -quiet -naccept 1 -accept 443 -cert /tls/site.pem -key /tls/site.key; done";
+        let script = serve_one_at_a_time(
+            "openssl s_server -quiet -naccept 1 -accept 443 -cert /tls/site.pem -key /tls/site.key",
+            "HTTP/1.1 200 OK\\r\\nContent-Length: 19\\r\\nConnection: close\\r\\n\\r\\nhello-from-the-api\\n",
+        );
         let volume = format!("{}:/tls:ro,z", tls.display());
         let (ok, out) = podman(&[
             "run",
@@ -237,7 +250,7 @@ impl ApiSite {
             &tls_image(),
             "sh",
             "-c",
-            script,
+            &script,
         ]);
         assert!(ok, "{out}");
         ApiSite {
@@ -271,7 +284,10 @@ impl Recorder {
     pub fn start(network: &str) -> Recorder {
         let _ = podman(&["network", "create", network]);
         let name = unique("recorder");
-        let script = "while :; do (sleep 1; printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhello-from-the-recorder\\n') | nc -l -p 80; done";
+        let script = serve_one_at_a_time(
+            "nc -l -p 80",
+            "HTTP/1.0 200 OK\\r\\n\\r\\nhello-from-the-recorder\\n",
+        );
         let (ok, out) = podman(&[
             "run",
             "-d",
@@ -282,7 +298,7 @@ impl Recorder {
             &base_image(),
             "sh",
             "-c",
-            script,
+            &script,
         ]);
         assert!(ok, "{out}");
         Recorder(name)
