@@ -52,25 +52,15 @@ impl Site {
     /// [`Site::start`] under a host name of the caller's (one that reads
     /// well in a screenshot), replacing a site left over under that name.
     pub fn named(network: &str, name: &str, text: &str) -> Site {
-        // Made here when no gateway made it yet; `exists` races are fine.
-        let _ = podman(&["network", "create", network]);
-        let _ = podman(&["rm", "-f", "-t", "0", name]);
         let name = name.to_owned();
         let script = format!(
             "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
         );
-        let (ok, out) = podman(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--network",
+        let (ok, out) = run_on(
             network,
-            &base_image(),
-            "sh",
-            "-c",
-            &script,
-        ]);
+            &name,
+            &["--network", network, &base_image(), "sh", "-c", &script],
+        );
         assert!(ok, "{out}");
         Site(name)
     }
@@ -91,6 +81,24 @@ impl Drop for Site {
     fn drop(&mut self) {
         let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
     }
+}
+
+/// `podman run -d --name NAME ARGS` for a stand-in on the shared `network`,
+/// made again when a sandbox's removal took it away meanwhile (as the
+/// engine does for its gateways).
+fn run_on(network: &str, name: &str, args: &[&str]) -> (bool, String) {
+    let mut result = (false, String::new());
+    for _ in 0..3 {
+        let _ = podman(&["network", "create", network]);
+        let _ = podman(&["rm", "-f", "-t", "0", name]);
+        let mut run = vec!["run", "-d", "--name", name];
+        run.extend_from_slice(args);
+        result = podman(&run);
+        if result.0 {
+            break;
+        }
+    }
+    result
 }
 
 /// A shell loop that runs `server` (which serves one connection, copying
@@ -159,7 +167,6 @@ pub struct ApiSite {
 
 impl ApiSite {
     pub fn start(network: &str) -> ApiSite {
-        let _ = podman(&["network", "create", network]);
         let container = unique("api-site");
         let host = format!("{container}.api.test");
         let dir = tempfile::Builder::new()
@@ -236,22 +243,22 @@ impl ApiSite {
             "HTTP/1.1 200 OK\\r\\nContent-Length: 19\\r\\nConnection: close\\r\\n\\r\\nhello-from-the-api\\n",
         );
         let volume = format!("{}:/tls:ro,z", tls.display());
-        let (ok, out) = podman(&[
-            "run",
-            "-d",
-            "--name",
-            &container,
-            "--network",
+        let (ok, out) = run_on(
             network,
-            "--network-alias",
-            &host,
-            "-v",
-            &volume,
-            &tls_image(),
-            "sh",
-            "-c",
-            &script,
-        ]);
+            &container,
+            &[
+                "--network",
+                network,
+                "--network-alias",
+                &host,
+                "-v",
+                &volume,
+                &tls_image(),
+                "sh",
+                "-c",
+                &script,
+            ],
+        );
         assert!(ok, "{out}");
         ApiSite {
             container,
@@ -282,24 +289,16 @@ pub struct Recorder(pub String);
 
 impl Recorder {
     pub fn start(network: &str) -> Recorder {
-        let _ = podman(&["network", "create", network]);
         let name = unique("recorder");
         let script = serve_one_at_a_time(
             "nc -l -p 80",
             "HTTP/1.0 200 OK\\r\\n\\r\\nhello-from-the-recorder\\n",
         );
-        let (ok, out) = podman(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--network",
+        let (ok, out) = run_on(
             network,
-            &base_image(),
-            "sh",
-            "-c",
-            &script,
-        ]);
+            &name,
+            &["--network", network, &base_image(), "sh", "-c", &script],
+        );
         assert!(ok, "{out}");
         Recorder(name)
     }
