@@ -71,6 +71,10 @@ async fn run_sandbox(args: Args) -> Result<ExitCode, String> {
             )
         );
     }
+    // Where each key is, before anything starts.
+    for place in &plan.container.secrets.places {
+        eprintln!("paddock: {}", place.line());
+    }
     if args.detach {
         let keys = launch::start_detached(&engine, &project, &plan)
             .await

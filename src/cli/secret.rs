@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use gettextrs::gettext;
 
 use super::{sandboxes, terminal};
+use host::launch::Launcher;
 use host::secrets::{Keyring, Scope};
 use sandbox::messages::tr;
 use sandbox::project::Project;
-use sandbox::secret::{self, SecretValue};
+use sandbox::secret::{self, KeyPlace, SecretValue};
 
 #[derive(Debug, clap::Args)]
 #[command(about = gettext("Store, list or remove API keys for the agents (kept in your keyring)"))]
@@ -30,8 +31,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR", help = gettext("Only for the project in DIR (it wins over a key for every project)"))]
         project: Option<PathBuf>,
     },
-    #[command(about = gettext("List the stored keys by name (values are never shown)"))]
-    Ls,
+    #[command(about = gettext("List the stored keys by name (values are never shown), and for the project in DIR whether each stays outside its sandbox"))]
+    Ls {
+        #[arg(help = gettext("The project folder (default: the current folder, when it holds a sandbox definition)"))]
+        dir: Option<PathBuf>,
+    },
     #[command(about = gettext("Remove the stored value of NAME"))]
     Rm {
         #[arg(help = gettext("The environment variable whose key to remove"))]
@@ -45,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
     sandboxes::block_on(async move {
         let result = match args.command {
             Command::Set { name, project } => set(&name, project).await,
-            Command::Ls => list().await,
+            Command::Ls { dir } => list(dir).await,
             Command::Rm { name, project } => remove(&name, project).await,
         };
         match result {
@@ -82,7 +86,52 @@ fn stored_message(name: &str, folder: &Option<PathBuf>) -> String {
     }
 }
 
-async fn list() -> Result<(), String> {
+/// Where each key of the project in `dir` is ([`secret::placement`] of its
+/// definition), and its folder; None when no `dir` was given and the
+/// current folder holds no definition.
+fn places_in(dir: Option<PathBuf>) -> Result<Option<(PathBuf, Vec<KeyPlace>)>, String> {
+    let given = dir.is_some();
+    match project_places(dir) {
+        // Without DIR, a folder that is no project is no error.
+        Err(_) if !given => Ok(None),
+        found => found,
+    }
+}
+
+fn project_places(dir: Option<PathBuf>) -> Result<Option<(PathBuf, Vec<KeyPlace>)>, String> {
+    let launcher = Launcher::for_user().map_err(|err| err.to_string())?;
+    let given = dir.is_some();
+    let dir = match dir {
+        Some(dir) => dir,
+        None => std::env::current_dir().map_err(|err| err.to_string())?,
+    };
+    let project = match launcher.open(&dir) {
+        Ok(project) if given || project.has_definition() => project,
+        Ok(_) => return Ok(None),
+        Err(err) => return Err(err.to_string()),
+    };
+    let definition = project
+        .load_definition(launcher.presets())
+        .map_err(|err| err.to_string())?;
+    let agent = definition
+        .resolve_agent(launcher.presets())
+        .map_err(|errors| {
+            tr(
+                "{file}: {errors}",
+                &[
+                    ("file", &project.definition_path().display()),
+                    ("errors", &errors),
+                ],
+            )
+        })?;
+    Ok(Some((
+        project.root().to_owned(),
+        secret::placement(&definition, &agent),
+    )))
+}
+
+async fn list(dir: Option<PathBuf>) -> Result<(), String> {
+    let places = places_in(dir)?;
     let keyring = Keyring::open().await.map_err(|err| err.to_string())?;
     let keys = keyring.list().await.map_err(|err| err.to_string())?;
     if keys.is_empty() {
@@ -94,15 +143,40 @@ async fn list() -> Result<(), String> {
             )
         );
     }
+    if let Some((root, _)) = &places {
+        println!("{}", tr("For {project}:", &[("project", &root.display())]));
+    }
     for key in keys {
-        match key.project {
-            None => println!("{}", key.name),
-            Some(folder) => println!(
+        let name = match &key.project {
+            None => key.name.clone(),
+            Some(folder) => tr(
+                "{name} (only for {project})",
+                &[("name", &key.name), ("project", &folder.display())],
+            ),
+        };
+        let Some((root, places)) = &places else {
+            println!("{name}");
+            continue;
+        };
+        if key.project.as_ref().is_some_and(|folder| folder != root) {
+            println!("{}", tr("{name}: not for this project", &[("name", &name)]));
+            continue;
+        }
+        match places.iter().find(|place| place.name == key.name) {
+            Some(place) => println!(
                 "{}",
                 tr(
-                    "{name} (only for {project})",
-                    &[("name", &key.name), ("project", &folder.display())]
+                    "{name}: {where} ({why})",
+                    &[
+                        ("name", &name),
+                        ("where", &place.where_()),
+                        ("why", &place.why())
+                    ]
                 )
+            ),
+            None => println!(
+                "{}",
+                tr("{name}: not used by this project", &[("name", &name)])
             ),
         }
     }

@@ -22,6 +22,7 @@ use sandbox::names::LABEL_SANDBOX;
 use sandbox::net::{Attempt, Policy};
 use sha2::{Digest, Sha256};
 
+use crate::keys::{self, OutsideKey};
 use crate::{Engine, Error, Result};
 
 /// The normal network every gateway joins besides its sandbox's, made on
@@ -53,7 +54,8 @@ pub struct Egress {
 }
 
 impl Egress {
-    /// The proxy variables the sandbox gets.
+    /// The proxy variables the sandbox gets. The gateway's own address is
+    /// not proxied: its key routes are plain listeners there.
     pub fn env(&self) -> BTreeMap<String, String> {
         let proxy = format!("http://{}:{PROXY_PORT}", self.address);
         let mut env = BTreeMap::new();
@@ -61,7 +63,10 @@ impl Egress {
             env.insert(name.to_owned(), proxy.clone());
         }
         for name in ["NO_PROXY", "no_proxy"] {
-            env.insert(name.to_owned(), "localhost,127.0.0.1,::1".to_owned());
+            env.insert(
+                name.to_owned(),
+                format!("localhost,127.0.0.1,::1,{}", self.address),
+            );
         }
         env
     }
@@ -158,12 +163,14 @@ impl GatewaySetup {
 impl Engine {
     /// Opens the sandbox's way out with `policy`: the gateway image (built
     /// when the binary changed), the internal network, the gateway (started
-    /// afresh). Call before creating the sandbox.
+    /// afresh) with a listener for each of `keys` ([`crate::outside_keys`]
+    /// of the sandbox's plan). Call before creating the sandbox.
     pub async fn open_egress(
         &self,
         sandbox: &str,
         policy: &Policy,
         setup: &GatewaySetup,
+        keys: &[OutsideKey<'_>],
     ) -> Result<Egress> {
         let image = self.gateway_image(&setup.binary).await?;
         self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
@@ -172,7 +179,7 @@ impl Engine {
         let egress = self.egress(sandbox).await?;
         let dir = setup.write_policy(sandbox, policy)?;
         let gateway = gateway_name(sandbox);
-        self.start_gateway(&gateway, &image, sandbox, &dir, egress.address, true)
+        self.start_gateway(&gateway, &image, sandbox, &dir, egress.address, true, keys)
             .await?;
         Ok(egress)
     }
@@ -187,7 +194,7 @@ impl Engine {
         policy: &Policy,
         setup: &GatewaySetup,
     ) -> Result<BuildWay> {
-        let egress = self.open_egress(name, policy, setup).await?;
+        let egress = self.open_egress(name, policy, setup, &[]).await?;
         let image = self.gateway_image(&setup.binary).await?;
         let anchor = anchor_name(name);
         let address = Ipv4Addr::from(u32::from(egress.address) - 1);
@@ -198,6 +205,7 @@ impl Engine {
             &setup.policy_dir(name),
             address,
             false,
+            &[],
         )
         .await?;
         let inspect = self.podman.containers().get(&anchor).inspect().await?;
@@ -231,7 +239,11 @@ impl Engine {
 
     /// Creates and starts a gateway container `name` on `sandbox`'s internal
     /// network at `address` (and, if `outer`, on [`OUTER_NETWORK`]), with
-    /// the policy folder `dir`; a container of that name goes first.
+    /// the policy folder `dir` and the key routes of `keys`; a container of
+    /// that name goes first. The keys reach it as podman mount secrets,
+    /// which are gone from podman's store and the container's folder once
+    /// it is ready (it reads them at start).
+    #[allow(clippy::too_many_arguments)]
     async fn start_gateway(
         &self,
         name: &str,
@@ -240,8 +252,51 @@ impl Engine {
         dir: &Path,
         address: Ipv4Addr,
         outer: bool,
+        keys: &[OutsideKey<'_>],
     ) -> Result<()> {
         self.remove_at_once(name).await?;
+        let io = |err: std::io::Error| Error::podman(&dir.display().to_string(), err);
+        let routes_file = dir.join(keys::KEYS_FILE);
+        let mut command = vec![
+            "--policy".to_owned(),
+            format!("{POLICY_MOUNT}/{POLICY_FILE}"),
+            "--address".to_owned(),
+            address.to_string(),
+        ];
+        let mut mounts = vec![podman_api::models::ContainerMount {
+            destination: Some(POLICY_MOUNT.into()),
+            source: Some(dir.to_string_lossy().into_owned()),
+            _type: Some("bind".into()),
+            options: Some(vec!["ro".into(), "z".into()]),
+            uid_mappings: None,
+            gid_mappings: None,
+        }];
+        let mut secrets = Vec::new();
+        if keys.is_empty() {
+            if routes_file.exists() {
+                std::fs::remove_file(&routes_file).map_err(io)?;
+            }
+        } else {
+            let bundle = keys::ca_bundle().ok_or(Error::NoCaBundle)?;
+            std::fs::write(&routes_file, keys::routes_json(keys)).map_err(io)?;
+            command.extend([
+                "--keys".to_owned(),
+                format!("{POLICY_MOUNT}/{}", keys::KEYS_FILE),
+            ]);
+            mounts.push(podman_api::models::ContainerMount {
+                destination: Some(keys::CA_IN_GATEWAY.into()),
+                source: Some(bundle.to_string_lossy().into_owned()),
+                _type: Some("bind".into()),
+                options: Some(vec!["ro".into()]),
+                uid_mappings: None,
+                gid_mappings: None,
+            });
+            let values = keys
+                .iter()
+                .map(|key| (key.route.variable.clone(), key.value.clone()))
+                .collect();
+            secrets = self.replace_secrets(name, &values, None).await?;
+        }
         let mut networks: BTreeMap<String, serde_json::Value> = [(
             network_name(sandbox),
             serde_json::json!({ "static_ips": [address.to_string()] }),
@@ -254,25 +309,14 @@ impl Engine {
             .name(name)
             .image(image)
             .labels([(LABEL_SANDBOX, sandbox)])
-            .command([
-                "--policy".to_owned(),
-                format!("{POLICY_MOUNT}/{POLICY_FILE}"),
-                "--address".to_owned(),
-                address.to_string(),
-            ])
+            .command(command)
             .net_namespace(Namespace {
                 nsmode: Some("bridge".into()),
                 value: None,
             })
             .networks(networks)
-            .mounts([podman_api::models::ContainerMount {
-                destination: Some(POLICY_MOUNT.into()),
-                source: Some(dir.to_string_lossy().into_owned()),
-                _type: Some("bind".into()),
-                options: Some(vec!["ro".into(), "z".into()]),
-                uid_mappings: None,
-                gid_mappings: None,
-            }])
+            .mounts(mounts)
+            .secrets(secrets)
             .privileged(false)
             .build();
         // Another sandbox's close_egress may remove the shared outer network
@@ -282,17 +326,20 @@ impl Engine {
             attempts += 1;
             let outer_gone = outer && !self.podman.networks().get(OUTER_NETWORK).exists().await?;
             if !outer_gone || attempts == 3 {
+                let _ = self.remove_secrets(name).await;
                 return Err(Error::podman(name, err));
             }
             self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
         }
-        self.podman
-            .containers()
-            .get(name)
-            .start(None)
-            .await
-            .map_err(|err| Error::podman(name, err))?;
-        self.wait_ready(name).await
+        let started = self.podman.containers().get(name).start(None).await;
+        let ready = match started {
+            Ok(()) => self.wait_ready(name).await,
+            Err(err) => Err(Error::podman(name, err)),
+        };
+        if !keys.is_empty() {
+            self.forget_keys(name).await?;
+        }
+        ready
     }
 
     /// The sandbox's internal network and the gateway's address on it (the
@@ -368,6 +415,7 @@ impl Engine {
         for name in [gateway_name(sandbox), anchor_name(sandbox)] {
             self.remove_at_once(&name).await?;
         }
+        self.remove_secrets(&gateway_name(sandbox)).await?;
         let network = network_name(sandbox);
         let internal = self.podman.networks().get(&network);
         if internal.exists().await? {

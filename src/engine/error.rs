@@ -46,6 +46,8 @@ pub enum Error {
     NoGateway(String),
     /// The `paddock-gateway` binary is not where it was looked for.
     NoGatewayBinary(PathBuf),
+    /// A key stays outside, and no CA bundle was found to verify its API host.
+    NoCaBundle,
     /// podman's copy of an API key in a container's folder could not be removed.
     KeyCopyLeft {
         path: PathBuf,
@@ -173,6 +175,11 @@ impl fmt::Display for Error {
                 "{}",
                 gettext("Paddock's network gateway is not installed at {path}, and network.mode = \"allowlist\" needs it. Reinstall Paddock, point PADDOCK_GATEWAY at a paddock-gateway binary, or set network.mode = \"full\" or \"offline\" in the definition.")
                     .replace("{path}", &path.display().to_string())
+            ),
+            Error::NoCaBundle => write!(
+                f,
+                "{}",
+                gettext("Paddock found none of the system's CA certificate bundles (such as /etc/pki/tls/certs/ca-bundle.crt), which the network gateway needs to check the API host before it adds your API key. Install the ca-certificates package and run the sandbox again.")
             ),
             Error::KeyCopyLeft { path, error } => write!(
                 f,

@@ -14,6 +14,7 @@ mod events;
 mod images;
 mod info;
 mod isolation;
+mod keys;
 mod list;
 mod raw;
 mod run;
@@ -32,6 +33,7 @@ pub use error::{ENABLE_SOCKET, Error, INSTALL_KRUN, Result};
 pub use events::{Change, SandboxEvent, SandboxEvents};
 pub use info::HostInfo;
 pub use isolation::HostView;
+pub use keys::{KEY_PORT_FIRST, OutsideKey, outside_keys};
 pub use list::{SandboxState, SandboxSummary};
 pub use session::{Output, Session, SessionInput, SessionOutput};
 

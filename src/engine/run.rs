@@ -102,7 +102,10 @@ impl Engine {
     /// after [`Engine::refuse_unisolated`]. `terminal` gives it a terminal;
     /// without one stdin is a plain pipe. `secrets` (variable -> value, looked
     /// up by the front end for the plan's secret variables) reach it as
-    /// podman mount secrets, which its entrypoint reads into the environment.
+    /// podman mount secrets, which its entrypoint reads into the environment,
+    /// except the keys that stay outside ([`crate::outside_keys`], which
+    /// [`Engine::open_egress`] gave the gateway): for those it gets the
+    /// placeholder and the gateway's listener as the base URL.
     ///
     /// The runtime is never selected by name: krun's annotation does that,
     /// and crun refuses a runtime named krun together with it.
@@ -135,15 +138,21 @@ impl Engine {
             SandboxNetwork::None | SandboxNetwork::Full => None,
         };
         let mut env = plan.env.clone();
+        let mut inside = secrets.clone();
         if let Some(egress) = &egress {
             env.extend(egress.env());
+            let outside = crate::outside_keys(&plan.secrets, secrets);
+            for key in &outside {
+                inside.remove(&key.route.variable);
+            }
+            env.extend(crate::keys::sandbox_env(&outside, egress.address));
         }
         // The keys' files are the sandbox's user's, who is the host user.
         let owner = plan
             .user
             .split_once(':')
             .and_then(|(uid, gid)| Some((uid.parse().ok()?, gid.parse().ok()?)));
-        let secrets = self.replace_secrets(&plan.name, secrets, owner).await?;
+        let secrets = self.replace_secrets(&plan.name, &inside, owner).await?;
         let mut opts = ContainerCreateOpts::builder()
             .name(&plan.name)
             .image(&plan.image)

@@ -190,6 +190,46 @@ impl Request {
         }
     }
 
+    /// The Host header as sent, if there was one.
+    pub fn host_header(&self) -> Option<&str> {
+        self.host_header.as_deref()
+    }
+
+    /// The values of the forwarded headers called `name`.
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.forwarded
+            .iter()
+            .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_slice())
+    }
+
+    /// The head for a key route: an origin-form request to `host`, its
+    /// `header` set to `value` (the real key, which only this head ever
+    /// holds), the other end-to-end headers as they came, and
+    /// `Connection: close`. None for a target that is not origin-form.
+    pub fn keyed_head(&self, host: &str, header: &str, value: &[u8]) -> Option<Vec<u8>> {
+        let Target::Origin { path } = &self.target else {
+            return None;
+        };
+        let mut head = format!(
+            "{} {path} HTTP/1.{}\r\nHost: {host}\r\n",
+            self.method, self.minor_version
+        )
+        .into_bytes();
+        for (name, original) in &self.forwarded {
+            head.extend_from_slice(name.as_bytes());
+            head.extend_from_slice(b": ");
+            if name.eq_ignore_ascii_case(header) {
+                head.extend_from_slice(value);
+            } else {
+                head.extend_from_slice(original);
+            }
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"Connection: close\r\n\r\n");
+        Some(head)
+    }
+
     /// The head sent upstream: origin-form target, one Host header, the
     /// client's other end-to-end headers, and `Connection: close`, so that
     /// the connection carries this request only.

@@ -78,6 +78,7 @@
 mod dns;
 mod host;
 mod http;
+mod keys;
 mod log;
 mod policy;
 mod reason;
@@ -89,6 +90,7 @@ mod upstream;
 use std::path::Path;
 
 pub use host::Host;
+pub use keys::{Keys, KeysFile, RouteFile};
 pub use log::{Attempt, Decision, Kind};
 pub use policy::{Policy, PolicyError, PolicyFile};
 pub use reason::Reason;

@@ -21,6 +21,8 @@ pub enum Kind {
     Dns,
     /// A listener for an exact `host:port` entry.
     Tcp,
+    /// A key route: the gateway added an API key on the way to its host.
+    Key,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

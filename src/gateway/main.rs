@@ -1,25 +1,28 @@
 //! `paddock-gateway --policy FILE --address IP [--proxy-port N] [--https-port N]
-//! [--http-port N] [--dns-port N]`: see the library's documentation.
+//! [--http-port N] [--dns-port N] [--keys FILE]`: see the library's documentation.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use paddock_gateway::{Config, Gateway, Limits, Ports, load_policy};
+use paddock_gateway::{Config, Gateway, Keys, Limits, Ports, load_policy};
 use tokio::signal::unix::{SignalKind, signal};
 
-const USAGE: &str = "usage: paddock-gateway --policy FILE --address IP [--proxy-port N] [--https-port N] [--http-port N] [--dns-port N]
+const USAGE: &str = "usage: paddock-gateway --policy FILE --address IP [--proxy-port N] [--https-port N] [--http-port N] [--dns-port N] [--keys FILE]
   --policy FILE   the network policy (JSON); re-read on SIGHUP
+  --keys FILE     the key routes (JSON) and the files of their keys, read once
   --address IP    the gateway's IPv4 address on the sandbox's internal network:
                   every listener binds to it and the resolver answers it";
 
 struct Args {
     policy: PathBuf,
+    keys: Option<PathBuf>,
     config: Config,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut policy = None;
+    let mut keys = None;
     let mut address = None;
     let mut ports = Ports::default();
     while let Some(flag) = args.next() {
@@ -34,6 +37,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         match flag.as_str() {
             "--policy" => policy = Some(PathBuf::from(&value)),
+            "--keys" => keys = Some(PathBuf::from(&value)),
             "--address" => {
                 address = Some(
                     value
@@ -50,6 +54,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     Ok(Args {
         policy: policy.ok_or("--policy FILE is required")?,
+        keys,
         config: Config {
             address: address.ok_or("--address IP is required")?,
             ports,
@@ -77,6 +82,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let keys = match args.keys.as_deref().map(Keys::load).transpose() {
+        Ok(keys) => keys.unwrap_or_default(),
+        Err(message) => {
+            eprintln!("paddock-gateway: {message}; no key is sent until it is fixed");
+            return ExitCode::FAILURE;
+        }
+    };
     raise_file_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -85,10 +97,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(args, policy))
+    runtime.block_on(serve(args, policy, keys))
 }
 
-async fn serve(args: Args, policy: paddock_gateway::Policy) -> ExitCode {
+async fn serve(args: Args, policy: paddock_gateway::Policy, keys: Keys) -> ExitCode {
     // Registered before the listeners are up, so that a SIGHUP sent as soon
     // as "ready" is seen is a reload and not the default (exit).
     let signals = (
@@ -100,7 +112,7 @@ async fn serve(args: Args, policy: paddock_gateway::Policy) -> ExitCode {
         eprintln!("paddock-gateway: cannot handle signals");
         return ExitCode::FAILURE;
     };
-    let (gateway, warnings) = match Gateway::start(args.config, policy).await {
+    let (gateway, warnings) = match Gateway::start(args.config, policy, keys).await {
         Ok(started) => started,
         Err(error) => {
             eprintln!("paddock-gateway: {error}");

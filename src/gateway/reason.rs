@@ -46,10 +46,16 @@ pub enum Reason {
     Unresolved,
     /// Allowed, but the host did not accept the connection in time.
     Unreachable,
+    /// A request on a key route whose key header is not the placeholder
+    /// exactly once: nothing to put the key in, so nothing is forwarded.
+    KeyPlaceholder,
+    /// The API host of a key route did not prove its name with a
+    /// certificate the trust store vouches for: the key was not sent.
+    Untrusted,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 18] = [
+    pub const ALL: [Reason; 20] = [
         Reason::Denied,
         Reason::NotAllowed,
         Reason::PortNotAllowed,
@@ -68,6 +74,8 @@ impl Reason {
         Reason::LocalAddress,
         Reason::Unresolved,
         Reason::Unreachable,
+        Reason::KeyPlaceholder,
+        Reason::Untrusted,
     ];
 
     /// The code as it appears in the log.
@@ -91,6 +99,8 @@ impl Reason {
             Reason::LocalAddress => "local_address",
             Reason::Unresolved => "unresolved",
             Reason::Unreachable => "unreachable",
+            Reason::KeyPlaceholder => "key_placeholder",
+            Reason::Untrusted => "untrusted",
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::time::timeout;
 use crate::dns;
 use crate::host::Host;
 use crate::http::{self, Request, Target};
+use crate::keys::{API_PORT, Keys, Route};
 use crate::log::{Attempt, Kind};
 use crate::policy::{Policy, WEB_PORTS};
 use crate::reason::Reason;
@@ -86,6 +87,7 @@ struct Shared {
     policy: RwLock<Arc<Policy>>,
     slots: Arc<Semaphore>,
     resolver: upstream::Resolver,
+    keys: Keys,
 }
 
 impl Shared {
@@ -98,7 +100,7 @@ impl Shared {
 }
 
 /// What a TCP listener is for.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Role {
     Proxy,
     Https,
@@ -106,15 +108,18 @@ enum Role {
     Dns,
     /// An exact `host:port` entry's port.
     Tcp(u16),
+    /// A key route's listener.
+    Key(Arc<Route>),
 }
 
 impl Role {
-    fn kind(self) -> Kind {
+    fn kind(&self) -> Kind {
         match self {
             Role::Proxy => Kind::Proxy,
             Role::Https | Role::Http => Kind::Transparent,
             Role::Dns => Kind::Dns,
             Role::Tcp(_) => Kind::Tcp,
+            Role::Key(_) => Kind::Key,
         }
     }
 }
@@ -127,15 +132,21 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Binds every listener and starts serving; fails when one of the fixed
-    /// listeners cannot be bound. Returns the gateway and a warning for each
-    /// TCP port of the policy that could not be listened on.
-    pub async fn start(config: Config, policy: Policy) -> io::Result<(Gateway, Vec<String>)> {
+    /// Binds every listener (a key route's too) and starts serving; fails
+    /// when one of the fixed listeners cannot be bound. Returns the gateway
+    /// and a warning for each TCP port of the policy that could not be
+    /// listened on.
+    pub async fn start(
+        config: Config,
+        policy: Policy,
+        keys: Keys,
+    ) -> io::Result<(Gateway, Vec<String>)> {
         let shared = Arc::new(Shared {
             config,
             policy: RwLock::new(Arc::new(policy)),
             slots: Arc::new(Semaphore::new(config.limits.connections)),
             resolver: upstream::Resolver::default(),
+            keys: keys.clone(),
         });
         let ports = config.ports;
         let mut listeners = Vec::new();
@@ -146,12 +157,18 @@ impl Gateway {
             (ports.dns, Role::Dns),
         ] {
             let listener = listen(config.address, port)
-                .map_err(|error| named(error, config.address, port, role))?;
+                .map_err(|error| named(error, config.address, port, &role))?;
+            listeners.push(tokio::spawn(accept(listener, shared.clone(), role)));
+        }
+        for route in &keys.routes {
+            let role = Role::Key(route.clone());
+            let listener = listen(config.address, route.port)
+                .map_err(|error| named(error, config.address, route.port, &role))?;
             listeners.push(tokio::spawn(accept(listener, shared.clone(), role)));
         }
         let udp = UdpSocket::bind((config.address, ports.dns))
             .await
-            .map_err(|error| named(error, config.address, ports.dns, Role::Dns))?;
+            .map_err(|error| named(error, config.address, ports.dns, &Role::Dns))?;
         listeners.push(tokio::spawn(dns_udp(udp, shared.clone())));
         let gateway = Gateway {
             shared,
@@ -179,12 +196,13 @@ impl Gateway {
     /// those it no longer names.
     fn sync_tcp_listeners(&self) -> Vec<String> {
         let config = self.shared.config;
-        let own = [
+        let mut own = vec![
             config.ports.proxy,
             config.ports.https,
             config.ports.http,
             config.ports.dns,
         ];
+        own.extend(self.shared.keys.ports());
         let wanted = self.shared.policy().tcp_ports();
         let mut tcp = self
             .tcp
@@ -216,7 +234,7 @@ impl Gateway {
                     );
                 }
                 Err(error) => {
-                    warnings.push(named(error, config.address, port, Role::Tcp(port)).to_string())
+                    warnings.push(named(error, config.address, port, &Role::Tcp(port)).to_string())
                 }
             }
         }
@@ -247,7 +265,7 @@ fn listen(address: Ipv4Addr, port: u16) -> io::Result<TcpListener> {
     socket.listen(1024)
 }
 
-fn named(error: io::Error, address: Ipv4Addr, port: u16, role: Role) -> io::Error {
+fn named(error: io::Error, address: Ipv4Addr, port: u16, role: &Role) -> io::Error {
     io::Error::new(
         error.kind(),
         format!("cannot listen on {address}:{port} ({role:?}): {error}"),
@@ -269,6 +287,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, role: Role) {
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
+        let role = role.clone();
         tokio::spawn(async move {
             match role {
                 Role::Proxy => proxy(&shared, stream, client).await,
@@ -276,6 +295,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, role: Role) {
                 Role::Http => transparent_http(&shared, stream, client).await,
                 Role::Dns => dns_tcp(&shared, stream, client).await,
                 Role::Tcp(port) => tcp(&shared, stream, client, port).await,
+                Role::Key(route) => key_route(&shared, stream, client, &route).await,
             }
             drop(slot);
         });
@@ -570,6 +590,79 @@ async fn tcp(shared: &Shared, client: TcpStream, peer: SocketAddr, port: u16) {
     };
     attempt.write();
     splice(client, upstream, None, limits.idle).await;
+}
+
+/// A key route: one checked request, its placeholder replaced by the key,
+/// over TLS to the route's host (port 443) and nowhere else; the answer
+/// back as it comes. The policy's `deny` still holds for that host.
+async fn key_route(shared: &Shared, mut client: TcpStream, peer: SocketAddr, route: &Route) {
+    let attempt = Attempt::new(
+        peer,
+        Kind::Key,
+        Some(route.host.to_string()),
+        Some(API_PORT),
+    );
+    let limits = shared.config.limits;
+    let mut bytes = Vec::new();
+    let request = match read_until(&mut client, &mut bytes, limits.handshake, http::parse).await {
+        Ok(request) => request,
+        Err(reason) => return refuse_http(client, attempt, reason).await,
+    };
+    let own = format!("{}:{}", shared.config.address, route.port);
+    let mut head = match route.head(&request, &own) {
+        Ok(head) => head,
+        Err(reason) => return refuse_http(client, attempt, reason).await,
+    };
+    let policy = shared.policy();
+    if let Err(reason) = policy.check(&route.host, API_PORT) {
+        head.fill(0);
+        return refuse_http(client, attempt, reason).await;
+    }
+    let tcp = match shared
+        .resolver
+        .connect(&policy, &route.host, API_PORT, limits.connect)
+        .await
+    {
+        Ok(tcp) => tcp,
+        Err(reason) => {
+            head.fill(0);
+            return refuse_after_check(client, attempt, reason).await;
+        }
+    };
+    let mut upstream = match shared.keys.tls(route, tcp).await {
+        Ok(upstream) => upstream,
+        Err(reason) => {
+            head.fill(0);
+            return refuse_http(client, attempt, reason).await;
+        }
+    };
+    let body = &bytes[request.head_length..];
+    let sent = body
+        .len()
+        .min(usize::try_from(request.content_length).unwrap_or(usize::MAX));
+    head.extend_from_slice(&body[..sent]);
+    let written = upstream.write_all(&head).await;
+    head.fill(0);
+    if written.is_err() {
+        return attempt.failed(Reason::Unreachable).write();
+    }
+    attempt.write();
+    let rest = request.content_length - sent as u64;
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_api, mut to_api) = tokio::io::split(upstream);
+    let upload = async {
+        let mut body = (&mut from_client).take(rest);
+        let _ = tokio::io::copy(&mut body, &mut to_api).await;
+    };
+    let download = async {
+        let _ = tokio::io::copy(&mut from_api, &mut to_client).await;
+        let _ = to_client.shutdown().await;
+    };
+    // The answer ends the exchange; the idle limit ends a stalled one.
+    let _ = timeout(limits.idle, async {
+        tokio::join!(upload, download);
+    })
+    .await;
 }
 
 /// Answers one DNS message from the policy alone, logging the question.

@@ -267,9 +267,11 @@ async fn create(
     // The inbox's files were for the run that ended.
     inbox::empty(&inbox::for_project(project.root())?)?;
     let setup = crate::egress::setup()?;
+    let (values, report) = stored_keys(plan, project.root()).await;
     match &plan.container.network {
         SandboxNetwork::Gated(policy) => {
-            engine.open_egress(name, policy, &setup).await?;
+            let outside = engine::outside_keys(&plan.container.secrets, &values);
+            engine.open_egress(name, policy, &setup, &outside).await?;
         }
         // A gateway left from an earlier allowlist run goes.
         SandboxNetwork::None | SandboxNetwork::Full => {
@@ -279,7 +281,6 @@ async fn create(
     if let Some(login) = &plan.login {
         crate::login::ensure_login(engine, login).await?;
     }
-    let (values, report) = stored_keys(plan, project.root()).await;
     engine.create(&plan.container, terminal, &values).await?;
     Ok(report)
 }

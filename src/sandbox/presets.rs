@@ -58,10 +58,43 @@ pub struct Preset {
     /// enough; their values come from the user's keyring, never from here.
     #[serde(default)]
     pub secrets: Vec<String>,
+    /// For each of `secrets`, whether and how the client can be pointed at
+    /// the gateway, so that the key stays outside the sandbox
+    /// ([`crate::secret::placement`]); a key not listed stays inside.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyRedirect>,
     #[serde(default)]
     pub install: Install,
     #[serde(default)]
     pub network: PresetNetwork,
+}
+
+/// How an agent's client can be sent to another API base URL for one key,
+/// from the agent's own documentation (`docs`). Without `base_url` the
+/// client cannot be redirected (`note` says why) and the key stays inside.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRedirect {
+    /// The variable that points the client at another base URL.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// What the base URL ends in after the host, e.g. `/v1`.
+    #[serde(default)]
+    pub path: String,
+    /// The real API host, the only one the key is ever sent to (over TLS).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The request header the key travels in, e.g. `x-api-key`.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// The header's value is `Bearer <key>`.
+    #[serde(default)]
+    pub bearer: bool,
+    /// Why there is no redirect.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// The documentation page this comes from.
+    pub docs: String,
 }
 
 /// The hosts an agent needs in an `allowlist` sandbox ([`crate::net`]).
@@ -139,6 +172,7 @@ impl Preset {
             env: BTreeMap::new(),
             path: Vec::new(),
             secrets: Vec::new(),
+            keys: BTreeMap::new(),
             install: Install::default(),
             network: PresetNetwork::default(),
         }
@@ -179,6 +213,12 @@ impl Preset {
         }
         for (i, name) in self.secrets.iter().enumerate() {
             check(format!("secrets[{i}]"), values::env_name(name));
+        }
+        for (name, redirect) in &self.keys {
+            check(
+                format!("keys.{name}"),
+                key_redirect(name, redirect, &self.secrets),
+            );
         }
         for (name, value) in &self.env {
             check(format!("env.{name}"), values::env_name(name));
@@ -233,6 +273,49 @@ impl Preset {
             })
             .collect()
     }
+}
+
+/// A key's redirect: for one of the preset's keys, with an https
+/// documentation link, and either a base URL variable with the API host
+/// and header, or none of those.
+fn key_redirect(name: &str, redirect: &KeyRedirect, secrets: &[String]) -> values::Check {
+    if !secrets.iter().any(|secret| secret == name) {
+        return Err(tr("names no variable of `secrets`", &[]));
+    }
+    if !redirect.docs.starts_with("https://") {
+        return Err(tr("docs must be the https:// link it was read from", &[]));
+    }
+    values::one_line(&redirect.docs)?;
+    let Some(variable) = &redirect.base_url else {
+        if redirect.host.is_some() || redirect.header.is_some() || redirect.bearer {
+            return Err(tr("host, header and bearer go with base_url", &[]));
+        }
+        return Ok(());
+    };
+    values::env_name(variable)?;
+    let host = redirect.host.as_deref().unwrap_or_default();
+    if host.is_empty() || host.starts_with("*.") || host.contains(':') {
+        return Err(tr(
+            "base_url needs host, one API host name without port",
+            &[],
+        ));
+    }
+    crate::net::check_entry(host)?;
+    let header = redirect.header.as_deref().unwrap_or_default();
+    let token = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if header.is_empty() || !header.chars().all(token) || header == "host" {
+        return Err(tr(
+            "base_url needs header, the lower-case name of the header the key travels in",
+            &[],
+        ));
+    }
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "/-._".contains(c);
+    if !(redirect.path.is_empty()
+        || redirect.path.starts_with('/') && redirect.path.chars().all(path_char))
+    {
+        return Err(tr("path must be empty or start with /, e.g. /v1", &[]));
+    }
+    Ok(())
 }
 
 /// A folder below the home, written without the leading `~/`.
@@ -351,6 +434,16 @@ mod tests {
         for (id, text) in BUILTIN {
             let preset = Preset::parse(id, text).unwrap_or_else(|e| panic!("{id}: {e:?}"));
             assert!(!preset.name.is_empty());
+            // Every built-in key says where it goes, with its source.
+            for name in &preset.secrets {
+                let redirect = preset.keys.get(name);
+                assert!(redirect.is_some(), "{id}: {name} has no [keys.{name}]");
+                let redirect = redirect.unwrap_or_else(|| unreachable!());
+                assert!(
+                    redirect.base_url.is_some() || redirect.note.is_some(),
+                    "{id}: {name} neither redirects nor says why not"
+                );
+            }
         }
         assert_eq!(
             Presets::builtin().ids(),
@@ -376,6 +469,40 @@ mod tests {
         let presets = Presets::load(Some(dir.path())).unwrap();
         assert_eq!(presets.get("claude").unwrap().name, "My Claude");
         assert_eq!(presets.get("mine").unwrap().command, ["mine", "--yes"]);
+    }
+
+    #[test]
+    fn a_redirect_is_checked() {
+        let base = "name = \"Mine\"\nsecrets = [\"MY_KEY\"]\n[keys.MY_KEY]\n";
+        for (body, hint) in [
+            ("docs = \"http://x.test\"\n", "https://"),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_URL\"\n",
+                "needs host",
+            ),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_URL\"\nhost = \"*.x.test\"\nheader = \"x-key\"\n",
+                "needs host",
+            ),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_URL\"\nhost = \"api.x.test\"\nheader = \"X Key\\r\\n\"\n",
+                "needs header",
+            ),
+            (
+                "docs = \"https://x.test\"\nhost = \"api.x.test\"\n",
+                "go with base_url",
+            ),
+        ] {
+            let errors = Preset::parse("mine", &format!("{base}{body}")).unwrap_err();
+            let text = format!("{errors:?}");
+            assert!(text.contains(hint), "{body}: {text}");
+        }
+        let errors = Preset::parse(
+            "mine",
+            "name = \"Mine\"\n[keys.OTHER]\ndocs = \"https://x.test\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{errors:?}").contains("secrets"), "{errors:?}");
     }
 
     #[test]

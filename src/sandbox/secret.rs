@@ -1,14 +1,16 @@
 //! API keys: which environment variables a sandbox takes from the user's
 //! keyring, and the values on their way there. Only names are ever written
 //! down (in presets and `paddock.toml`); values live in the keyring and reach
-//! a sandbox as files in [`KEYS_IN_SANDBOX`], which its entrypoint reads.
+//! a sandbox as files in [`KEYS_IN_SANDBOX`], which its entrypoint reads,
+//! unless the key stays outside ([`placement`]): then only the gateway gets
+//! it and the sandbox holds a placeholder.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::definition::Definition;
+use crate::definition::{Definition, NetworkMode};
 use crate::messages::tr;
 use crate::presets::Preset;
 
@@ -49,6 +51,156 @@ pub fn check_name(name: &str) -> Result<(), String> {
     })
 }
 
+/// A key that stays outside the sandbox: the sandbox gets
+/// [`KeyRoute::placeholder`] in `variable` and, in `base_url`, the address
+/// of a listener of the gateway's own, which puts the real key into
+/// `header` and forwards over TLS to `host`, and nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRoute {
+    pub variable: String,
+    pub base_url: String,
+    /// What the base URL ends in after the gateway's address, e.g. `/v1`.
+    pub path: String,
+    pub host: String,
+    pub header: String,
+    /// The header's value is `Bearer <key>`.
+    pub bearer: bool,
+}
+
+impl KeyRoute {
+    /// What the sandbox holds instead of the key.
+    pub fn placeholder(&self) -> String {
+        format!("paddock-placeholder-{}", self.variable)
+    }
+}
+
+/// Why a key is inside the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inside {
+    /// The agent's client cannot be pointed at the gateway.
+    NoRedirect,
+    /// The sandbox has no gateway: its network mode is not `allowlist`.
+    NoGateway,
+    /// The definition sets the base URL variable itself.
+    OwnBaseUrl,
+    /// Named by the definition, not the agent: nothing says where it goes.
+    NotTheAgents,
+}
+
+/// Where one key of a sandbox is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Outside(KeyRoute),
+    Inside(Inside),
+}
+
+/// One key and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPlace {
+    pub name: String,
+    pub place: Place,
+}
+
+impl KeyPlace {
+    pub fn is_outside(&self) -> bool {
+        matches!(self.place, Place::Outside(_))
+    }
+
+    /// A short phrase for a row or a column: where the key is.
+    pub fn where_(&self) -> String {
+        if self.is_outside() {
+            gettextrs::gettext("stays outside the sandbox")
+        } else {
+            gettextrs::gettext("is inside the sandbox")
+        }
+    }
+
+    /// Why, in a few words.
+    pub fn why(&self) -> String {
+        match &self.place {
+            Place::Outside(route) => tr(
+                "the gateway adds it to requests for {host} only",
+                &[("host", &route.host)],
+            ),
+            Place::Inside(Inside::NoRedirect) => {
+                gettextrs::gettext("the agent cannot be pointed at the gateway")
+            }
+            Place::Inside(Inside::NoGateway) => gettextrs::gettext(
+                "only an \"Allowed Hosts Only\" sandbox has a gateway to keep it",
+            ),
+            Place::Inside(Inside::OwnBaseUrl) => {
+                gettextrs::gettext("the definition sets the agent's base URL itself")
+            }
+            Place::Inside(Inside::NotTheAgents) => {
+                gettextrs::gettext("a variable of the definition's own")
+            }
+        }
+    }
+
+    /// One line for `paddock run`.
+    pub fn line(&self) -> String {
+        tr(
+            "{name} {where} ({why})",
+            &[
+                ("name", &self.name),
+                ("where", &self.where_()),
+                ("why", &self.why()),
+            ],
+        )
+    }
+}
+
+/// Where each key of a sandbox of `definition` with `agent` (its resolved
+/// preset) is, the agent's first, each once: outside when the agent's
+/// preset redirects it, the sandbox has a gateway (`allowlist` mode) and
+/// the definition does not set the base URL itself; else inside. The one
+/// answer the CLI, the window, the review and the engine use.
+pub fn placement(definition: &Definition, agent: &Preset) -> Vec<KeyPlace> {
+    let gated = definition.network_mode() == NetworkMode::Allowlist;
+    let mut seen = BTreeSet::new();
+    let mut base_urls = BTreeSet::new();
+    let mut places = Vec::new();
+    for name in agent.secrets.iter().chain(&definition.agent.secrets) {
+        if !seen.insert(name.as_str()) {
+            continue;
+        }
+        let redirect = agent
+            .keys
+            .get(name)
+            .filter(|_| agent.secrets.contains(name));
+        let place = match redirect {
+            None if !agent.secrets.contains(name) => Place::Inside(Inside::NotTheAgents),
+            None => Place::Inside(Inside::NoRedirect),
+            Some(redirect) => match (&redirect.base_url, &redirect.host, &redirect.header) {
+                (Some(base_url), Some(host), Some(header)) => {
+                    if !gated {
+                        Place::Inside(Inside::NoGateway)
+                    } else if definition.env.contains_key(base_url)
+                        || !base_urls.insert(base_url.clone())
+                    {
+                        Place::Inside(Inside::OwnBaseUrl)
+                    } else {
+                        Place::Outside(KeyRoute {
+                            variable: name.clone(),
+                            base_url: base_url.clone(),
+                            path: redirect.path.clone(),
+                            host: host.clone(),
+                            header: header.clone(),
+                            bearer: redirect.bearer,
+                        })
+                    }
+                }
+                _ => Place::Inside(Inside::NoRedirect),
+            },
+        };
+        places.push(KeyPlace {
+            name: name.clone(),
+            place,
+        });
+    }
+    places
+}
+
 /// The variables a sandbox takes from the keyring when they are stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretVars {
@@ -59,6 +211,8 @@ pub struct SecretVars {
     pub agent: Vec<String>,
     /// Named by the definition (`agent.secrets`) besides the agent's.
     pub extra: Vec<String>,
+    /// Where each of them is ([`placement`]).
+    pub places: Vec<KeyPlace>,
 }
 
 impl SecretVars {
@@ -69,7 +223,19 @@ impl SecretVars {
             agent_name: agent.name.clone(),
             agent: agent.secrets.clone(),
             extra: definition.agent.secrets.clone(),
+            places: placement(definition, agent),
         }
+    }
+
+    /// The keys that stay outside, with their routes.
+    pub fn routes(&self) -> Vec<&KeyRoute> {
+        self.places
+            .iter()
+            .filter_map(|place| match &place.place {
+                Place::Outside(route) => Some(route),
+                Place::Inside(_) => None,
+            })
+            .collect()
     }
 
     /// Every variable, the agent's first, each once.
@@ -119,6 +285,7 @@ mod tests {
             agent_name: "Copilot".into(),
             agent: vec!["GH_TOKEN".into(), "GITHUB_TOKEN".into()],
             extra: vec!["HF_TOKEN".into(), "GH_TOKEN".into()],
+            places: Vec::new(),
         }
     }
 
@@ -155,6 +322,72 @@ mod tests {
         assert!(
             missing[0].contains("paddock secret set HF_TOKEN"),
             "{missing:?}"
+        );
+    }
+
+    fn places(agent: &str, mode: NetworkMode) -> Vec<(String, Place)> {
+        let presets = crate::presets::Presets::builtin();
+        let mut definition = Definition::new(agent, "fedora:44");
+        definition.set_network_mode(mode);
+        definition.agent.secrets = vec!["HF_TOKEN".into()];
+        let preset = presets.get(agent).unwrap();
+        placement(&definition, preset)
+            .into_iter()
+            .map(|place| (place.name, place.place))
+            .collect()
+    }
+
+    #[test]
+    fn a_redirectable_key_stays_outside_a_gated_sandbox_only() {
+        let gated = places("claude", NetworkMode::Allowlist);
+        let Place::Outside(route) = &gated[0].1 else {
+            panic!("{gated:?}");
+        };
+        assert_eq!(gated[0].0, "ANTHROPIC_API_KEY");
+        assert_eq!(route.base_url, "ANTHROPIC_BASE_URL");
+        assert_eq!(route.host, "api.anthropic.com");
+        assert_eq!(route.header, "x-api-key");
+        assert_eq!(route.placeholder(), "paddock-placeholder-ANTHROPIC_API_KEY");
+        assert_eq!(
+            gated[1],
+            (
+                "CLAUDE_CODE_OAUTH_TOKEN".into(),
+                Place::Inside(Inside::NoRedirect)
+            )
+        );
+        assert_eq!(
+            gated[2],
+            ("HF_TOKEN".into(), Place::Inside(Inside::NotTheAgents))
+        );
+        let full = places("claude", NetworkMode::Full);
+        assert_eq!(full[0].1, Place::Inside(Inside::NoGateway));
+        // Copilot cannot be redirected at all.
+        assert!(
+            places("copilot", NetworkMode::Allowlist)
+                .iter()
+                .all(|(_, place)| matches!(place, Place::Inside(_)))
+        );
+        let codex = places("codex", NetworkMode::Allowlist);
+        assert!(
+            matches!(&codex[0].1, Place::Outside(route) if route.bearer && route.path == "/v1")
+        );
+    }
+
+    #[test]
+    fn a_definition_that_sets_the_base_url_keeps_the_key_inside() {
+        let presets = crate::presets::Presets::builtin();
+        let mut definition = Definition::new("claude", "fedora:44");
+        definition.set_network_mode(NetworkMode::Allowlist);
+        definition.env.insert(
+            "ANTHROPIC_BASE_URL".into(),
+            "https://llm.example.org".into(),
+        );
+        let places = placement(&definition, presets.get("claude").unwrap());
+        assert_eq!(places[0].place, Place::Inside(Inside::OwnBaseUrl));
+        assert!(
+            places[0].line().contains("is inside the sandbox"),
+            "{}",
+            places[0].line()
         );
     }
 

@@ -348,3 +348,44 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
     });
     desktop.quit();
 }
+
+#[test]
+fn each_key_row_says_whether_the_key_stays_outside_the_sandbox() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(1280, 800);
+    let (_keep, project) = crate::harness::project("gui-keys-place", &["true"]);
+    let _cleanup = ProjectCleanup(project.clone());
+    // Claude Code behind the gateway: its API key stays outside, its
+    // subscription token (no redirect for it) is inside.
+    std::fs::write(
+        project.join(".agent-sandbox/paddock.toml"),
+        format!(
+            "version = 1\n\n[agent]\npreset = \"claude\"\n\n[image]\nbase = \"{}\"\npackage_manager = \"apk\"\n\n[sandbox]\nruntime = \"container\"\n\n[network]\nmode = \"allowlist\"\n",
+            support::podman::base_image()
+        ),
+    )
+    .unwrap();
+    desktop.approve(&project);
+    desktop.launch();
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("open");
+    let tree = desktop.wait_for("the API keys and where they are", |tree| {
+        nodes(tree, "AdwPasswordEntryRow").len() == 2 && shows(tree, "Stays outside the sandbox")
+    });
+    let rows = nodes(&tree, "AdwPasswordEntryRow");
+    let place = |title: &str| {
+        let row = rows
+            .iter()
+            .find(|row| row["title"].as_str() == Some(title))
+            .unwrap_or_else(|| panic!("no row {title}: {rows:?}"));
+        (
+            shows(row, "Stays outside the sandbox"),
+            shows(row, "Inside the sandbox"),
+        )
+    };
+    assert_eq!(place("Anthropic API Key"), (true, false));
+    assert_eq!(place("Claude Subscription Token"), (false, true));
+    desktop.screenshot("keys-api-keys");
+    desktop.quit();
+}

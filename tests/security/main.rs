@@ -6,4 +6,5 @@
 
 mod agent_home;
 mod approval;
+mod outside_keys;
 mod secrets;

@@ -2,6 +2,7 @@
 //! servers on the gateway's outer network, reached by name through the
 //! gateway's resolver, and the gateway binary they are reached through.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::paddock::binary;
@@ -51,25 +52,15 @@ impl Site {
     /// [`Site::start`] under a host name of the caller's (one that reads
     /// well in a screenshot), replacing a site left over under that name.
     pub fn named(network: &str, name: &str, text: &str) -> Site {
-        // Made here when no gateway made it yet; `exists` races are fine.
-        let _ = podman(&["network", "create", network]);
-        let _ = podman(&["rm", "-f", "-t", "0", name]);
         let name = name.to_owned();
         let script = format!(
             "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
         );
-        let (ok, out) = podman(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            "--network",
+        let (ok, out) = run_on(
             network,
-            &base_image(),
-            "sh",
-            "-c",
-            &script,
-        ]);
+            &name,
+            &["--network", network, &base_image(), "sh", "-c", &script],
+        );
         assert!(ok, "{out}");
         Site(name)
     }
@@ -87,6 +78,239 @@ impl Site {
 }
 
 impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
+    }
+}
+
+/// `podman run -d --name NAME ARGS` for a stand-in on the shared `network`,
+/// made again when a sandbox's removal took it away meanwhile (as the
+/// engine does for its gateways).
+fn run_on(network: &str, name: &str, args: &[&str]) -> (bool, String) {
+    let mut result = (false, String::new());
+    for _ in 0..3 {
+        let _ = podman(&["network", "create", network]);
+        let _ = podman(&["rm", "-f", "-t", "0", name]);
+        let mut run = vec!["run", "-d", "--name", name];
+        run.extend_from_slice(args);
+        result = podman(&run);
+        if result.0 {
+            break;
+        }
+    }
+    result
+}
+
+/// A shell loop that runs `server` (which serves one connection, copying
+/// what it receives to stdout and its stdin to the client) again and again:
+/// each time, once a request has come in, it logs the request and only then
+/// sends `answer` (printf escapes) and ends the server's stdin.
+fn serve_one_at_a_time(server: &str, answer: &str) -> String {
+    format!(
+        "mkdir -p /tmp; while :; do rm -f /tmp/in /tmp/request; mkfifo /tmp/in; \
+         {server} < /tmp/in > /tmp/request & exec 3> /tmp/in; \
+         until [ -s /tmp/request ]; do sleep 0.1; done; sleep 0.5; cat /tmp/request; \
+         printf '{answer}' >&3; exec 3>&-; wait; done"
+    )
+}
+
+/// The image of [`ApiSite`] and [`Recorder`]: the local base image with the
+/// test machine's `openssl` and the libraries it links added; built once.
+fn tls_image() -> String {
+    static BUILT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let image = "localhost/paddock-test/tls-site:latest".to_owned();
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("root");
+            let openssl = Path::new("/usr/bin/openssl");
+            let ldd = Command::new("ldd").arg(openssl).output().unwrap();
+            let mut files = vec![openssl.to_path_buf()];
+            for line in String::from_utf8_lossy(&ldd.stdout).lines() {
+                if let Some(path) = line
+                    .split("=>")
+                    .last()
+                    .and_then(|p| p.split_whitespace().next())
+                    && path.starts_with('/')
+                {
+                    files.push(PathBuf::from(path));
+                }
+            }
+            for file in files {
+                let target = root.join(file.strip_prefix("/").unwrap());
+                std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                std::fs::copy(&file, &target).unwrap();
+            }
+            std::fs::write(
+                dir.path().join("Containerfile"),
+                format!("FROM {}\nCOPY root/ /\n", base_image()),
+            )
+            .unwrap();
+            let (ok, out) = podman(&["build", "-q", "-t", &image, dir.path().to_str().unwrap()]);
+            assert!(ok, "{out}");
+            image
+        })
+        .clone()
+}
+
+/// A stand-in HTTPS API on `network`: `openssl s_server` with a certificate
+/// for the name `host`, issued by a CA of the test's own (`ca`, which only
+/// the test tells the gateway to trust). It answers each request with
+/// `hello-from-the-api` and writes what it received to its log
+/// ([`ApiSite::received`]). Removed when dropped.
+pub struct ApiSite {
+    pub container: String,
+    pub host: String,
+    pub ca: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ApiSite {
+    pub fn start(network: &str) -> ApiSite {
+        let container = unique("api-site");
+        let host = format!("{container}.api.test");
+        let dir = tempfile::Builder::new()
+            .prefix("api-site")
+            .tempdir()
+            .unwrap();
+        let tls = dir.path();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(tls)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Paddock test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "site.key",
+            "-out",
+            "site.csr",
+            "-subj",
+            &format!("/CN={host}"),
+        ]);
+        std::fs::write(tls.join("ext"), format!("subjectAltName=DNS:{host}\n")).unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "site.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "site.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext",
+        ]);
+        for file in ["site.pem", "site.key"] {
+            std::fs::set_permissions(
+                tls.join(file),
+                std::os::unix::fs::PermissionsExt::from_mode(0o644),
+            )
+            .unwrap();
+        }
+        let script = serve_one_at_a_time(
+            "openssl s_server -quiet -naccept 1 -accept 443 -cert /tls/site.pem -key /tls/site.key",
+            "HTTP/1.1 200 OK\\r\\nContent-Length: 19\\r\\nConnection: close\\r\\n\\r\\nhello-from-the-api\\n",
+        );
+        let volume = format!("{}:/tls:ro,z", tls.display());
+        let (ok, out) = run_on(
+            network,
+            &container,
+            &[
+                "--network",
+                network,
+                "--network-alias",
+                &host,
+                "-v",
+                &volume,
+                &tls_image(),
+                "sh",
+                "-c",
+                &script,
+            ],
+        );
+        assert!(ok, "{out}");
+        ApiSite {
+            container,
+            host,
+            ca: tls.join("ca.pem"),
+            _dir: dir,
+        }
+    }
+
+    /// Everything the stand-in received so far.
+    pub fn received(&self) -> String {
+        let (ok, out) = podman(&["logs", &self.container]);
+        assert!(ok, "{out}");
+        out
+    }
+}
+
+impl Drop for ApiSite {
+    fn drop(&mut self) {
+        let _ = podman(&["rm", "-f", "-t", "0", &self.container]);
+    }
+}
+
+/// A plain HTTP stand-in on `network` (busybox `nc`), reached by its
+/// container name, that writes each request it receives to its log.
+/// Removed when dropped.
+pub struct Recorder(pub String);
+
+impl Recorder {
+    pub fn start(network: &str) -> Recorder {
+        let name = unique("recorder");
+        let script = serve_one_at_a_time(
+            "nc -l -p 80",
+            "HTTP/1.0 200 OK\\r\\n\\r\\nhello-from-the-recorder\\n",
+        );
+        let (ok, out) = run_on(
+            network,
+            &name,
+            &["--network", network, &base_image(), "sh", "-c", &script],
+        );
+        assert!(ok, "{out}");
+        Recorder(name)
+    }
+
+    pub fn received(&self) -> String {
+        let (ok, out) = podman(&["logs", &self.0]);
+        assert!(ok, "{out}");
+        out
+    }
+}
+
+impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
     }

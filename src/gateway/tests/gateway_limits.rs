@@ -26,7 +26,9 @@ async fn start(limits: Limits) -> (Gateway, Ports) {
         ports,
         limits,
     };
-    let (gateway, warnings) = Gateway::start(config, policy).await.unwrap();
+    let (gateway, warnings) = Gateway::start(config, policy, Default::default())
+        .await
+        .unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     (gateway, ports)
 }

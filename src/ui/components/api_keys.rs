@@ -5,7 +5,10 @@
 //!
 //! Preferences shows one for every project's keys, a project's Sandbox view
 //! one for that project's own; the host's rule decides which a sandbox
-//! gets (host::secrets: the project's wins), and both groups say so.
+//! gets (host::secrets: the project's wins), and both groups say so. In a
+//! project's view each row also says whether its key stays outside the
+//! sandbox (the gateway adds it on the way out) or is inside it
+//! ([`sandbox::secret::placement`]).
 //!
 //! Showing the group does not touch the keyring: asking it which keys are
 //! stored would unlock it, and on a desktop without a keyring yet that asks
@@ -22,15 +25,15 @@ use relm4::prelude::*;
 
 use host::secrets::{Keyring, Scope, SecretsError};
 use sandbox::messages::tr;
-use sandbox::secret::{SecretValue, SecretVars};
+use sandbox::secret::{KeyPlace, SecretValue, SecretVars};
 
 pub struct ApiKeys {
     group: adw::PreferencesGroup,
     /// The project the keys are for; `None`: every project.
     project: Option<PathBuf>,
-    /// Variable -> its row, the label that says what happened to it, and
-    /// the one that names the variable.
-    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label, gtk::Label)>,
+    /// Variable -> its row, the label that says what happened to it, the
+    /// one that names the variable and the one that says where the key is.
+    rows: BTreeMap<String, (adw::PasswordEntryRow, gtk::Label, gtk::Label, gtk::Label)>,
 }
 
 #[derive(Debug)]
@@ -146,7 +149,7 @@ impl Component for ApiKeys {
                 (name, problem(&error))
             }
         };
-        if let Some((row, label, _)) = self.rows.get(&name) {
+        if let Some((row, label, _, _)) = self.rows.get(&name) {
             label.set_label(&state);
             row.upcast_ref::<gtk::Widget>()
                 .update_property(&[gtk::accessible::Property::Description(&state)]);
@@ -160,7 +163,7 @@ impl ApiKeys {
     pub fn variable_labels(&self) -> Vec<gtk::Label> {
         self.rows
             .values()
-            .map(|(_, _, variable)| variable.clone())
+            .map(|(_, _, variable, _)| variable.clone())
             .collect()
     }
 
@@ -168,13 +171,21 @@ impl ApiKeys {
     fn show(&mut self, vars: SecretVars, sender: &ComponentSender<Self>) {
         let names: Vec<String> = vars.names().into_iter().map(str::to_owned).collect();
         self.group.set_visible(!names.is_empty());
-        if names.iter().eq(self.rows.keys()) {
-            return;
+        if !names.iter().eq(self.rows.keys()) {
+            self.make_rows(&names, sender);
         }
-        for (row, _, _) in std::mem::take(&mut self.rows).into_values() {
+        for place in &vars.places {
+            if let Some((row, _, _, badge)) = self.rows.get(&place.name) {
+                show_place(row, badge, place);
+            }
+        }
+    }
+
+    fn make_rows(&mut self, names: &[String], sender: &ComponentSender<Self>) {
+        for (row, _, _, _) in std::mem::take(&mut self.rows).into_values() {
             self.group.remove(&row);
         }
-        for name in &names {
+        for name in names {
             let title = title_of(name);
             let row = adw::PasswordEntryRow::builder()
                 .title(title.as_str())
@@ -191,6 +202,12 @@ impl ApiKeys {
                 .valign(gtk::Align::Center)
                 .build();
             row.add_suffix(&variable);
+            // Empty where nothing says where the key is (Preferences).
+            let badge = gtk::Label::builder()
+                .css_classes(["caption"])
+                .valign(gtk::Align::Center)
+                .build();
+            row.add_suffix(&badge);
             let label = gtk::Label::builder()
                 .css_classes(["dim-label", "caption"])
                 .valign(gtk::Align::Center)
@@ -220,13 +237,14 @@ impl ApiKeys {
                 remove.connect_clicked(move |_| sender.input(ApiKeysMsg::Remove(name.clone())));
             }
             self.group.add(&row);
-            self.rows.insert(name.clone(), (row, label, variable));
+            self.rows
+                .insert(name.clone(), (row, label, variable, badge));
         }
     }
 
     /// Stores the row's value and empties the row.
     fn apply(&mut self, name: String, sender: &ComponentSender<Self>) {
-        let Some((row, _, _)) = self.rows.get(&name) else {
+        let Some((row, _, _, _)) = self.rows.get(&name) else {
             return;
         };
         let value = SecretValue::new(row.text().as_bytes());
@@ -250,6 +268,29 @@ impl ApiKeys {
 
 fn scope(project: Option<&std::path::Path>) -> Scope<'_> {
     project.map_or(Scope::Everywhere, Scope::Project)
+}
+
+/// Where the row's key is, as a badge (green when it stays outside) with
+/// the reason as its tooltip, and in the row's accessible description.
+fn show_place(row: &adw::PasswordEntryRow, badge: &gtk::Label, place: &KeyPlace) {
+    let (text, class) = if place.is_outside() {
+        (gettext("Stays outside the sandbox"), "success")
+    } else {
+        (gettext("Inside the sandbox"), "warning")
+    };
+    badge.set_label(&text);
+    badge.set_css_classes(&["caption", class]);
+    badge.set_tooltip_text(Some(&place.why()));
+    let description = tr(
+        "{variable}: {where} ({why})",
+        &[
+            ("variable", &place.name),
+            ("where", &place.where_()),
+            ("why", &place.why()),
+        ],
+    );
+    row.upcast_ref::<gtk::Widget>()
+        .update_property(&[gtk::accessible::Property::Description(&description)]);
 }
 
 /// What went wrong, short enough for the row; the keyring's own words are

@@ -51,6 +51,11 @@ pub struct Gateway {
 
 impl Gateway {
     pub fn start(policy: &str) -> Gateway {
+        Gateway::start_with(policy, &[])
+    }
+
+    /// [`Gateway::start`] with more options, e.g. `--keys FILE`.
+    pub fn start_with(policy: &str, options: &[&str]) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("policy.json");
         std::fs::write(&path, policy).unwrap();
@@ -71,6 +76,7 @@ impl Gateway {
                 "--dns-port",
                 &dns.to_string(),
             ])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
