@@ -84,10 +84,10 @@ impl Component for ApiKeys {
     ) -> ComponentParts<Self> {
         group.set_description(Some(&match init.project {
             None => gettext(
-                "Kept in your keyring and given to every project’s sandbox when it starts, never written to a project. A key set in a project’s own settings wins over the one here.",
+                "Kept in your keyring for every project, never written to a project. A project’s page says for each key whether it stays outside the sandbox, added by Paddock’s gateway on the way to its API, or is given to the sandbox when it starts. A key set in a project’s own settings wins over the one here.",
             ),
             Some(_) => gettext(
-                "Kept in your keyring for this project only and given to its sandbox when it starts, never written to the project. Without one here, the key in Preferences is used; the agent can also log in inside the sandbox instead.",
+                "Kept in your keyring for this project only, never written to the project. Each key’s badge says whether it stays outside the sandbox or is given to it when it starts. Without one here, the key in Preferences is used; the agent can also log in inside the sandbox instead.",
             ),
         }));
         let mut model = ApiKeys {
