@@ -283,8 +283,7 @@ fn the_finished_log_is_shown_at_its_end() {
     std::thread::sleep(Duration::from_secs(1));
     desktop.view(1).expect("the Build view");
     let tree = desktop.wait_for("the finished log at its end", |tree| {
-        progress(tree) == Some(1.0)
-            && log_position(tree).is_some_and(|(at, end)| at >= end - 4.0)
+        progress(tree) == Some(1.0) && log_position(tree).is_some_and(|(at, end)| at >= end - 4.0)
     });
     let (_, end) = log_position(&tree).expect("the log");
     assert!(
