@@ -4,7 +4,7 @@
 
 use support::podman::ProjectCleanup;
 
-use crate::harness::{Desktop, outside_window, shown_view, terminal_shows};
+use crate::harness::{Desktop, outside_window, shown_view, shows, terminal_shows};
 
 const VIEWS: [&str; 5] = ["settings", "build", "terminal", "changes", "network"];
 
@@ -36,6 +36,8 @@ fn every_view_of_a_running_project_fits_360_px() {
         desktop.view(index).expect("show a view");
         desktop.wait_for(&format!("the {view} view"), |tree| {
             shown_view(tree).as_deref() == Some(view)
+                // What the agent changed, when the view is shown by its key.
+                && (view != "changes" || shows(tree, ".envrc"))
         });
         let tree = desktop.settled();
         desktop.screenshot(&format!("narrow-running-{view}"));
