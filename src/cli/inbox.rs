@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use host::inbox;
 use host::launch::Launcher;
 use sandbox::inbox::shell_quote;
-use sandbox::messages::tr;
+use sandbox::messages::{tr, tr_n};
 use sandbox::project::SANDBOX_DIR;
 
 #[derive(Debug, clap::Args)]
@@ -53,9 +53,11 @@ fn copy(mut paths: Vec<PathBuf>) -> Result<Vec<String>, String> {
     if copied.skipped > 0 {
         eprintln!(
             "{}",
-            tr(
+            tr_n(
+                "paddock: left out {count} symbolic link or special file (never followed into the inbox)",
                 "paddock: left out {count} symbolic links or special files (never followed into the inbox)",
-                &[("count", &copied.skipped)],
+                copied.skipped as u64,
+                &[],
             )
         );
     }

@@ -8,7 +8,7 @@ use super::{sandboxes, terminal};
 use engine::Error;
 use host::launch::{self, KeyReport, LaunchError};
 use sandbox::changes::record::Records;
-use sandbox::messages::tr;
+use sandbox::messages::{tr, tr_n};
 use sandbox::plan::Isolation;
 
 #[derive(Debug, clap::Args)]
@@ -113,9 +113,11 @@ fn say_changes(root: &std::path::Path) {
     if flagged > 0 {
         eprintln!(
             "paddock: {}",
-            tr(
+            tr_n(
+                "this run changed {count} file that your own tools run outside the sandbox; `paddock changes {dir}` lists it",
                 "this run changed {count} files that your own tools run outside the sandbox; `paddock changes {dir}` lists them",
-                &[("count", &flagged), ("dir", &root.display())]
+                flagged as u64,
+                &[("dir", &root.display())]
             )
         );
     }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags};
 use sandbox::inbox::{CAP_BYTES, Inbox, numbered, safe_name};
-use sandbox::messages::tr;
+use sandbox::messages::{tr, tr_n};
 
 /// The staging folders' prefix: not an entry the agent is meant to use.
 const STAGING: &str = ".incoming-";
@@ -156,7 +156,7 @@ pub fn remove(inbox: &Inbox) -> Result<(), InboxError> {
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1000 {
-        return tr("{count} bytes", &[("count", &bytes)]);
+        return tr_n("{count} byte", "{count} bytes", bytes, &[]);
     }
     let mut value = bytes as f64 / 1000.0;
     let mut unit = 0;

@@ -6,6 +6,19 @@ pub fn tr(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     fill(&gettextrs::gettext(template), args)
 }
 
+/// Translates the form of `singular`/`plural` that `count` takes in the
+/// user's language (many have more than two) and fills its placeholders,
+/// `{count}` among them.
+pub fn tr_n(
+    singular: &str,
+    plural: &str,
+    count: u64,
+    args: &[(&str, &dyn std::fmt::Display)],
+) -> String {
+    let form = gettextrs::ngettext(singular, plural, u32::try_from(count).unwrap_or(u32::MAX));
+    fill(&fill(&form, &[("count", &count)]), args)
+}
+
 /// An operating system error as the user reads it: a translated reason
 /// per kind of error, with the system's own (English) words after it as
 /// detail. Every place that shows an `io::Error` shows it through here.
@@ -48,6 +61,28 @@ fn fill(text: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_their_form() {
+        assert_eq!(
+            tr_n(
+                "{count} file in {dir}",
+                "{count} files in {dir}",
+                1,
+                &[("dir", &"src")]
+            ),
+            "1 file in src"
+        );
+        assert_eq!(
+            tr_n(
+                "{count} file in {dir}",
+                "{count} files in {dir}",
+                2,
+                &[("dir", &"src")]
+            ),
+            "2 files in src"
+        );
+    }
 
     #[test]
     fn fills_every_placeholder() {

@@ -26,6 +26,8 @@ pub const ACCELS: &[(&str, &[&str])] = &[
     ("app.view(uint32 0)", &["<Alt>1"]),
     ("app.view(uint32 1)", &["<Alt>2"]),
     ("app.view(uint32 2)", &["<Alt>3"]),
+    ("app.view(uint32 3)", &["<Alt>4"]),
+    ("app.view(uint32 4)", &["<Alt>5"]),
     ("app.previous-project", &["<Control>Page_Up"]),
     ("app.next-project", &["<Control>Page_Down"]),
     ("app.preferences", &["<Control>comma"]),
@@ -69,7 +71,8 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     plain("previous-project", || AppMsg::CycleProject(-1));
     plain("next-project", || AppMsg::CycleProject(1));
 
-    // The current project's views, by their place (Sandbox, Build, Terminal).
+    // The current project's views, by their place (Sandbox, Build, Terminal,
+    // Changes, Network).
     let view = gio::SimpleAction::new("view", Some(glib::VariantTy::UINT32));
     {
         let sender = sender.clone();

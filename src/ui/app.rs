@@ -22,7 +22,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::preferences::Preferences;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use super::text::{escape_markup, project_name};
+use super::text::{escape_markup, project_name, shown_path};
 use crate::settings::Settings;
 use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
@@ -705,7 +705,7 @@ impl App {
         self.header_actions = Some(actions);
         let name = project_name(path);
         self.title.set_title(&name);
-        self.title.set_subtitle(&path.display().to_string());
+        self.title.set_subtitle(&shown_path(path));
         self.content_page.set_title(&name);
         self.current = Some(path.to_path_buf());
         self.show_banner();

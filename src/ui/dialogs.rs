@@ -41,6 +41,8 @@ fn describe(action: &str) -> String {
         "app.view(uint32 0)" => gettext("Show the Sandbox view"),
         "app.view(uint32 1)" => gettext("Show the Build view"),
         "app.view(uint32 2)" => gettext("Show the Terminal view"),
+        "app.view(uint32 3)" => gettext("Show the Changes view"),
+        "app.view(uint32 4)" => gettext("Show the Network view"),
         "app.previous-project" => gettext("Previous project"),
         "app.next-project" => gettext("Next project"),
         "app.preferences" => gettext("Preferences"),
@@ -100,5 +102,27 @@ pub fn shortcuts(parent: &impl IsA<gtk::Window>) {
         .transient_for(parent)
         .build();
     window.add_section(&section);
+    readable_key_caps(window.upcast_ref());
     window.present();
+}
+
+/// GTK's key caps show a key's name as it is spelled in code ("Page_Up")
+/// where its menus and `gtk::accelerator_get_label` write "Page Up": the
+/// caps get the words the menus have.
+#[allow(deprecated)]
+fn readable_key_caps(root: &gtk::Widget) {
+    let mut stack = vec![root.clone()];
+    while let Some(widget) = stack.pop() {
+        if let Some(label) = widget.downcast_ref::<gtk::Label>()
+            && label.text().contains('_')
+            && widget.ancestor(gtk::ShortcutLabel::static_type()).is_some()
+        {
+            label.set_text(&label.text().replace('_', " "));
+        }
+        let mut child = widget.first_child();
+        while let Some(next) = child {
+            child = next.next_sibling();
+            stack.push(next);
+        }
+    }
 }

@@ -154,6 +154,9 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     }
     if let Some(label) = widget.downcast_ref::<gtk::Label>() {
         node.insert("text".into(), json!(label.text().as_str()));
+        if label.layout().is_ellipsized() {
+            node.insert("ellipsized".into(), json!(true));
+        }
     } else if let Some(button) = widget.downcast_ref::<gtk::Button>() {
         if let Some(label) = button.label() {
             node.insert("text".into(), json!(label.as_str()));
@@ -194,8 +197,18 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     } else if let Some(banner) = widget.downcast_ref::<adw::Banner>() {
         node.insert("title".into(), json!(banner.title().as_str()));
         node.insert("revealed".into(), json!(banner.is_revealed()));
+    } else if let Some(stack) = widget.downcast_ref::<adw::ViewStack>() {
+        node.insert(
+            "visible_child".into(),
+            json!(stack.visible_child_name().map(|name| name.to_string())),
+        );
     } else if let Some(scrolled) = widget.downcast_ref::<gtk::ScrolledWindow>() {
-        node.insert("scrolled".into(), json!(scrolled.vadjustment().value()));
+        let adjustment = scrolled.vadjustment();
+        node.insert("scrolled".into(), json!(adjustment.value()));
+        node.insert(
+            "scroll_end".into(),
+            json!(adjustment.upper() - adjustment.page_size()),
+        );
     } else if let Some(view) = widget.downcast_ref::<gtk::TextView>() {
         let buffer = view.buffer();
         let (start, end) = buffer.bounds();

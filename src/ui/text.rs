@@ -12,6 +12,28 @@ pub fn project_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
+/// A project's folder as the window shows it: `~/…` under the home
+/// folder, on one line, with control and invisible characters written out
+/// (a folder's name is anyone's to choose). Plain text: escape it for a
+/// markup property.
+pub fn shown_path(path: &Path) -> String {
+    shown_path_from(path, &gtk::glib::home_dir())
+}
+
+fn shown_path_from(path: &Path, home: &Path) -> String {
+    let text = match path.strip_prefix(home) {
+        Ok(rest) if !home.as_os_str().is_empty() && home != Path::new("/") => {
+            if rest.as_os_str().is_empty() {
+                "~".to_owned()
+            } else {
+                format!("~/{}", rest.display())
+            }
+        }
+        _ => path.display().to_string(),
+    };
+    sandbox::shown::escape_line(&text)
+}
+
 /// `text` as Pango markup shows it literally: titles, subtitles and
 /// descriptions are markup, and a folder called `a&b` must show as such.
 pub fn escape_markup(text: &str) -> String {
@@ -119,6 +141,22 @@ mod word_tests {
         // cannot reach the label.
         assert_eq!(code_markup("x\u{1b}[2Jy"), r"x\x1b[2Jy");
         assert_eq!(code_markup("`a\u{202e}b`"), "<tt>a&lt;U+202E&gt;b</tt>");
+    }
+
+    #[test]
+    fn paths_under_home_are_shown_from_it() {
+        let home = Path::new("/home/ada");
+        let shown = |path: &str| shown_path_from(Path::new(path), home);
+        assert_eq!(shown("/home/ada/src/web-app"), "~/src/web-app");
+        assert_eq!(shown("/home/ada"), "~");
+        // A sibling whose name starts like the home folder is not under it.
+        assert_eq!(shown("/home/adam/web"), "/home/adam/web");
+        assert_eq!(shown("/srv/web"), "/srv/web");
+        assert_eq!(shown("/home/ada/a\u{1b}[2Jb\nc"), r"~/a\x1b[2Jb\x0ac");
+        assert_eq!(
+            shown_path_from(Path::new("/srv/web"), Path::new("/")),
+            "/srv/web"
+        );
     }
 
     #[test]

@@ -233,3 +233,78 @@ fn reattach_after_a_restart_while_the_sandbox_keeps_running() {
     });
     desktop.quit();
 }
+
+/// The log's scrolled window in the Build view: where it is and where its
+/// end is.
+fn log_position(tree: &serde_json::Value) -> Option<(f64, f64)> {
+    nodes(tree, "GtkScrolledWindow")
+        .into_iter()
+        .find(|scroller| !nodes(scroller, "GtkTextView").is_empty())
+        .and_then(|scroller| {
+            Some((
+                scroller["scrolled"].as_f64()?,
+                scroller["scroll_end"].as_f64()?,
+            ))
+        })
+}
+
+fn scroll_to_end_shown(tree: &serde_json::Value) -> bool {
+    nodes(tree, "GtkButton")
+        .iter()
+        .any(|button| button["tooltip"].as_str() == Some("Scroll to End"))
+}
+
+/// At 360 px the log wraps into many more lines than it has: a build that
+/// ends while the Build view is hidden is at its end when the view is
+/// shown, and stays there until the user scrolls up.
+#[test]
+fn the_finished_log_is_shown_at_its_end() {
+    let mut desktop = Desktop::start();
+    desktop.set_window_size(360, 720);
+    desktop.launch();
+    let (_keep, project) = desktop.approved_project("gui-log-end", &["sh"]);
+    let _cleanup = ProjectCleanup(project.clone());
+    desktop
+        .activate("open-project", Some(&project))
+        .expect("open");
+    desktop.wait_for("the project page", |tree| shows(tree, "gui-log-end"));
+    desktop
+        .activate("build-project", Some(&project))
+        .expect("build");
+    desktop.wait_for("build steps in the log", |tree| shows(tree, "STEP 1/"));
+    desktop.view(0).expect("the Sandbox view");
+    // The Sandbox view does not say when the build ends: podman does.
+    assert!(
+        poll(Duration::from_secs(300), Duration::from_millis(200), || {
+            !images_of(&project).is_empty()
+        }),
+        "the build made no image"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    desktop.view(1).expect("the Build view");
+    let tree = desktop.wait_for("the finished log at its end", |tree| {
+        progress(tree) == Some(1.0) && log_position(tree).is_some_and(|(at, end)| at >= end - 4.0)
+    });
+    let (_, end) = log_position(&tree).expect("the log");
+    assert!(
+        end > 0.0,
+        "the log fits the view, so this shows nothing: {end}"
+    );
+    let tree = desktop.settled();
+    assert!(
+        !scroll_to_end_shown(&tree),
+        "Scroll to End shows at the end"
+    );
+    desktop.screenshot("build-log-end-narrow");
+
+    // The user's wheel lets go of the end, and the button brings it back.
+    let scroller = nodes(&tree, "GtkTextView")[0].clone();
+    desktop.point_at(&scroller);
+    desktop.wheel(-3);
+    desktop.wait_for("Scroll to End after scrolling up", scroll_to_end_shown);
+    desktop.click("Scroll to End");
+    desktop.wait_for("the log at its end again", |tree| {
+        !scroll_to_end_shown(tree) && log_position(tree).is_some_and(|(at, end)| at >= end - 4.0)
+    });
+    desktop.quit();
+}

@@ -95,6 +95,20 @@ fn the_listed_shortcuts_are_bound() {
         );
     }
     assert!(texts(&tree).iter().any(|t| t == "Show the Terminal view"));
+    for view in ["Show the Changes view", "Show the Network view"] {
+        assert!(texts(&tree).iter().any(|t| t == view), "{view} is listed");
+    }
+    // The key caps are words, not GTK's names of the keys.
+    let caps: Vec<String> = nodes(&tree, "GtkShortcutLabel")
+        .into_iter()
+        .flat_map(texts)
+        .collect();
+    assert!(caps.iter().any(|cap| cap == "Page Up"), "caps: {caps:?}");
+    assert!(caps.iter().any(|cap| cap == "Page Down"), "caps: {caps:?}");
+    assert!(
+        !caps.iter().any(|cap| cap.contains('_')),
+        "a key cap spelled as in code: {caps:?}"
+    );
     desktop.key("Escape");
     desktop.wait_for("the window to close", |tree| {
         nodes(tree, "GtkShortcutsWindow").is_empty()

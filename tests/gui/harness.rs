@@ -883,6 +883,23 @@ fn find<'a>(node: &'a Value, type_name: &str, out: &mut Vec<&'a Value>) {
     }
 }
 
+/// The project page's view on screen, by its name ("settings", "build",
+/// "terminal", "changes", "network").
+pub fn shown_view(tree: &Value) -> Option<String> {
+    nodes(tree, "AdwViewStack")
+        .iter()
+        .find_map(|stack| stack["visible_child"].as_str().map(str::to_owned))
+}
+
+/// What the window's labels draw: their text with any markup applied, not
+/// the markup of a row's title or subtitle.
+pub fn label_texts(tree: &Value) -> Vec<String> {
+    nodes(tree, "GtkLabel")
+        .iter()
+        .filter_map(|label| label["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Whether a terminal of the window shows `needle`.
 pub fn terminal_shows(tree: &Value, needle: &str) -> bool {
     terminal_text(tree).contains(needle)

@@ -40,6 +40,26 @@ fn cli(desktop: &Desktop, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// The top of the review's heading and of the scrolled view it is in.
+fn heading_and_view(tree: &serde_json::Value) -> Option<(f64, f64)> {
+    fn walk(node: &serde_json::Value, view: Option<f64>) -> Option<(f64, f64)> {
+        let top = node["bounds"][1].as_f64();
+        let view = if node["type"] == "GtkScrolledWindow" {
+            top
+        } else {
+            view
+        };
+        if node["type"] == "GtkLabel" && node["text"] == "Review the Sandbox Definition" {
+            return Some((top?, view?));
+        }
+        node["children"]
+            .as_array()?
+            .iter()
+            .find_map(|child| walk(child, view))
+    }
+    walk(tree, None)
+}
+
 fn review_shown(tree: &serde_json::Value) -> bool {
     shows(tree, "Review the Sandbox Definition")
 }
@@ -170,6 +190,14 @@ fn the_review_fits_a_narrow_window_in_both_styles() {
             .expect("build");
         desktop.wait_for("the review dialog", review_shown);
         let tree = desktop.settled();
+        // The dialog scrolls when it is taller than the window: it opens
+        // at its top, the heading in view (not scrolled to its focused
+        // button).
+        let (heading, view) = heading_and_view(&tree).expect("the heading in a scrolled view");
+        assert!(
+            heading >= view - 0.5,
+            "the heading starts at y={heading}, above its view's top at y={view}"
+        );
         assert!(
             harness::outside_window(&tree).is_empty(),
             "clipped: {:?}",

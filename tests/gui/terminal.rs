@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use support::podman::ProjectCleanup;
 
-use crate::harness::{Desktop, nodes, shows, terminal_shows, terminal_text};
+use crate::harness::{Desktop, nodes, shown_view, shows, terminal_shows, terminal_text};
 
 /// Reads raw bytes and prints each one's hex code: what the keys sent.
 const ECHO_KEYS: &str = "echo keys-ready; stty raw -echo; while true; do c=$(dd bs=1 count=1 2>/dev/null | od -An -tx1 | tr -d ' \\n'); printf 'key:%s\\r\\n' \"$c\"; done";
@@ -75,6 +75,22 @@ fn app_shortcuts_leave_the_terminal_its_keys() {
     desktop.key("x");
     desktop.wait_for("a key typed after Alt+3", |tree| {
         terminal_shows(tree, "key:78")
+    });
+    // Alt+4 and Alt+5: the Changes and Network views; Alt+1 and Alt+3 back.
+    for (key, view) in [
+        ("alt+4", "changes"),
+        ("alt+5", "network"),
+        ("alt+1", "settings"),
+        ("alt+3", "terminal"),
+    ] {
+        desktop.key(key);
+        desktop.wait_for(&format!("the {view} view after {key}"), |tree| {
+            shown_view(tree).as_deref() == Some(view)
+        });
+    }
+    desktop.key("y");
+    desktop.wait_for("a key typed after Alt+5 and back", |tree| {
+        terminal_shows(tree, "key:79")
     });
     desktop
         .activate("open-project", Some(&other))

@@ -366,15 +366,22 @@ impl BuildLog {
 }
 
 /// Keeps the log's end in view while it grows, until the user scrolls up;
-/// then `to_end` appears and brings it back.
+/// then `to_end` appears and brings it back. Only the user's own scrolling
+/// (wheel, a drag of the scroll bar, keys) lets go of the end: the text
+/// view moves the position itself while it lays out lines, above all when
+/// it is first shown or the window's width changes, and the log must stay
+/// at its end through that.
 fn follow_end(scroller: &gtk::ScrolledWindow, to_end: &gtk::Button) {
     let adjustment = scroller.vadjustment();
     let follow = Rc::new(Cell::new(true));
+    let to_bottom = |adjustment: &gtk::Adjustment| {
+        adjustment.set_value(adjustment.upper() - adjustment.page_size());
+    };
     {
         let follow = follow.clone();
         adjustment.connect_changed(move |adjustment| {
             if follow.get() {
-                adjustment.set_value(adjustment.upper() - adjustment.page_size());
+                to_bottom(adjustment);
             }
         });
     }
@@ -383,13 +390,63 @@ fn follow_end(scroller: &gtk::ScrolledWindow, to_end: &gtk::Button) {
         let to_end = to_end.clone();
         adjustment.connect_value_changed(move |adjustment| {
             let at_end = adjustment.value() + adjustment.page_size() >= adjustment.upper() - 4.0;
-            follow.set(at_end);
-            to_end.set_visible(!at_end);
+            if at_end {
+                follow.set(true);
+            } else if follow.get() {
+                to_bottom(adjustment);
+            }
+            to_end.set_visible(!follow.get());
         });
     }
+    let let_go = {
+        let follow = follow.clone();
+        move || follow.set(false)
+    };
+    let wheel = gtk::EventControllerScroll::new(gtk::EventControllerScrollFlags::VERTICAL);
+    wheel.set_propagation_phase(gtk::PropagationPhase::Capture);
+    {
+        let let_go = let_go.clone();
+        wheel.connect_scroll(move |_, _, dy| {
+            if dy < 0.0 {
+                let_go();
+            }
+            gtk::glib::Propagation::Proceed
+        });
+    }
+    scroller.add_controller(wheel);
+    let drag = gtk::GestureDrag::new();
+    drag.set_propagation_phase(gtk::PropagationPhase::Capture);
+    {
+        let let_go = let_go.clone();
+        drag.connect_drag_update(move |_, _, dy| {
+            if dy < 0.0 {
+                let_go();
+            }
+        });
+    }
+    scroller.add_controller(drag);
+    let keys = gtk::EventControllerKey::new();
+    keys.set_propagation_phase(gtk::PropagationPhase::Capture);
+    keys.connect_key_pressed(move |_, key, _, _| {
+        use gtk::gdk::Key;
+        if [
+            Key::Up,
+            Key::Page_Up,
+            Key::Home,
+            Key::KP_Up,
+            Key::KP_Page_Up,
+            Key::KP_Home,
+        ]
+        .contains(&key)
+        {
+            let_go();
+        }
+        gtk::glib::Propagation::Proceed
+    });
+    scroller.add_controller(keys);
     to_end.connect_clicked(move |button| {
         follow.set(true);
-        adjustment.set_value(adjustment.upper() - adjustment.page_size());
+        to_bottom(&adjustment);
         button.set_visible(false);
     });
 }

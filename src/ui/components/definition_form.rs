@@ -709,24 +709,49 @@ fn entry(title: &str) -> adw::EntryRow {
         .build()
 }
 
+/// A drop-down row whose chosen option is shown whole: its label is never
+/// shortened to "…" (the row's title and subtitle wrap instead), which is
+/// why the options are short words and the subtitle explains.
 fn combo(title: &str, items: &[&str]) -> adw::ComboRow {
+    let factory = gtk::SignalListItemFactory::new();
+    factory.connect_setup(|_, item| {
+        if let Some(item) = item.downcast_ref::<gtk::ListItem>() {
+            item.set_child(Some(&gtk::Label::builder().xalign(0.0).build()));
+        }
+    });
+    factory.connect_bind(|_, item| {
+        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+            return;
+        };
+        let text = item
+            .item()
+            .and_downcast::<gtk::StringObject>()
+            .map(|option| option.string());
+        if let (Some(label), Some(text)) = (item.child().and_downcast::<gtk::Label>(), text) {
+            label.set_text(&text);
+        }
+    });
     adw::ComboRow::builder()
         .title(title)
         .model(&gtk::StringList::new(items))
+        .factory(&factory)
         .build()
 }
 
 /// A drop-down of short options (so that the chosen one fits beside the
-/// title, in any language) whose subtitle explains the chosen one.
+/// title, in any language) whose subtitle explains the chosen one. Its
+/// title and subtitle are our plain words, not markup: an apostrophe in a
+/// translation shows as one.
 fn choice<const N: usize>(title: &str, options: [(String, String); N]) -> adw::ComboRow {
     let labels: Vec<&str> = options.iter().map(|(label, _)| label.as_str()).collect();
     let row = combo(title, &labels);
+    row.set_use_markup(false);
     let explain = move |row: &adw::ComboRow| {
         let explanation = usize::try_from(row.selected())
             .ok()
             .and_then(|i| options.get(i))
             .map_or("", |(_, explanation)| explanation.as_str());
-        row.set_subtitle(&crate::ui::text::escape_markup(explanation));
+        row.set_subtitle(explanation);
     };
     explain(&row);
     row.connect_selected_notify(explain);

@@ -11,7 +11,7 @@ use relm4::prelude::*;
 
 use crate::app_actions::REMOVE_PROJECT;
 use crate::ui::status::ProjectStatus;
-use crate::ui::text::{escape_markup, project_name};
+use crate::ui::text::{escape_markup, project_name, shown_path};
 
 pub struct ProjectList {
     list: gtk::ListBox,
@@ -147,11 +147,11 @@ impl ProjectList {
         let widget = adw::ActionRow::builder()
             .title(escape_markup(&name))
             .title_lines(1)
-            .subtitle(escape_markup(&path.display().to_string()))
+            .subtitle(escape_markup(&shown_path(path)))
             .subtitle_lines(1)
             .activatable(true)
             .build();
-        widget.set_tooltip_text(Some(&path.display().to_string()));
+        widget.set_tooltip_text(Some(&shown_path(path)));
         let badge = Badge::new();
         badge.show(ProjectStatus::NotBuilt);
         widget.add_suffix(&badge.root);

@@ -20,6 +20,26 @@ pub enum AfterReview {
     Nothing,
 }
 
+/// In a window too low for the whole review the dialog scrolls, and GTK
+/// would scroll it to whatever takes the focus (the diff, or Cancel under
+/// it): the heading must be what the user sees first.
+fn open_at_top(content: &gtk::Box) {
+    if let Some(viewport) = content
+        .ancestor(gtk::Viewport::static_type())
+        .and_downcast::<gtk::Viewport>()
+    {
+        viewport.set_scroll_to_focus(false);
+    }
+    content.connect_map(|content| {
+        if let Some(scrolled) = content
+            .ancestor(gtk::ScrolledWindow::static_type())
+            .and_downcast::<gtk::ScrolledWindow>()
+        {
+            scrolled.vadjustment().set_value(0.0);
+        }
+    });
+}
+
 /// Presents the review over `parent`; `answered(true)` on Approve,
 /// `answered(false)` on Cancel or Escape.
 pub fn present(
@@ -74,6 +94,7 @@ pub fn present(
     scrolled.add_css_class("card");
     content.append(&scrolled);
     dialog.set_extra_child(Some(&content));
+    open_at_top(&content);
     dialog.set_prefer_wide_layout(true);
     let approve = match after {
         AfterReview::Build => gettext("_Approve and Build"),

@@ -16,7 +16,7 @@ use vte4::prelude::*;
 use super::terminal::{SandboxTerminal, TerminalCommand, TerminalMsg};
 use super::terminal_search::SearchBar;
 use host::inbox::{self, Copied};
-use sandbox::messages::tr;
+use sandbox::messages::{tr, tr_n};
 
 /// How a copy into the inbox ended: what it copied, or the message to show.
 #[derive(Debug)]
@@ -29,9 +29,11 @@ impl Inboxed {
     pub fn typed(self) -> Result<(String, Option<String>), String> {
         let copied = self.0?;
         let note = (copied.skipped > 0).then(|| {
-            tr(
+            tr_n(
+                "Left out {count} symbolic link or special file: Paddock does not follow it into the inbox",
                 "Left out {count} symbolic links or special files: Paddock does not follow them into the inbox",
-                &[("count", &copied.skipped)],
+                copied.skipped as u64,
+                &[],
             )
         });
         Ok((format!("{} ", sandbox::inbox::typed(&copied.paths)), note))

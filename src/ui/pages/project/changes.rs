@@ -14,9 +14,9 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 use relm4::prelude::*;
 
-use sandbox::changes::record::{Record, Records};
+use sandbox::changes::record::{Record, RecordError, Records};
 use sandbox::changes::{ChangeKind, Changes};
-use sandbox::messages::tr;
+use sandbox::messages::{tr, tr_n};
 use sandbox::shown::{escape, escape_line};
 
 /// How often a running sandbox's changes are looked at, for the
@@ -119,10 +119,12 @@ impl Component for ChangesView {
         let open_folder = button(&gettext("Open _Folder"), || ChangesMsg::OpenFolder);
         let open_editor = button(&gettext("Open in _Editor"), || ChangesMsg::OpenInEditor);
         open_editor.set_sensitive(false);
-        // The summary above the buttons, so that a 360 px window has room.
-        let buttons = gtk::Box::builder()
-            .spacing(6)
-            .halign(gtk::Align::End)
+        // The summary above the buttons, which wrap onto a second line
+        // where they do not fit side by side (a 360 px window, German).
+        let buttons = adw::WrapBox::builder()
+            .child_spacing(6)
+            .line_spacing(6)
+            .align(1.0)
             .build();
         buttons.append(&refresh);
         buttons.append(&open_folder);
@@ -251,7 +253,14 @@ impl ChangesView {
             let result = tokio::task::spawn_blocking(move || {
                 let record = Records::for_user()
                     .and_then(|records| records.last(&project))
-                    .map_err(|error| error.to_string())?;
+                    .map_err(|error| match error {
+                        // The header already names the project (by a
+                        // path the window shortens), and Run is right there.
+                        RecordError::NoRecord { .. } => gettext(
+                            "No run recorded yet: run the sandbox, and what it changes in the project is listed here",
+                        ),
+                        error => error.to_string(),
+                    })?;
                 let changes = record.changes().map_err(|error| error.to_string())?;
                 Ok((record, changes))
             })
@@ -272,25 +281,30 @@ impl ChangesView {
             .iter()
             .filter(|c| c.host_run.is_some())
             .count();
+        let changed = tr_n(
+            "{count} file changed since the sandbox started ({time})",
+            "{count} files changed since the sandbox started ({time})",
+            changes.files.len() as u64,
+            &[("time", &started)],
+        );
         self.summary.set_label(&if changes.is_empty() {
             tr(
                 "Nothing changed since the sandbox started ({time})",
                 &[("time", &started)],
             )
         } else if flagged > 0 {
+            let host_run = tr_n(
+                "{count} of them is run by your own tools outside the sandbox: read it before you run anything here",
+                "{count} of them are run by your own tools outside the sandbox: read them before you run anything here",
+                flagged as u64,
+                &[],
+            );
             tr(
-                "{count} files changed since the sandbox started ({time}); {flagged} of them are run by your own tools outside the sandbox: read them before you run anything here",
-                &[
-                    ("count", &changes.files.len()),
-                    ("time", &started),
-                    ("flagged", &flagged),
-                ],
+                "{changed}; {host_run}",
+                &[("changed", &changed), ("host_run", &host_run)],
             )
         } else {
-            tr(
-                "{count} files changed since the sandbox started ({time})",
-                &[("count", &changes.files.len()), ("time", &started)],
-            )
+            changed
         });
         let path = self
             .selected

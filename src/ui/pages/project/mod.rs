@@ -338,14 +338,17 @@ impl Component for ProjectPage {
                 update_property: &[gtk::accessible::Property::Label(&header::build_button().accessible)],
                 #[watch]
                 set_sensitive: model.phase.can_build() && !model.unusable,
+                // A 360 px header has no room for it beside the title, Run
+                // and the window's buttons: the Build view has its own
+                // Build button, and Ctrl+Shift+B builds from anywhere.
                 #[watch]
-                set_child: Some(if model.compact {
-                    build_icon.upcast_ref::<gtk::Widget>()
-                } else {
-                    build_content.upcast_ref()
-                }),
-                #[watch]
-                set_class_active: ("image-button", model.compact),
+                set_visible: !model.compact,
+                #[wrap(Some)]
+                set_child = &adw::ButtonContent {
+                    set_label: &header::build_button().label,
+                    set_icon_name: header::build_button().icon,
+                    set_use_underline: true,
+                },
                 connect_clicked => ProjectPageMsg::Build,
             },
 
@@ -382,17 +385,7 @@ impl Component for ProjectPage {
             },
         },
 
-        // The buttons' content, labelled or (compact) an icon alone.
-        #[name = "build_content"]
-        adw::ButtonContent {
-            set_label: &header::build_button().label,
-            set_icon_name: header::build_button().icon,
-            set_use_underline: true,
-        },
-        #[name = "build_icon"]
-        gtk::Image {
-            set_icon_name: Some(header::build_button().icon),
-        },
+        // Run's content, labelled or (compact) an icon alone.
         #[name = "run_content"]
         adw::ButtonContent {
             set_use_underline: true,
