@@ -14,7 +14,14 @@ use crate::{source, unique};
 /// folder of its own and copied: built alone, the gateway's dependencies get
 /// other features than the app's, and in a shared folder each set would be
 /// rebuilt over the other on every alternation (minutes per test run).
+/// Once per test process: tests running at once would otherwise copy over
+/// each other's part file.
 pub fn build_gateway() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(build_gateway_now);
+}
+
+fn build_gateway_now() {
     let app = binary();
     let profile = app.parent().expect("target/<profile>");
     let target = profile.parent().expect("the target folder").join("gateway");
