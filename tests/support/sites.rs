@@ -112,7 +112,7 @@ impl Drop for Site {
 /// extension holds `name` as it is (any bytes, for attacks on whoever
 /// shows the name).
 pub fn client_hello(name: &[u8]) -> Vec<u8> {
-    let be16 = |n: usize| u16::try_from(n).unwrap().to_be_bytes();
+    let be16 = |n: usize| u16::try_from(n).expect("a short hello").to_be_bytes();
     let mut server_name = vec![0];
     server_name.extend(be16(name.len()));
     server_name.extend(name);

@@ -404,7 +404,7 @@ impl NetworkView {
         let (icon, class, label) = if blocked {
             ("action-unavailable-symbolic", "error", gettext("Blocked"))
         } else {
-            ("emblem-ok-symbolic", "success", gettext("Allowed"))
+            ("object-select-symbolic", "success", gettext("Allowed"))
         };
         target.icon.set_icon_name(Some(icon));
         target.icon.set_css_classes(&[class]);
