@@ -149,6 +149,28 @@ fn the_self_test_with_the_krun_stand_in_is_never_a_microvm() {
 }
 
 #[test]
+fn a_self_test_without_the_gateway_binary_fails_its_gateway_check() {
+    let home = TestHome::new();
+    let output = home
+        .paddock()
+        .args(["doctor", "--selftest", "--json"])
+        .env("PADDOCK_GATEWAY", home.path().join("no-such-gateway"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, outcome, measured) = checks(&json)
+        .into_iter()
+        .find(|(id, _, _)| id == "egress-gateway")
+        .unwrap();
+    assert_eq!(outcome, "failed", "{measured}");
+    assert!(measured.starts_with("no gateway started"), "{measured}");
+    assert!(
+        json.to_string().contains("paddock-gateway binary"),
+        "{json}"
+    );
+}
+
+#[test]
 fn a_self_test_with_no_podman_says_what_to_do() {
     let home = TestHome::new();
     let output = self_test(&home, Some("unix:///nonexistent/podman.sock"), &[]);

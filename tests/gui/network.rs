@@ -30,12 +30,12 @@ fn row(tree: &Value, host: &str) -> Option<String> {
 fn allowlist_project(desktop: &Desktop, name: &str, script: &str) -> (tempfile::TempDir, PathBuf) {
     let (keep, dir) = project(name, &["sh", "-c", script]);
     let file = dir.join(".agent-sandbox/paddock.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
+    let text = std::fs::read_to_string(&file).expect("the definition");
     std::fs::write(
         &file,
         text.replace("network = \"offline\"\n", "") + "\n[network]\nmode = \"allowlist\"\n",
     )
-    .unwrap();
+    .expect("the definition written");
     desktop.approve(&dir);
     (keep, dir)
 }
@@ -48,7 +48,12 @@ fn show_network_view(desktop: &Desktop) {
 /// `paddock build` without `--approve` gets past the gate: the definition
 /// as it is now is approved.
 fn assert_approved(desktop: &Desktop, dir: &Path) {
-    let output = desktop.paddock().arg("build").arg(dir).output().unwrap();
+    let output = desktop
+        .paddock()
+        .arg("build")
+        .arg(dir)
+        .output()
+        .expect("paddock build");
     assert!(
         output.status.success(),
         "{}",
@@ -60,9 +65,10 @@ fn assert_approved(desktop: &Desktop, dir: &Path) {
 fn clock(offset_minutes: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
+        .expect("after 1970")
         .as_secs();
-    let minutes = (i64::try_from(now / 60).unwrap() + offset_minutes).rem_euclid(24 * 60);
+    let minutes =
+        (i64::try_from(now / 60).expect("minutes fit") + offset_minutes).rem_euclid(24 * 60);
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
