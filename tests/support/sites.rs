@@ -34,7 +34,8 @@ pub fn build_gateway() {
     assert!(status.success(), "cargo build -p paddock-gateway failed");
     // Renamed into place: another test may be reading the one there.
     let next = app.with_file_name("paddock-gateway");
-    let part = next.with_extension(format!("part-{}", std::process::id()));
+    // One name per call: tests of one binary build it at the same time.
+    let part = next.with_extension(unique("part"));
     std::fs::copy(target.join("debug/paddock-gateway"), &part).expect("copy the gateway");
     std::fs::rename(&part, &next).expect("put the gateway next to paddock");
 }

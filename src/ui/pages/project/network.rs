@@ -483,8 +483,15 @@ async fn restart_gateway(project: &Project) -> Result<(), String> {
 /// time of day today, "Yesterday", a weekday within the week, a date
 /// before. Anything else is shown as it came, escaped.
 fn when(time: &str) -> String {
-    let local = glib::DateTime::from_iso8601(time, None).and_then(|t| t.to_local());
-    let (Ok(local), Ok(now)) = (local, glib::DateTime::now_local()) else {
+    match glib::DateTime::now_local() {
+        Ok(now) => when_seen_at(time, &now),
+        Err(_) => escape(time),
+    }
+}
+
+/// [`when`], as seen at `now` (a local time).
+fn when_seen_at(time: &str, now: &glib::DateTime) -> String {
+    let Ok(local) = glib::DateTime::from_iso8601(time, None).and_then(|t| t.to_local()) else {
         return escape(time);
     };
     let day = |t: &glib::DateTime| (t.year(), t.day_of_year());
@@ -504,4 +511,30 @@ fn when(time: &str) -> String {
     local
         .format(&format)
         .map_or_else(|_| escape(time), |text| text.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `now` moved by `days`, in UTC as the gateway writes a time.
+    fn gateway_time(now: &glib::DateTime, days: i32) -> String {
+        let t = now.add_days(days).unwrap().to_utc().unwrap();
+        t.format("%Y-%m-%dT%H:%M:%SZ").unwrap().into()
+    }
+
+    #[test]
+    fn times_are_local_and_in_words() {
+        let now = glib::DateTime::from_local(2026, 12, 3, 14, 3, 0.0).unwrap();
+        assert_eq!(when_seen_at(&gateway_time(&now, 0), &now), "14:03");
+        assert_eq!(when_seen_at(&gateway_time(&now, -1), &now), "Yesterday");
+        let weekday = now.add_days(-3).unwrap().format("%A").unwrap();
+        assert_eq!(
+            when_seen_at(&gateway_time(&now, -3), &now),
+            weekday.as_str()
+        );
+        assert!(when_seen_at(&gateway_time(&now, -30), &now).ends_with("2026"));
+        // Not a time: shown as it came, escaped.
+        assert_eq!(when_seen_at("soon\u{1b}[2J", &now), "soon\\x1b[2J");
+    }
 }
