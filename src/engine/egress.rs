@@ -184,6 +184,30 @@ impl Engine {
         Ok(egress)
     }
 
+    /// Starts the gateway of a sandbox that runs on its internal network
+    /// again (it died or was stopped), with `policy`, at the address the
+    /// sandbox's proxy settings name: the sandbox needs no restart.
+    pub async fn restart_gateway(
+        &self,
+        sandbox: &str,
+        policy: &Policy,
+        setup: &GatewaySetup,
+    ) -> Result<()> {
+        let image = self.gateway_image(&setup.binary).await?;
+        self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
+        let egress = self.egress(sandbox).await?;
+        let dir = setup.write_policy(sandbox, policy)?;
+        self.start_gateway(
+            &gateway_name(sandbox),
+            &image,
+            sandbox,
+            &dir,
+            egress.address,
+            true,
+        )
+        .await
+    }
+
     /// Opens a way out for a build's `RUN` steps: a gateway as for a
     /// sandbox, and an anchor, a container on the internal network only
     /// (the gateway image again, its listeners on an address of their own,

@@ -95,6 +95,39 @@ pub async fn decide(
     Ok(Decided { reloaded })
 }
 
+/// Starts the gateway of the project's running sandbox again, with the
+/// approved definition's policy (the window's Restart when it stopped).
+pub async fn restart_gateway(
+    launcher: &Launcher,
+    engine: &Engine,
+    project: &Project,
+) -> Result<(), DecideError> {
+    let approved = match launcher.gate(project)? {
+        Gate::Approved(approved) => approved,
+        Gate::NeedsApproval(_) => {
+            return Err(DecideError::Refused(gettextrs::gettext(
+                "The sandbox definition has changes you have not approved, so Paddock did not start the gateway with them. Stop the sandbox and run it again to review them.",
+            )));
+        }
+    };
+    let definition = approved.definition();
+    let agent = definition
+        .resolve_agent(launcher.presets())
+        .map_err(|errors| LaunchError::Agent {
+            file: project.definition_path(),
+            errors,
+        })?;
+    engine
+        .restart_gateway(
+            &project.names().container(),
+            &net::run_policy(definition, &agent),
+            &setup()?,
+        )
+        .await
+        .map_err(LaunchError::from)?;
+    Ok(())
+}
+
 /// Removes the sandbox and its gateway, internal network and policy.
 pub async fn remove(
     engine: &Engine,

@@ -10,7 +10,8 @@ use relm4::prelude::*;
 
 use super::app::{App, AppMsg};
 use crate::app_actions::{
-    BUILD_PROJECT, OPEN_PROJECT, REMOVE_PROJECT, RUN_PROJECT, SHOW_CHANGES, SHOW_PROJECT,
+    ALLOW_HOST, BUILD_PROJECT, IGNORE_HOST, OPEN_PROJECT, REMOVE_PROJECT, RUN_PROJECT,
+    SHOW_CHANGES, SHOW_PROJECT,
 };
 
 /// The accelerators, also listed in the shortcuts window. Application
@@ -53,6 +54,20 @@ pub fn install(app: &adw::Application, sender: &AsyncComponentSender<App>) {
     with_path(RUN_PROJECT, |path| AppMsg::Run(Some(path)));
     with_path(REMOVE_PROJECT, AppMsg::RemoveAsked);
     with_path(SHOW_CHANGES, |path| AppMsg::Changes(Some(path)));
+
+    // A blocked-host notification's buttons: (project, host or host:port).
+    let with_host = |name: &str, msg: fn(PathBuf, String) -> AppMsg| {
+        let action = gio::SimpleAction::new(name, Some(&<(String, String)>::static_variant_type()));
+        let sender = sender.clone();
+        action.connect_activate(move |_, parameter| {
+            if let Some((path, entry)) = parameter.and_then(|p| p.get::<(String, String)>()) {
+                sender.input(msg(PathBuf::from(path), entry));
+            }
+        });
+        app.add_action(&action);
+    };
+    with_host(ALLOW_HOST, AppMsg::AllowHost);
+    with_host(IGNORE_HOST, AppMsg::IgnoreHost);
 
     let plain = |name: &str, msg: fn() -> AppMsg| {
         let action = gio::SimpleAction::new(name, None);

@@ -122,6 +122,17 @@ pub enum AppMsg {
     Stop(Option<PathBuf>),
     /// The project's Changes view.
     Changes(Option<PathBuf>),
+    /// A blocked-host notification's Allow: onto the project's allowlist.
+    AllowHost(PathBuf, String),
+    /// A blocked-host notification's Ignore: it goes, and since each host
+    /// is told once per run, nothing more comes about it.
+    IgnoreHost(PathBuf, String),
+    /// The project's sandbox was refused a host for the first time in its
+    /// run: a notification when the window is in the background.
+    Blocked {
+        path: PathBuf,
+        entry: String,
+    },
     StatusChanged(PathBuf, ProjectStatus),
     Toast(String),
     /// A desktop notification, sent only when the window is not focused.
@@ -415,6 +426,16 @@ impl AsyncComponent for App {
             AppMsg::Run(path) => self.forward(path, ProjectPageMsg::Run, &sender),
             AppMsg::Stop(path) => self.forward(path, ProjectPageMsg::Stop, &sender),
             AppMsg::Changes(path) => self.forward(path, ProjectPageMsg::ShowChanges, &sender),
+            AppMsg::AllowHost(path, entry) => {
+                notify::withdraw_blocked(&path, &entry);
+                self.forward(Some(path), ProjectPageMsg::AllowHost(entry), &sender);
+            }
+            AppMsg::IgnoreHost(path, entry) => notify::withdraw_blocked(&path, &entry),
+            AppMsg::Blocked { path, entry } => {
+                if !self.window.is_active() {
+                    notify::send_blocked(&path, &entry);
+                }
+            }
             AppMsg::StatusChanged(path, status) => {
                 self.sidebar.emit(ProjectListMsg::SetStatus(path, status));
             }
@@ -678,6 +699,7 @@ impl App {
                     ProjectPageOutput::Notify { path, title, body } => {
                         AppMsg::Notify { path, title, body }
                     }
+                    ProjectPageOutput::Blocked { path, entry } => AppMsg::Blocked { path, entry },
                 });
             self.stack
                 .add_named(page.widget(), Some(&path.display().to_string()));

@@ -233,3 +233,145 @@ fn an_allowlist_build_reaches_the_build_policy_only_and_leaves_nothing_behind() 
         );
     }
 }
+
+/// UDP has no way out of an `allowlist` sandbox: its internal network has
+/// no route, and the gateway takes UDP only as the sandbox's resolver
+/// (port 53, on its own address). A datagram to any other address is
+/// refused by the sandbox's own kernel ("Network unreachable") before it
+/// leaves, so no gateway sees it and the log cannot list it. The UDP server
+/// standing in on the outer network is podman's own resolver of that
+/// network (busybox has no UDP server; its nslookup is a UDP client): it
+/// answers a container there, and not the sandbox; the log has no line for
+/// its address.
+#[test]
+fn udp_from_an_allowlist_sandbox_gets_nowhere() {
+    build_gateway();
+    let site = Site::start(OUTER_NETWORK, "hello-over-tcp");
+    let site_ip = site.address();
+    let (ok, resolver) = podman(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{range .Subnets}}{{.Gateway}}{{end}}",
+        OUTER_NETWORK,
+    ]);
+    let resolver = resolver.trim().to_owned();
+    assert!(ok && !resolver.is_empty(), "{resolver}");
+    let probe = format!("nslookup {} {resolver}", site.0);
+    let (_, out) = podman(&[
+        "run",
+        "--rm",
+        "--network",
+        OUTER_NETWORK,
+        &base_image(),
+        "sh",
+        "-c",
+        &probe,
+    ]);
+    assert!(
+        out.contains(&site_ip),
+        "the UDP stand-in does not answer: {out}"
+    );
+
+    let project = TestProject::init("net-udp", &["--container", "--network", "allowlist"]);
+    let dir = project.path();
+    let script = format!("{probe} > udp.out 2>&1; echo $? > udp.rc; sleep 30");
+    let output = project
+        .paddock()
+        .args(["run", "--detach", dir, "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&output);
+    let root = &project.root;
+    assert_ne!(wait_for_file(&root.join("udp.rc")).trim(), "0");
+    let reply = std::fs::read_to_string(root.join("udp.out")).unwrap();
+    assert!(!reply.contains(&site_ip), "UDP got out: {reply}");
+
+    let log = String::from_utf8_lossy(&project.run(&["net", "log", dir]).stdout).into_owned();
+    assert!(!log.contains(&resolver), "{log}");
+}
+
+/// `paddock init --agent X` for every preset: the fresh definition is an
+/// `allowlist` one whose policy names hosts, and through a gateway with
+/// that policy a client on the internal network reaches a stand-in for
+/// the first of them (the agent's API host) by name. The client stands in
+/// for the sandbox: a preset's image installs its agent from the internet,
+/// which the dev machines cannot reach; the network path is the same.
+#[test]
+fn a_fresh_definition_of_every_preset_reaches_its_api_host_through_the_gateway() {
+    build_gateway();
+    let presets = sandbox::presets::Presets::builtin();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let engine = runtime.block_on(engine::Engine::connect()).unwrap();
+    let policies = tempfile::tempdir().unwrap();
+    let setup = engine::GatewaySetup {
+        binary: support::paddock::binary().with_file_name("paddock-gateway"),
+        policies: policies.path().to_owned(),
+    };
+    for agent in [
+        "claude", "codex", "gemini", "opencode", "copilot", "aider", "shell",
+    ] {
+        let home = support::paddock::TestHome::new();
+        let root = home.path().join(support::unique(agent));
+        std::fs::create_dir(&root).unwrap();
+        let output = home.run(&[
+            "init",
+            "--agent",
+            agent,
+            "--container",
+            // Written, never built: the agents install from the internet.
+            "--base",
+            "registry.fedoraproject.org/fedora:44",
+            root.to_str().unwrap(),
+        ]);
+        assert_success(&output);
+        let text = std::fs::read_to_string(root.join(".agent-sandbox/paddock.toml")).unwrap();
+        let definition: sandbox::definition::Definition = toml::from_str(&text).unwrap();
+        assert_eq!(
+            definition.network_mode(),
+            sandbox::definition::NetworkMode::Allowlist,
+            "{agent}: {text}"
+        );
+        let preset = definition.resolve_agent(&presets).unwrap();
+        let policy = sandbox::net::run_policy(&definition, &preset);
+        let api = preset
+            .network
+            .hosts
+            .iter()
+            .chain(policy.allow.iter())
+            .find(|host| !host.contains('*') && !host.contains(':'))
+            .unwrap_or_else(|| panic!("{agent}: an empty allowlist: {policy:?}"))
+            .clone();
+        let site = Site::with_aliases(OUTER_NETWORK, &format!("stand-in-for-{agent}"), &[&api]);
+        let name = support::unique(&format!("preset-{agent}"));
+        let egress = runtime
+            .block_on(engine.open_egress(&name, &policy, &setup))
+            .unwrap();
+        let proxy = format!("http_proxy={}", egress.env()["http_proxy"]);
+        let (ok, out) = podman(&[
+            "run",
+            "--rm",
+            "--network",
+            &egress.network,
+            "-e",
+            &proxy,
+            &base_image(),
+            "wget",
+            "-q",
+            "-T",
+            "10",
+            "-O",
+            "-",
+            &format!("http://{api}/"),
+        ]);
+        runtime
+            .block_on(engine.close_egress(&name, &setup.policies))
+            .unwrap();
+        drop(site);
+        assert!(
+            ok && out.contains(&format!("stand-in-for-{agent}")),
+            "{agent} did not reach {api}: {out}"
+        );
+    }
+}

@@ -8,9 +8,12 @@ use std::process::Output;
 
 use support::paddock::TestHome;
 use support::podman::PodmanService;
+use support::sites::build_gateway;
 use support::stand_ins;
 
 fn self_test(home: &TestHome, container_host: Option<&str>, args: &[&str]) -> Output {
+    // The gateway check starts the gateway Paddock ships beside itself.
+    build_gateway();
     let mut command = home.paddock();
     command.args(["doctor", "--selftest"]).args(args);
     if let Some(host) = container_host {
@@ -49,8 +52,8 @@ fn assert_honest(output: &Output) -> Vec<(String, String, String)> {
                 assert_eq!(outcome, "failed", "{measured}");
                 assert!(measured.starts_with("not a microVM"), "{measured}");
             }
-            // No VM size and no cgroup limit in a container here; the gateway is not tried yet.
-            "size-small" | "size-large" | "egress-gateway" => {
+            // No VM size and no cgroup limit in a container here.
+            "size-small" | "size-large" => {
                 assert!(
                     outcome == "not-applicable" || outcome == "passed",
                     "{id}: {measured}"
@@ -97,6 +100,12 @@ fn the_self_test_in_container_mode_says_not_a_microvm_and_passes_the_rest() {
         .unwrap()
         .2;
     assert!(timing.contains(" ms "), "{timing}");
+    let gateway = &checks
+        .iter()
+        .find(|(id, _, _)| id == "egress-gateway")
+        .unwrap()
+        .2;
+    assert!(gateway.contains("answered ready in"), "{gateway}");
 
     // Kept: `paddock doctor` now blocks on it, with the fix.
     let kept = home.data().join("paddock/selftest.json");
@@ -127,11 +136,37 @@ fn the_self_test_with_the_krun_stand_in_is_never_a_microvm() {
     // Its throw-away projects are named for what they are.
     let (_, left) = service.podman(&["ps", "-a", "--format", "{{.Names}}"]);
     assert!(
-        !left
-            .lines()
-            .any(|name| name.starts_with("paddock-microvm-")
-                || name.starts_with("paddock-container-")),
+        !left.lines().any(|name| name.starts_with("paddock-microvm-")
+            || name.starts_with("paddock-container-")
+            || name.starts_with("paddock-selftest-gateway-")),
         "throw-away sandboxes are removed: {left}"
+    );
+    let (_, networks) = service.podman(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !networks.contains("paddock-selftest-gateway-"),
+        "the throw-away network is removed: {networks}"
+    );
+}
+
+#[test]
+fn a_self_test_without_the_gateway_binary_fails_its_gateway_check() {
+    let home = TestHome::new();
+    let output = home
+        .paddock()
+        .args(["doctor", "--selftest", "--json"])
+        .env("PADDOCK_GATEWAY", home.path().join("no-such-gateway"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (_, outcome, measured) = checks(&json)
+        .into_iter()
+        .find(|(id, _, _)| id == "egress-gateway")
+        .unwrap();
+    assert_eq!(outcome, "failed", "{measured}");
+    assert!(measured.starts_with("no gateway started"), "{measured}");
+    assert!(
+        json.to_string().contains("paddock-gateway binary"),
+        "{json}"
     );
 }
 

@@ -7,12 +7,15 @@
 use std::time::Duration;
 
 use support::podman::PodmanService;
+use support::sites::build_gateway;
 use support::stand_ins;
 use support::wait::poll;
 
 use crate::harness::{Desktop, shows};
 
 fn self_test_in_the_window(desktop: &mut Desktop, shot: &str) {
+    // Its gateway check starts the gateway Paddock ships beside itself.
+    build_gateway();
     desktop
         .activate("system-check", None)
         .expect("system check");
@@ -45,6 +48,7 @@ fn self_test_in_the_window(desktop: &mut Desktop, shot: &str) {
         "writing .agent-sandbox/: refused",
         "interfaces: lo",
         "to its exit (code 0)",
+        "a gateway for a throw-away sandbox network answered ready in",
     ] {
         assert!(shows(&tree, passed), "{passed:?} is shown");
     }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use sandbox::definition::{Cache, Definition, PackageManager, Runtime};
+use sandbox::definition::{Cache, Definition, NetworkMode, PackageManager, Runtime};
 use sandbox::host_facts::VmSizing;
 use sandbox::names::Names;
 use sandbox::presets::Presets;
@@ -128,6 +128,22 @@ fn a_crun_older_than_1_27_gets_the_vm_size_in_the_image() {
         &definition,
         VmSizing::for_crun(Some("1.21")),
     );
+}
+
+#[test]
+fn compose_says_it_runs_an_allowlist_sandbox_without_the_gateway() {
+    let mut definition = definition("claude", "registry.fedoraproject.org/fedora:44");
+    definition.set_network_mode(NetworkMode::Allowlist);
+    let compose = &files(&definition, VmSizing::Annotations)[2].1;
+    let head: Vec<&str> = compose.lines().take_while(|l| l.starts_with('#')).collect();
+    assert!(head.iter().any(|l| l.contains("NO gateway")), "{compose}");
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(compose).expect("YAML");
+    assert!(yaml["services"]["agent"]["network_mode"].is_null());
+    for mode in [NetworkMode::Offline, NetworkMode::Full] {
+        definition.set_network_mode(mode);
+        let compose = &files(&definition, VmSizing::Annotations)[2].1;
+        assert!(!compose.contains("gateway"), "{mode:?}: {compose}");
+    }
 }
 
 #[test]

@@ -42,7 +42,8 @@ fn build_gateway_now() {
     assert!(status.success(), "cargo build -p paddock-gateway failed");
     // Renamed into place: another test may be reading the one there.
     let next = app.with_file_name("paddock-gateway");
-    let part = next.with_extension(format!("part-{}", std::process::id()));
+    // One name per call: tests of one binary build it at the same time.
+    let part = next.with_extension(unique("part"));
     std::fs::copy(target.join("debug/paddock-gateway"), &part).expect("copy the gateway");
     std::fs::rename(&part, &next).expect("put the gateway next to paddock");
 }
@@ -59,14 +60,30 @@ impl Site {
     /// [`Site::start`] under a host name of the caller's (one that reads
     /// well in a screenshot), replacing a site left over under that name.
     pub fn named(network: &str, name: &str, text: &str) -> Site {
+        Site::aliased(network, name, text, &[])
+    }
+
+    /// [`Site::start`], also answering to the host names `aliases` (an
+    /// agent's API host, say) on that network.
+    pub fn with_aliases(network: &str, text: &str, aliases: &[&str]) -> Site {
+        Site::aliased(network, &unique("net-site"), text, aliases)
+    }
+
+    fn aliased(network: &str, name: &str, text: &str, aliases: &[&str]) -> Site {
         let name = name.to_owned();
         let script = format!(
             "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www"
         );
+        let options: Vec<String> = aliases.iter().map(|a| format!("alias={a}")).collect();
+        let attach = if options.is_empty() {
+            network.to_owned()
+        } else {
+            format!("{network}:{}", options.join(","))
+        };
         let (ok, out) = run_on(
             network,
             &name,
-            &["--network", network, &base_image(), "sh", "-c", &script],
+            &["--network", &attach, &base_image(), "sh", "-c", &script],
         );
         assert!(ok, "{out}");
         Site(name)
@@ -321,4 +338,31 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = podman(&["rm", "-f", "-t", "0", &self.0]);
     }
+}
+
+/// The first bytes a TLS client sends: a ClientHello whose server name
+/// extension holds `name` as it is (any bytes, for attacks on whoever
+/// shows the name).
+pub fn client_hello(name: &[u8]) -> Vec<u8> {
+    let be16 = |n: usize| u16::try_from(n).expect("a short hello").to_be_bytes();
+    let mut server_name = vec![0];
+    server_name.extend(be16(name.len()));
+    server_name.extend(name);
+    let mut extension = vec![0, 0];
+    extension.extend(be16(server_name.len() + 2));
+    extension.extend(be16(server_name.len()));
+    extension.extend(server_name);
+    let mut body = vec![3, 3];
+    body.extend([7; 32]);
+    // No session id; one cipher suite (TLS_AES_128_GCM_SHA256); no compression.
+    body.extend([0, 0, 2, 0x13, 1, 1, 0]);
+    body.extend(be16(extension.len()));
+    body.extend(extension);
+    let mut handshake = vec![1, 0];
+    handshake.extend(be16(body.len()));
+    handshake.extend(body);
+    let mut record = vec![0x16, 3, 1];
+    record.extend(be16(handshake.len()));
+    record.extend(handshake);
+    record
 }

@@ -17,6 +17,7 @@ use engine::{Engine, Output};
 use sandbox::approval::{Approvals, Gate};
 use sandbox::guest::{NotAReport, Verdict};
 use sandbox::messages::tr;
+use sandbox::net::Policy;
 use sandbox::project::Project;
 use sandbox::shown::escape as shown_escape;
 
@@ -160,15 +161,7 @@ impl SelfTest {
                 "An offline sandbox reached a network: update podman and crun, and report this",
             ),
         ));
-        checks.push(SelfCheck {
-            id: CheckId::EgressGateway,
-            title: gettextrs::gettext("Network gateway"),
-            outcome: Outcome::NotApplicable,
-            measured: gettextrs::gettext(
-                "Not tried by the self-test yet; `paddock net log` shows what a sandbox’s gateway lets through and blocks",
-            ),
-            fix: None,
-        });
+        checks.push(egress_check(&engine).await);
         checks.extend(timing_checks(&small));
 
         let _ = work.close();
@@ -193,6 +186,49 @@ impl SelfTest {
             checks,
         })
     }
+}
+
+/// The way out of an `allowlist` sandbox, as `paddock run` opens it: the
+/// gateway image built from Paddock's gateway binary, the networks made,
+/// a gateway started for a throw-away sandbox name (with a policy that
+/// allows nothing) and answering its ready line; all removed again.
+async fn egress_check(engine: &Engine) -> SelfCheck {
+    let name = format!("paddock-selftest-gateway-{}", std::process::id());
+    let started = Instant::now();
+    let result = async {
+        let setup = crate::egress::setup()?;
+        let opened = engine.open_egress(&name, &Policy::default(), &setup).await;
+        let ready = started.elapsed();
+        let closed = engine.close_egress(&name, &setup.policies).await;
+        opened?;
+        closed?;
+        Ok::<_, launch::LaunchError>(ready)
+    }
+    .await;
+    let judged = match result {
+        Ok(ready) => (
+            Outcome::Passed,
+            tr(
+                "the gateway image is built, and a gateway for a throw-away sandbox network answered ready in {ms} ms",
+                &[("ms", &ready.as_millis())],
+            ),
+        ),
+        Err(error) => (
+            Outcome::Failed,
+            tr(
+                "no gateway started: {error}",
+                &[("error", &shown_escape(&error.to_string()))],
+            ),
+        ),
+    };
+    check(
+        CheckId::EgressGateway,
+        gettextrs::gettext("Network gateway"),
+        judged,
+        &gettextrs::gettext(
+            "Allowlist sandboxes cannot start: podman needs netavark with nftables for its networks, and Paddock its paddock-gateway binary (reinstall Paddock); look at podman's service log",
+        ),
+    )
 }
 
 /// What every throw-away sandbox shares.

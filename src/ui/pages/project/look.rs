@@ -23,6 +23,8 @@ pub struct State<'a> {
     pub live_terminal: bool,
     /// Why the definition waits for the user's review, if it does.
     pub review: Option<Status>,
+    /// The running sandbox's gateway, its only way out, stopped.
+    pub gateway_stopped: bool,
 }
 
 /// What a banner's button does.
@@ -31,6 +33,8 @@ pub enum Action {
     /// Run, Reattach or Run Again: the page's one way in.
     Run,
     Review,
+    /// Starts the sandbox's gateway again.
+    RestartGateway,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,8 +74,9 @@ impl State<'_> {
     }
 
     /// The page's one banner: a definition to review comes first (nothing
-    /// builds or runs before it), then a sandbox that runs with no terminal
-    /// here, then how the last run ended.
+    /// builds or runs before it), then a running sandbox cut off by its
+    /// stopped gateway, then one that runs with no terminal here, then how
+    /// the last run ended.
     pub fn banner(&self) -> Option<BannerLook> {
         if let Some(review) = self.review {
             return Some(BannerLook {
@@ -82,6 +87,12 @@ impl State<'_> {
             });
         }
         match (self.phase, self.outcome) {
+            (Phase::Running { .. }, _) if self.gateway_stopped => Some(BannerLook {
+                title: gettext("The sandbox has no network: its gateway stopped"),
+                button: gettext("_Restart Gateway"),
+                action: Action::RestartGateway,
+                warning: true,
+            }),
             (Phase::Running { .. }, _) if !self.live_terminal => Some(BannerLook {
                 title: gettext("The sandbox is running without a terminal here"),
                 button: gettext("_Reattach"),
@@ -189,6 +200,7 @@ mod tests {
             outcome,
             live_terminal,
             review: None,
+            gateway_stopped: false,
         }
     }
 
@@ -230,6 +242,26 @@ mod tests {
         look.review = Some(Status::Changed);
         let banner = look.banner().unwrap();
         assert!(banner.warning && banner.action == Action::Review);
+    }
+
+    #[test]
+    fn a_stopped_gateway_is_told_while_the_sandbox_runs() {
+        let phase = Phase::Running { build: None };
+        let mut look = state(&phase, None, true);
+        look.gateway_stopped = true;
+        let banner = look.banner().unwrap();
+        assert!(banner.warning && banner.action == Action::RestartGateway);
+        look.review = Some(Status::Changed);
+        assert_eq!(look.banner().map(|b| b.action), Some(Action::Review));
+        let ended = state(&Phase::Idle, None, false);
+        assert_eq!(
+            State {
+                gateway_stopped: true,
+                ..ended
+            }
+            .banner(),
+            None
+        );
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub enum ProjectPageMsg {
     ShowChanges,
     Changes(ChangesOutput),
     Network(NetworkOutput),
+    /// A blocked-host notification's Allow (`host` or `host:port`).
+    AllowHost(String),
     /// The banner's button.
     BannerClicked,
     /// Brings up the view at this place of the switcher (Alt+1, Alt+2, ...)
@@ -155,6 +157,13 @@ pub enum ProjectPageOutput {
         path: PathBuf,
         title: String,
         body: String,
+    },
+    /// The sandbox was refused `entry` for the first time in its run: a
+    /// notification with Allow and Ignore when the window is in the
+    /// background.
+    Blocked {
+        path: PathBuf,
+        entry: String,
     },
 }
 
@@ -559,11 +568,23 @@ impl ProjectPage {
             ProjectPageMsg::Network(NetworkOutput::Toast(text)) => {
                 let _ = sender.output(ProjectPageOutput::Toast(text));
             }
+            // Publishing after every message brings the banner in line.
+            ProjectPageMsg::Network(NetworkOutput::GatewayChanged) => {}
+            ProjectPageMsg::Network(NetworkOutput::Blocked(entry)) => {
+                let _ = sender.output(ProjectPageOutput::Blocked {
+                    path: self.path.clone(),
+                    entry,
+                });
+            }
+            ProjectPageMsg::AllowHost(entry) => self.network.emit(NetworkMsg::Allow(entry)),
             ProjectPageMsg::BannerClicked => match self.banner.as_ref().map(|b| b.action) {
                 Some(look::Action::Review) => {
                     self.review(AfterReview::Nothing, &sender);
                 }
                 Some(look::Action::Run) => self.run(&sender),
+                Some(look::Action::RestartGateway) => {
+                    self.network.emit(NetworkMsg::RestartGateway);
+                }
                 None => {}
             },
             ProjectPageMsg::ReviewAnswered {
@@ -717,6 +738,7 @@ impl ProjectPage {
             outcome: self.outcome,
             live_terminal: self.terminals.model().has_live(),
             review: self.review,
+            gateway_stopped: self.network.model().gateway_stopped(),
         }
     }
 

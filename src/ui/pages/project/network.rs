@@ -3,12 +3,17 @@
 //! gateway's log stream like `paddock net log --follow`, and an Allow
 //! button on a blocked host that does what `paddock net allow` does.
 //!
+//! The first block of each host in a run is also worth a notification
+//! when the window is in the background (the app decides that); a gateway
+//! that stopped while the sandbox runs is told, with a Restart.
+//!
 //! Every host name in the log came from the sandbox and is shown escaped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use adw::prelude::*;
-use gettextrs::gettext;
+use gettextrs::{gettext, ngettext};
+use gtk::glib;
 use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +29,8 @@ use sandbox::shown::escape;
 /// One host and port the sandbox tried, and its row.
 struct Target {
     row: adw::ActionRow,
+    /// Allowed or blocked, as an icon before the title.
+    icon: gtk::Image,
     allow: gtk::Button,
     /// What its Allow button puts on the allowlist.
     entry: String,
@@ -36,8 +43,13 @@ pub struct NetworkView {
     /// Stops following the gateway's log; `Some` while it is followed.
     following: Option<CancellationToken>,
     targets: BTreeMap<(String, Option<u16>), Target>,
+    /// The entries blocked so far in this run: each is told once.
+    told: HashSet<String>,
+    /// The gateway stopped while the sandbox runs: it has no network.
+    gateway_stopped: bool,
     stack: gtk::Stack,
     empty: adw::StatusPage,
+    restart: gtk::Button,
     list: gtk::ListBox,
 }
 
@@ -49,8 +61,11 @@ pub enum NetworkMsg {
     Ended,
     /// The definition may have a new network mode.
     Changed,
-    /// The Allow button of a blocked entry (`host` or `host:port`).
+    /// The Allow button of a blocked entry (`host` or `host:port`), or a
+    /// notification's.
     Allow(String),
+    /// Starts the stopped gateway again.
+    RestartGateway,
 }
 
 #[derive(Debug)]
@@ -58,6 +73,9 @@ pub enum NetworkCommand {
     Attempt(Attempt),
     /// The log stream ended (the gateway stopped) or could not be read.
     LogEnded,
+    /// Whether the gateway runs, asked once its log ended.
+    GatewayRuns(bool),
+    Restarted(Result<(), String>),
     Decided {
         entry: String,
         result: Result<bool, String>,
@@ -67,7 +85,14 @@ pub enum NetworkCommand {
 #[derive(Debug)]
 pub enum NetworkOutput {
     Toast(String),
-    Error { heading: String, body: String },
+    /// The sandbox was refused this entry for the first time in its run.
+    Blocked(String),
+    /// The gateway stopped, or runs again.
+    GatewayChanged,
+    Error {
+        heading: String,
+        body: String,
+    },
 }
 
 impl Component for NetworkView {
@@ -85,11 +110,23 @@ impl Component for NetworkView {
     fn init(
         project: Project,
         root: gtk::Stack,
-        _sender: ComponentSender<Self>,
+        sender: ComponentSender<Self>,
     ) -> ComponentParts<Self> {
+        let restart = gtk::Button::builder()
+            .label(gettext("_Restart Gateway"))
+            .use_underline(true)
+            .halign(gtk::Align::Center)
+            .css_classes(["pill", "suggested-action"])
+            .visible(false)
+            .build();
+        {
+            let sender = sender.input_sender().clone();
+            restart.connect_clicked(move |_| sender.emit(NetworkMsg::RestartGateway));
+        }
         let empty = adw::StatusPage::builder()
             .vexpand(true)
             .icon_name("network-wired-symbolic")
+            .child(&restart)
             .build();
         let list = gtk::ListBox::builder()
             .selection_mode(gtk::SelectionMode::None)
@@ -115,8 +152,11 @@ impl Component for NetworkView {
             mode: None,
             following: None,
             targets: BTreeMap::new(),
+            told: HashSet::new(),
+            gateway_stopped: false,
             stack: root,
             empty,
+            restart,
             list,
         };
         model.read_mode();
@@ -128,14 +168,26 @@ impl Component for NetworkView {
         match msg {
             NetworkMsg::Running => {
                 self.read_mode();
-                if self.following.is_none() && self.mode == Some(NetworkMode::Allowlist) {
-                    self.follow(&sender);
+                if self.following.is_none()
+                    && !self.gateway_stopped
+                    && self.mode == Some(NetworkMode::Allowlist)
+                {
+                    self.follow(true, &sender);
                 }
             }
             NetworkMsg::Ended => {
                 if let Some(following) = self.following.take() {
                     following.cancel();
                 }
+                self.told.clear();
+                self.set_gateway_stopped(false, &sender);
+            }
+            NetworkMsg::RestartGateway => {
+                self.restart.set_sensitive(false);
+                let project = self.project.clone();
+                sender.oneshot_command(async move {
+                    NetworkCommand::Restarted(restart_gateway(&project).await)
+                });
             }
             NetworkMsg::Changed => self.read_mode(),
             NetworkMsg::Allow(entry) => {
@@ -162,7 +214,43 @@ impl Component for NetworkView {
     ) {
         match command {
             NetworkCommand::Attempt(attempt) => self.seen(&attempt, &sender),
-            NetworkCommand::LogEnded => self.following = None,
+            NetworkCommand::LogEnded => {
+                self.following = None;
+                let name = self.project.names().container();
+                sender.oneshot_command(async move {
+                    let runs = match bridge::engine().await {
+                        Ok(engine) => engine.gateway_running(&name).await.unwrap_or(false),
+                        Err(_) => false,
+                    };
+                    NetworkCommand::GatewayRuns(runs)
+                });
+            }
+            NetworkCommand::GatewayRuns(runs) => {
+                // A log that ended while the sandbox still runs: after an
+                // Ended, nobody follows and nothing is told.
+                if self.following.is_none() && !runs {
+                    self.set_gateway_stopped(true, &sender);
+                }
+            }
+            NetworkCommand::Restarted(result) => {
+                self.restart.set_sensitive(true);
+                match result {
+                    Ok(()) => {
+                        self.set_gateway_stopped(false, &sender);
+                        // A new gateway logs afresh: what the old one saw stays.
+                        self.follow(false, &sender);
+                        let _ = sender.output(NetworkOutput::Toast(gettext(
+                            "The gateway runs again; the sandbox has its allowed hosts back",
+                        )));
+                    }
+                    Err(body) => {
+                        let _ = sender.output(NetworkOutput::Error {
+                            heading: gettext("The Gateway Did Not Start"),
+                            body,
+                        });
+                    }
+                }
+            }
             NetworkCommand::Decided { entry, result } => {
                 let shown = escape(&entry);
                 match result {
@@ -192,6 +280,19 @@ impl Component for NetworkView {
 }
 
 impl NetworkView {
+    /// Whether the running sandbox is without network because its gateway
+    /// stopped (the page's banner says so too).
+    pub fn gateway_stopped(&self) -> bool {
+        self.gateway_stopped
+    }
+
+    fn set_gateway_stopped(&mut self, stopped: bool, sender: &ComponentSender<Self>) {
+        if self.gateway_stopped != stopped {
+            self.gateway_stopped = stopped;
+            let _ = sender.output(NetworkOutput::GatewayChanged);
+        }
+    }
+
     fn read_mode(&mut self) {
         self.mode = std::fs::read_to_string(self.project.definition_path())
             .ok()
@@ -200,10 +301,13 @@ impl NetworkView {
     }
 
     /// Follows the gateway's log from its start: what it saw so far, then
-    /// each attempt as it comes.
-    fn follow(&mut self, sender: &ComponentSender<Self>) {
-        for target in std::mem::take(&mut self.targets).into_values() {
-            self.list.remove(&target.row);
+    /// each attempt as it comes. `fresh`: the list starts empty, as the
+    /// log tells all again.
+    fn follow(&mut self, fresh: bool, sender: &ComponentSender<Self>) {
+        if fresh {
+            for target in std::mem::take(&mut self.targets).into_values() {
+                self.list.remove(&target.row);
+            }
         }
         let cancel = CancellationToken::new();
         self.following = Some(cancel.clone());
@@ -239,16 +343,19 @@ impl NetworkView {
                 .title(&shown)
                 .use_markup(false)
                 .build();
+            let icon = gtk::Image::new();
+            row.add_prefix(&icon);
             // Host names go on the allowlist as they are; other TCP as
             // the exact host:port.
             let entry = match (attempt.kind.as_str(), attempt.port) {
                 ("tcp", Some(port)) => format!("{host}:{port}"),
                 _ => host.clone(),
             };
+            // A plain button: allowing is the user's choice, neither the
+            // view's one main action nor a destructive one.
             let allow = gtk::Button::builder()
                 .label(gettext("Allow"))
                 .valign(gtk::Align::Center)
-                .css_classes(["suggested-action"])
                 .build();
             allow.update_property(&[gtk::accessible::Property::Label(&tr(
                 "Allow {host}",
@@ -267,6 +374,7 @@ impl NetworkView {
             self.list.append(&row);
             Target {
                 row,
+                icon,
                 allow,
                 entry,
                 count: 0,
@@ -277,23 +385,45 @@ impl NetworkView {
             net::Decision::Allowed => gettext("Allowed"),
             net::Decision::Blocked => gettext("Blocked"),
         };
+        let count = u32::try_from(target.count).unwrap_or(u32::MAX);
         target.row.set_subtitle(&tr(
-            "{decision} · {count} attempts · last {time}",
+            &ngettext(
+                "{decision} · {count} attempt · {time}",
+                "{decision} · {count} attempts · {time}",
+                count,
+            ),
             &[
                 ("decision", &decision),
                 ("count", &target.count.to_string()),
-                ("time", &escape(&attempt.time)),
+                ("time", &when(&attempt.time)),
             ],
         ));
         let blocked = attempt.decision == net::Decision::Blocked;
         target.allow.set_visible(blocked);
         target.allow.set_sensitive(true);
-        target.row.set_class_active("error", blocked);
+        let (icon, class, label) = if blocked {
+            ("action-unavailable-symbolic", "error", gettext("Blocked"))
+        } else {
+            ("object-select-symbolic", "success", gettext("Allowed"))
+        };
+        target.icon.set_icon_name(Some(icon));
+        target.icon.set_css_classes(&[class]);
+        target.icon.set_tooltip_text(Some(&label));
+        if blocked && self.told.insert(target.entry.clone()) {
+            let _ = sender.output(NetworkOutput::Blocked(target.entry.clone()));
+        }
     }
 
     /// The list, or a status page that says why there is none.
     fn show(&self) {
+        self.restart.set_visible(self.gateway_stopped);
         let (title, description) = match self.mode {
+            Some(NetworkMode::Allowlist) if self.gateway_stopped => (
+                gettext("No Network: the Gateway Stopped"),
+                gettext(
+                    "The gateway is the sandbox's only way out, so the sandbox now reaches nothing at all. Restart the gateway to give it its allowed hosts back; the sandbox keeps running meanwhile.",
+                ),
+            ),
             Some(NetworkMode::Allowlist) if !self.targets.is_empty() => {
                 self.stack.set_visible_child_name("list");
                 return;
@@ -338,4 +468,73 @@ async fn decide(project: &Project, entry: &str) -> Result<bool, String> {
         .await
         .map(|decided| decided.reloaded)
         .map_err(|err| err.to_string())
+}
+
+/// Starts the project's stopped gateway again.
+async fn restart_gateway(project: &Project) -> Result<(), String> {
+    let launcher = Launcher::for_user().map_err(|err| err.to_string())?;
+    let engine = bridge::engine().await.map_err(|err| err.to_string())?;
+    egress::restart_gateway(&launcher, &engine, project)
+        .await
+        .map_err(|err| err.to_string())
+}
+
+/// A gateway's RFC 3339 time in the user's time zone and in words: the
+/// time of day today, "Yesterday", a weekday within the week, a date
+/// before. Anything else is shown as it came, escaped.
+fn when(time: &str) -> String {
+    match glib::DateTime::now_local() {
+        Ok(now) => when_seen_at(time, &now),
+        Err(_) => escape(time),
+    }
+}
+
+/// [`when`], as seen at `now` (a local time).
+fn when_seen_at(time: &str, now: &glib::DateTime) -> String {
+    let Ok(local) = glib::DateTime::from_iso8601(time, None).and_then(|t| t.to_local()) else {
+        return escape(time);
+    };
+    let day = |t: &glib::DateTime| (t.year(), t.day_of_year());
+    let days_ago = |n: i32| now.add_days(-n).is_ok_and(|t| day(&t) == day(&local));
+    // Translators: a time of day today, in glib's DateTime::format.
+    let format = if days_ago(0) {
+        gettext("%H:%M")
+    } else if days_ago(1) {
+        return gettext("Yesterday");
+    } else if (2..7).any(days_ago) {
+        // Translators: a day within the last week.
+        gettext("%A")
+    } else {
+        // Translators: a day before the last week.
+        gettext("%e %B %Y")
+    };
+    local
+        .format(&format)
+        .map_or_else(|_| escape(time), |text| text.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `now` moved by `days`, in UTC as the gateway writes a time.
+    fn gateway_time(now: &glib::DateTime, days: i32) -> String {
+        let t = now.add_days(days).unwrap().to_utc().unwrap();
+        t.format("%Y-%m-%dT%H:%M:%SZ").unwrap().into()
+    }
+
+    #[test]
+    fn times_are_local_and_in_words() {
+        let now = glib::DateTime::from_local(2026, 12, 3, 14, 3, 0.0).unwrap();
+        assert_eq!(when_seen_at(&gateway_time(&now, 0), &now), "14:03");
+        assert_eq!(when_seen_at(&gateway_time(&now, -1), &now), "Yesterday");
+        let weekday = now.add_days(-3).unwrap().format("%A").unwrap();
+        assert_eq!(
+            when_seen_at(&gateway_time(&now, -3), &now),
+            weekday.as_str()
+        );
+        assert!(when_seen_at(&gateway_time(&now, -30), &now).ends_with("2026"));
+        // Not a time: shown as it came, escaped.
+        assert_eq!(when_seen_at("soon\u{1b}[2J", &now), "soon\\x1b[2J");
+    }
 }
