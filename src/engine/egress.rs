@@ -185,13 +185,16 @@ impl Engine {
     }
 
     /// Starts the gateway of a sandbox that runs on its internal network
-    /// again (it died or was stopped), with `policy`, at the address the
-    /// sandbox's proxy settings name: the sandbox needs no restart.
+    /// again (it died or was stopped), with `policy` and the key routes of
+    /// `keys`, at the address the sandbox's proxy settings name: the sandbox
+    /// needs no restart. Its base URLs name the same ports as long as the
+    /// same keys are stored ([`crate::outside_keys`] numbers them in order).
     pub async fn restart_gateway(
         &self,
         sandbox: &str,
         policy: &Policy,
         setup: &GatewaySetup,
+        keys: &[OutsideKey<'_>],
     ) -> Result<()> {
         let image = self.gateway_image(&setup.binary).await?;
         self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
@@ -204,6 +207,7 @@ impl Engine {
             &dir,
             egress.address,
             true,
+            keys,
         )
         .await
     }

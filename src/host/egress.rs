@@ -9,6 +9,7 @@ use sandbox::definition::NetworkMode;
 use sandbox::messages::tr;
 use sandbox::net;
 use sandbox::project::Project;
+use sandbox::secret::SecretVars;
 
 use crate::launch::{LaunchError, Launcher};
 
@@ -117,11 +118,19 @@ pub async fn restart_gateway(
             file: project.definition_path(),
             errors,
         })?;
+    // The keys went from podman's store once the first gateway was ready:
+    // the new one gets them from the keyring again.
+    let vars = SecretVars::of(&agent, definition);
+    let values = crate::secrets::values_for(&vars, project.root())
+        .await
+        .map_err(|error| DecideError::Refused(error.to_string()))?;
+    let outside = engine::outside_keys(&vars, &values);
     engine
         .restart_gateway(
             &project.names().container(),
             &net::run_policy(definition, &agent),
             &setup()?,
+            &outside,
         )
         .await
         .map_err(LaunchError::from)?;

@@ -346,7 +346,7 @@ fn a_fresh_definition_of_every_preset_reaches_its_api_host_through_the_gateway()
         let site = Site::with_aliases(OUTER_NETWORK, &format!("stand-in-for-{agent}"), &[&api]);
         let name = support::unique(&format!("preset-{agent}"));
         let egress = runtime
-            .block_on(engine.open_egress(&name, &policy, &setup))
+            .block_on(engine.open_egress(&name, &policy, &setup, &[]))
             .unwrap();
         let proxy = format!("http_proxy={}", egress.env()["http_proxy"]);
         let (ok, out) = podman(&[

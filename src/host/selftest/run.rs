@@ -197,7 +197,9 @@ async fn egress_check(engine: &Engine) -> SelfCheck {
     let started = Instant::now();
     let result = async {
         let setup = crate::egress::setup()?;
-        let opened = engine.open_egress(&name, &Policy::default(), &setup).await;
+        let opened = engine
+            .open_egress(&name, &Policy::default(), &setup, &[])
+            .await;
         let ready = started.elapsed();
         let closed = engine.close_egress(&name, &setup.policies).await;
         opened?;
