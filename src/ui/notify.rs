@@ -29,7 +29,7 @@ pub fn send(project: &Path, title: &str, body: &str) {
 /// in the title, which no notification service reads as markup.
 pub fn send_blocked(project: &Path, entry: &str) {
     let notification = gio::Notification::new(&tr(
-        "{name} was refused {host}",
+        "{name}: {host} was blocked",
         &[
             ("name", &escape_line(&project_name(project))),
             ("host", &escape_line(entry)),

@@ -190,7 +190,7 @@ fn in_the_background_a_new_blocked_host_is_notified_once_and_its_allow_lets_it_t
     desktop.unfocus();
     std::fs::write(dir.join("go"), "").unwrap();
 
-    let refused = format!("gui-net-notify was refused {}", blocked.0);
+    let refused = format!("gui-net-notify: {} was blocked", blocked.0);
     let notified = poll(Duration::from_secs(120), Duration::from_millis(300), || {
         desktop.notifications().contains(&refused)
     });
@@ -227,7 +227,7 @@ fn in_the_background_a_new_blocked_host_is_notified_once_and_its_allow_lets_it_t
     // The hostile name is shown escaped: no raw escape or override reaches
     // the notification service (gdbus doubles the backslash).
     assert!(
-        calls.contains(r"gui-net-notify was refused ev\\x1b[2Kil<U+202E>gro.example"),
+        calls.contains(r"gui-net-notify: ev\\x1b[2Kil<U+202E>gro.example was blocked"),
         "{calls}"
     );
 
@@ -319,7 +319,7 @@ fn a_stopped_gateway_is_told_and_restart_brings_the_network_back() {
     assert!(ok, "{out}");
     show_network_view(&desktop);
     desktop.wait_for("the stopped gateway told", |tree| {
-        shows(tree, "No Network: the Gateway Stopped")
+        shows(tree, "No Network: The Gateway Stopped")
             && shows(tree, "The sandbox has no network: its gateway stopped")
     });
     desktop.screenshot("egress-gateway-stopped");

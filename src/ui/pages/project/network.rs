@@ -419,7 +419,7 @@ impl NetworkView {
         self.restart.set_visible(self.gateway_stopped);
         let (title, description) = match self.mode {
             Some(NetworkMode::Allowlist) if self.gateway_stopped => (
-                gettext("No Network: the Gateway Stopped"),
+                gettext("No Network: The Gateway Stopped"),
                 gettext(
                     "The gateway is the sandbox's only way out, so the sandbox now reaches nothing at all. Restart the gateway to give it its allowed hosts back; the sandbox keeps running meanwhile.",
                 ),
@@ -506,7 +506,7 @@ fn when_seen_at(time: &str, now: &glib::DateTime) -> String {
         gettext("%A")
     } else {
         // Translators: a day before the last week.
-        gettext("%e %B %Y")
+        gettext("%-d %B %Y")
     };
     local
         .format(&format)
