@@ -81,12 +81,7 @@ pub async fn decide(
         .save_definition(&definition)
         .map_err(LaunchError::from)?;
     launcher.approve_written(project)?;
-    let agent = definition
-        .resolve_agent(launcher.presets())
-        .map_err(|errors| LaunchError::Agent {
-            file: project.definition_path(),
-            errors,
-        })?;
+    let agent = launcher.agent(project, &definition)?;
     let name = project.names().container();
     let reloaded = engine.gateway_running(&name).await.unwrap_or(false)
         && engine
@@ -112,12 +107,7 @@ pub async fn restart_gateway(
         }
     };
     let definition = approved.definition();
-    let agent = definition
-        .resolve_agent(launcher.presets())
-        .map_err(|errors| LaunchError::Agent {
-            file: project.definition_path(),
-            errors,
-        })?;
+    let agent = launcher.agent(project, definition)?;
     // The keys went from podman's store once the first gateway was ready:
     // the new one gets them from the keyring again.
     let vars = SecretVars::of(&agent, definition);

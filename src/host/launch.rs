@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use engine::{Engine, Session};
 use sandbox::approval::{ApprovalError, Approvals, Approved, Gate, HostSockets, Review};
 use sandbox::changes::record::{RecordError, Records};
-use sandbox::definition::DefinitionErrors;
+use sandbox::definition::{Definition, DefinitionErrors};
 use sandbox::messages::tr;
 use sandbox::plan::{self, SandboxNetwork, SandboxPlan};
 use sandbox::presets::{Preset, PresetError, Presets};
@@ -150,7 +150,7 @@ impl Launcher {
         approved: &Approved,
     ) -> Result<SandboxPlan, LaunchError> {
         let definition = approved.definition();
-        let agent = self.agent(project, approved)?;
+        let agent = self.agent(project, approved.definition())?;
         let host = engine
             .host_facts(
                 definition.isolation(),
@@ -176,7 +176,7 @@ impl Launcher {
         project: &Project,
         approved: &Approved,
     ) -> Result<(), LaunchError> {
-        let agent = self.agent(project, approved)?;
+        let agent = self.agent(project, approved.definition())?;
         project.write_generated(approved.definition(), &agent)?;
         Ok(())
     }
@@ -186,10 +186,13 @@ impl Launcher {
         &self.presets
     }
 
-    /// The agent preset the approved definition names.
-    fn agent(&self, project: &Project, approved: &Approved) -> Result<Preset, LaunchError> {
-        approved
-            .definition()
+    /// The agent preset `definition` (the project's approved one) names.
+    pub(crate) fn agent(
+        &self,
+        project: &Project,
+        definition: &Definition,
+    ) -> Result<Preset, LaunchError> {
+        definition
             .resolve_agent(&self.presets)
             .map_err(|errors| LaunchError::Agent {
                 file: project.definition_path(),
