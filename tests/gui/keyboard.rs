@@ -11,9 +11,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::podman::{ProjectCleanup, runs_for};
+use support::podman::{ProjectCleanup, podman, runs_for};
 
-use crate::harness::{self, Desktop, nodes, shown_view, shows, terminal_shows, texts};
+use crate::harness::{self, Desktop, nodes, shown_view, shows, terminal_shows};
 
 /// Prints a marker, then echoes every line it reads with a prefix: the
 /// typed bytes come back through the sandbox, not the terminal's own echo.
@@ -48,7 +48,8 @@ fn sidebar_lists(tree: &Value, name: &str) -> bool {
         .any(|row| row["title"].as_str() == Some(name))
 }
 
-/// The text of the widget that has the keyboard focus.
+/// What the widget that has the keyboard focus shows (a button: its
+/// label), or its type when it shows nothing.
 fn focused(tree: &Value) -> Option<String> {
     fn walk(node: &Value) -> Option<&Value> {
         if node["focused"] == Value::Bool(true) {
@@ -56,7 +57,14 @@ fn focused(tree: &Value) -> Option<String> {
         }
         node["children"].as_array()?.iter().find_map(walk)
     }
-    walk(tree).map(|node| texts(node).join(" "))
+    walk(tree).map(|node| {
+        nodes(node, "GtkLabel")
+            .first()
+            .and_then(|label| label["text"].as_str())
+            .or(node["type"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    })
 }
 
 /// What the focused text field holds.
@@ -121,15 +129,16 @@ fn a_keyboard_only_walk_adds_builds_runs_and_switches_projects_and_views() {
 
     // Build: the review first. Enter alone is Cancel and builds nothing.
     desktop.key("ctrl+shift+b");
-    let tree = desktop.wait_for("the review dialog", review_shown);
-    assert_eq!(
-        focused(&tree).as_deref(),
-        Some("Cancel"),
-        "Cancel has the focus"
-    );
+    // Cancel has the focus (the dialog gives it once it is shown).
+    desktop.wait_for("the review dialog, Cancel focused", |tree| {
+        review_shown(tree) && focused(tree).as_deref() == Some("Cancel")
+    });
     desktop.key("Return");
     let tree = desktop.wait_for("the review cancelled", |tree| !review_shown(tree));
     assert!(!shows(&tree, "STEP 1/"), "Enter built");
+    let label = format!("label=io.github.paddockapp.project={}", a.display());
+    let (_, images) = podman(&["images", "-q", "--filter", &label]);
+    assert_eq!(images.trim(), "", "Enter built an image");
     // Build again; Tab to Approve and Build, Enter.
     desktop.key("ctrl+shift+b");
     desktop.wait_for("the review dialog again", review_shown);
