@@ -134,8 +134,12 @@ fn a_keyboard_only_walk_adds_builds_runs_and_switches_projects_and_views() {
         review_shown(tree) && focused(tree).as_deref() == Some("Cancel")
     });
     desktop.key("Return");
-    let tree = desktop.wait_for("the review cancelled", |tree| !review_shown(tree));
-    assert!(!shows(&tree, "STEP 1/"), "Enter built");
+    desktop.wait_for("the review cancelled", |tree| !review_shown(tree));
+    let tree = desktop.settled();
+    assert!(
+        !shows(&tree, "Building") && !shows(&tree, "STEP 1/"),
+        "Enter built"
+    );
     let label = format!("label=io.github.paddockapp.project={}", a.display());
     let (_, images) = podman(&["images", "-q", "--filter", &label]);
     assert_eq!(images.trim(), "", "Enter built an image");
