@@ -144,6 +144,22 @@ fn widget(widget: &gtk::Widget, toplevel: &impl IsA<gtk::Widget>) -> Value {
     if !widget.is_sensitive() {
         node.insert("insensitive".into(), json!(true));
     }
+    // Where the keyboard is: a keyboard-only walk finds its way by it. The
+    // toplevel's focus widget, whether or not the window is active: with no
+    // window manager (the tests') GTK may think it is not.
+    if widget.root().and_then(|root| root.focus()).as_ref() == Some(widget) {
+        node.insert("focused".into(), json!(true));
+    }
+    // What a text field holds (a chooser's location, say), apart from the
+    // texts the window shows.
+    if let Some(text) = widget.downcast_ref::<gtk::Text>() {
+        node.insert("entry_text".into(), json!(text.text().as_str()));
+    }
+    if let Some(row) = widget.downcast_ref::<gtk::ListBoxRow>()
+        && row.is_selected()
+    {
+        node.insert("selected".into(), json!(true));
+    }
     // Whose dialog a window is, by its parent's type.
     if let Some(window) = widget.downcast_ref::<gtk::Window>() {
         node.insert(

@@ -12,6 +12,7 @@ mod faults;
 mod harness;
 mod icons;
 mod isolation;
+mod keyboard;
 mod narrow;
 mod network;
 mod projects;
