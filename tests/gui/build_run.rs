@@ -302,9 +302,18 @@ fn the_finished_log_is_shown_at_its_end() {
     desktop.point_at(&scroller);
     desktop.wheel(-3);
     desktop.wait_for("Scroll to End after scrolling up", scroll_to_end_shown);
-    desktop.click("Scroll to End");
-    desktop.wait_for("the log at its end again", |tree| {
+    let at_end_again = |tree: &serde_json::Value| {
         !scroll_to_end_shown(tree) && log_position(tree).is_some_and(|(at, end)| at >= end - 4.0)
-    });
+    };
+    desktop.click("Scroll to End");
+    // On a loaded machine the first synthetic click on the button that has
+    // just appeared was lost twice in full runs (the pointer on it, its
+    // tooltip shown, no click); a second one is what a user would do.
+    if !poll(Duration::from_secs(10), Duration::from_millis(200), || {
+        at_end_again(&desktop.tree())
+    }) {
+        desktop.click("Scroll to End");
+    }
+    desktop.wait_for("the log at its end again", at_end_again);
     desktop.quit();
 }
