@@ -629,11 +629,18 @@ impl App {
         }
         let presets =
             sandbox::presets::Presets::load(sandbox::presets::Presets::user_dir().as_deref());
-        // A definition that cannot be read asks for a microVM, the default.
-        let definition = folder::accept(current)
+        let Ok(project) = folder::accept(current) else {
+            return true;
+        };
+        // No paddock.toml yet means the default, a microVM. A broken one
+        // cannot run anyway: its own problems are what the page shows.
+        if !project.definition_path().exists() {
+            return true;
+        }
+        presets
             .ok()
-            .and_then(|project| project.load_definition(&presets.ok()?).ok());
-        !definition.is_some_and(|d| d.sandbox.runtime == sandbox::definition::Runtime::Container)
+            .and_then(|presets| project.load_definition(&presets).ok())
+            .is_some_and(|d| d.sandbox.runtime != sandbox::definition::Runtime::Container)
     }
 
     /// Returns the project's path as Paddock keeps it, or `None` after

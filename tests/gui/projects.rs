@@ -320,6 +320,25 @@ fn a_blocking_host_check_shows_a_banner_and_the_system_check() {
         !shows(&desktop.settled(), BANNER),
         "the microVM banner over a container-only project"
     );
+    // A broken paddock.toml cannot run whatever the host has: the page's
+    // own problem list is what blocks it, not the microVM banner.
+    let (_keep_broken, broken) = harness::project("banner-broken", &["sh"]);
+    std::fs::write(
+        broken.join(".agent-sandbox/paddock.toml"),
+        "version = 1\n[sandbox\nruntime = \"krun\"\n",
+    )
+    .unwrap();
+    desktop
+        .activate("open-project", Some(&broken))
+        .expect("open");
+    desktop.wait_for("the broken project's problems", |tree| {
+        shows(tree, "banner-broken") && shows(tree, "The Sandbox Definition Is Not Valid")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !shows(&desktop.settled(), BANNER),
+        "the microVM banner over a definition that cannot run anyway"
+    );
     desktop.activate("open-project", Some(&vm)).expect("open");
     if krun {
         desktop.wait_for_within("no banner", Duration::from_secs(20), |tree| {
