@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+use gettextrs::gettext;
+use gtk::glib;
+
 /// A project's name in the window: its folder's name (the whole path for a
 /// folder without one).
 pub fn project_name(path: &Path) -> String {
@@ -17,7 +20,7 @@ pub fn project_name(path: &Path) -> String {
 /// (a folder's name is anyone's to choose). Plain text: escape it for a
 /// markup property.
 pub fn shown_path(path: &Path) -> String {
-    shown_path_from(path, &gtk::glib::home_dir())
+    shown_path_from(path, &glib::home_dir())
 }
 
 fn shown_path_from(path: &Path, home: &Path) -> String {
@@ -121,6 +124,29 @@ pub fn join_words(words: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A local time as seen at `now`, in words: the time of day today,
+/// "Yesterday", a weekday within the week, a date before.
+pub fn time_in_words(local: &glib::DateTime, now: &glib::DateTime) -> Option<String> {
+    let day = |t: &glib::DateTime| (t.year(), t.day_of_year());
+    let days_ago = |n: i32| now.add_days(-n).is_ok_and(|t| day(&t) == day(local));
+    // Translators: a time of day today, in glib's DateTime::format.
+    let format = if days_ago(0) {
+        gettext("%H:%M")
+    } else if days_ago(1) {
+        return Some(gettext("Yesterday"));
+    } else if (2..7).any(days_ago) {
+        // Translators: a day within the last week.
+        gettext("%A")
+    } else {
+        // Translators: a day before the last week.
+        gettext("%-d %B %Y")
+    };
+    local
+        .format(&format)
+        .ok()
+        .map(|text| text.trim().to_owned())
 }
 
 #[cfg(test)]

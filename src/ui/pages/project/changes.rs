@@ -14,6 +14,7 @@ use gettextrs::gettext;
 use gtk::{gio, glib};
 use relm4::prelude::*;
 
+use crate::ui::text::time_in_words;
 use sandbox::changes::record::{Record, RecordError, Records};
 use sandbox::changes::{ChangeKind, Changes};
 use sandbox::messages::{tr, tr_n};
@@ -273,8 +274,8 @@ impl ChangesView {
     fn show(&mut self, record: Record, changes: Changes, sender: &ComponentSender<Self>) {
         let started = glib::DateTime::from_unix_local(record.started as i64)
             .ok()
-            .and_then(|time| time.format("%x %X").ok())
-            .map(|time| time.to_string())
+            .zip(glib::DateTime::now_local().ok())
+            .and_then(|(time, now)| time_in_words(&time, &now))
             .unwrap_or_default();
         let flagged = changes
             .files

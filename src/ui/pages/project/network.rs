@@ -18,6 +18,7 @@ use relm4::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::ui::bridge;
+use crate::ui::text::time_in_words;
 use host::egress::{self, Decision};
 use host::launch::Launcher;
 use sandbox::definition::{Definition, NetworkMode};
@@ -491,26 +492,11 @@ fn when(time: &str) -> String {
 
 /// [`when`], as seen at `now` (a local time).
 fn when_seen_at(time: &str, now: &glib::DateTime) -> String {
-    let Ok(local) = glib::DateTime::from_iso8601(time, None).and_then(|t| t.to_local()) else {
-        return escape(time);
-    };
-    let day = |t: &glib::DateTime| (t.year(), t.day_of_year());
-    let days_ago = |n: i32| now.add_days(-n).is_ok_and(|t| day(&t) == day(&local));
-    // Translators: a time of day today, in glib's DateTime::format.
-    let format = if days_ago(0) {
-        gettext("%H:%M")
-    } else if days_ago(1) {
-        return gettext("Yesterday");
-    } else if (2..7).any(days_ago) {
-        // Translators: a day within the last week.
-        gettext("%A")
-    } else {
-        // Translators: a day before the last week.
-        gettext("%-d %B %Y")
-    };
-    local
-        .format(&format)
-        .map_or_else(|_| escape(time), |text| text.trim().to_owned())
+    glib::DateTime::from_iso8601(time, None)
+        .and_then(|t| t.to_local())
+        .ok()
+        .and_then(|local| time_in_words(&local, now))
+        .unwrap_or_else(|| escape(time))
 }
 
 #[cfg(test)]
