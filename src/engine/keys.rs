@@ -47,17 +47,53 @@ pub fn outside_keys<'a>(
         .collect()
 }
 
-/// What the sandbox gets for the outside keys, the gateway at `address`.
+/// What the sandbox gets for the outside keys, the gateway at `address`:
+/// each key's placeholder, and its listener's URL in the base URL variable
+/// or, for a variable of JSON settings, at its pointer in one object that
+/// holds them all.
 pub(crate) fn sandbox_env(keys: &[OutsideKey<'_>], address: Ipv4Addr) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
+    let mut settings: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
     for key in keys {
         env.insert(key.route.variable.clone(), key.route.placeholder());
-        env.insert(
-            key.route.base_url.clone(),
-            format!("http://{address}:{}{}", key.port, key.route.path),
-        );
+        let url = format!("http://{address}:{}{}", key.port, key.route.path);
+        match &key.route.json {
+            None => {
+                env.insert(key.route.base_url.clone(), url);
+            }
+            Some(pointer) => {
+                let names: Vec<&str> = pointer.split('/').skip(1).collect();
+                let settings = settings
+                    .entry(key.route.base_url.as_str())
+                    .or_insert_with(|| serde_json::json!({}));
+                set_at(settings, &names, url);
+            }
+        }
+    }
+    for (variable, value) in settings {
+        env.insert(variable.to_owned(), value.to_string());
     }
     env
+}
+
+/// Puts `url` at the path `names` in `value`, making objects on the way
+/// (each route has a pointer of its own, so none takes another's place).
+fn set_at(value: &mut serde_json::Value, names: &[&str], url: String) {
+    match names.split_first() {
+        None => *value = serde_json::Value::String(url),
+        Some((name, rest)) => {
+            if !value.is_object() {
+                *value = serde_json::json!({});
+            }
+            if let serde_json::Value::Object(map) = value {
+                set_at(
+                    map.entry(*name).or_insert(serde_json::Value::Null),
+                    rest,
+                    url,
+                );
+            }
+        }
+    }
 }
 
 /// The gateway's routes file (`paddock_gateway::KeysFile`): no key in it,
@@ -93,4 +129,61 @@ pub(crate) fn ca_bundle() -> Option<PathBuf> {
         .map(Path::new)
         .find(|path| path.is_file())
         .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(variable: &str, base_url: &str, json: Option<&str>, path: &str) -> KeyRoute {
+        KeyRoute {
+            variable: variable.into(),
+            base_url: base_url.into(),
+            json: json.map(str::to_owned),
+            path: path.into(),
+            host: "api.example.org".into(),
+            header: "x-api-key".into(),
+            bearer: false,
+        }
+    }
+
+    #[test]
+    fn settings_routes_are_merged_into_one_json_value() {
+        let routes = [
+            route(
+                "A_KEY",
+                "SETTINGS",
+                Some("/provider/a/options/baseURL"),
+                "/v1",
+            ),
+            route("B_KEY", "SETTINGS", Some("/provider/b/options/baseURL"), ""),
+            route("C_KEY", "C_BASE_URL", None, "/v1"),
+        ];
+        let value = SecretValue::new("sk-real");
+        let keys: Vec<OutsideKey<'_>> = routes
+            .iter()
+            .zip(KEY_PORT_FIRST..)
+            .map(|(route, port)| OutsideKey {
+                port,
+                route,
+                value: &value,
+            })
+            .collect();
+        let env = sandbox_env(&keys, Ipv4Addr::new(10, 89, 0, 2));
+        let settings: serde_json::Value = serde_json::from_str(&env["SETTINGS"]).unwrap();
+        assert_eq!(
+            settings,
+            serde_json::json!({"provider": {
+                "a": {"options": {"baseURL": "http://10.89.0.2:8401/v1"}},
+                "b": {"options": {"baseURL": "http://10.89.0.2:8402"}},
+            }})
+        );
+        assert_eq!(env["C_BASE_URL"], "http://10.89.0.2:8403/v1");
+        assert_eq!(env["A_KEY"], "paddock-placeholder-A_KEY");
+        assert!(
+            !env.values().any(|value| value.contains("sk-real")),
+            "{env:?}"
+        );
+        assert_eq!(env.len(), 5, "{env:?}");
+    }
 }

@@ -78,6 +78,12 @@ pub struct KeyRedirect {
     /// The variable that points the client at another base URL.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// A JSON pointer, e.g. `/provider/anthropic/options/baseURL`, when
+    /// `base_url` names a variable of JSON settings (OpenCode's
+    /// `OPENCODE_CONFIG_CONTENT`) rather than the URL itself: the URL goes
+    /// there, merged with the other keys' into one object.
+    #[serde(default)]
+    pub json: Option<String>,
     /// What the base URL ends in after the host, e.g. `/v1`.
     #[serde(default)]
     pub path: String,
@@ -287,8 +293,12 @@ fn key_redirect(name: &str, redirect: &KeyRedirect, secrets: &[String]) -> value
     }
     values::one_line(&redirect.docs)?;
     let Some(variable) = &redirect.base_url else {
-        if redirect.host.is_some() || redirect.header.is_some() || redirect.bearer {
-            return Err(tr("host, header and bearer go with base_url", &[]));
+        if redirect.host.is_some()
+            || redirect.header.is_some()
+            || redirect.bearer
+            || redirect.json.is_some()
+        {
+            return Err(tr("host, header, bearer and json go with base_url", &[]));
         }
         return Ok(());
     };
@@ -314,6 +324,20 @@ fn key_redirect(name: &str, redirect: &KeyRedirect, secrets: &[String]) -> value
         || redirect.path.starts_with('/') && redirect.path.chars().all(path_char))
     {
         return Err(tr("path must be empty or start with /, e.g. /v1", &[]));
+    }
+    if let Some(pointer) = &redirect.json {
+        let name_char = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+        let names: Vec<&str> = pointer.split('/').skip(1).collect();
+        if !pointer.starts_with('/')
+            || names
+                .iter()
+                .any(|name| name.is_empty() || !name.chars().all(name_char))
+        {
+            return Err(tr(
+                "json must be a pointer of plain names, e.g. /provider/anthropic/options/baseURL",
+                &[],
+            ));
+        }
     }
     Ok(())
 }
@@ -491,6 +515,22 @@ mod tests {
             (
                 "docs = \"https://x.test\"\nhost = \"api.x.test\"\n",
                 "go with base_url",
+            ),
+            (
+                "docs = \"https://x.test\"\njson = \"/a/b\"\n",
+                "go with base_url",
+            ),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_CONFIG\"\nhost = \"api.x.test\"\nheader = \"x-key\"\njson = \"provider/x\"\n",
+                "pointer of plain names",
+            ),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_CONFIG\"\nhost = \"api.x.test\"\nheader = \"x-key\"\njson = \"/provider//x\"\n",
+                "pointer of plain names",
+            ),
+            (
+                "docs = \"https://x.test\"\nbase_url = \"MY_CONFIG\"\nhost = \"api.x.test\"\nheader = \"x-key\"\njson = \"/provider/~1x\"\n",
+                "pointer of plain names",
             ),
         ] {
             let errors = Preset::parse("mine", &format!("{base}{body}")).unwrap_err();

@@ -59,6 +59,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
 pub struct KeyRoute {
     pub variable: String,
     pub base_url: String,
+    /// Where in `base_url`'s JSON settings the URL goes, when it holds
+    /// settings rather than the URL ([`crate::presets::KeyRedirect::json`]).
+    pub json: Option<String>,
     /// What the base URL ends in after the gateway's address, e.g. `/v1`.
     pub path: String,
     pub host: String,
@@ -176,13 +179,14 @@ pub fn placement(definition: &Definition, agent: &Preset) -> Vec<KeyPlace> {
                     if !gated {
                         Place::Inside(Inside::NoGateway)
                     } else if definition.env.contains_key(base_url)
-                        || !base_urls.insert(base_url.clone())
+                        || !claim_base_url(&mut base_urls, base_url, redirect.json.as_deref())
                     {
                         Place::Inside(Inside::OwnBaseUrl)
                     } else {
                         Place::Outside(KeyRoute {
                             variable: name.clone(),
                             base_url: base_url.clone(),
+                            json: redirect.json.clone(),
                             path: redirect.path.clone(),
                             host: host.clone(),
                             header: header.clone(),
@@ -199,6 +203,21 @@ pub fn placement(definition: &Definition, agent: &Preset) -> Vec<KeyPlace> {
         });
     }
     places
+}
+
+/// Whether a key's base URL can go in `variable` (at `pointer` in its JSON
+/// settings, if any) without taking the place of an earlier key's: one URL
+/// per variable, or one per pointer in a variable of settings.
+fn claim_base_url(
+    claimed: &mut BTreeSet<(String, Option<String>)>,
+    variable: &str,
+    pointer: Option<&str>,
+) -> bool {
+    let clash = claimed.iter().any(|(taken, taken_pointer)| {
+        taken == variable
+            && (pointer.is_none() || taken_pointer.is_none() || taken_pointer.as_deref() == pointer)
+    });
+    !clash && claimed.insert((variable.to_owned(), pointer.map(str::to_owned)))
 }
 
 /// The variables a sandbox takes from the keyring when they are stored.
@@ -374,6 +393,41 @@ mod tests {
     }
 
     #[test]
+    fn opencode_keys_stay_outside_through_its_json_settings() {
+        let opencode = places("opencode", NetworkMode::Allowlist);
+        let routes: Vec<&KeyRoute> = opencode
+            .iter()
+            .filter_map(|(_, place)| match place {
+                Place::Outside(route) => Some(route),
+                Place::Inside(_) => None,
+            })
+            .collect();
+        assert_eq!(routes.len(), 4, "{opencode:?}");
+        for route in &routes {
+            assert_eq!(route.base_url, "OPENCODE_CONFIG_CONTENT");
+        }
+        let pointers: BTreeSet<_> = routes.iter().map(|route| route.json.clone()).collect();
+        assert_eq!(pointers.len(), 4, "one pointer each: {pointers:?}");
+        assert_eq!(
+            routes[0].json.as_deref(),
+            Some("/provider/anthropic/options/baseURL")
+        );
+    }
+
+    #[test]
+    fn two_keys_never_share_one_base_url() {
+        let mut claimed = BTreeSet::new();
+        assert!(claim_base_url(&mut claimed, "CONFIG", Some("/a/baseURL")));
+        assert!(claim_base_url(&mut claimed, "CONFIG", Some("/b/baseURL")));
+        assert!(!claim_base_url(&mut claimed, "CONFIG", Some("/a/baseURL")));
+        // A variable of settings is not also a plain URL, nor the reverse.
+        assert!(!claim_base_url(&mut claimed, "CONFIG", None));
+        assert!(claim_base_url(&mut claimed, "URL", None));
+        assert!(!claim_base_url(&mut claimed, "URL", None));
+        assert!(!claim_base_url(&mut claimed, "URL", Some("/a")));
+    }
+
+    #[test]
     fn a_definition_that_sets_the_base_url_keeps_the_key_inside() {
         let presets = crate::presets::Presets::builtin();
         let mut definition = Definition::new("claude", "fedora:44");
@@ -388,6 +442,19 @@ mod tests {
             places[0].line().contains("is inside the sandbox"),
             "{}",
             places[0].line()
+        );
+        // OpenCode's settings variable set by hand: its keys stay inside.
+        let mut definition = Definition::new("opencode", "fedora:44");
+        definition.set_network_mode(NetworkMode::Allowlist);
+        definition
+            .env
+            .insert("OPENCODE_CONFIG_CONTENT".into(), "{}".into());
+        let places = placement(&definition, presets.get("opencode").unwrap());
+        assert!(
+            places
+                .iter()
+                .all(|place| place.place == Place::Inside(Inside::OwnBaseUrl)),
+            "{places:?}"
         );
     }
 

@@ -366,6 +366,18 @@ fn each_key_row_says_whether_the_key_stays_outside_the_sandbox() {
     )
     .unwrap();
     desktop.approve(&project);
+    // OpenCode's keys stay outside through its JSON settings variable.
+    let (_keep_opencode, opencode) = crate::harness::project("gui-keys-opencode", &["true"]);
+    let _cleanup_opencode = ProjectCleanup(opencode.clone());
+    std::fs::write(
+        opencode.join(".agent-sandbox/paddock.toml"),
+        format!(
+            "version = 1\n\n[agent]\npreset = \"opencode\"\n\n[image]\nbase = \"{}\"\npackage_manager = \"apk\"\n\n[sandbox]\nruntime = \"container\"\n\n[network]\nmode = \"allowlist\"\n",
+            support::podman::base_image()
+        ),
+    )
+    .unwrap();
+    desktop.approve(&opencode);
     desktop.launch();
     desktop
         .activate("open-project", Some(&project))
@@ -387,5 +399,19 @@ fn each_key_row_says_whether_the_key_stays_outside_the_sandbox() {
     assert_eq!(place("Anthropic API Key"), (true, false));
     assert_eq!(place("Claude Subscription Token"), (false, true));
     desktop.screenshot("keys-api-keys");
+
+    desktop
+        .activate("open-project", Some(&opencode))
+        .expect("open");
+    let tree = desktop.wait_for("OpenCode's four API keys", |tree| {
+        nodes(tree, "AdwPasswordEntryRow").len() == 4
+    });
+    for row in nodes(&tree, "AdwPasswordEntryRow") {
+        assert!(
+            shows(&row, "Stays outside the sandbox") && !shows(&row, "Inside the sandbox"),
+            "{row:?}"
+        );
+    }
+    desktop.screenshot("keys-api-keys-opencode");
     desktop.quit();
 }

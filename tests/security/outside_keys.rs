@@ -26,6 +26,9 @@ use support::wait::wait_until;
 
 const KEY: &str = "SANDBOX_TEST_API_KEY";
 const PLACEHOLDER: &str = "paddock-placeholder-SANDBOX_TEST_API_KEY";
+/// A key whose base URL goes into a variable of JSON settings, as
+/// OpenCode's do (`OPENCODE_CONFIG_CONTENT`).
+const SETTINGS_KEY: &str = "SANDBOX_TEST_SETTINGS_KEY";
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -123,9 +126,11 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     std::fs::write(
         agents.join("shell.toml"),
         format!(
-            "name = \"Shell\"\ncommand = []\nsecrets = [\"{KEY}\"]\n\
+            "name = \"Shell\"\ncommand = []\nsecrets = [\"{KEY}\", \"{SETTINGS_KEY}\"]\n\
              [keys.{KEY}]\nbase_url = \"KEYTEST_BASE_URL\"\nhost = \"{api}\"\nheader = \"x-api-key\"\n\
              docs = \"https://example.test/docs\"\n\
+             [keys.{SETTINGS_KEY}]\nbase_url = \"KEYTEST_SETTINGS\"\njson = \"/provider/test/options/baseURL\"\n\
+             path = \"/v1\"\nhost = \"{api}\"\nheader = \"x-api-key\"\ndocs = \"https://example.test/docs\"\n\
              [network]\nhosts = [\"{api}\", \"{other}\"]\n",
             api = api.host,
             other = other.0,
@@ -148,15 +153,20 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     );
     let stored = paddock(&["secret", "set", KEY], value.as_bytes());
     assert!(stored.status.success(), "{}", text(&stored.stderr));
+    let settings_value = format!("sk-settings-{}", std::process::id());
+    let stored = paddock(&["secret", "set", SETTINGS_KEY], settings_value.as_bytes());
+    assert!(stored.status.success(), "{}", text(&stored.stderr));
     // Where the key is, per project: outside this one, inside one without
     // a gateway (in the same home, so with the same preset).
     let listed = paddock(&["secret", "ls", project.path()], b"");
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     let listed = text(&listed.stdout);
-    assert!(
-        listed.contains(&format!("{KEY}: stays outside the sandbox")),
-        "{listed}"
-    );
+    for name in [KEY, SETTINGS_KEY] {
+        assert!(
+            listed.contains(&format!("{name}: stays outside the sandbox")),
+            "{listed}"
+        );
+    }
     let full = project.root.with_file_name(format!(
         "{}-full",
         project.root.file_name().unwrap().to_string_lossy()
@@ -185,7 +195,11 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
 
     let mut script = String::from(
         "K=\"$SANDBOX_TEST_API_KEY\"; hp=${KEYTEST_BASE_URL#http://}; gw=${hp%:*}; port=${hp#*:}; \
-         wget -Y off -q -T 20 -O - --header \"x-api-key: $K\" \"$KEYTEST_BASE_URL/v1/messages\" > api.out 2>&1; echo $? > api.rc; ",
+         wget -Y off -q -T 20 -O - --header \"x-api-key: $K\" \"$KEYTEST_BASE_URL/v1/messages\" > api.out 2>&1; echo $? > api.rc; \
+         u=$(printf %s \"$KEYTEST_SETTINGS\" | sed 's/.*\"baseURL\":\"\\([^\"]*\\)\".*/\\1/'); \
+         for try in 1 2 3 4 5; do \
+         wget -Y off -q -T 20 -O - --header \"x-api-key: $SANDBOX_TEST_SETTINGS_KEY\" \"$u/from-settings\" > settings.out 2>&1; rc=$?; \
+         [ $rc = 0 ] && break; sleep 1; done; echo $rc > settings.rc; ",
     );
     for (name, request) in ATTACKS {
         let request = request.replace("OTHER", &other.0).replace("API", &api.host);
@@ -206,11 +220,16 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     );
     let said = text(&ran.stderr);
     assert!(ran.status.success(), "{said}");
+    for name in [KEY, SETTINGS_KEY] {
+        assert!(
+            said.contains(&format!("{name} stays outside the sandbox")),
+            "{said}"
+        );
+    }
     assert!(
-        said.contains(&format!("{KEY} stays outside the sandbox")),
+        !said.contains(&value) && !said.contains(&settings_value),
         "{said}"
     );
-    assert!(!said.contains(&value), "{said}");
     let root = &project.root;
 
     // The placeholder went out; the API got the real key, from the API's
@@ -230,6 +249,24 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
         "{received}"
     );
     assert!(!received.contains(PLACEHOLDER), "{received}");
+    // So did the key whose URL the sandbox read from its JSON settings
+    // (tried again while the stand-in, which serves one request at a
+    // time, starts over: the gateway says 502 then).
+    assert_eq!(
+        wait_for(&root.join("settings.rc")).trim(),
+        "0",
+        "{}",
+        std::fs::read_to_string(root.join("settings.out")).unwrap_or_default()
+    );
+    let received = api.received();
+    assert!(
+        received.contains(&format!("x-api-key: {settings_value}")),
+        "the API did not get the settings key: {received}"
+    );
+    assert!(
+        received.contains("GET /v1/from-settings HTTP/1.1"),
+        "{received}"
+    );
 
     // Every attempt to have it sent elsewhere was refused by the gateway,
     // and reached neither the API nor the other host.
@@ -268,12 +305,25 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
         "{}",
         text(&environ)
     );
+    assert!(
+        holds(
+            &environ,
+            "KEYTEST_SETTINGS={\"provider\":{\"test\":{\"options\":{\"baseURL\":\"http://"
+        ),
+        "{}",
+        text(&environ)
+    );
     assert!(!holds(&environ, &value));
+    assert!(!holds(&environ, &settings_value));
     // Not the project, Paddock's data or the presets; not podman's view of
     // the sandbox or the gateway, their logs, or the sandbox's files.
     for dir in [root, &project.home().data(), &project.home().config()] {
         for (path, bytes) in files(dir) {
-            assert!(!holds(&bytes, &value), "{} holds the key", path.display());
+            assert!(
+                !holds(&bytes, &value) && !holds(&bytes, &settings_value),
+                "{} holds a key",
+                path.display()
+            );
         }
     }
     let sandbox = containers_of(root).into_iter().next().expect("the sandbox");
@@ -286,7 +336,10 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     ] {
         let (ok, out) = podman(&args);
         assert!(ok, "{out}");
-        assert!(!out.contains(&value), "podman {args:?} shows the key");
+        assert!(
+            !out.contains(&value) && !out.contains(&settings_value),
+            "podman {args:?} shows a key"
+        );
     }
     let (ok, inspect) = podman(&["inspect", &gateway]);
     assert!(
@@ -301,8 +354,8 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
         .unwrap();
     assert!(export.status.success());
     assert!(
-        !holds(&export.stdout, &value),
-        "the sandbox's files hold the key"
+        !holds(&export.stdout, &value) && !holds(&export.stdout, &settings_value),
+        "the sandbox's files hold a key"
     );
 
     // The gateway gone, nothing reaches the API.
@@ -320,7 +373,9 @@ fn a_key_that_stays_outside_reaches_its_api_only_and_never_the_sandbox() {
     // With the stand-in (whose log holds the key) gone, no file of podman's
     // does: not the image, the containers' folders or the secret store.
     drop(api);
-    let holding = podman_files_holding(value.as_bytes());
-    assert!(holding.is_empty(), "the key is in {holding:?}");
+    for key in [&value, &settings_value] {
+        let holding = podman_files_holding(key.as_bytes());
+        assert!(holding.is_empty(), "a key is in {holding:?}");
+    }
     assert!(paddock(&["rm", &sandbox], b"").status.success());
 }
