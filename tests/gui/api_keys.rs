@@ -349,35 +349,32 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
     desktop.quit();
 }
 
+/// An approved `allowlist` project of `preset` in container mode.
+fn gated_project(desktop: &Desktop, name: &str, preset: &str) -> (tempfile::TempDir, PathBuf) {
+    let (keep, dir) = crate::harness::project(name, &["true"]);
+    std::fs::write(
+        dir.join(".agent-sandbox/paddock.toml"),
+        format!(
+            "version = 1\n\n[agent]\npreset = \"{preset}\"\n\n[image]\nbase = \"{}\"\npackage_manager = \"apk\"\n\n[sandbox]\nruntime = \"container\"\n\n[network]\nmode = \"allowlist\"\n",
+            support::podman::base_image()
+        ),
+    )
+    .expect("write the definition");
+    desktop.approve(&dir);
+    (keep, dir)
+}
+
 #[test]
 fn each_key_row_says_whether_the_key_stays_outside_the_sandbox() {
     let mut desktop = Desktop::start();
     desktop.set_window_size(1280, 800);
-    let (_keep, project) = crate::harness::project("gui-keys-place", &["true"]);
-    let _cleanup = ProjectCleanup(project.clone());
     // Claude Code behind the gateway: its API key stays outside, its
     // subscription token (no redirect for it) is inside.
-    std::fs::write(
-        project.join(".agent-sandbox/paddock.toml"),
-        format!(
-            "version = 1\n\n[agent]\npreset = \"claude\"\n\n[image]\nbase = \"{}\"\npackage_manager = \"apk\"\n\n[sandbox]\nruntime = \"container\"\n\n[network]\nmode = \"allowlist\"\n",
-            support::podman::base_image()
-        ),
-    )
-    .unwrap();
-    desktop.approve(&project);
+    let (_keep, project) = gated_project(&desktop, "gui-keys-place", "claude");
+    let _cleanup = ProjectCleanup(project.clone());
     // OpenCode's keys stay outside through its JSON settings variable.
-    let (_keep_opencode, opencode) = crate::harness::project("gui-keys-opencode", &["true"]);
+    let (_keep_opencode, opencode) = gated_project(&desktop, "gui-keys-opencode", "opencode");
     let _cleanup_opencode = ProjectCleanup(opencode.clone());
-    std::fs::write(
-        opencode.join(".agent-sandbox/paddock.toml"),
-        format!(
-            "version = 1\n\n[agent]\npreset = \"opencode\"\n\n[image]\nbase = \"{}\"\npackage_manager = \"apk\"\n\n[sandbox]\nruntime = \"container\"\n\n[network]\nmode = \"allowlist\"\n",
-            support::podman::base_image()
-        ),
-    )
-    .unwrap();
-    desktop.approve(&opencode);
     desktop.launch();
     desktop
         .activate("open-project", Some(&project))
@@ -408,7 +405,7 @@ fn each_key_row_says_whether_the_key_stays_outside_the_sandbox() {
     });
     for row in nodes(&tree, "AdwPasswordEntryRow") {
         assert!(
-            shows(&row, "Stays outside the sandbox") && !shows(&row, "Inside the sandbox"),
+            shows(row, "Stays outside the sandbox") && !shows(row, "Inside the sandbox"),
             "{row:?}"
         );
     }

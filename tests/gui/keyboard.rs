@@ -90,12 +90,22 @@ fn add_by_keyboard(desktop: &Desktop, folder: &Path) {
         focused_entry(tree).is_some()
     });
     let path = folder.display().to_string();
-    desktop.type_text(&path);
     // GTK completes the location inline, with a selected tail that what is
     // typed next goes in front of (here a stale "p/": /tmp's common
-    // prefix): Delete takes the tail away, as a user would.
-    desktop.key("Delete");
-    let entry = focused_entry(&desktop.settled());
+    // prefix): Delete takes the tail away, as a user would. A completion
+    // of a folder still loading can land later, in the middle of what is
+    // typed: then, as a user would, select it all and type it again (the
+    // folders are loaded by then).
+    let mut entry = None;
+    for _ in 0..3 {
+        desktop.key("ctrl+a");
+        desktop.type_text(&path);
+        desktop.key("Delete");
+        entry = focused_entry(&desktop.settled());
+        if entry.as_deref().map(|text| text.trim_end_matches('/')) == Some(path.as_str()) {
+            break;
+        }
+    }
     assert_eq!(
         entry.as_deref().map(|text| text.trim_end_matches('/')),
         Some(path.as_str()),
