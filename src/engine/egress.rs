@@ -173,12 +173,13 @@ impl Engine {
         keys: &[OutsideKey<'_>],
     ) -> Result<Egress> {
         let image = self.gateway_image(&setup.binary).await?;
-        self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
         let network = network_name(sandbox);
         self.ensure_network(&network, true, sandbox).await?;
         let egress = self.egress(sandbox).await?;
         let dir = setup.write_policy(sandbox, policy)?;
         let gateway = gateway_name(sandbox);
+        let _outer = self.lock_outer_network().await;
+        self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
         self.start_gateway(&gateway, &image, sandbox, &dir, egress.address, true, keys)
             .await?;
         Ok(egress)
@@ -197,9 +198,10 @@ impl Engine {
         keys: &[OutsideKey<'_>],
     ) -> Result<()> {
         let image = self.gateway_image(&setup.binary).await?;
-        self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
         let egress = self.egress(sandbox).await?;
         let dir = setup.write_policy(sandbox, policy)?;
+        let _outer = self.lock_outer_network().await;
+        self.ensure_network(OUTER_NETWORK, false, sandbox).await?;
         self.start_gateway(
             &gateway_name(sandbox),
             &image,
@@ -347,12 +349,17 @@ impl Engine {
             .secrets(secrets)
             .privileged(false)
             .build();
-        // Another sandbox's close_egress may remove the shared outer network
-        // between our making sure of it and this create: make it again.
+        // Without the outer network's lock (see `lock_outer_network`),
+        // another sandbox's close_egress may remove the shared outer network
+        // between our making sure of it and this create: make it again. By
+        // the time we look, a third may have made it again already, so
+        // podman's word that it was missing counts too.
         let mut attempts = 0;
         while let Err(err) = self.podman.containers().create(&opts).await {
             attempts += 1;
-            let outer_gone = outer && !self.podman.networks().get(OUTER_NETWORK).exists().await?;
+            let outer_gone = outer
+                && (err.to_string().contains(OUTER_NETWORK)
+                    || !self.podman.networks().get(OUTER_NETWORK).exists().await?);
             if !outer_gone || attempts == 3 {
                 let _ = self.remove_secrets(name).await;
                 return Err(Error::podman(name, err));
@@ -453,6 +460,7 @@ impl Engine {
                 .map_err(|err| Error::podman(&network, err))?;
         }
         // Refused while another gateway is on it, which is what we want.
+        let _outer = self.lock_outer_network().await;
         let _ = self
             .raw
             .send(
@@ -542,16 +550,45 @@ impl Engine {
         if internal {
             body["labels"] = serde_json::json!({ LABEL_SANDBOX: sandbox });
         }
-        self.raw
+        let made = self
+            .raw
             .send(
                 Method::POST,
                 "/networks/create",
                 Some("application/json"),
                 Body::from(body.to_string()),
             )
-            .await
-            .map(|_| ())
-            .map_err(|err| Error::podman(name, err))
+            .await;
+        match made {
+            Ok(_) => Ok(()),
+            // Made by another sandbox starting at the same time, between our
+            // look and our create.
+            Err(_) if self.podman.networks().get(name).exists().await? => Ok(()),
+            Err(err) => Err(Error::podman(name, err)),
+        }
+    }
+
+    /// Held by every Paddock process on this podman service (a lock file
+    /// beside its socket) while a gateway joins the shared outer network,
+    /// and while that network is removed once no gateway is on it: so a
+    /// sandbox closing never removes it under a gateway being created.
+    /// None when the file cannot be made or locked; the create's retries
+    /// are what is left then.
+    async fn lock_outer_network(&self) -> Option<std::fs::File> {
+        let path = self.socket().with_file_name("paddock-egress.lock");
+        tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .ok()?;
+            file.lock().ok()?;
+            Some(file)
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     /// Waits for the gateway's `ready` line on stderr; a gateway that

@@ -6,6 +6,7 @@ extern crate paddock_engine as engine;
 
 mod build;
 mod connect;
+mod egress;
 mod fuzz_regressions;
 mod plans;
 mod run;
