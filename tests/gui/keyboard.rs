@@ -178,8 +178,14 @@ fn a_keyboard_only_walk_adds_builds_runs_and_switches_projects_and_views() {
 
     // Run: the terminal shows the sandbox, which echoes what is typed.
     desktop.key("ctrl+shift+r");
-    desktop.wait_for("the sandbox in the terminal", |tree| {
+    // What is typed goes to the terminal once it has the focus, which
+    // follows the view's switch (a key before then is lost, as it would be
+    // for a user typing that fast).
+    desktop.wait_for("the sandbox in the focused terminal", |tree| {
         terminal_shows(tree, "kbd-ready")
+            && nodes(tree, "VteTerminal")
+                .iter()
+                .any(|terminal| terminal["focused"] == Value::Bool(true))
     });
     desktop.type_text("typed by keys");
     desktop.key("Return");

@@ -773,15 +773,26 @@ impl ProjectPage {
     /// The sandbox's run ended: with `code` if known, in terminal `tab` if
     /// one was attached.
     fn run_ended(&mut self, code: Option<i64>, tab: Option<u64>, sender: &ComponentSender<Self>) {
-        let stopped = self.phase.ended();
-        self.changes.emit(ChangesMsg::Ended);
-        self.network.emit(NetworkMsg::Ended);
-        let name = self.name();
+        // The end can be reported twice (an image check that finds it gone
+        // while the terminal's own report is on its way): the first says
+        // how it ended, a later one only names its tab.
+        let first = self.phase.is_running();
+        let stopped = if first {
+            self.phase.ended()
+        } else {
+            self.outcome == Some(Outcome::Stopped)
+        };
         if let Some(tab) = tab {
             let (title, detail) =
                 look::ended_tab(self.terminals.model().title(), stopped, code.unwrap_or(0));
             self.terminals.model().ended(tab, &title, &detail);
         }
+        if !first {
+            return;
+        }
+        self.changes.emit(ChangesMsg::Ended);
+        self.network.emit(NetworkMsg::Ended);
+        let name = self.name();
         if stopped {
             self.outcome = Some(Outcome::Stopped);
             return;
