@@ -199,15 +199,23 @@ impl ApiKeys {
                 .css_classes(["dim-label", "caption", "monospace"])
                 .label(name.as_str())
                 .ellipsize(gtk::pango::EllipsizeMode::Middle)
-                .valign(gtk::Align::Center)
+                .xalign(1.0)
                 .build();
-            row.add_suffix(&variable);
-            // Empty where nothing says where the key is (Preferences).
+            // Hidden where nothing says where the key is (Preferences).
             let badge = gtk::Label::builder()
                 .css_classes(["caption"])
+                .xalign(1.0)
+                .visible(false)
+                .build();
+            // The badge under the variable's name, not beside it: both fit
+            // whole in a row of the page's width.
+            let names = gtk::Box::builder()
+                .orientation(gtk::Orientation::Vertical)
                 .valign(gtk::Align::Center)
                 .build();
-            row.add_suffix(&badge);
+            names.append(&variable);
+            names.append(&badge);
+            row.add_suffix(&names);
             let label = gtk::Label::builder()
                 .css_classes(["dim-label", "caption"])
                 .valign(gtk::Align::Center)
@@ -280,6 +288,7 @@ fn show_place(row: &adw::PasswordEntryRow, badge: &gtk::Label, place: &KeyPlace)
     };
     badge.set_label(&text);
     badge.set_css_classes(&["caption", class]);
+    badge.set_visible(true);
     badge.set_tooltip_text(Some(&place.why()));
     let description = tr(
         "{variable}: {where} ({why})",
