@@ -324,7 +324,9 @@ pub fn title_of(variable: &str) -> String {
         "DEEPSEEK_API_KEY" => gettext("DeepSeek API Key"),
         "OPENROUTER_API_KEY" => gettext("OpenRouter API Key"),
         "COPILOT_GITHUB_TOKEN" => gettext("GitHub Copilot Token"),
-        "GH_TOKEN" | "GITHUB_TOKEN" => tr("GitHub Token ({variable})", &[("variable", &variable)]),
+        // The GitHub CLI's variable, and the one GitHub's own tools set.
+        "GH_TOKEN" => gettext("GitHub CLI Token"),
+        "GITHUB_TOKEN" => gettext("GitHub Token"),
         other => other.to_owned(),
     }
 }
