@@ -188,8 +188,8 @@ impl Engine {
     /// Starts the gateway of a sandbox that runs on its internal network
     /// again (it died or was stopped), with `policy` and the key routes of
     /// `keys`, at the address the sandbox's proxy settings name: the sandbox
-    /// needs no restart. Its base URLs name the same ports as long as the
-    /// same keys are stored ([`crate::outside_keys`] numbers them in order).
+    /// needs no restart. Its base URLs name the same ports: a route's port
+    /// is its place among the sandbox's routes ([`crate::outside_keys`]).
     pub async fn restart_gateway(
         &self,
         sandbox: &str,

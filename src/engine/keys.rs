@@ -34,16 +34,20 @@ pub struct OutsideKey<'a> {
 
 /// The keys of `vars` that stay outside and have a stored value in
 /// `values`, each with its listener: the same list for the gateway and for
-/// the sandbox's variables.
+/// the sandbox's variables. A route's port follows from its place among
+/// all the routes, stored or not, so a key stored or removed while the
+/// sandbox runs moves no other key's port when the gateway is restarted.
 pub fn outside_keys<'a>(
     vars: &'a SecretVars,
     values: &'a BTreeMap<String, SecretValue>,
 ) -> Vec<OutsideKey<'a>> {
     vars.routes()
         .into_iter()
-        .filter_map(|route| Some((route, values.get(&route.variable)?)))
         .zip(KEY_PORT_FIRST..)
-        .map(|((route, value), port)| OutsideKey { port, route, value })
+        .filter_map(|(route, port)| {
+            let value = values.get(&route.variable)?;
+            Some(OutsideKey { port, route, value })
+        })
         .collect()
 }
 
@@ -145,6 +149,47 @@ mod tests {
             header: "x-api-key".into(),
             bearer: false,
         }
+    }
+
+    #[test]
+    fn a_routes_port_does_not_depend_on_the_other_keys_stored() {
+        let places = ["A_KEY", "B_KEY", "C_KEY"]
+            .into_iter()
+            .map(|name| sandbox::secret::KeyPlace {
+                name: name.into(),
+                place: sandbox::secret::Place::Outside(route(
+                    name,
+                    &format!("{name}_URL"),
+                    None,
+                    "",
+                )),
+            })
+            .collect();
+        let vars = SecretVars {
+            places,
+            ..SecretVars::default()
+        };
+        let ports = |stored: &[&str]| -> Vec<(String, u16)> {
+            let values: BTreeMap<String, SecretValue> = stored
+                .iter()
+                .map(|name| (name.to_string(), SecretValue::new("sk")))
+                .collect();
+            outside_keys(&vars, &values)
+                .iter()
+                .map(|key| (key.route.variable.clone(), key.port))
+                .collect()
+        };
+        let all = ports(&["A_KEY", "B_KEY", "C_KEY"]);
+        assert_eq!(
+            all,
+            [
+                ("A_KEY".into(), 8401),
+                ("B_KEY".into(), 8402),
+                ("C_KEY".into(), 8403)
+            ]
+        );
+        assert_eq!(ports(&["B_KEY", "C_KEY"]), all[1..]);
+        assert_eq!(ports(&["A_KEY", "C_KEY"]), [all[0].clone(), all[2].clone()]);
     }
 
     #[test]
