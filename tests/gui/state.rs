@@ -387,9 +387,12 @@ fn a_failed_build_offers_retry_and_the_setting_light_dark_and_narrow() {
         desktop
             .activate("build-project", Some(&project))
             .expect("build");
-        let tree = desktop.wait_for_within("the failure", Duration::from_secs(120), |tree| {
+        desktop.wait_for_within("the failure", Duration::from_secs(120), |tree| {
             shows(tree, "Build Failed") && shows(tree, "Retry")
         });
+        // Its buttons in their final places (they were seen mid-layout, at
+        // a negative x, once in a full run).
+        let tree = desktop.settled();
         assert!(shows(&tree, "Change Base Image"), "the setting at fault");
         assert_eq!(
             texts(&tree)
