@@ -22,7 +22,7 @@ use super::pages::system_check::{Blocking, SystemCheck, SystemCheckMsg, SystemCh
 use super::preferences::Preferences;
 use super::state::UiState;
 use super::status::ProjectStatus;
-use super::text::{escape_markup, project_name, shown_path};
+use super::text::{project_name, shown_path};
 use crate::settings::Settings;
 use host::document_portal::{self, FolderError};
 use sandbox::messages::tr;
@@ -439,10 +439,10 @@ impl AsyncComponent for App {
             AppMsg::StatusChanged(path, status) => {
                 self.sidebar.emit(ProjectListMsg::SetStatus(path, status));
             }
-            AppMsg::Toast(text) => self.toasts.add_toast(adw::Toast::new(&text)),
+            AppMsg::Toast(text) => self.toasts.add_toast(dialogs::toast(&text)),
             AppMsg::Notify { path, title, body } => {
                 if self.window.is_active() {
-                    self.toasts.add_toast(adw::Toast::new(&title));
+                    self.toasts.add_toast(dialogs::toast(&title));
                 } else {
                     notify::send(&path, &title, &body);
                 }
@@ -566,7 +566,7 @@ impl App {
             self.sidebar.emit(ProjectListMsg::Show(current));
         }
         let count = projects.len();
-        self.toasts.add_toast(adw::Toast::new(
+        self.toasts.add_toast(dialogs::toast(
             &ngettext(
                 "{count} sandbox is still running; reattach from its project",
                 "{count} sandboxes are still running; reattach from their projects",
@@ -849,14 +849,12 @@ impl App {
             index,
             page,
         });
-        let toast = adw::Toast::builder()
-            .title(escape_markup(&tr(
-                "Removed {name} from the list; the folder is untouched",
-                &[("name", &project_name(path))],
-            )))
-            .button_label(gettext("_Undo"))
-            .priority(adw::ToastPriority::High)
-            .build();
+        let toast = dialogs::toast(&tr(
+            "Removed {name} from the list; the folder is untouched",
+            &[("name", &project_name(path))],
+        ));
+        toast.set_button_label(Some(&gettext("_Undo")));
+        toast.set_priority(adw::ToastPriority::High);
         {
             let sender = sender.clone();
             toast.connect_button_clicked(move |_| sender.input(AppMsg::UndoRemove));
@@ -924,7 +922,7 @@ impl App {
                 Some(path) => path,
                 None => {
                     self.toasts
-                        .add_toast(adw::Toast::new(&gettext("Add a project first")));
+                        .add_toast(dialogs::toast(&gettext("Add a project first")));
                     return;
                 }
             },

@@ -1,9 +1,16 @@
-//! Dialogs: errors (which the user must see), About, and the shortcuts list.
+//! Dialogs: errors (which the user must see), About, the shortcuts list,
+//! and toasts for transient results.
 
 use adw::prelude::*;
 use gettextrs::gettext;
 
 use super::actions::ACCELS;
+
+/// A toast saying `text` as it is: a toast's title is markup, and a
+/// project's folder name in it may hold `&` or `<`.
+pub fn toast(text: &str) -> adw::Toast {
+    adw::Toast::new(&super::text::escape_markup(text))
+}
 
 /// An error that needs the user: a heading and what to do next.
 pub fn error(parent: &impl IsA<gtk::Widget>, heading: &str, body: &str) {

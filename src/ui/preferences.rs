@@ -49,7 +49,7 @@ impl Preferences {
                 .connect_receiver(move |_, output| match output {
                     ApiKeysOutput::Toast(text) => {
                         if let Some(dialog) = dialog.upgrade() {
-                            dialog.add_toast(adw::Toast::new(&text));
+                            dialog.add_toast(super::dialogs::toast(&text));
                         }
                     }
                 })
