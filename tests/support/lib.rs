@@ -2,7 +2,7 @@
 //! processes that are reaped, waiting, unique names, a private session bus
 //! with python-dbusmock doubles, a virtual display, podman with clean-up by
 //! name and by Paddock's label, the `paddock` binary in a home of the test's
-//! own, GNOME Keyring, a pseudo-terminal, the translations' catalogues, and the stand-ins for what cannot
+//! own, GNOME Keyring, a pseudo-terminal, the translations' catalogues, test certificates, and the stand-ins for what cannot
 //! exist on the development machines (a krun runtime, a usable /dev/kvm).
 //!
 //! Helpers typed by a layer (plans built by hand, engine sessions) live in
@@ -23,6 +23,7 @@ pub mod process;
 pub mod pty;
 pub mod sites;
 pub mod stand_ins;
+pub mod tls;
 pub mod wait;
 
 /// A file or folder of the source tree, by its path from the top.

@@ -198,63 +198,8 @@ impl ApiSite {
             .tempdir()
             .unwrap();
         let tls = dir.path();
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(tls)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Paddock test CA",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "site.key",
-            "-out",
-            "site.csr",
-            "-subj",
-            &format!("/CN={host}"),
-        ]);
-        std::fs::write(tls.join("ext"), format!("subjectAltName=DNS:{host}\n")).unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "site.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "site.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ]);
+        crate::tls::ca(tls, "ca");
+        crate::tls::site_certificate(tls, &host, "ca");
         for file in ["site.pem", "site.key"] {
             std::fs::set_permissions(
                 tls.join(file),

@@ -17,77 +17,12 @@ use support::*;
 
 const HOST: &str = "api.keys.test";
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed in the dev environment");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// `ca.pem` and `other-ca.pem`, and a certificate for HOST from the first.
 fn certificates(dir: &Path) {
     for ca in ["ca", "other-ca"] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{ca}.key"),
-                "-out",
-                &format!("{ca}.pem"),
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN={ca}"),
-            ],
-        );
+        ::support::tls::ca(dir, ca);
     }
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "site.key",
-            "-out",
-            "site.csr",
-            "-subj",
-            &format!("/CN={HOST}"),
-        ],
-    );
-    std::fs::write(dir.join("ext"), format!("subjectAltName=DNS:{HOST}\n")).unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "site.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "site.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ],
-    );
+    ::support::tls::site_certificate(dir, HOST, "ca");
 }
 
 /// The API host: one connection, its request read to the blank line.
