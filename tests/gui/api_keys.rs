@@ -7,7 +7,7 @@
 //! typed in Preferences are for every project, those typed on a project's
 //! page for that project only, and win; an agent without keys has no group.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -296,16 +296,12 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
 
     // The project has no key of its own: its sandbox gets the global one.
     desktop.build(&dir);
-    desktop.activate("run-project", Some(&dir)).expect("run");
-    desktop.wait_for_within(
+    run_and_see_key(
+        &desktop,
+        &dir,
         "the key from Preferences in the sandbox",
-        Duration::from_secs(120),
-        |tree| terminal_shows(tree, &format!("key:{}:", spelled(&everywhere))),
+        &everywhere,
     );
-    desktop.activate("stop-current", None).expect("stop");
-    wait_until("the sandbox stopped", Duration::from_secs(60), || {
-        !runs_for(&dir)
-    });
 
     // The project's own group stores a key for it alone...
     desktop.focus();
@@ -336,17 +332,21 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
         "stored for the project: {listed}"
     );
     // ...which wins over the one for every project.
-    desktop.activate("run-project", Some(&dir)).expect("run");
-    desktop.wait_for_within(
-        "the project's own key in the sandbox",
-        Duration::from_secs(120),
-        |tree| terminal_shows(tree, &format!("key:{}:", spelled(&own))),
-    );
+    run_and_see_key(&desktop, &dir, "the project's own key in the sandbox", &own);
+    desktop.quit();
+}
+
+/// Runs the project, whose command prints its key spelled out, until the
+/// terminal shows `value` there (`what`), and stops it.
+fn run_and_see_key(desktop: &Desktop, dir: &Path, what: &str, value: &str) {
+    desktop.activate("run-project", Some(dir)).expect("run");
+    desktop.wait_for_within(what, Duration::from_secs(120), |tree| {
+        terminal_shows(tree, &format!("key:{}:", spelled(value)))
+    });
     desktop.activate("stop-current", None).expect("stop");
     wait_until("the sandbox stopped", Duration::from_secs(60), || {
-        !runs_for(&dir)
+        !runs_for(dir)
     });
-    desktop.quit();
 }
 
 /// An approved `allowlist` project of `preset` in container mode.
