@@ -27,13 +27,23 @@ fn row(tree: &Value, host: &str) -> Option<String> {
 }
 
 /// An approved `allowlist` project named `name` whose agent runs `script`.
-fn allowlist_project(desktop: &Desktop, name: &str, script: &str) -> (tempfile::TempDir, PathBuf) {
+fn allowlist_project(
+    desktop: &Desktop,
+    name: &str,
+    script: &str,
+    allow: Option<&str>,
+) -> (tempfile::TempDir, PathBuf) {
     let (keep, dir) = project(name, &["sh", "-c", script]);
     let file = dir.join(".agent-sandbox/paddock.toml");
     let text = std::fs::read_to_string(&file).expect("the definition");
+    let allow = allow
+        .map(|host| format!("allow = [\"{host}\"]\n"))
+        .unwrap_or_default();
     std::fs::write(
         &file,
-        text.replace("network = \"offline\"\n", "") + "\n[network]\nmode = \"allowlist\"\n",
+        text.replace("network = \"offline\"\n", "")
+            + "\n[network]\nmode = \"allowlist\"\n"
+            + &allow,
     )
     .expect("the definition written");
     desktop.approve(&dir);
@@ -87,7 +97,7 @@ fn a_blocked_host_shows_up_live_and_allow_lets_it_through_at_once() {
          echo through > through.rc; echo got-through; sleep 600",
         b = blocked.0
     );
-    let (_keep, dir) = allowlist_project(&desktop, "gui-network", &script);
+    let (_keep, dir) = allowlist_project(&desktop, "gui-network", &script, None);
     let file = dir.join(".agent-sandbox/paddock.toml");
     let _cleanup = ProjectCleanup(dir.clone());
 
@@ -173,7 +183,7 @@ fn in_the_background_a_new_blocked_host_is_notified_once_and_its_allow_lets_it_t
          echo through > through.rc; sleep 600",
         b = blocked.0
     );
-    let (_keep, dir) = allowlist_project(&desktop, "gui-net-notify", &script);
+    let (_keep, dir) = allowlist_project(&desktop, "gui-net-notify", &script, None);
     std::fs::write(
         dir.join("hello.bin"),
         client_hello("ev\u{1b}[2Kil\u{202E}gro.example".as_bytes()),
@@ -284,18 +294,7 @@ fn a_stopped_gateway_is_told_and_restart_brings_the_network_back() {
          echo fetched-$n; n=$((n+1)); done",
         s = site.0
     );
-    let (_keep, dir) = allowlist_project(&desktop, "gui-net-gateway", &script);
-    let file = dir.join(".agent-sandbox/paddock.toml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "mode = \"allowlist\"\n",
-            &format!("mode = \"allowlist\"\nallow = [\"{}\"]\n", site.0),
-        ),
-    )
-    .unwrap();
-    desktop.approve(&dir);
+    let (_keep, dir) = allowlist_project(&desktop, "gui-net-gateway", &script, Some(&site.0));
     let _cleanup = ProjectCleanup(dir.clone());
     let fetch = |n: u32| {
         std::fs::write(dir.join(format!("go{n}")), "").unwrap();
@@ -366,18 +365,7 @@ fn the_network_view_at_360_px_and_dark() {
         let mut desktop = Desktop::start();
         desktop.set_window_size(width, 700);
         desktop.launch_with(&[("ADW_DEBUG_COLOR_SCHEME", scheme)]);
-        let (_keep, dir) = allowlist_project(&desktop, "gui-net-look", &script);
-        let file = dir.join(".agent-sandbox/paddock.toml");
-        let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(
-            &file,
-            text.replace(
-                "mode = \"allowlist\"\n",
-                &format!("mode = \"allowlist\"\nallow = [\"{}\"]\n", allowed.0),
-            ),
-        )
-        .unwrap();
-        desktop.approve(&dir);
+        let (_keep, dir) = allowlist_project(&desktop, "gui-net-look", &script, Some(&allowed.0));
         let _cleanup = ProjectCleanup(dir.clone());
         desktop.activate("open-project", Some(&dir)).expect("open");
         desktop.activate("run-project", Some(&dir)).expect("run");
