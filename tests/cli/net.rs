@@ -8,7 +8,6 @@
 //! `paddock rm` leaves nothing behind.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use engine::OUTER_NETWORK;
@@ -16,6 +15,8 @@ use support::paddock::{TestProject, assert_success};
 use support::podman::{base_image, containers_of, podman};
 use support::sites::{Site, build_gateway};
 use support::wait::wait_until;
+
+use crate::run::run_detached;
 
 fn wait_for_file(path: &Path) -> String {
     wait_until(
@@ -56,13 +57,7 @@ fn an_allowlist_sandbox_reaches_allowed_hosts_only_and_an_allow_takes_effect_at_
         b = blocked.0,
         ip = blocked_ip,
     );
-    let output = project
-        .paddock()
-        .args(["run", "--detach", dir, "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_success(&output);
+    run_detached(&project, &script);
     let root = &project.root;
 
     assert_eq!(wait_for_file(&root.join("allowed.rc")).trim(), "0");
@@ -276,13 +271,7 @@ fn udp_from_an_allowlist_sandbox_gets_nowhere() {
     let project = TestProject::init("net-udp", &["--container", "--network", "allowlist"]);
     let dir = project.path();
     let script = format!("{probe} > udp.out 2>&1; echo $? > udp.rc; sleep 30");
-    let output = project
-        .paddock()
-        .args(["run", "--detach", dir, "--", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_success(&output);
+    run_detached(&project, &script);
     let root = &project.root;
     assert_ne!(wait_for_file(&root.join("udp.rc")).trim(), "0");
     let reply = std::fs::read_to_string(root.join("udp.out")).unwrap();

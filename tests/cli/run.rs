@@ -19,7 +19,7 @@ fn run_in_pty(project: &TestProject, command: &[&str]) -> PtyChild {
 }
 
 /// `paddock run --detach` of `script` in the project's sandbox.
-fn run_detached(project: &TestProject, script: &str) {
+pub(crate) fn run_detached(project: &TestProject, script: &str) {
     let status = project
         .paddock()
         .args(["run", "--detach", project.path(), "--"])
