@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use serde_json::Value;
 use support::keyring::TestKeyring;
 use support::podman::{
     ProjectCleanup, containers_of, oci_config, podman, podman_files_holding, runs_for,
@@ -271,23 +272,13 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
         .cloned()
         .unwrap();
     let everywhere = format!("every-{}", std::process::id());
-    desktop.click_node(&row);
-    desktop.type_text(&everywhere);
-    desktop.key("Return");
-    desktop.wait_for("the key saved", |tree| {
-        shows(tree, "OpenAI API Key saved in your keyring")
-    });
+    enter_key(&desktop, &row, "OpenAI API Key", &everywhere);
     let tree = desktop.tree();
     assert!(
         !tree.to_string().contains(&everywhere),
         "the window shows the key"
     );
-    let listed = desktop
-        .paddock()
-        .args(["secret", "ls"])
-        .output()
-        .expect("paddock secret ls");
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let listed = secret_list(&desktop);
     assert!(
         listed.lines().any(|line| line.trim() == "OPENAI_API_KEY"),
         "stored for every project: {listed}"
@@ -315,18 +306,8 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
         .cloned()
         .unwrap();
     let own = format!("own-{}", std::process::id());
-    desktop.click_node(&row);
-    desktop.type_text(&own);
-    desktop.key("Return");
-    desktop.wait_for("the project's key saved", |tree| {
-        shows(tree, "OpenAI API Key saved in your keyring")
-    });
-    let listed = desktop
-        .paddock()
-        .args(["secret", "ls"])
-        .output()
-        .expect("paddock secret ls");
-    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    enter_key(&desktop, &row, "OpenAI API Key", &own);
+    let listed = secret_list(&desktop);
     assert!(
         listed.contains(&format!("OPENAI_API_KEY (only for {})", dir.display())),
         "stored for the project: {listed}"
@@ -334,6 +315,26 @@ fn a_key_in_preferences_is_for_every_project_and_a_projects_own_wins() {
     // ...which wins over the one for every project.
     run_and_see_key(&desktop, &dir, "the project's own key in the sandbox", &own);
     desktop.quit();
+}
+
+/// Types `value` into the key row `row`, titled `title`, and applies it
+/// with Enter.
+fn enter_key(desktop: &Desktop, row: &Value, title: &str, value: &str) {
+    desktop.click_node(row);
+    desktop.type_text(value);
+    desktop.key("Return");
+    let saved = format!("{title} saved in your keyring");
+    desktop.wait_for(&saved, |tree| shows(tree, &saved));
+}
+
+/// What `paddock secret ls` prints.
+fn secret_list(desktop: &Desktop) -> String {
+    let listed = desktop
+        .paddock()
+        .args(["secret", "ls"])
+        .output()
+        .expect("paddock secret ls");
+    String::from_utf8_lossy(&listed.stdout).into_owned()
 }
 
 /// Runs the project, whose command prints its key spelled out, until the
